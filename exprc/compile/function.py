@@ -1,0 +1,359 @@
+"""``function()``: turn symbolic inputs and outputs into a callable.
+
+Building a function (1) normalises inputs, outputs, updates and givens, checking each with an
+error that names the culprit, (2) substitutes the givens, (3) finds the shared variables the
+graph reads, (4) hands the graph to the mode's executor. Calling it checks every argument
+against its input's type, runs the graph once, and then writes all updates together, so every
+update is computed from the values the shared variables had before the call.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from exprc.compile.io import In, Out
+from exprc.compile.mode import Mode, get_mode
+from exprc.compile.sharedvalue import Container, SharedVariable
+from exprc.errors import ExprcError, ExprcTypeError, UnusedInputError
+from exprc.graph.basic import Constant, Variable
+from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
+from exprc.tensor.variable import as_tensor_variable
+
+
+class MissingInputError(ExprcError, ValueError):
+    """An output depends on a free variable that is neither an input nor shared."""
+
+
+def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None = None,
+             updates: Any = None, givens: Any = None,
+             no_default_updates: bool | Sequence[Variable] = False, name: str | None = None,
+             allow_input_downcast: bool | None = None, on_unused_input: str | None = None,
+             trust_input: bool = False) -> "Function":
+    """Compile a callable computing ``outputs`` from ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list of Variable or In
+        The arguments of the callable, in order.
+    outputs : Variable, list of Variable or Out, optional
+        A single output gives a single result, a list gives a list.
+    mode : str or Mode, optional
+        ``'FAST_RUN'``, ``'FAST_COMPILE'``, ``'REFERENCE'`` or a :class:`Mode`.
+    updates : dict or list of (SharedVariable, expression) pairs
+        New values of shared variables, all computed from the old values and written together
+        after each call.
+    givens : dict or list of pairs
+        Variables of the graph to replace by other expressions (of the same type) before
+        compiling.
+    no_default_updates : bool or list
+        Ignore the ``default_update`` of all (True) or of the listed shared variables.
+    name : str, optional
+        Used in error messages and profiles.
+    allow_input_downcast : bool, optional
+        True: cast arguments to the inputs' dtypes even when precision is lost. None (default):
+        only Python floats may be cast down to floatX. False: never lose precision.
+    on_unused_input : {'raise', 'warn', 'ignore'}
+        What to do with an input no output needs (default 'raise').
+    trust_input : bool
+        Skip checking arguments (they must then be ndarrays of the exact types).
+
+    Returns
+    -------
+    Function
+
+    Examples
+    --------
+    >>> import numpy as np, exprc, exprc.tensor as T
+    >>> x = T.dvector('x')
+    >>> acc = exprc.shared(0.0, name='acc')
+    >>> f = exprc.function([x], x.sum(), updates=[(acc, acc + x.sum())])
+    >>> float(f([1.0, 2.0])), float(acc.get_value())
+    (3.0, 3.0)
+    """
+    inputs = [i if isinstance(i, In) else In(i) for i in _as_list(inputs, "inputs")]
+    _check_distinct_inputs(inputs)
+    single = outputs is not None and not isinstance(outputs, (list, tuple))
+    outs = [o if isinstance(o, Out) else Out(o) for o in _as_list(outputs, "outputs")]
+    out_vars = [_as_output(o.variable, k) for k, o in enumerate(outs)]
+    update_pairs = _normalise_updates(updates)
+    update_pairs += _default_updates(out_vars + [e for _, e in update_pairs], update_pairs,
+                                     no_default_updates)
+    state_inputs = [i for i in inputs if i.update is not None]
+    replacements = _normalise_givens(givens)
+    computed = clone_replace(out_vars + [e for _, e in update_pairs]
+                             + [i.update for i in state_inputs], replacements)
+    explicit = [i.variable for i in inputs]
+    shared_vars = _shared_inputs(computed, explicit)
+    _check_unused(inputs, computed, on_unused_input or "raise", name)
+    return Function(
+        inputs=inputs, outputs=outs, single=single, mode=get_mode(mode), name=name,
+        graph_inputs=explicit + shared_vars, graph_outputs=computed,
+        shared_vars=shared_vars, update_targets=[s for s, _ in update_pairs],
+        state_inputs=state_inputs, allow_input_downcast=allow_input_downcast,
+        trust_input=trust_input)
+
+
+class Function:
+    """A compiled callable; see :func:`function`.
+
+    Attributes
+    ----------
+    graph_inputs, graph_outputs : list of Variable
+        The graph that runs: explicit inputs then shared variables; outputs then the new values
+        of updated shared variables and states.
+    """
+
+    def __init__(self, *, inputs, outputs, single, mode, name, graph_inputs, graph_outputs,
+                 shared_vars, update_targets, state_inputs, allow_input_downcast, trust_input):
+        self.inputs = inputs
+        self.outputs = outputs
+        self.single = single
+        self.mode = mode
+        self.name = name
+        self.graph_inputs = graph_inputs
+        self.graph_outputs = graph_outputs
+        self.shared_vars = shared_vars
+        self.trust_input = trust_input
+        self._n_out = len(outputs)
+        self._n_updates = len(update_targets)
+        self._update_containers = [s.container for s in update_targets]
+        self._state = {id(i): Container(_state_value(i)) for i in inputs if i.value is not None}
+        self._state_containers = [self._state[id(i)] for i in state_inputs]
+        self._allow_downcast = [i.allow_downcast if i.allow_downcast is not None
+                                else allow_input_downcast for i in inputs]
+        self._labels = [_input_label(k, i, name) for k, i in enumerate(inputs)]
+        self._by_name = {i.name: k for k, i in enumerate(inputs) if i.name is not None}
+        self.program = _link(mode, graph_inputs, graph_outputs)
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args: Any, **kwargs: Any):
+        values = self._bind(args, kwargs)
+        shared_values = [s.container.value for s in self.shared_vars]
+        results = self.program(values + shared_values)
+        protected = values + shared_values
+        results = [self._unaliased(r, protected, results[:k], borrow=k < self._n_out and
+                                   self.outputs[k].borrow) for k, r in enumerate(results)]
+        outs = results[: self._n_out]
+        new_values = results[self._n_out:]
+        for container, value in zip(self._update_containers + self._state_containers,
+                                    new_values):
+            container.value = value
+        if self.single:
+            return outs[0]
+        return outs
+
+    def _bind(self, args: tuple, kwargs: dict) -> list[np.ndarray]:
+        if len(args) > len(self.inputs):
+            raise ExprcTypeError(f"{self._fname()} takes {len(self.inputs)} input(s), got "
+                                 f"{len(args)}")
+        given: list[Any] = list(args) + [_MISSING] * (len(self.inputs) - len(args))
+        for key, value in kwargs.items():
+            if key not in self._by_name:
+                raise ExprcTypeError(f"{self._fname()} has no input named {key!r}; inputs: "
+                                     f"{list(self._by_name)}")
+            k = self._by_name[key]
+            if given[k] is not _MISSING:
+                raise ExprcTypeError(f"{self._labels[k]} given twice (by position and name)")
+            given[k] = value
+        values = []
+        for k, (inp, value) in enumerate(zip(self.inputs, given)):
+            if value is _MISSING:
+                if id(inp) not in self._state:
+                    raise ExprcTypeError(f"{self._fname()}: missing {self._labels[k]} "
+                                         f"({len(args)} of {len(self.inputs)} given)")
+                values.append(self._state[id(inp)].value)
+            elif self.trust_input:
+                values.append(value)
+            else:
+                values.append(inp.variable.type.filter(
+                    value, allow_downcast=self._allow_downcast[k], what=self._labels[k]))
+        return values
+
+    @staticmethod
+    def _unaliased(result: np.ndarray, protected: list, earlier: list, borrow: bool):
+        """``result``, copied if it could share memory with an input, a shared value, a
+        constant or an earlier result (so nothing the caller gets aliases internal state)."""
+        if borrow:
+            return result
+        if not result.flags.writeable or any(
+                np.may_share_memory(result, other) for other in protected + earlier):
+            return result.copy()
+        return result
+
+    # ------------------------------------------------------------------ state access
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return self._state[id(self._input(key))].value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        inp = self._input(key)
+        k = self.inputs.index(inp)
+        self._state[id(inp)].value = inp.variable.type.filter(
+            value, allow_downcast=self._allow_downcast[k], what=self._labels[k])
+
+    def _input(self, key: Any) -> In:
+        for inp in self.inputs:
+            if key is inp.variable or (isinstance(key, str) and key == inp.name):
+                if id(inp) not in self._state:
+                    raise ExprcTypeError(f"input {key} has no stored value (give In(value=))")
+                return inp
+        raise ExprcTypeError(f"{self._fname()} has no input {key}")
+
+    def _fname(self) -> str:
+        return f"function {self.name!r}" if self.name else "function"
+
+    def __repr__(self) -> str:
+        names = ", ".join(str(i.name or i.variable) for i in self.inputs)
+        return f"<exprc Function {self.name or ''}({names}) mode={self.mode}>"
+
+
+_MISSING = object()
+
+
+def _link(mode: Mode, inputs: list[Variable], outputs: list[Variable]):
+    from exprc.link.reference import ReferenceProgram
+
+    return ReferenceProgram(inputs, outputs)
+
+
+# ---------------------------------------------------------------------- normalisation
+def _as_list(items: Any, what: str) -> list:
+    if items is None:
+        return []
+    if isinstance(items, (list, tuple)):
+        return list(items)
+    if what == "inputs":
+        raise ExprcTypeError(f"function inputs must be a list of variables, got "
+                             f"{type(items).__name__}; write function([x], ...)")
+    return [items]
+
+
+def _as_output(value: Any, k: int) -> Variable:
+    try:
+        return as_tensor_variable(value)
+    except ExprcTypeError as exc:
+        raise ExprcTypeError(f"output {k}: {exc}") from None
+
+
+def _check_distinct_inputs(inputs: list[In]) -> None:
+    seen: dict[int, int] = {}
+    for k, inp in enumerate(inputs):
+        if isinstance(inp.variable, SharedVariable):
+            raise ExprcTypeError(
+                f"input {k}: shared variable {inp.variable} cannot be an explicit input; its "
+                "value is read automatically (use givens= to substitute another value)")
+        if id(inp.variable) in seen:
+            raise ExprcTypeError(f"input {k} ({inp.variable}) is the same variable as input "
+                                 f"{seen[id(inp.variable)]}")
+        seen[id(inp.variable)] = k
+
+
+def _pairs(mapping: Any, what: str) -> list[tuple]:
+    if mapping is None:
+        return []
+    if isinstance(mapping, dict):
+        return list(mapping.items())
+    try:
+        pairs = [tuple(p) for p in mapping]
+    except TypeError:
+        raise ExprcTypeError(f"{what} must be a dict or a list of pairs") from None
+    if any(len(p) != 2 for p in pairs):
+        raise ExprcTypeError(f"{what} must be a dict or a list of (variable, value) pairs")
+    return pairs
+
+
+def _normalise_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
+    result, seen = [], set()
+    for target, expr in _pairs(updates, "updates"):
+        if not isinstance(target, SharedVariable):
+            raise ExprcTypeError(f"updates: {target} is not a shared variable; only shared "
+                                 "variables can be updated")
+        if id(target) in seen:
+            raise ExprcTypeError(f"updates: shared variable {target} is updated twice")
+        seen.add(id(target))
+        result.append((target, _matching(target, expr, "update")))
+    return result
+
+
+def _matching(target: Variable, expr: Any, what: str) -> Variable:
+    """``expr`` as a variable of ``target``'s dtype and rank, or a clear error."""
+    try:
+        expr = as_tensor_variable(expr)
+    except ExprcTypeError as exc:
+        raise ExprcTypeError(f"{what} for {target}: {exc}") from None
+    if expr.ndim != target.ndim or expr.dtype != target.dtype:
+        hint = (f" (cast it: expr.astype('{target.dtype}'))" if expr.ndim == target.ndim
+                else "")
+        raise ExprcTypeError(f"{what} for {target} of type {target.type} has type "
+                             f"{expr.type}{hint}")
+    if expr.type != target.type:
+        from exprc.tensor.shape import specify_shape
+
+        expr = specify_shape(expr, target.type.shape)
+    return expr
+
+
+def _default_updates(exprs: list[Variable], explicit: list, no_default_updates) -> list:
+    if no_default_updates is True:
+        return []
+    skip = {id(v) for v in (no_default_updates or [])} | {id(s) for s, _ in explicit}
+    return [(v, _matching(v, v.default_update, "default update"))
+            for v in ancestors(exprs)
+            if isinstance(v, SharedVariable) and v.default_update is not None
+            and id(v) not in skip]
+
+
+def _normalise_givens(givens: Any) -> dict[Variable, Variable]:
+    result = {}
+    for old, new in _pairs(givens, "givens"):
+        if not isinstance(old, Variable):
+            raise ExprcTypeError(f"givens: key {old!r} is not a symbolic variable")
+        if isinstance(old, Constant):
+            raise ExprcTypeError(f"givens: cannot replace the constant {old}")
+        result[old] = _matching(old, new, "givens replacement")
+    return result
+
+
+def _shared_inputs(computed: list[Variable], explicit: list[Variable]) -> list[SharedVariable]:
+    explicit_ids = {id(v) for v in explicit}
+    shared, missing = [], []
+    for var in graph_inputs(computed, explicit):
+        if id(var) in explicit_ids or isinstance(var, Constant):
+            continue
+        (shared if isinstance(var, SharedVariable) else missing).append(var)
+    if missing:
+        described = "; ".join(f"{v} of type {v.type} (created at {v.tag.trace})"
+                              for v in missing)
+        raise MissingInputError(f"the outputs depend on input(s) not given to function(): "
+                                f"{described}. Add them to the inputs list or to givens.")
+    return shared
+
+
+def _check_unused(inputs: list[In], computed: list[Variable], policy: str,
+                  name: str | None) -> None:
+    if policy not in ("raise", "warn", "ignore"):
+        raise ExprcTypeError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {policy!r}")
+    used = {id(v) for v in ancestors(computed)}
+    unused = [f"{_input_label(k, i, name)}" for k, i in enumerate(inputs)
+              if id(i.variable) not in used]
+    if not unused or policy == "ignore":
+        return
+    message = (f"{', '.join(unused)} not needed to compute the outputs; pass "
+               "on_unused_input='warn' or 'ignore' to allow this")
+    if policy == "raise":
+        raise UnusedInputError(message)
+    warnings.warn(message, stacklevel=3)
+
+
+def _input_label(k: int, inp: In, fname: str | None) -> str:
+    name = f" {inp.name!r}" if inp.name else ""
+    where = f" of function {fname!r}" if fname else ""
+    return f"input{name} (argument {k}){where}"
+
+
+def _state_value(inp: In) -> np.ndarray:
+    array = inp.variable.type.filter(inp.value, allow_downcast=inp.allow_downcast,
+                                     what=f"default value of input {inp.name or inp.variable}")
+    return array if inp.borrow or array is not inp.value else array.copy()

@@ -1,0 +1,59 @@
+"""``In`` and ``Out``: per-input and per-output options of ``function``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exprc.errors import ExprcTypeError
+from exprc.graph.basic import Constant, Variable
+
+
+class In:
+    """An input of a compiled function, with options.
+
+    Parameters
+    ----------
+    variable : Variable
+        The symbolic input.
+    name : str, optional
+        Keyword under which the input may be passed (defaults to ``variable.name``).
+    value : array-like, optional
+        Default used when the caller does not pass this input.
+    update : Variable, optional
+        With ``value``: after each call, the stored default becomes this expression's value
+        (an internal state of the function, read and written as ``f[name]``).
+    mutable : bool
+        The function may overwrite the array passed for this input.
+    borrow : bool
+        Use the default ``value`` itself rather than a copy.
+    allow_downcast : bool, optional
+        Cast a passed value to the input's dtype even if precision is lost.
+    """
+
+    def __init__(self, variable: Variable, name: str | None = None, value: Any = None,
+                 update: Variable | None = None, mutable: bool = False, borrow: bool = False,
+                 allow_downcast: bool | None = None):
+        if not isinstance(variable, Variable):
+            raise ExprcTypeError(f"In() needs a symbolic variable, got {type(variable).__name__}")
+        if isinstance(variable, Constant) or variable.owner is not None:
+            raise ExprcTypeError(
+                f"function inputs must be free variables, but {variable} is "
+                f"{'a constant' if isinstance(variable, Constant) else 'computed by ' + str(variable.owner.op)}"
+                "; to feed a value for an intermediate result use givens=")
+        if update is not None and value is None:
+            raise ExprcTypeError(f"In({variable}, update=...) needs an initial value=")
+        self.variable = variable
+        self.name = name if name is not None else variable.name
+        self.value = value
+        self.update = update
+        self.mutable = mutable
+        self.borrow = borrow
+        self.allow_downcast = allow_downcast
+
+
+class Out:
+    """An output of a compiled function; ``borrow=True`` allows returning internal storage."""
+
+    def __init__(self, variable: Variable, borrow: bool = False):
+        self.variable = variable
+        self.borrow = borrow

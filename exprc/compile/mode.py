@@ -1,0 +1,52 @@
+"""Compilation modes: which rewrites run and which executor runs the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exprc.configuration import config
+from exprc.errors import ExprcError
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How ``function`` compiles a graph.
+
+    Parameters
+    ----------
+    linker : str
+        The executor: ``'reference'`` evaluates each op with NumPy.
+    optimizer : str
+        The rewrite pipeline: ``'fast_run'`` (all passes), ``'fast_compile'`` (cheap passes)
+        or ``'none'``.
+    """
+
+    linker: str = "reference"
+    optimizer: str = "fast_run"
+
+    def __post_init__(self):
+        if self.linker not in LINKERS:
+            raise ExprcError(f"unknown linker {self.linker!r}; known: {sorted(LINKERS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ExprcError(f"unknown optimizer {self.optimizer!r}; known: {sorted(OPTIMIZERS)}")
+
+
+LINKERS = {"reference"}
+OPTIMIZERS = {"fast_run", "fast_compile", "none"}
+
+PREDEFINED = {
+    "FAST_RUN": Mode("reference", "fast_run"),
+    "FAST_COMPILE": Mode("reference", "fast_compile"),
+    "REFERENCE": Mode("reference", "none"),
+}
+
+
+def get_mode(mode: str | Mode | None) -> Mode:
+    """The :class:`Mode` for a name, a Mode, or None (``exprc.config.mode``)."""
+    if mode is None:
+        mode = config.mode
+    if isinstance(mode, Mode):
+        return mode
+    if mode in PREDEFINED:
+        return PREDEFINED[mode]
+    raise ExprcError(f"unknown mode {mode!r}; known modes: {sorted(PREDEFINED)} or a Mode()")

@@ -1,0 +1,85 @@
+"""Global configuration: ``exprc.config``.
+
+Values come from, in increasing priority: the defaults below, the ``EXPRC_FLAGS`` environment
+variable (``EXPRC_FLAGS="floatX=float32,debug=1"``), and assignments at run time
+(``exprc.config.floatX = 'float32'``). Every flag is validated when it is set, so a typo fails
+loudly instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class _Flag:
+    default: Any
+    parse: Callable[[str], Any]
+    check: Callable[[Any], bool]
+    doc: str
+
+
+def _float_dtype(value: str) -> str:
+    return str(value)
+
+
+_FLAGS = {
+    "floatX": _Flag(
+        "float64", _float_dtype, lambda v: v in ("float32", "float64"),
+        "dtype of floating-point variables and Python float constants: float32 or float64",
+    ),
+    "mode": _Flag(
+        "FAST_RUN", str, lambda v: isinstance(v, str),
+        "default compilation mode of function(): FAST_RUN, FAST_COMPILE or REFERENCE",
+    ),
+    "debug": _Flag(
+        0, int, lambda v: isinstance(v, int) and 0 <= v <= 4,
+        "0 quiet; 1 passes and times; 2 graphs after each pass; 3 generated source; 4 compiler "
+        "commands",
+    ),
+}
+
+
+class Config:
+    """The live configuration object, available as ``exprc.config``."""
+
+    def __init__(self, env: str | None = None):
+        object.__setattr__(self, "_values", {k: f.default for k, f in _FLAGS.items()})
+        for name, raw in _parse_flag_string(env or "").items():
+            if name not in _FLAGS:
+                raise ValueError(
+                    f"EXPRC_FLAGS names an unknown flag {name!r}; known flags: {sorted(_FLAGS)}"
+                )
+            setattr(self, name, _FLAGS[name].parse(raw))
+
+    def __getattr__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        raise AttributeError(f"exprc.config has no flag {name!r}; known flags: {sorted(values)}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        flag = _FLAGS.get(name)
+        if flag is None:
+            raise AttributeError(f"exprc.config has no flag {name!r}; known flags: {sorted(_FLAGS)}")
+        if not flag.check(value):
+            raise ValueError(f"invalid value {value!r} for exprc.config.{name}: {flag.doc}")
+        self._values[name] = value
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{k} = {v!r}    # {_FLAGS[k].doc}" for k, v in self._values.items())
+
+
+def _parse_flag_string(text: str) -> dict[str, str]:
+    pairs = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, raw = item.partition("=")
+        if not sep:
+            raise ValueError(f"EXPRC_FLAGS entry {item!r} is not of the form name=value")
+        pairs[name.strip()] = raw.strip()
+    return pairs
+
+
+config = Config(os.environ.get("EXPRC_FLAGS"))

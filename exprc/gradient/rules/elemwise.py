@@ -1,0 +1,1 @@
+"""Gradient rules of Elemwise and DimShuffle."""

@@ -1,0 +1,45 @@
+"""The table of gradient rules, keyed by op class, and the values a rule may return.
+
+A rule has the signature ``rule(node, output_grads) -> list`` with one entry per input of
+``node``. ``output_grads[i]`` is the gradient of the cost w.r.t. ``node.outputs[i]``, or None
+when no gradient flows into that output (only multi-output ops see None). Each returned entry
+is one of:
+
+- a tensor variable: the gradient w.r.t. that input. For ops in ``BROADCASTING_OPS`` it may
+  have the (broadcast) shape of the output; the reverse walk sums it down to the input's
+  shape, so no rule deals with broadcasting itself.
+- ``DISCONNECTED``: the output does not depend on this input at all (shape arguments, indices).
+- a :class:`NullGrad`: the gradient exists mathematically but is undefined here; asking for a
+  gradient through it is an error naming the op and the reason.
+
+Ops whose outputs are piecewise constant (comparisons, rounding, argmax, casts to integers)
+return zeros, as Theano does: the input is connected, its gradient is zero.
+"""
+
+from __future__ import annotations
+
+from exprc.graph.optable import OpTable
+
+GRAD = OpTable("gradient rule")
+
+#: Ops whose rules return gradients in the broadcast shape of their output.
+BROADCASTING_OPS: set[type] = set()
+
+
+class _Disconnected:
+    def __repr__(self) -> str:
+        return "DISCONNECTED"
+
+
+DISCONNECTED = _Disconnected()
+
+
+class NullGrad:
+    """An undefined gradient, with the reason it is undefined."""
+
+    def __init__(self, op: object, reason: str):
+        self.op = op
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"NullGrad({self.op}: {self.reason})"

@@ -1,0 +1,193 @@
+"""The graph IR: types, variables, constants, apply nodes and ops.
+
+A graph is a bipartite DAG: each :class:`Variable` is produced by at most one :class:`Apply`
+node (its ``owner``), and each ``Apply`` is one application of an :class:`Op` to input
+variables, producing output variables. Variables without an owner are graph inputs (or
+constants). Ops are immutable values: two ops with equal ``__props__`` are interchangeable,
+which is what common-subexpression merging relies on.
+
+An op class holds only what defines it: its parameters and its type inference (``make_node``),
+which validates inputs and raises errors that name the culprit. Everything else about an op
+(NumPy reference, gradient, shape inference, C code, CUDA code) lives in one table per concern,
+see :mod:`exprc.graph.optable`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, ClassVar, Sequence
+
+from exprc.errors import ExprcError, user_frame
+
+_ids = itertools.count()
+
+
+class Type:
+    """The static type of a variable: what values it may hold at run time.
+
+    Subclasses implement :meth:`filter` (validate and convert a run-time value) and equality.
+    """
+
+    def filter(self, value: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
+        raise NotImplementedError
+
+    def make_variable(self, name: str | None = None) -> "Variable":
+        return Variable(self, name=name)
+
+    def __call__(self, name: str | None = None) -> "Variable":
+        """Create a fresh graph input of this type (``TensorType('float32', (None,))('x')``)."""
+        return self.make_variable(name)
+
+
+class Tag:
+    """Free-form annotations of a variable; ``trace`` is the user line that created it."""
+
+    def __init__(self, **kwargs: Any):
+        self.__dict__.update(kwargs)
+
+    def __repr__(self) -> str:
+        return f"Tag({self.__dict__})"
+
+
+class Variable:
+    """A value in a graph: a graph input, a constant, or an output of an :class:`Apply`.
+
+    Variables compare and hash by identity, so they can key dictionaries (``givens``,
+    ``updates``); elementwise equality of tensors is ``exprc.tensor.eq``.
+    """
+
+    def __init__(self, type: Type, owner: "Apply | None" = None, index: int | None = None,
+                 name: str | None = None):
+        if name is not None and not isinstance(name, str):
+            raise ExprcError(f"a variable name must be a str, got {type_name(name)}")
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.tag = Tag(trace=user_frame())
+        self.auto_name = f"{type_prefix(self)}{next(_ids)}"
+
+    def clone(self) -> "Variable":
+        """A new input variable of the same type, name and tag (no owner)."""
+        cp = self.__class__.__new__(self.__class__)
+        cp.__dict__.update(self.__dict__)
+        cp.owner, cp.index = None, None
+        cp.tag = Tag(**vars(self.tag))
+        cp.auto_name = f"{type_prefix(self)}{next(_ids)}"
+        return cp
+
+    def __repr__(self) -> str:
+        return self.name or self.auto_name
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            op = str(self.owner.op)
+            if len(self.owner.outputs) > 1:
+                return f"{op}.{self.index}"
+            return f"{op}.out"
+        return f"<{self.type}>"
+
+
+class Constant(Variable):
+    """A variable whose value is known when the graph is built.
+
+    Constants are immutable: their data is a read-only array owned by the graph.
+    """
+
+    def __init__(self, type: Type, data: Any, name: str | None = None):
+        super().__init__(type, name=name)
+        self.data = type.filter(data, strict=False, allow_downcast=True)
+
+    def signature(self) -> tuple:
+        """A hashable key such that equal signatures mean interchangeable constants."""
+        return (self.type, self.type.value_signature(self.data))
+
+    def clone(self) -> "Constant":
+        return self  # constants are immutable and may be shared between graphs
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        return self.type.value_str(self.data)
+
+
+class Apply:
+    """One application of an op to input variables, producing output variables."""
+
+    def __init__(self, op: "Op", inputs: Sequence[Variable], outputs: Sequence[Variable]):
+        self.op = op
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        for i, out in enumerate(self.outputs):
+            out.owner, out.index = self, i
+
+    def clone_with_new_inputs(self, inputs: Sequence[Variable]) -> "Apply":
+        """Apply the same op to ``inputs`` (re-running type inference)."""
+        node = self.op.make_node(*inputs)
+        for old, new in zip(self.outputs, node.outputs):
+            new.name = old.name
+            new.tag = Tag(**vars(old.tag))
+        return node
+
+    @property
+    def out(self) -> Variable:
+        """The single output of a one-output node."""
+        if len(self.outputs) != 1:
+            raise ExprcError(f"{self.op} has {len(self.outputs)} outputs; use node.outputs[i]")
+        return self.outputs[0]
+
+    def __repr__(self) -> str:
+        return f"{self.op}({', '.join(map(repr, self.inputs))})"
+
+
+class Op:
+    """Base class of all operations.
+
+    Subclasses list in ``__props__`` the attribute names that define them (for equality,
+    hashing and printing) and implement :meth:`make_node`, which checks the inputs and builds
+    the :class:`Apply` node with correctly typed outputs. Every concrete subclass is recorded in
+    :data:`ALL_OPS` so that completeness tests can check each concern's table covers it.
+    """
+
+    __props__: ClassVar[tuple[str, ...]] = ()
+    ALL_OPS: ClassVar[list[type]] = []
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("abstract", False):
+            Op.ALL_OPS.append(cls)
+
+    def make_node(self, *inputs: Any) -> Apply:
+        raise NotImplementedError
+
+    def __call__(self, *inputs: Any) -> Any:
+        """Apply the op; return its output (or the list of outputs for multi-output ops)."""
+        node = self.make_node(*inputs)
+        return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
+
+    def _props(self) -> tuple:
+        return tuple(getattr(self, p) for p in self.__props__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._props()))
+
+    def __str__(self) -> str:
+        if not self.__props__:
+            return type(self).__name__
+        args = ", ".join(f"{p}={getattr(self, p)}" for p in self.__props__)
+        return f"{type(self).__name__}{{{args}}}"
+
+    __repr__ = __str__
+
+
+def type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def type_prefix(var: Variable) -> str:
+    return "c" if isinstance(var, Constant) else "v"

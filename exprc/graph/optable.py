@@ -1,0 +1,76 @@
+"""One table per concern: where the facts about ops live.
+
+Each concern (NumPy reference implementation, gradient, R-op, shape inference, C code, CUDA
+code) is an :class:`OpTable` keyed by op class. Rules are registered with a decorator next to
+the other rules of the same concern, and an op that deliberately has no rule records a written
+reason with :meth:`OpTable.exempt`. The completeness test walks ``Op.ALL_OPS`` and fails when
+an op has neither a rule nor a reason in a table.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from exprc.errors import ExprcError
+
+
+class MissingRuleError(ExprcError, NotImplementedError):
+    """An op has no rule in a table (and no written reason why not)."""
+
+
+class OpTable:
+    """A mapping from op class to the rule implementing one concern for it.
+
+    Lookup walks the op's class hierarchy, so a rule registered for a base class serves its
+    subclasses unless they register their own.
+    """
+
+    def __init__(self, concern: str):
+        self.concern = concern
+        self._rules: dict[type, Callable] = {}
+        self._reasons: dict[type, str] = {}
+
+    def register(self, *op_classes: type) -> Callable[[Callable], Callable]:
+        """Decorator: register ``fn`` as this concern's rule for ``op_classes``."""
+
+        def decorate(fn: Callable) -> Callable:
+            for cls in op_classes:
+                if cls in self._rules:
+                    raise ExprcError(f"{self.concern} rule for {cls.__name__} registered twice")
+                self._rules[cls] = fn
+            return fn
+
+        return decorate
+
+    def exempt(self, op_class: type, reason: str) -> None:
+        """Record that ``op_class`` deliberately has no rule here, and why."""
+        self._reasons[op_class] = reason
+
+    def find(self, op: Any) -> Callable | None:
+        """The rule for ``op`` (an op instance or class), or None."""
+        cls = op if isinstance(op, type) else type(op)
+        for klass in cls.__mro__:
+            if klass in self._rules:
+                return self._rules[klass]
+        return None
+
+    def reason(self, op: Any) -> str | None:
+        """The written reason ``op`` has no rule, or None."""
+        cls = op if isinstance(op, type) else type(op)
+        for klass in cls.__mro__:
+            if klass in self._reasons:
+                return self._reasons[klass]
+        return None
+
+    def __getitem__(self, op: Any) -> Callable:
+        rule = self.find(op)
+        if rule is None:
+            cls = op if isinstance(op, type) else type(op)
+            why = self.reason(op)
+            detail = f": {why}" if why else ""
+            raise MissingRuleError(f"{cls.__name__} has no {self.concern}{detail}")
+        return rule
+
+    def uncovered(self, op_classes: list[type]) -> list[type]:
+        """The classes among ``op_classes`` with neither a rule nor a reason."""
+        return [c for c in op_classes if self.find(c) is None and self.reason(c) is None]

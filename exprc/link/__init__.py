@@ -1,0 +1,1 @@
+"""Executors ("linkers") that run a graph: the NumPy reference, and compiled backends."""

@@ -1,0 +1,93 @@
+"""Reference implementations of ``Elemwise`` (one NumPy function per scalar op) and
+``DimShuffle``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from exprc.errors import ExprcShapeError
+from exprc.link.reference.table import REFERENCE
+from exprc.tensor.elemwise import DimShuffle, Elemwise
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp of a non-positive argument never overflows; pick the form accordingly.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _round_half_away_from_zero(x: np.ndarray) -> np.ndarray:
+    # x - trunc(x) is exact, so ties are detected exactly (floor(x + 0.5) is not).
+    whole = np.trunc(x)
+    return whole + np.where(np.abs(x - whole) >= 0.5, np.sign(x), 0)
+
+
+def _from_double(fn):
+    vectorized = np.frompyfunc(fn, 1, 1)
+    return lambda x: vectorized(x.astype("float64")).astype("float64")
+
+
+#: NumPy function per scalar op name. Inputs arrive already cast to the op's working dtype.
+SCALAR_NUMPY = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "true_div": np.true_divide,
+    "int_div": np.floor_divide, "mod": np.mod, "pow": np.power, "neg": np.negative,
+    "maximum": np.maximum, "minimum": np.minimum, "abs": np.abs, "sqr": np.multiply,
+    "sgn": np.sign, "identity": np.copy, "reciprocal": np.reciprocal, "exp": np.exp,
+    "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2, "log10": np.log10,
+    "log1p": np.log1p, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan, "arctan2": np.arctan2,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "arcsinh": np.arcsinh,
+    "arccosh": np.arccosh, "arctanh": np.arctanh, "sigmoid": _sigmoid,
+    "softplus": lambda x: np.logaddexp(np.zeros((), x.dtype), x),
+    "erf": _from_double(math.erf), "erfc": _from_double(math.erfc), "deg2rad": np.deg2rad,
+    "rad2deg": np.rad2deg, "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc,
+    "round_half_to_even": np.round, "round_half_away_from_zero": _round_half_away_from_zero,
+    "eq": np.equal, "neq": np.not_equal, "lt": np.less, "gt": np.greater, "le": np.less_equal,
+    "ge": np.greater_equal, "isnan": np.isnan, "isinf": np.isinf, "and_": np.bitwise_and,
+    "or_": np.bitwise_or, "xor": np.bitwise_xor, "invert": np.invert,
+    "switch": lambda c, a, b: np.where(c.astype(bool), a, b), "clip": np.clip,
+    "second": lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)),
+    "cast": lambda x: x,
+}
+
+# Ops whose inputs are cast to the output dtype before the NumPy call, so that NumPy computes
+# in the dtype exprc promises (e.g. exp(int8) in float32, where NumPy would pick float16).
+_CAST_INPUTS_TO_OUTPUT = {"same", "float", "bitwise"}
+
+
+@REFERENCE.register(Elemwise)
+def elemwise(node, *inputs):
+    sop = node.op.scalar_op
+    out_dtype = node.outputs[0].dtype
+    if sop.rule in _CAST_INPUTS_TO_OUTPUT:
+        inputs = [x.astype(out_dtype, copy=False) for x in inputs]
+    elif sop.rule == "switch":
+        inputs = [inputs[0]] + [x.astype(out_dtype, copy=False) for x in inputs[1:]]
+    elif sop.rule == "cast":
+        inputs = [inputs[0].astype(out_dtype)]
+    fn = SCALAR_NUMPY[sop.name]
+    with np.errstate(all="ignore"):
+        result = fn(*inputs) if sop.name != "sqr" else fn(inputs[0], inputs[0])
+    shape = np.broadcast_shapes(*(x.shape for x in inputs))
+    # A fresh, writable array of the full broadcast shape, never a view of an input.
+    out = np.empty(shape, dtype=out_dtype)
+    out[...] = result
+    return [out]
+
+
+@REFERENCE.register(DimShuffle)
+def dimshuffle(node, x):
+    order = node.op.new_order
+    dropped = node.op.dropped(x.ndim)
+    for axis in dropped:
+        if x.shape[axis] != 1:
+            raise ExprcShapeError(f"{node.op}: cannot drop axis {axis} of an input of shape "
+                                  f"{x.shape}: its size is not 1")
+    kept_view = x[tuple(0 if a in dropped else slice(None) for a in range(x.ndim))]
+    kept_axes = [a for a in range(x.ndim) if a not in dropped]
+    perm = [kept_axes.index(a) for a in order if a != "x"]
+    out = kept_view.transpose(perm)
+    new_axes = tuple(i for i, a in enumerate(order) if a == "x")
+    return [np.expand_dims(out, new_axes)]

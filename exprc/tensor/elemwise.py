@@ -1,0 +1,157 @@
+"""``Elemwise`` (a scalar op lifted to tensors with NumPy broadcasting) and ``DimShuffle``.
+
+Broadcasting follows NumPy: ranks are aligned on the right (lower-rank inputs get new leading
+axes through an explicit ``DimShuffle``, so every Elemwise node sees inputs of equal rank), and
+a dimension of size 1 stretches to match, whether that size is known statically or only at
+run time. Python scalars are "weak" as in NumPy 2: ``float32_tensor * 2.5`` stays float32.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
+from exprc.graph.basic import Apply, Op
+from exprc.tensor.scalar import ScalarOp
+from exprc.tensor.type import TensorType
+from exprc.tensor.variable import TensorVariable, as_tensor_variable, constant
+
+
+class Elemwise(Op):
+    """Apply ``scalar_op`` element by element, broadcasting the inputs against each other."""
+
+    __props__ = ("scalar_op",)
+
+    def __init__(self, scalar_op: ScalarOp):
+        self.scalar_op = scalar_op
+
+    def make_node(self, *inputs: Any) -> Apply:
+        sop = self.scalar_op
+        if len(inputs) != sop.nin:
+            raise build_error(ExprcTypeError, self,
+                              f"takes {sop.nin} input(s), got {len(inputs)}")
+        variables = _convert_weak_scalars(sop, inputs)
+        ndim = max(v.ndim for v in variables)
+        variables = [pad_left(v, ndim) for v in variables]
+        out_shape = broadcast_static_shapes([v.type.shape for v in variables], self, variables)
+        try:
+            out_dtype = sop.output_dtype([v.dtype for v in variables])
+        except ExprcTypeError as exc:
+            raise build_error(ExprcTypeError, self, str(exc)) from None
+        return Apply(self, variables, [TensorType(out_dtype, shape=out_shape)()])
+
+    def __str__(self) -> str:
+        return f"Elemwise{{{self.scalar_op}}}"
+
+    __repr__ = __str__
+
+
+def _convert_weak_scalars(sop: ScalarOp, inputs: Sequence[Any]) -> list[TensorVariable]:
+    """Turn Python numbers into constants of the dtype NumPy 2 would give them here."""
+    value_positions = range(1, sop.nin) if sop.rule == "switch" else range(sop.nin)
+    strong = [inputs[i].dtype for i in value_positions if isinstance(inputs[i], TensorVariable)]
+    converted = []
+    for i, value in enumerate(inputs):
+        if isinstance(value, numbers.Number) and not isinstance(value, np.generic) and strong \
+                and i in value_positions:
+            try:
+                dtype = np.result_type(*strong, value).name
+            except (OverflowError, TypeError) as exc:
+                raise build_error(ExprcTypeError, sop.name, f"input {i}: {exc}") from None
+            try:
+                converted.append(constant(value, dtype=dtype))
+            except ExprcTypeError as exc:
+                raise build_error(ExprcTypeError, sop.name, f"input {i}: {exc}") from None
+        else:
+            try:
+                converted.append(as_tensor_variable(value))
+            except ExprcTypeError as exc:
+                raise build_error(ExprcTypeError, sop.name, f"input {i}: {exc}") from None
+    return converted
+
+
+def broadcast_static_shapes(shapes: Sequence[tuple], op: Any = None,
+                            variables: Sequence[Any] = ()) -> tuple:
+    """The static shape of the broadcast of equal-rank static ``shapes``.
+
+    A known size other than 1 wins; all-1 gives 1; anything else is unknown. Two different
+    known sizes other than 1 cannot broadcast, and the error names the inputs and shapes.
+    """
+    out = []
+    for axis, sizes in enumerate(zip(*shapes)):
+        known = {s for s in sizes if s is not None and s != 1}
+        if len(known) > 1:
+            described = ", ".join(
+                f"input {i}{_named(variables, i)} of shape {_fmt(shape)}"
+                for i, shape in enumerate(shapes))
+            raise build_error(ExprcShapeError, op,
+                              f"cannot broadcast {described}: sizes {sorted(known)} on axis "
+                              f"{axis} differ and none is 1")
+        if known:
+            out.append(known.pop())
+        elif all(s == 1 for s in sizes):
+            out.append(1)
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+def _named(variables: Sequence[Any], i: int) -> str:
+    if i < len(variables) and getattr(variables[i], "name", None):
+        return f" ({variables[i].name!r})"
+    return ""
+
+
+def _fmt(shape: tuple) -> str:
+    inner = ", ".join("?" if s is None else str(s) for s in shape)
+    return f"({inner}{',' if len(shape) == 1 else ''})"
+
+
+def pad_left(var: TensorVariable, ndim: int) -> TensorVariable:
+    """``var`` with new leading axes of size 1 up to rank ``ndim`` (NumPy's alignment)."""
+    if var.ndim == ndim:
+        return var
+    return DimShuffle(("x",) * (ndim - var.ndim) + tuple(range(var.ndim)))(var)
+
+
+class DimShuffle(Op):
+    """Reorder axes, insert new axes of size 1 (``'x'``) and drop axes of size 1.
+
+    ``new_order`` lists, for each output axis, the input axis it takes or ``'x'``. Input axes
+    not listed are dropped; they must have size 1 (checked statically when the size is known,
+    at run time otherwise).
+    """
+
+    __props__ = ("new_order",)
+
+    def __init__(self, new_order: Sequence[int | str]):
+        self.new_order = tuple(new_order)
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        kept = [d for d in self.new_order if d != "x"]
+        if any(not isinstance(d, (int, np.integer)) for d in kept):
+            raise build_error(ExprcTypeError, self, "new_order entries must be ints or 'x'")
+        if len(set(kept)) != len(kept) or any(d < 0 or d >= x.ndim for d in kept):
+            raise build_error(ExprcShapeError, self,
+                              f"invalid pattern for a {x.ndim}-d input {x} of type {x.type}: "
+                              "each input axis may appear once, in range(ndim)")
+        for axis in self.dropped(x.ndim):
+            if x.type.shape[axis] not in (None, 1):
+                raise build_error(ExprcShapeError, self,
+                                  f"cannot drop axis {axis} of {x} (type {x.type}): its size "
+                                  f"is {x.type.shape[axis]}, not 1")
+        shape = tuple(1 if d == "x" else x.type.shape[d] for d in self.new_order)
+        return Apply(self, [x], [TensorType(x.dtype, shape=shape)()])
+
+    def dropped(self, ndim: int) -> list[int]:
+        """The input axes that this shuffle removes."""
+        return [d for d in range(ndim) if d not in self.new_order]
+
+    def __str__(self) -> str:
+        return "DimShuffle{" + ",".join(map(str, self.new_order)) + "}"
+
+    __repr__ = __str__

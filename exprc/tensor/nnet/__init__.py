@@ -1,0 +1,3 @@
+"""Neural-network functions (``T.nnet``)."""
+
+from exprc.tensor.math import sigmoid, softplus  # noqa: F401

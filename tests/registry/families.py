@@ -1,0 +1,3 @@
+"""Imports every family's registry cases."""
+
+from tests.registry import cases_elemwise  # noqa: F401
