@@ -1,3 +1,9 @@
 """Imports every family's reference rules so that the table is complete."""
 
 from exprc.link.reference import shape  # noqa: F401
+from exprc.link.reference import basic  # noqa: F401
+from exprc.link.reference import subtensor  # noqa: F401
+from exprc.link.reference import reduction  # noqa: F401
+from exprc.link.reference import linalg  # noqa: F401
+from exprc.link.reference import sort  # noqa: F401
+from exprc.link.reference import extra_ops  # noqa: F401

@@ -1,0 +1,1 @@
+"""Registry cases of Elemwise and DimShuffle (being written)."""
