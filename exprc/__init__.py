@@ -11,7 +11,8 @@ from exprc.compile.mode import Mode
 from exprc.compile.sharedvalue import SharedVariable, shared
 from exprc import tensor  # noqa: F401
 from exprc import gradient  # noqa: F401
+from exprc.gradient import grad
 
 __version__ = "0.1.0"
-__all__ = ["config", "function", "Function", "In", "Out", "Mode", "shared", "SharedVariable",
+__all__ = ["config", "function", "grad", "Function", "In", "Out", "Mode", "shared", "SharedVariable",
            "tensor", "gradient", "__version__"]

@@ -9,11 +9,14 @@ is one of:
   have the (broadcast) shape of the output; the reverse walk sums it down to the input's
   shape, so no rule deals with broadcasting itself.
 - ``DISCONNECTED``: the output does not depend on this input at all (shape arguments, indices).
+- ``ZERO``: the output depends on this input with derivative zero everywhere (comparisons,
+  rounding); the input is connected (no DisconnectedInputError) but no graph is built.
 - a :class:`NullGrad`: the gradient exists mathematically but is undefined here; asking for a
   gradient through it is an error naming the op and the reason.
 
-Ops whose outputs are piecewise constant (comparisons, rounding, argmax, casts to integers)
-return zeros, as Theano does: the input is connected, its gradient is zero.
+Variables of integer or bool dtype carry no gradient: the walk drops what rules return for
+them, and never calls a rule on a node whose outputs are all discrete. A cost that depends on
+``wrt`` only through such variables (argmax, casts to int) gives zeros, as Theano does.
 """
 
 from __future__ import annotations
@@ -43,3 +46,13 @@ class NullGrad:
 
     def __repr__(self) -> str:
         return f"NullGrad({self.op}: {self.reason})"
+
+
+class _Zero:
+    def __repr__(self) -> str:
+        return "ZERO"
+
+
+#: A rule's answer for an input the output depends on with derivative zero everywhere
+#: (comparisons, rounding): connected, but no graph is built for it.
+ZERO = _Zero()

@@ -155,3 +155,43 @@ class DimShuffle(Op):
         return "DimShuffle{" + ",".join(map(str, self.new_order)) + "}"
 
     __repr__ = __str__
+
+
+class SumToShape(Op):
+    """Sum a broadcast result back down to the shape of one of the operands.
+
+    ``SumToShape(static_shape)(g, target_shape)`` sums ``g`` over every axis where the run-time
+    ``target_shape`` is 1 and ``g`` is not, keeping the axis. It is how the gradient walk undoes
+    NumPy broadcasting when sizes are only known at run time; ``static_shape`` is the target's
+    static shape, which becomes the result's.
+    """
+
+    __props__ = ("static_shape",)
+
+    def __init__(self, static_shape: Sequence[int | None]):
+        self.static_shape = tuple(static_shape)
+
+    def make_node(self, g: Any, target_shape: Any) -> Apply:
+        g = as_tensor_variable(g)
+        target_shape = as_tensor_variable(target_shape)
+        if g.ndim != len(self.static_shape):
+            raise build_error(ExprcShapeError, self, f"input {g} of type {g.type} does not "
+                              f"have rank {len(self.static_shape)}")
+        if target_shape.ndim != 1 or not target_shape.dtype.startswith(("int", "uint")):
+            raise build_error(ExprcTypeError, self, f"target shape {target_shape} must be an "
+                              f"integer vector, got {target_shape.type}")
+        return Apply(self, [g, target_shape], [TensorType(g.dtype, shape=self.static_shape)()])
+
+
+def sum_to(g: TensorVariable, like: TensorVariable) -> TensorVariable:
+    """``g`` (broadcast against ``like``) summed down to ``like``'s shape.
+
+    Nothing is added when static shapes prove no axis was stretched.
+    """
+    needed = any(not ((ls is not None and gs == ls) or gs == 1)
+                 for gs, ls in zip(g.type.shape, like.type.shape))
+    if not needed:
+        return g
+    from exprc.tensor.shape import shape
+
+    return SumToShape(like.type.shape)(g, shape(like))

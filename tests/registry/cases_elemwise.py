@@ -1,1 +1,165 @@
-"""Registry cases of Elemwise and DimShuffle (being written)."""
+"""Registry cases of Elemwise (every scalar op), DimShuffle, SumToShape and GradientFilter."""
+
+import math
+
+import numpy as np
+
+import exprc.tensor as T
+from exprc.gradient import filters
+from exprc.tensor.elemwise import sum_to
+from tests.registry import BINARY_SHAPES, UNARY_SHAPES, Arg, Case, add
+
+
+def _away_from_zero(shape, low=0.2, high=2.0):
+    def gen(rng):
+        return rng.choice([-1.0, 1.0], shape) * rng.uniform(low, high, shape)
+    return gen
+
+
+# name -> (exprc function, NumPy reference, (low, high) domain or a generator factory)
+UNARY = {
+    "neg": (T.neg, np.negative, None),
+    "abs": (T.abs, np.abs, _away_from_zero),
+    "sqr": (T.sqr, np.square, None),
+    "sgn": (T.sgn, np.sign, _away_from_zero),
+    "reciprocal": (T.reciprocal, np.reciprocal, _away_from_zero),
+    "exp": (T.exp, np.exp, None), "exp2": (T.exp2, np.exp2, None),
+    "expm1": (T.expm1, np.expm1, None), "log": (T.log, np.log, (0.1, 3.0)),
+    "log2": (T.log2, np.log2, (0.1, 3.0)), "log10": (T.log10, np.log10, (0.1, 3.0)),
+    "log1p": (T.log1p, np.log1p, (-0.5, 3.0)), "sqrt": (T.sqrt, np.sqrt, (0.1, 3.0)),
+    "sin": (T.sin, np.sin, None), "cos": (T.cos, np.cos, None),
+    "tan": (T.tan, np.tan, (-1.2, 1.2)), "arcsin": (T.arcsin, np.arcsin, (-0.9, 0.9)),
+    "arccos": (T.arccos, np.arccos, (-0.9, 0.9)), "arctan": (T.arctan, np.arctan, None),
+    "sinh": (T.sinh, np.sinh, None), "cosh": (T.cosh, np.cosh, None),
+    "tanh": (T.tanh, np.tanh, None), "arcsinh": (T.arcsinh, np.arcsinh, None),
+    "arccosh": (T.arccosh, np.arccosh, (1.1, 3.0)),
+    "arctanh": (T.arctanh, np.arctanh, (-0.9, 0.9)),
+    "sigmoid": (T.sigmoid, lambda x: 1 / (1 + np.exp(-x)), (-6.0, 6.0)),
+    "softplus": (T.softplus, lambda x: np.log1p(np.exp(x)), (-6.0, 6.0)),
+    "erf": (T.erf, np.vectorize(math.erf, otypes=[float]), None),
+    "erfc": (T.erfc, np.vectorize(math.erfc, otypes=[float]), None),
+    "deg2rad": (T.deg2rad, np.deg2rad, None), "rad2deg": (T.rad2deg, np.rad2deg, None),
+    "floor": (T.floor, np.floor, None), "ceil": (T.ceil, np.ceil, None),
+    "trunc": (T.trunc, np.trunc, None),
+    "round_half_to_even": (T.round, np.round, None),
+    "round_half_away_from_zero": (lambda x: T.round(x, "half_away_from_zero"),
+                                  lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5), None),
+    "tensor_copy": (T.tensor_copy, np.copy, None),
+}
+
+BINARY = {
+    "add": (T.add, np.add, None, None), "sub": (T.sub, np.subtract, None, None),
+    "mul": (T.mul, np.multiply, None, None),
+    "true_div": (T.true_div, np.true_divide, None, _away_from_zero),
+    "int_div": (T.int_div, np.floor_divide, (0.2, 0.8), (1.1, 2.0)),
+    "mod": (T.mod, np.mod, (0.2, 0.8), (1.1, 2.0)),
+    "pow": (T.pow, np.power, (0.5, 2.0), None),
+    "maximum": (T.maximum, np.maximum, None, None),
+    "minimum": (T.minimum, np.minimum, None, None),
+    "arctan2": (T.arctan2, np.arctan2, None, _away_from_zero),
+}
+
+COMPARISONS = {"eq": np.equal, "neq": np.not_equal, "lt": np.less, "gt": np.greater,
+               "le": np.less_equal, "ge": np.greater_equal}
+BITWISE = {"and_": np.bitwise_and, "or_": np.bitwise_or, "xor": np.bitwise_xor}
+
+
+def _arg(shape, domain, dtype="float64"):
+    if callable(domain):
+        return Arg(shape, dtype, gen=domain(shape))
+    low, high = domain or (-2.0, 2.0)
+    return Arg(shape, dtype, low, high)
+
+
+for name, (fn, ref, domain) in UNARY.items():
+    for variant, (shape,) in UNARY_SHAPES.items():
+        add(Case(f"{name}/{variant}", fn, ref, [_arg(shape, domain)]))
+    add(Case(f"{name}/float32", fn, ref, [_arg((5,), domain, "float32")], rtol=1e-5,
+             atol=1e-6, grad="float32 forward check"))
+
+for name, (fn, ref, dom_a, dom_b) in BINARY.items():
+    for variant, (sa, sb) in BINARY_SHAPES.items():
+        add(Case(f"{name}/{variant}", fn, ref, [_arg(sa, dom_a), _arg(sb, dom_b)]))
+
+for name, ref in COMPARISONS.items():
+    fn = getattr(T, name)
+    for variant in ("same", "bcast_row", "0d", "empty"):
+        sa, sb = BINARY_SHAPES[variant]
+        add(Case(f"{name}/{variant}", fn, ref,
+                 [Arg(sa, "int64", -2, 3, differentiable=False), Arg(sb, "int64", -2, 3)],
+                 grad="integer inputs"))
+    add(Case(f"{name}/float", fn, ref, [Arg((4, 3)), Arg((3,))]))
+
+for name, ref in BITWISE.items():
+    fn = getattr(T, name)
+    add(Case(f"{name}/int", fn, ref, [Arg((3, 4), "int32", -50, 50), Arg((4,), "int32", -9, 9)],
+             grad="integer op"))
+    add(Case(f"{name}/bool", fn, ref, [Arg((3, 4), "bool"), Arg((3, 4), "bool")],
+             grad="boolean op"))
+add(Case("invert/int", T.invert, np.invert, [Arg((3, 4), "int16", -50, 50)], grad="integer op"),
+    Case("invert/bool", T.invert, np.logical_not, [Arg((5,), "bool")], grad="boolean op"))
+
+
+def _with_specials(rng):
+    x = rng.uniform(-2, 2, (3, 4))
+    x[0, 0], x[1, 1], x[2, 2] = np.nan, np.inf, -np.inf
+    return x
+
+
+add(Case("isnan", T.isnan, np.isnan, [Arg(gen=_with_specials)], grad="NaN inputs"),
+    Case("isinf", T.isinf, np.isinf, [Arg(gen=_with_specials)], grad="NaN inputs"))
+
+for variant, (sa, sb) in BINARY_SHAPES.items():
+    add(Case(f"switch/{variant}", T.switch, np.where,
+             [Arg(sa, "bool", differentiable=False), Arg(sb), Arg(sa)]))
+add(Case("switch/float_condition", T.switch, lambda c, a, b: np.where(c != 0, a, b),
+         [Arg((3, 4), "int8", 0, 2), Arg((3, 4)), Arg(())]),
+    Case("clip/scalars", lambda x, lo, hi: T.clip(x, lo, hi), np.clip,
+         [Arg((3, 4)), Arg((), low=-1.0, high=-0.5), Arg((), low=0.5, high=1.0)]),
+    Case("clip/broadcast", T.clip, np.clip,
+         [Arg((3, 4)), Arg((4,), low=-1.0, high=-0.5), Arg((3, 1), low=0.5, high=1.0)]),
+    Case("clip/python_bounds", lambda x: T.clip(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7),
+         [Arg((6,))]),
+    Case("fill", T.fill, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)),
+         [Arg((3, 4)), Arg((4,))]))
+
+# Casts (float -> int truncates toward zero) and dtype promotion.
+add(Case("cast/float_to_int32", lambda x: T.cast(x, "int32"), lambda x: x.astype("int32"),
+         [Arg((3, 4), low=-5, high=5)]),
+    Case("cast/to_float32", lambda x: T.cast(x, "float32"), lambda x: x.astype("float32"),
+         [Arg((3, 4))], rtol=1e-6, grad="float32 rounding defeats float64 differences"),
+    Case("cast/int_to_bool", lambda x: T.cast(x, "bool"), lambda x: x.astype(bool),
+         [Arg((7,), "int64", -2, 3)], grad="integer input"),
+    Case("promote/int8_exp_is_float32", T.exp, lambda x: np.exp(x.astype("float32")),
+         [Arg((4,), "int8", -3, 3)], rtol=1e-6, grad="integer input"),
+    Case("promote/int32_plus_float32", T.add, lambda a, b: a + b,
+         [Arg((4,), "int32", -9, 9), Arg((4,), "float32")], grad="integer input"),
+    Case("promote/weak_python_float", lambda x: x * 2.5, lambda x: x * np.float32(2.5),
+         [Arg((4,), "float32")], rtol=1e-6, grad="float32 forward check"),
+    Case("promote/int_true_div", lambda a, b: a / b, np.true_divide,
+         [Arg((4,), "int32", 1, 9), Arg((4,), "int32", 1, 9)], grad="integer input"))
+
+# DimShuffle: transpose, new axes, dropped size-1 axes (static and checked at run time).
+add(Case("dimshuffle/transpose", lambda x: x.dimshuffle(1, 0), np.transpose, [Arg((3, 4))]),
+    Case("dimshuffle/new_axes", lambda x: x.dimshuffle("x", 1, "x", 0),
+         lambda x: x.T[None, :, None, :], [Arg((3, 4))]),
+    Case("dimshuffle/drop_static", lambda x: x.dimshuffle(1), lambda x: x[0],
+         [Arg((1, 4), static=(1, None))]),
+    Case("dimshuffle/drop_runtime", lambda x: x.dimshuffle(0), lambda x: x[:, 0],
+         [Arg((3, 1))]),
+    Case("dimshuffle/0d", lambda x: x.dimshuffle("x", "x"), lambda x: x.reshape(1, 1),
+         [Arg(())]),
+    Case("dimshuffle/empty", lambda x: x.dimshuffle(2, 0, 1),
+         lambda x: x.transpose(2, 0, 1), [Arg((0, 2, 3))]))
+
+add(Case("sum_to_shape/runtime", sum_to, lambda g, like: g.sum(axis=0, keepdims=True),
+         [Arg((3, 4)), Arg((1, 4), differentiable=False)]),
+    Case("sum_to_shape/static", sum_to, lambda g, like: g.sum(axis=1, keepdims=True),
+         [Arg((3, 4)), Arg((3, 1), static=(None, 1), differentiable=False)]))
+
+for kind, make in [("zero", filters.zero_grad), ("disconnected", filters.disconnected_grad),
+                   ("clip", lambda x: filters.grad_clip(x, -1.0, 1.0)),
+                   ("scale", lambda x: filters.grad_scale(x, 3.0)),
+                   ("undefined", filters.undefined_grad)]:
+    add(Case(f"gradient_filter/{kind}", make, np.copy, [Arg((3, 2))],
+             grad="changes the gradient on purpose; tested in test_gradient.py"))

@@ -9,7 +9,7 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError
 from exprc.link.reference.table import REFERENCE
-from exprc.tensor.elemwise import DimShuffle, Elemwise
+from exprc.tensor.elemwise import DimShuffle, Elemwise, SumToShape
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -26,7 +26,7 @@ def _round_half_away_from_zero(x: np.ndarray) -> np.ndarray:
 
 def _from_double(fn):
     vectorized = np.frompyfunc(fn, 1, 1)
-    return lambda x: vectorized(x.astype("float64")).astype("float64")
+    return lambda x: np.asarray(vectorized(x.astype("float64")), dtype="float64")
 
 
 #: NumPy function per scalar op name. Inputs arrive already cast to the op's working dtype.
@@ -91,3 +91,14 @@ def dimshuffle(node, x):
     out = kept_view.transpose(perm)
     new_axes = tuple(i for i, a in enumerate(order) if a == "x")
     return [np.expand_dims(out, new_axes)]
+
+
+@REFERENCE.register(SumToShape)
+def sum_to_shape(node, g, target):
+    target = tuple(int(t) for t in target)
+    axes = tuple(i for i, (gs, ts) in enumerate(zip(g.shape, target)) if ts == 1 and gs != 1)
+    out = g.sum(axis=axes, keepdims=True, dtype=g.dtype) if axes else g
+    if out.shape != target:
+        raise ExprcShapeError(f"{node.op}: cannot sum an array of shape {g.shape} down to "
+                              f"shape {target}")
+    return [out]

@@ -7,3 +7,4 @@ from exprc.link.reference import reduction  # noqa: F401
 from exprc.link.reference import linalg  # noqa: F401
 from exprc.link.reference import sort  # noqa: F401
 from exprc.link.reference import extra_ops  # noqa: F401
+from exprc.link.reference import gradient  # noqa: F401

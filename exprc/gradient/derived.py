@@ -1,0 +1,140 @@
+"""Products with the Jacobian and second derivatives, all built on :func:`grad`.
+
+``Lop`` is reverse mode with a given output gradient (vector-Jacobian product). ``Rop``
+(Jacobian-vector product) is derived from two reverse passes: ``Lop(f, x, u)`` is linear in
+``u``, so differentiating ``<Lop(f, x, u), v>`` with respect to ``u`` gives ``J v`` exactly,
+with no per-op forward rule to keep in sync.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from exprc.errors import ExprcTypeError
+from exprc.gradient.walk import grad
+from exprc.graph.basic import Variable
+from exprc.graph.traversal import clone_replace
+from exprc.tensor.math import fill
+from exprc.tensor.variable import as_tensor_variable, constant
+
+
+def _listify(x: Any) -> tuple[list, bool]:
+    if isinstance(x, (list, tuple)):
+        return list(x), False
+    return [x], True
+
+
+def _zeros_like(x):
+    return fill(x, constant(0, dtype=x.dtype))
+
+
+def Lop(f: Any, wrt: Any, eval_points: Any, consider_constant: Sequence[Variable] | None = None,
+        disconnected_inputs: str = "raise"):
+    """Vector-Jacobian product: ``sum_i eval_points[i] . d f[i] / d wrt``.
+
+    Parameters
+    ----------
+    f : Variable or list of Variable
+        Outputs (any shapes).
+    wrt : Variable or list of Variable
+    eval_points : array-like or Variable, or a list matching ``f``
+        The vectors multiplying the Jacobian from the left, shaped like ``f``.
+
+    Returns
+    -------
+    Variable or list, structured like ``wrt``.
+    """
+    fs, _ = _listify(f)
+    points, _ = _listify(eval_points)
+    if len(fs) != len(points):
+        raise ExprcTypeError(f"Lop: {len(fs)} outputs but {len(points)} eval_points")
+    known = {fi: as_tensor_variable(p) for fi, p in zip(fs, points)}
+    return grad(None, wrt, consider_constant=consider_constant, known_grads=known,
+                disconnected_inputs=disconnected_inputs, add_names=False)
+
+
+def Rop(f: Any, wrt: Any, eval_points: Any):
+    """Jacobian-vector product: ``sum_j d f / d wrt[j] . eval_points[j]``.
+
+    Parameters
+    ----------
+    f : Variable or list of Variable
+    wrt : Variable or list of Variable
+    eval_points : Variable or list matching ``wrt``, shaped like ``wrt``.
+
+    Returns
+    -------
+    Variable or list, structured like ``f``.
+
+    Examples
+    --------
+    >>> import numpy as np, exprc, exprc.tensor as T
+    >>> x = T.dvector('x'); v = T.dvector('v')
+    >>> jv = exprc.gradient.Rop(x ** 2, x, v)
+    >>> jv.eval({x: [1.0, 2.0], v: [1.0, 1.0]})
+    array([2., 4.])
+    """
+    fs, single_f = _listify(f)
+    wrts, _ = _listify(wrt)
+    points, _ = _listify(eval_points)
+    if len(wrts) != len(points):
+        raise ExprcTypeError(f"Rop: {len(wrts)} wrt variables but {len(points)} eval_points")
+    points = [as_tensor_variable(p) for p in points]
+    for w, p in zip(wrts, points):
+        if p.ndim != w.ndim:
+            raise ExprcTypeError(f"Rop: eval point {p} of type {p.type} does not match {w} of "
+                                 f"type {w.type}")
+    dummies = [fi.type() for fi in fs]
+    vjps = Lop(fs, wrts, dummies, disconnected_inputs="ignore")
+    jvps = Lop(vjps, dummies, points, disconnected_inputs="ignore")
+    # The result is independent of the dummies' values; any value of the right shape does.
+    jvps = clone_replace(jvps, {u: _zeros_like(fi) for u, fi in zip(dummies, fs)})
+    return jvps[0] if single_f else jvps
+
+
+def jacobian(expression: Any, wrt: Any, consider_constant: Sequence[Variable] | None = None,
+             disconnected_inputs: str = "raise"):
+    """The Jacobian of a vector (or scalar) ``expression`` with respect to ``wrt``.
+
+    The result for each ``w`` in ``wrt`` has shape ``expression.shape + w.shape``. The length of
+    ``expression`` must be known when the graph is built (give its inputs static shapes, e.g.
+    ``T.dvector('x', shape=(3,))``): each row is one reverse pass.
+    """
+    from exprc.tensor.basic import stack
+
+    expression = as_tensor_variable(expression)
+    wrts, single = _listify(wrt)
+    if expression.ndim == 0:
+        rows = grad(expression, wrts, consider_constant=consider_constant,
+                    disconnected_inputs=disconnected_inputs)
+        return rows[0] if single else rows
+    if expression.ndim != 1:
+        raise ExprcTypeError(f"jacobian: expression must be a vector or scalar, got "
+                             f"{expression.type}; flatten it first")
+    n = expression.type.shape[0]
+    if n is None:
+        raise ExprcTypeError(
+            f"jacobian: the length of {expression} is not known when the graph is built; "
+            "declare static shapes on its inputs (e.g. T.dvector('x', shape=(3,)))")
+    per_row = [grad(expression[i], wrts, consider_constant=consider_constant,
+                    disconnected_inputs=disconnected_inputs) for i in range(n)]
+    result = [stack([row[k] for row in per_row]) for k in range(len(wrts))]
+    return result[0] if single else result
+
+
+def hessian(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = None,
+            disconnected_inputs: str = "raise"):
+    """The Hessian of a scalar ``cost`` with respect to each vector in ``wrt``."""
+    wrts, single = _listify(wrt)
+    result = []
+    for w in wrts:
+        if w.ndim != 1:
+            raise ExprcTypeError(f"hessian: wrt must be vectors, got {w} of type {w.type}")
+        g = grad(cost, w, consider_constant=consider_constant,
+                 disconnected_inputs=disconnected_inputs)
+        from exprc.tensor.shape import specify_shape
+
+        g = specify_shape(g, w.type.shape)  # the gradient has w's static length
+        result.append(jacobian(g, w, consider_constant=consider_constant,
+                               disconnected_inputs=disconnected_inputs))
+    return result[0] if single else result
