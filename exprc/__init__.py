@@ -11,6 +11,7 @@ from exprc.compile.mode import Mode
 from exprc.compile.sharedvalue import SharedVariable, shared
 from exprc import tensor  # noqa: F401
 from exprc import gradient  # noqa: F401
+from exprc import printing  # noqa: F401
 from exprc.gradient import grad
 
 __version__ = "0.1.0"

@@ -78,13 +78,16 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outs = [o if isinstance(o, Out) else Out(o) for o in _as_list(outputs, "outputs")]
     out_vars = [_as_output(o.variable, k) for k, o in enumerate(outs)]
-    update_pairs = _normalise_updates(updates)
-    update_pairs += _default_updates(out_vars + [e for _, e in update_pairs], update_pairs,
-                                     no_default_updates)
     state_inputs = [i for i in inputs if i.update is not None]
+    # A state's new value is fed back unchecked on the next call, so its type must match.
+    state_updates = [_matching(i.variable, i.update, f"In update of {i.name or i.variable}")
+                     for i in state_inputs]
+    update_pairs = _normalise_updates(updates)
+    update_pairs += _default_updates(out_vars + [e for _, e in update_pairs] + state_updates,
+                                     update_pairs, no_default_updates)
     replacements = _normalise_givens(givens)
-    computed = clone_replace(out_vars + [e for _, e in update_pairs]
-                             + [i.update for i in state_inputs], replacements)
+    computed = clone_replace(out_vars + [e for _, e in update_pairs] + state_updates,
+                             replacements)
     explicit = [i.variable for i in inputs]
     shared_vars = _shared_inputs(computed, explicit)
     _check_unused(inputs, computed, on_unused_input or "raise", name)

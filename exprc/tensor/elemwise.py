@@ -33,10 +33,10 @@ class Elemwise(Op):
         if len(inputs) != sop.nin:
             raise build_error(ExprcTypeError, self,
                               f"takes {sop.nin} input(s), got {len(inputs)}")
-        variables = _convert_weak_scalars(sop, inputs)
-        ndim = max(v.ndim for v in variables)
-        variables = [pad_left(v, ndim) for v in variables]
-        out_shape = broadcast_static_shapes([v.type.shape for v in variables], self, variables)
+        originals = _convert_weak_scalars(sop, inputs)
+        ndim = max(v.ndim for v in originals)
+        variables = [pad_left(v, ndim) for v in originals]
+        out_shape = broadcast_static_shapes([v.type.shape for v in variables], self, originals)
         try:
             out_dtype = sop.output_dtype([v.dtype for v in variables])
         except ExprcTypeError as exc:
@@ -84,12 +84,15 @@ def broadcast_static_shapes(shapes: Sequence[tuple], op: Any = None,
     for axis, sizes in enumerate(zip(*shapes)):
         known = {s for s in sizes if s is not None and s != 1}
         if len(known) > 1:
+            # Name the shapes as the user wrote them (before rank alignment) where known.
+            given = [v.type.shape for v in variables] if variables else shapes
             described = ", ".join(
                 f"input {i}{_named(variables, i)} of shape {_fmt(shape)}"
-                for i, shape in enumerate(shapes))
+                for i, shape in enumerate(given))
             raise build_error(ExprcShapeError, op,
-                              f"cannot broadcast {described}: sizes {sorted(known)} on axis "
-                              f"{axis} differ and none is 1")
+                              f"cannot broadcast {described}: sizes {sorted(known)} differ "
+                              f"on axis {axis - len(shapes[0])} (counted from the end) and "
+                              "none is 1")
         if known:
             out.append(known.pop())
         elif all(s == 1 for s in sizes):

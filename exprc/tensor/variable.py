@@ -27,6 +27,10 @@ def _api():
 class TensorVariable(Variable):
     """A symbolic n-dimensional array."""
 
+    # NumPy must not try to treat a symbolic variable as an array operand: with this,
+    # ``ndarray * var`` defers to ``var.__rmul__`` and builds a graph.
+    __array_ufunc__ = None
+
     # ----------------------------------------------------------------- static facts
     @property
     def ndim(self) -> int:

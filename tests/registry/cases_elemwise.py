@@ -106,8 +106,8 @@ def _with_specials(rng):
     return x
 
 
-add(Case("isnan", T.isnan, np.isnan, [Arg(gen=_with_specials)], grad="NaN inputs"),
-    Case("isinf", T.isinf, np.isinf, [Arg(gen=_with_specials)], grad="NaN inputs"))
+add(Case("isnan", T.isnan, np.isnan, [Arg((3, 4), gen=_with_specials)], grad="NaN inputs"),
+    Case("isinf", T.isinf, np.isinf, [Arg((3, 4), gen=_with_specials)], grad="NaN inputs"))
 
 for variant, (sa, sb) in BINARY_SHAPES.items():
     add(Case(f"switch/{variant}", T.switch, np.where,

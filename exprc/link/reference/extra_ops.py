@@ -1,1 +1,61 @@
-"""Reference implementations (being written)."""
+"""Reference implementations of the extra_ops family."""
+
+import numpy as np
+
+from exprc.errors import ExprcShapeError
+from exprc.link.reference.table import REFERENCE
+from exprc.tensor.extra_ops import CumOp, OneHot, Repeat, RepeatSum
+
+
+@REFERENCE.register(CumOp)
+def cumop(node, x):
+    op = node.op
+    accumulate = np.cumsum if op.mode == "add" else np.cumprod
+    dtype = node.outputs[0].dtype
+    if not op.reverse:
+        return [accumulate(x, axis=op.axis, dtype=dtype)]
+    flipped = np.flip(x, axis=op.axis)
+    return [np.flip(accumulate(flipped, axis=op.axis, dtype=dtype), axis=op.axis).copy()]
+
+
+def _counts(op, repeats, size):
+    """``repeats`` as one int64 count per element of an axis of ``size``, checked."""
+    counts = repeats.astype("int64").reshape(-1)
+    if counts.size not in (1, size):
+        raise ExprcShapeError(f"{op}: repeats has {counts.size} entries but the repeated axis "
+                              f"has size {size}; give one count per element, or a single count")
+    if np.any(counts < 0):
+        raise ExprcShapeError(f"{op}: repeats must be non-negative, got {counts.tolist()}")
+    return np.broadcast_to(counts, (size,))
+
+
+@REFERENCE.register(Repeat)
+def repeat(node, x, repeats):
+    axis = node.op.axis
+    return [np.repeat(x, _counts(node.op, repeats, x.shape[axis]), axis=axis)]
+
+
+@REFERENCE.register(RepeatSum)
+def repeat_sum(node, g, repeats, shape):
+    axis = node.op.axis
+    counts = _counts(node.op, repeats, int(shape[axis]))
+    if counts.sum() != g.shape[axis]:
+        raise ExprcShapeError(f"{node.op}: the counts {counts.tolist()} add up to {counts.sum()}, "
+                              f"but g has size {g.shape[axis]} on axis {axis}")
+    moved = np.moveaxis(g, axis, 0)
+    out = np.zeros((counts.size,) + moved.shape[1:], dtype=g.dtype)
+    # Each copy is added to the element it was copied from.
+    np.add.at(out, np.repeat(np.arange(counts.size), counts), moved)
+    return [np.moveaxis(out, 0, axis)]
+
+
+@REFERENCE.register(OneHot)
+def one_hot(node, y):
+    nb_class = node.op.nb_class
+    bad = (y < 0) | (y >= nb_class)
+    if np.any(bad):
+        raise IndexError(f"{node.op}: label {y[bad][0]} (at position {np.argmax(bad)}) is out "
+                         f"of range for {nb_class} classes")
+    out = np.zeros((y.size, nb_class), dtype=node.op.dtype)
+    out[np.arange(y.size), y] = 1
+    return [out]
