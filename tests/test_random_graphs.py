@@ -2,10 +2,10 @@
 
 Each example draws a few input arrays, then grows an expression step by step: every step
 applies one API function to terms built so far, and computes the same thing with NumPy on the
-input values, so the NumPy side is an independent oracle for the whole graph. The compiled
-graph (REFERENCE mode) must then give NumPy's shape, dtype and values. Values stay in safe
-domains (logarithms of ``abs(x) + 1``, divisions by ``abs(x) + 1``) so that no NaN or overflow
-hides a difference.
+input values, so the NumPy side is an independent oracle for the whole graph. Compiled in
+REFERENCE mode, every term of the graph must have NumPy's shape, dtype and values. Values stay
+in safe domains (logarithms of ``abs(x) + 1``, divisions by ``abs(x) + 1``) so that no NaN or
+overflow hides a difference.
 """
 
 from __future__ import annotations

@@ -408,7 +408,8 @@ def tile(x: Any, reps: Any, ndim: int | None = None):
         shorter one padded with ones on the left.
     ndim : int, optional
         The rank of the result (at least ``x.ndim`` and ``len(reps)``); needed only when
-        ``reps`` is a vector of unknown length.
+        ``reps`` is a vector of unknown length, which must then have ``ndim`` entries
+        (checked at run time).
     """
     x = as_tensor_variable(x)
     if isinstance(reps, TensorVariable) and reps.ndim == 1 and reps.type.shape[0] is None:

@@ -18,6 +18,7 @@ import numpy as np
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.basic import Apply, Constant, Op, Variable
 from exprc.tensor.elemwise import DimShuffle, Elemwise
+from exprc.tensor.math import cast
 from exprc.tensor.type import INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import TensorVariable, as_tensor_variable, constant
 
@@ -95,7 +96,7 @@ def static_int_values(var: Variable) -> list[int | None]:
         columns = zip(*(static_int_values(i) for i in node.inputs))
         return [None if None in c else int(combine(c)) for c in columns]
     if isinstance(op, Elemwise) and op.scalar_op.rule == "cast" \
-            and op.scalar_op.out_dtype in INTEGER_DTYPES:
+            and op.scalar_op.out_dtype == "int64":
         return static_int_values(node.inputs[0])
     return unknown
 
@@ -145,8 +146,6 @@ def times(a: Any, b: Any) -> Any:
 
 
 def _int64(var: TensorVariable) -> TensorVariable:
-    from exprc.tensor.math import cast
-
     return cast(var, "int64")
 
 
