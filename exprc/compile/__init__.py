@@ -1,0 +1,1 @@
+"""function(), shared variables, In/Out and compilation modes."""
