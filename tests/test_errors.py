@@ -77,3 +77,23 @@ def test_config_rejects_unknown_flags_and_bad_values():
     with pytest.raises(ValueError, match="unknown flag"):
         Config("flaotX=float32")
     assert Config("floatX=float32").floatX == "float32"
+
+
+def test_bool_arithmetic_follows_numpy():
+    m = T.tensor("bool", shape=(None,), name="m")
+    mv = np.array([True, False, True])
+    np.testing.assert_array_equal((1 - m).eval({m: mv}), 1 - mv)
+    assert (1 - m).dtype == "int64" and (1.0 - m).dtype == "float64"
+    assert (m // m).dtype == "int8" and (m ** m).dtype == "int8"
+    assert (T.bvector() / 2).dtype == "float64"  # as NumPy's true division
+
+
+def test_eval_cache_is_not_shared_with_clones():
+    from exprc.graph.traversal import clone_replace
+
+    x = T.dvector("x")
+    s1, s2 = exprc.shared(np.ones(2)), exprc.shared(np.full(2, 100.0))
+    y = x + s1
+    np.testing.assert_array_equal(y.eval({x: np.zeros(2)}), [1.0, 1.0])
+    (y2,) = clone_replace([y], {s1: s2})
+    np.testing.assert_array_equal(y2.eval({x: np.zeros(2)}), [100.0, 100.0])

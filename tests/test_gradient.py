@@ -303,3 +303,15 @@ def test_rop_of_every_registry_op_matches_finite_differences():
                                    err_msg=case.name)
         checked += 1
     assert checked > 100
+
+
+def test_integer_side_paths_into_ops_without_rules_give_zero():
+    a = T.dmatrix("a")
+    g = exprc.grad((T.extra_ops.to_one_hot(T.argmax(a, 1), 4) * a).sum(), a)
+    av = RNG.normal(size=(2, 4))
+    np.testing.assert_allclose(ev(g, {a: av}), np.eye(4)[av.argmax(1)])
+
+
+def test_gradient_of_a_variable_with_respect_to_itself():
+    c = T.dscalar("c")
+    np.testing.assert_allclose(ev(exprc.grad(c, c), {c: 3.0}), 1.0)

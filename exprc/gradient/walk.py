@@ -100,7 +100,8 @@ def _seeds(cost: Any, known_grads: dict) -> list[tuple[Variable, Variable]]:
         if cost.dtype in DISCRETE_DTYPES:
             raise ExprcTypeError(f"grad: the cost {cost} has dtype {cost.dtype}; gradients "
                                  "need a float cost")
-        seeds.append((cost, constant(1.0, dtype=cost.dtype)))
+        # ones_like(cost), not a bare constant, so that grad(c, c) still reads c.
+        seeds.append((cost, fill(cost, constant(1.0, dtype=cost.dtype))))
     elif not known_grads:
         raise ExprcTypeError("grad: give a cost, or known_grads to start from")
     for var, g in known_grads.items():
@@ -159,7 +160,11 @@ def _reverse_walk(seeds, wrt_list, blockers) -> _Totals:
         if not any(id(i) in depends for i in node.inputs):
             continue
         out_grads = [totals.get(o) for o in node.outputs]
-        if all(g is None for g in out_grads):
+        # A node reached only through discrete inputs (argmax fed into one_hot, say) has no
+        # rule to ask: those inputs carry no gradient.
+        through_floats = any(id(i) in depends and i.dtype not in DISCRETE_DTYPES
+                             for i in node.inputs)
+        if all(g is None for g in out_grads) or not through_floats:
             # Either nothing reached the outputs, or only zeros did: still connected.
             if any(totals.reached(o) for o in node.outputs):
                 for inp in node.inputs:

@@ -47,12 +47,13 @@ class ScalarOp:
         Number of inputs.
     rule : str
         Output dtype rule: ``same`` (promotion of all inputs), ``float`` (float of the
-        promotion), ``bool``, ``bitwise`` (integer or bool inputs only), ``switch`` (promotion
+        promotion), ``div`` (the promotion if it is a float, else float64, as NumPy's ``/``), ``bool``, ``bitwise`` (integer or bool inputs only), ``switch`` (promotion
         of inputs 1 and 2), ``second`` (dtype of input 1), ``cast`` (``out_dtype``).
     out_dtype : str or None
         Target dtype of a cast.
-    no_bool : bool
-        Reject bool inputs (NumPy does for ``-`` and unary minus).
+    on_bool : str or None
+        What happens when the inputs promote to bool: None (fine), ``"error"`` (NumPy rejects
+        ``-`` of bools) or ``"int8"`` (NumPy computes ``//``, ``%``, ``**`` of bools in int8).
     symbol : str or None
         Infix operator for pretty-printing.
     """
@@ -61,15 +62,20 @@ class ScalarOp:
     nin: int
     rule: str
     out_dtype: str | None = None
-    no_bool: bool = False
+    on_bool: str | None = None
     symbol: str | None = None
 
     def output_dtype(self, dtypes: list[str]) -> str:
-        if self.no_bool and "bool" in dtypes:
-            raise ExprcTypeError(f"{self.name} is not defined for bool inputs (dtypes {dtypes}); "
-                                 "use invert/xor for logical operations")
+        if self.on_bool and upcast(*dtypes) == "bool":
+            if self.on_bool == "error":
+                raise ExprcTypeError(f"{self.name} is not defined for bool inputs (dtypes "
+                                     f"{dtypes}); use invert/xor for logical operations")
+            return self.on_bool
         if self.rule == "same":
             return upcast(*dtypes)
+        if self.rule == "div":
+            promoted = upcast(*dtypes)
+            return promoted if promoted in ("float32", "float64") else "float64"
         if self.rule == "float":
             return float_of(upcast(*dtypes))
         if self.rule == "bool":
@@ -97,16 +103,16 @@ def _ops(nin: int, rule: str, names: str, **kw) -> dict[str, ScalarOp]:
 
 SCALAR_OPS: dict[str, ScalarOp] = {
     "add": ScalarOp("add", 2, "same", symbol="+"),
-    "sub": ScalarOp("sub", 2, "same", no_bool=True, symbol="-"),
+    "sub": ScalarOp("sub", 2, "same", on_bool="error", symbol="-"),
     "mul": ScalarOp("mul", 2, "same", symbol="*"),
-    "true_div": ScalarOp("true_div", 2, "float", symbol="/"),
-    "int_div": ScalarOp("int_div", 2, "same", no_bool=True, symbol="//"),
-    "mod": ScalarOp("mod", 2, "same", no_bool=True, symbol="%"),
-    "pow": ScalarOp("pow", 2, "same", no_bool=True, symbol="**"),
-    "neg": ScalarOp("neg", 1, "same", no_bool=True, symbol="-"),
+    "true_div": ScalarOp("true_div", 2, "div", symbol="/"),
+    "int_div": ScalarOp("int_div", 2, "same", on_bool="int8", symbol="//"),
+    "mod": ScalarOp("mod", 2, "same", on_bool="int8", symbol="%"),
+    "pow": ScalarOp("pow", 2, "same", on_bool="int8", symbol="**"),
+    "neg": ScalarOp("neg", 1, "same", on_bool="error", symbol="-"),
     **_ops(2, "same", "maximum minimum"),
     **_ops(1, "same", "abs sqr identity"),
-    "sgn": ScalarOp("sgn", 1, "same", no_bool=True),
+    "sgn": ScalarOp("sgn", 1, "same", on_bool="error"),
     **_ops(1, "float",
            "reciprocal exp exp2 expm1 log log2 log10 log1p sqrt sin cos tan arcsin arccos "
            "arctan sinh cosh tanh arcsinh arccosh arctanh sigmoid softplus erf erfc deg2rad "

@@ -7,6 +7,7 @@ defined; they hold no logic of their own.
 from __future__ import annotations
 
 import numbers
+import weakref
 from typing import Any
 
 import numpy as np
@@ -179,10 +180,14 @@ class TensorVariable(Variable):
 
         inputs_to_values = inputs_to_values or {}
         keys = tuple(inputs_to_values)
-        cache = self.tag.__dict__.setdefault("eval_cache", {})
+        # Kept outside the variable so that clones (which copy tags) never share it.
+        cache = _EVAL_CACHE.setdefault(self, {})
         if keys not in cache:
             cache[keys] = function(list(keys), self, on_unused_input="ignore")
         return cache[keys](*[inputs_to_values[k] for k in keys])
+
+
+_EVAL_CACHE: "weakref.WeakKeyDictionary[TensorVariable, dict]" = weakref.WeakKeyDictionary()
 
 
 class TensorConstant(Constant, TensorVariable):

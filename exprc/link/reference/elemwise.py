@@ -54,7 +54,7 @@ SCALAR_NUMPY = {
 
 # Ops whose inputs are cast to the output dtype before the NumPy call, so that NumPy computes
 # in the dtype exprc promises (e.g. exp(int8) in float32, where NumPy would pick float16).
-_CAST_INPUTS_TO_OUTPUT = {"same", "float", "bitwise"}
+_CAST_INPUTS_TO_OUTPUT = {"same", "float", "div", "bitwise"}
 
 
 @REFERENCE.register(Elemwise)
