@@ -34,6 +34,10 @@ _FLAGS = {
         "FAST_RUN", str, lambda v: isinstance(v, str),
         "default compilation mode of function(): FAST_RUN, FAST_COMPILE or REFERENCE",
     ),
+    "optimizer_excluding": _Flag(
+        "", str, lambda v: isinstance(v, str),
+        "colon-separated names of rewrite passes or rules that function() must not run",
+    ),
     "debug": _Flag(
         0, int, lambda v: isinstance(v, int) and 0 <= v <= 4,
         "0 quiet; 1 passes and times; 2 graphs after each pass; 3 generated source; 4 compiler "

@@ -19,6 +19,8 @@ from exprc.compile.mode import Mode, get_mode
 from exprc.compile.sharedvalue import Container, SharedVariable
 from exprc.errors import ExprcError, ExprcTypeError, UnusedInputError
 from exprc.graph.basic import Constant, Variable
+from exprc.graph.fgraph import FunctionGraph
+from exprc.rewriting.pipeline import optimize
 from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
 from exprc.tensor.variable import as_tensor_variable
 
@@ -105,8 +107,12 @@ class Function:
     Attributes
     ----------
     graph_inputs, graph_outputs : list of Variable
-        The graph that runs: explicit inputs then shared variables; outputs then the new values
-        of updated shared variables and states.
+        The graph that runs, after rewriting: explicit inputs then shared variables; outputs
+        then the new values of updated shared variables and states.
+    fgraph : FunctionGraph
+        The rewritten graph (``exprc.printing.debugprint(f)`` shows it).
+    rewrite_log : RewriteLog
+        Which rewrite passes ran, how long each took, and how often each rule fired.
     """
 
     def __init__(self, *, inputs, outputs, single, mode, name, graph_inputs, graph_outputs,
@@ -129,7 +135,10 @@ class Function:
                                 else allow_input_downcast for i in inputs]
         self._labels = [_input_label(k, i, name) for k, i in enumerate(inputs)]
         self._by_name = {i.name: k for k, i in enumerate(inputs) if i.name is not None}
-        self.program = _link(mode, graph_inputs, graph_outputs)
+        self.fgraph = FunctionGraph(graph_inputs, graph_outputs)
+        self.rewrite_log = optimize(self.fgraph, mode.optimizer, mode.exclude)
+        self.graph_outputs = self.fgraph.outputs
+        self.program = _link(mode, self.fgraph.inputs, self.fgraph.outputs)
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any):

@@ -19,10 +19,22 @@ class Mode:
     optimizer : str
         The rewrite pipeline: ``'fast_run'`` (all passes), ``'fast_compile'`` (cheap passes)
         or ``'none'``.
+    exclude : tuple of str
+        Names of passes or rules to skip (see ``exprc.rewriting.PIPELINE``).
     """
 
     linker: str = "reference"
     optimizer: str = "fast_run"
+    exclude: tuple = ()
+
+    def excluding(self, *names: str) -> "Mode":
+        """This mode without the named passes or rules."""
+        return Mode(self.linker, self.optimizer, tuple(self.exclude) + names)
+
+    def including(self, *names: str) -> "Mode":
+        """This mode with the named passes or rules no longer excluded."""
+        return Mode(self.linker, self.optimizer, tuple(e for e in self.exclude
+                                                      if e not in names))
 
     def __post_init__(self):
         if self.linker not in LINKERS:

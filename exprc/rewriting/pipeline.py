@@ -1,0 +1,87 @@
+"""The rewrite pipeline: one readable list of named passes.
+
+Every pass preserves results; each is either a rule set run to a fixpoint or a function over
+the whole graph. ``fast_compile`` runs only the passes marked cheap.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from exprc.configuration import config
+from exprc.errors import ExprcError
+from exprc.graph.fgraph import FunctionGraph
+from exprc.rewriting.engine import RULE_SETS, RewriteLog, run_to_fixpoint, timed
+from exprc.rewriting import basic
+
+
+@dataclass(frozen=True)
+class Pass:
+    name: str
+    run: Callable[[FunctionGraph, RewriteLog, frozenset], None]
+    cheap: bool = False
+
+
+def _rules(set_name: str) -> Callable:
+    def run(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
+        rules = [r for r in RULE_SETS.get(set_name, []) if r.name not in exclude]
+        if rules:
+            run_to_fixpoint(fgraph, rules, log)
+
+    return run
+
+
+def _merge(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
+    basic.merge(fgraph, log)
+
+
+PIPELINE = [
+    Pass("merge", _merge, cheap=True),
+    Pass("canonicalize", _rules("canonicalize"), cheap=True),
+    Pass("shape", _rules("shape")),
+    Pass("stabilize", _rules("stabilize")),
+    Pass("specialize", _rules("specialize")),
+    Pass("merge_again", _merge, cheap=True),
+    Pass("blas", _rules("blas")),
+    Pass("fusion", _rules("fusion")),
+    Pass("inplace", _rules("inplace")),
+]
+PASS_NAMES = [p.name for p in PIPELINE]
+
+
+def optimize(fgraph: FunctionGraph, optimizer: str = "fast_run",
+             exclude: Iterable[str] = ()) -> RewriteLog:
+    """Run the pipeline (``'fast_run'``: every pass; ``'fast_compile'``: the cheap ones;
+    ``'none'``) on ``fgraph`` in place. ``exclude`` names passes or rules to skip."""
+    _load_rule_modules()
+    exclude = frozenset(exclude) | frozenset(filter(None, config.optimizer_excluding.split(":")))
+    unknown = {e for e in exclude if e not in PASS_NAMES and not _is_rule(e)}
+    if unknown:
+        raise ExprcError(f"cannot exclude unknown passes or rules {sorted(unknown)}; passes: "
+                         f"{PASS_NAMES}")
+    log = RewriteLog()
+    if optimizer == "none":
+        return log
+    for p in PIPELINE:
+        if p.name in exclude or (optimizer == "fast_compile" and not p.cheap):
+            continue
+        timed(lambda fg, lg, p=p: p.run(fg, lg, exclude), p.name)(fgraph, log)
+        if config.debug >= 2:
+            from exprc.printing import debugprint
+
+            print(f"--- after {p.name}:", file=sys.stderr)
+            debugprint(fgraph.outputs, file=sys.stderr)
+    if config.debug >= 1:
+        print(log.summary(), file=sys.stderr)
+    return log
+
+
+def _is_rule(name: str) -> bool:
+    return any(r.name == name for rules in RULE_SETS.values() for r in rules)
+
+
+def _load_rule_modules() -> None:
+    # Importing the rule modules registers their rules.
+    from exprc.rewriting import rules  # noqa: F401
