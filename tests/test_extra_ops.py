@@ -7,7 +7,7 @@ import exprc
 import exprc.tensor as T
 from exprc.errors import ExprcShapeError, ExprcTypeError
 from exprc.tensor import extra_ops
-from exprc.tensor.extra_ops import CumOp, RepeatSum
+from exprc.tensor.extra_ops import CumOp, LinearRecurrence, RepeatSum
 
 
 def test_theano_module_path():
@@ -44,6 +44,37 @@ def test_cumprod_gradient_without_zeros():
     g = exprc.gradient.grad(T.sum(T.cumprod(x)), x)
     # d/dx0 (x0 + x0 x1 + x0 x1 x2) = 1 + x1 + x1 x2, and so on.
     np.testing.assert_allclose(g.eval({x: [2.0, 3.0, 4.0]}), [16.0, 10.0, 6.0])
+
+
+def test_cumprod_gradient_with_zeros_is_exact():
+    x = T.dvector("x")
+    f = exprc.function([x], exprc.gradient.grad(T.sum(x.cumprod()), x), mode="REFERENCE")
+    # 1 + x1 + x1 x2, x0 + x0 x2, x0 x1: no NaN where x is 0.
+    np.testing.assert_array_equal(f([2.0, 0.0, 3.0]), [1.0, 8.0, 0.0])
+    np.testing.assert_array_equal(f([0.0, 0.0, 3.0]), [1.0, 0.0, 0.0])
+
+
+def test_cumprod_second_derivative_with_zeros():
+    x = T.dvector("x", shape=(3,))
+    h = exprc.gradient.hessian(T.sum(T.cumprod(x)), x)
+    # The Hessian of x0 + x0 x1 + x0 x1 x2 at (2, 0, 3).
+    np.testing.assert_array_equal(h.eval({x: [2.0, 0.0, 3.0]}),
+                                  [[0.0, 4.0, 0.0], [4.0, 0.0, 2.0], [0.0, 2.0, 0.0]])
+
+
+def test_linear_recurrence_checks_its_inputs():
+    with pytest.raises(ExprcShapeError, match="must have the same rank"):
+        LinearRecurrence(0)(T.dvector("a"), T.dmatrix("b"))
+    with pytest.raises(ExprcShapeError, match="axis 1 has size 3 in a"):
+        LinearRecurrence(0)(T.tensor("float64", shape=(2, 3)), T.tensor("float64", shape=(2, 4)))
+    with pytest.raises(ExprcShapeError, match="axis 1 is out of range"):
+        LinearRecurrence(1)(T.dvector("a"), T.dvector("b"))
+    a, b = T.dvector("a"), T.dvector("b")
+    f = exprc.function([a, b], LinearRecurrence(0)(a, b), mode="REFERENCE")
+    # s = b0, a1 s0 + b1, a2 s1 + b2; a0 is never used, even when infinite.
+    np.testing.assert_array_equal(f([np.inf, 2.0, 0.0], [1.0, 1.0, 5.0]), [1.0, 3.0, 5.0])
+    with pytest.raises(ExprcShapeError, match="must have one shape"):
+        f([1.0, 2.0], [1.0, 2.0, 3.0])
 
 
 def test_repeat_static_shapes():

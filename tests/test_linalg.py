@@ -112,6 +112,43 @@ def test_matmul_operator_matches_numpy():
     np.testing.assert_allclose(got[1], b.T @ a)
 
 
+@pytest.mark.parametrize("shape_a, shape_b", [((2, 3, 4), (1, 4, 5)), ((1, 3, 4), (2, 4, 5)),
+                                              ((1, 3, 4), (1, 4, 5)), ((0, 3, 4), (1, 4, 5))])
+def test_matmul_broadcasts_batch_sizes(shape_a, shape_b):
+    rng = np.random.default_rng(0)
+    av, bv = rng.normal(size=shape_a), rng.normal(size=shape_b)
+    expected = av @ bv
+    # Batch sizes of 1 broadcast whether they are static or known only at run time.
+    for static in (False, True):
+        x = T.tensor("float64", shape=shape_a if static else (None,) * 3)
+        y = T.tensor("float64", shape=shape_b if static else (None,) * 3)
+        product = x @ y
+        assert product.type.shape == (expected.shape if static else (None,) * 3)
+        np.testing.assert_allclose(run(product, [x, y], av, bv), expected)
+
+
+def test_matmul_batch_broadcast_gradient_sums_over_the_batch():
+    x, y = T.tensor3("x"), T.tensor3("y")
+    av = np.random.default_rng(0).normal(size=(2, 3, 4))
+    bv = np.random.default_rng(1).normal(size=(1, 4, 5))
+    gx, gy = run(exprc.grad(T.sum(x @ y), [x, y]), [x, y], av, bv)
+    ones = np.ones((2, 3, 5))
+    np.testing.assert_allclose(gx, ones @ bv.transpose(0, 2, 1))
+    np.testing.assert_allclose(gy, (av.transpose(0, 2, 1) @ ones).sum(axis=0, keepdims=True))
+    exprc.gradient.verify_grad(T.matmul, [av, bv], rng=0)
+
+
+def test_matmul_batch_sizes_that_do_not_broadcast():
+    with pytest.raises(ExprcShapeError, match=r"matmul: batch sizes \(axis 0\) do not "
+                       r"broadcast: a is a float64 tensor of shape \(2, 3, 4\), b is a float64 "
+                       r"tensor of shape \(3, 4, 5\)"):
+        T.tensor3(shape=(2, 3, 4)) @ T.tensor3(shape=(3, 4, 5))
+    x, y = T.tensor3("x"), T.tensor3("y")
+    f = exprc.function([x, y], x @ y, mode="REFERENCE")
+    with pytest.raises(ValueError, match="cannot broadcast"):
+        f(np.ones((2, 3, 4)), np.ones((3, 4, 5)))
+
+
 def test_dot_gradients_match_formulas():
     a, b = T.matrix("a"), T.matrix("b")
     ga, gb = exprc.grad(T.sum(T.dot(a, b)), [a, b])

@@ -1,7 +1,8 @@
 """Theano's ``extra_ops``: cumulative sums and products, ``repeat``, ``diff``, ``to_one_hot``.
 
 Everything here follows NumPy's semantics and dtype rules; ``axis=None`` means the flattened
-array, as in NumPy.
+array, as in NumPy. :class:`LinearRecurrence` is not public API: it carries the gradient of
+``cumprod``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import numpy as np
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.basic import Apply, Constant, Op
 from exprc.tensor import math as tmath
+from exprc.tensor.scalar import upcast
 from exprc.tensor.shape import flatten
 from exprc.tensor.sort import check_axis
 from exprc.tensor.type import INTEGER_DTYPES, TensorType, canonical_dtype
 from exprc.tensor.variable import as_tensor_variable
 
-__all__ = ["cumsum", "cumprod", "repeat", "diff", "to_one_hot"]
+__all__ = ["cumprod", "cumsum", "diff", "repeat", "to_one_hot"]
 
 
 def accumulate_dtype(dtype: str) -> str:
@@ -52,6 +54,39 @@ class CumOp(Op):
         check_axis(self, x, self.axis)
         out = TensorType(accumulate_dtype(x.dtype), shape=x.type.shape)
         return Apply(self, [x], [out()])
+
+
+class LinearRecurrence(Op):
+    """The first-order linear recurrence ``s[i] = a[i] * s[i-1] + b[i]`` along ``axis``.
+
+    ``a`` and ``b`` have one shape; the recurrence starts from ``s[-1] = 0``, so ``s[0] =
+    b[0]`` and ``a[0]`` is not used. With ``reverse=True`` it runs from the end of the axis:
+    ``s[i] = a[i] * s[i+1] + b[i]`` with ``s[n-1] = b[n-1]``. This is the gradient of
+    :func:`cumprod` without dividing by ``x`` (exact where ``x`` has zeros), and its own
+    gradient is a recurrence the other way, so derivatives of any order stay exact.
+    """
+
+    __props__ = ("axis", "reverse")
+
+    def __init__(self, axis: int, reverse: bool = False):
+        self.axis = axis
+        self.reverse = bool(reverse)
+
+    def make_node(self, a: Any, b: Any) -> Apply:
+        a, b = as_tensor_variable(a), as_tensor_variable(b)
+        if a.ndim != b.ndim:
+            raise build_error(ExprcShapeError, self, f"a = {a} of type {a.type} and b = {b} of "
+                              f"type {b.type} must have the same rank")
+        check_axis(self, a, self.axis)
+        shape = []
+        for axis, (sa, sb) in enumerate(zip(a.type.shape, b.type.shape)):
+            if None not in (sa, sb) and sa != sb:
+                raise build_error(ExprcShapeError, self,
+                                  f"a and b must have one shape, but axis {axis} has size {sa} "
+                                  f"in a ({a.type}) and {sb} in b ({b.type})")
+            shape.append(sa if sa is not None else sb)
+        out = TensorType(upcast(a.dtype, b.dtype), shape=shape)
+        return Apply(self, [a, b], [out()])
 
 
 def _flat_or_axis(x: Any, axis: int | None, op: Any) -> tuple:
@@ -91,9 +126,10 @@ def cumsum(x: Any, axis: int | None = None):
 def cumprod(x: Any, axis: int | None = None):
     """Cumulative product along an axis (NumPy's ``np.cumprod``).
 
-    The gradient is exact where ``x`` has no zeros. It is computed as a reverse cumulative sum
-    of ``gz * cumprod(x)`` divided by ``x``, so it is NaN or infinite at the positions of
-    zeros in ``x`` (and wherever ``x`` is so small that the division overflows).
+    The gradient is exact also where ``x`` has zeros (any number of them): it multiplies the
+    products of the elements before each position by a :class:`LinearRecurrence` over the
+    elements after it, and never divides by ``x``. It is itself differentiable, so second
+    derivatives are exact too.
 
     Parameters
     ----------

@@ -2,8 +2,8 @@
 
 Two primitives carry them all: :class:`Dot` (NumPy's ``dot`` of vectors and matrices) and
 :class:`BatchedDot` (one matrix product per entry of a leading batch axis, on 3-d operands).
-Every other rank combination is reshaped and transposed into one of them, so only these two
-need gradient rules and fast kernels. Mixed dtypes promote as in NumPy.
+Every other rank combination is reshaped, transposed or broadcast into one of them, so only
+these two need gradient rules and fast kernels. Mixed dtypes promote as in NumPy.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.basic import Apply, Op
+from exprc.tensor.basic import alloc
 from exprc.tensor.elemwise import DimShuffle
-from exprc.tensor.math import mul
+from exprc.tensor.math import eq, mul, switch
 from exprc.tensor.reduction import normalize_axes, reduced_count
 from exprc.tensor.scalar import upcast
 from exprc.tensor.shape import flatten, reshape
@@ -256,6 +257,33 @@ def _batched_tensordot(a: TensorVariable, b: TensorVariable) -> TensorVariable:
     return reshape(_batched_dot(a3, b3), out_shape, ndim=len(out_shape))
 
 
+def _broadcast_batches(a: TensorVariable, b: TensorVariable) -> list[TensorVariable]:
+    """3-d ``a`` and ``b`` with their batch axes (axis 0) broadcast against each other.
+
+    NumPy's rule: equal sizes pair up, and a size of 1 (also one known only at run time)
+    takes the other operand's size. An operand is copied to the joint size unless its own size
+    is known to be it; the gradient walk sums the copies back.
+    """
+    ba, bb = a.type.shape[0], b.type.shape[0]
+    if None not in (ba, bb) and 1 not in (ba, bb) and ba != bb:
+        raise build_error(ExprcShapeError, "matmul",
+                          f"batch sizes (axis 0) do not broadcast: a is a {_fmt(a)}, b is a "
+                          f"{_fmt(b)}")
+    if ba == 1:
+        batch = _dim(b, 0)
+    elif ba is not None or bb == 1:
+        batch = _dim(a, 0)
+    elif bb is not None:
+        batch = bb
+    else:
+        batch = switch(eq(a.shape[0], 1), b.shape[0], a.shape[0])
+    # A size other than 1 is the joint one (anything else is an error), as is any size
+    # when the other operand's is 1.
+    return [x if x.type.shape[0] not in (None, 1) or other.type.shape[0] == 1
+            else alloc(x, batch, _dim(x, 1), _dim(x, 2))
+            for x, other in ((a, b), (b, a))]
+
+
 def matmul(a: Any, b: Any) -> TensorVariable:
     """The ``@`` operator: matrix product, batched over the leading axis of 3-d operands.
 
@@ -263,12 +291,21 @@ def matmul(a: Any, b: Any) -> TensorVariable:
     ----------
     a, b : tensor-like
         Ranks 1 to 3. Ranks up to 2 behave as :func:`dot`; a 3-d operand is a stack of
-        matrices, multiplied entry by entry with another stack (equal batch sizes) or each
-        with the same matrix or vector. 0-d operands are an error, as in NumPy.
+        matrices, multiplied entry by entry with another stack or each with the same matrix or
+        vector. Two stacks broadcast their batch sizes as in NumPy: equal sizes pair up, and a
+        stack of one matrix (batch size 1, also when known only at run time) is used for
+        every entry of the other. 0-d operands are an error, as in NumPy.
 
     Returns
     -------
     TensorVariable
+
+    Examples
+    --------
+    >>> import exprc.tensor as T
+    >>> a = T.tensor('float64', shape=(2, 3, 4))
+    >>> (a @ T.tensor('float64', shape=(1, 4, 5))).type
+    TensorType(float64, (2, 3, 5))
     """
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     for name, v in (("a", a), ("b", b)):
@@ -277,9 +314,9 @@ def matmul(a: Any, b: Any) -> TensorVariable:
                               f"operand {name} = {v} of type {v.type} is {v.ndim}-d; matmul "
                               "takes operands of rank 1, 2 or 3")
     if a.ndim == 3 and b.ndim == 3:
-        return _batched_dot(a, b)
+        _check_inner("matmul", a, b, 2, 1)
+        return _batched_dot(*_broadcast_batches(a, b))
     if a.ndim == 2 and b.ndim == 3:
         # dot puts the rows of a first; matmul puts the batch first.
         return DimShuffle((1, 0, 2))(dot(a, b))
     return dot(a, b)
-

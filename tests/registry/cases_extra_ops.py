@@ -1,15 +1,20 @@
-"""Registry cases of extra_ops: CumOp, Repeat, RepeatSum, OneHot and the composed diff."""
+"""Registry cases of extra_ops: CumOp, LinearRecurrence, Repeat, RepeatSum, OneHot and the
+composed diff."""
 
 import numpy as np
 
+import exprc
 import exprc.tensor as T
-from exprc.tensor.extra_ops import CumOp, RepeatSum
+from exprc.tensor.extra_ops import CumOp, LinearRecurrence, RepeatSum
 from tests.registry import Arg, Case, add
 
 
-def _away_from_zero(shape, low=0.5, high=1.5):
+def _with_zeros(shape, positions):
+    """Uniform values in [-2, 2) with exact zeros at the flat ``positions``."""
     def gen(rng):
-        return rng.choice([-1.0, 1.0], shape) * rng.uniform(low, high, shape)
+        values = rng.uniform(-2.0, 2.0, shape)
+        values.flat[list(positions)] = 0.0
+        return values
     return gen
 
 
@@ -39,8 +44,7 @@ CUM_INPUTS = {
 for _name, (_shape, _axis, _dtype) in CUM_INPUTS.items():
     _floats = _dtype.startswith("float")
     _sum_arg = Arg(_shape, _dtype, low=0 if not _floats else -2, high=4)
-    _prod_arg = Arg(_shape, _dtype, gen=_away_from_zero(_shape)) if _floats else \
-        Arg(_shape, _dtype, low=0, high=4)
+    _prod_arg = Arg(_shape, _dtype) if _floats else Arg(_shape, _dtype, low=0, high=4)
     _grad = True if _dtype == "float64" else "not float64"
     _tol = {"rtol": 1e-5} if _dtype == "float32" else {}
     add(Case(f"cumsum/{_name}", lambda x, a=_axis: T.cumsum(x, axis=a),
@@ -52,12 +56,89 @@ add(
     Case("cumsum/reverse", lambda x: CumOp(1, "add", reverse=True)(x),
          lambda x: np.flip(np.cumsum(np.flip(x, 1), axis=1), 1), [Arg((3, 4))]),
     Case("cumprod/reverse", lambda x: CumOp(0, "mul", reverse=True)(x),
-         lambda x: np.flip(np.cumprod(np.flip(x, 0), axis=0), 0),
-         [Arg((4, 3), gen=_away_from_zero((4, 3)))]),
+         lambda x: np.flip(np.cumprod(np.flip(x, 0), axis=0), 0), [Arg((4, 3))]),
     Case("cumsum/method", lambda x: x.cumsum(axis=0), lambda x: np.cumsum(x, axis=0),
          [Arg((3, 2))]),
-    Case("cumprod/method", lambda x: x.cumprod(), np.cumprod,
-         [Arg((3, 2), gen=_away_from_zero((3, 2)))]),
+    Case("cumprod/method", lambda x: x.cumprod(), np.cumprod, [Arg((3, 2))]),
+)
+
+# Exact zeros, where dividing by x would make the gradient NaN:
+# name -> (shape, axis, flat positions of the zeros)
+CUMPROD_ZEROS = {
+    "one": ((5,), 0, [2]),
+    "first_and_last": ((5,), 0, [0, 4]),
+    "several": ((6,), 0, [1, 2, 4]),
+    "all": ((3,), 0, [0, 1, 2]),
+    "matrix/axis=0": ((4, 3), 0, [3, 4, 7, 11]),
+    "matrix/axis=-1": ((3, 4), -1, [1, 5, 6, 11]),
+    "tensor3/axis=1": ((2, 4, 2), 1, [2, 3, 4, 10, 12]),
+    "axis=None": ((3, 3), None, [1, 4, 5]),
+}
+for _name, (_shape, _axis, _zeros) in CUMPROD_ZEROS.items():
+    add(Case(f"cumprod/zeros/{_name}", lambda x, a=_axis: T.cumprod(x, axis=a),
+             lambda x, a=_axis: np.cumprod(x, axis=a),
+             [Arg(_shape, gen=_with_zeros(_shape, _zeros))]))
+add(Case("cumprod/zeros/reverse", lambda x: CumOp(1, "mul", reverse=True)(x),
+         lambda x: np.flip(np.cumprod(np.flip(x, 1), axis=1), 1),
+         [Arg((2, 5), gen=_with_zeros((2, 5), [1, 3, 5]))]),
+    # The gradient is a graph too: its own gradient checks second derivatives at zeros.
+    Case("cumprod/zeros/gradient",
+         lambda x, w: exprc.grad(T.sum(T.cumprod(x, axis=1) * w), x),
+         lambda x, w: _cumprod_gradient_reference(x, w),
+         [Arg((2, 4), gen=_with_zeros((2, 4), [1, 5, 6])), Arg((2, 4))]))
+
+
+def _cumprod_gradient_reference(x, w):
+    """d sum(cumprod(x, axis=1) * w) / dx, summing the products term by term."""
+    out = np.zeros_like(x)
+    for i in range(x.shape[1]):
+        for j in range(i, x.shape[1]):
+            others = np.prod(np.delete(x[:, :j + 1], i, axis=1), axis=1)
+            out[:, i] += w[:, j] * others
+    return out
+
+
+def _recurrence_reference(a, b, axis, reverse):
+    """s[i] = sum over j up to i of b[j] times the product of a[k] for j < k <= i (from the
+    other end when ``reverse``), written out term by term."""
+    a, b = np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0)
+    if reverse:
+        a, b = a[::-1], b[::-1]
+    out = np.zeros(np.broadcast(a, b).shape, np.result_type(a, b))
+    for i in range(len(out)):
+        for j in range(i + 1):
+            out[i] += b[j] * np.prod(a[j + 1:i + 1], axis=0)
+    if reverse:
+        out = out[::-1]
+    return np.moveaxis(out, 0, axis)
+
+
+# name -> (shape, axis, reverse, flat positions of zeros in a)
+RECURRENCE_INPUTS = {
+    "vector": ((5,), 0, False, []),
+    "vector/reverse": ((5,), 0, True, []),
+    "matrix/axis=0": ((4, 3), 0, False, []),
+    "matrix/axis=-1/reverse": ((3, 4), -1, True, []),
+    "tensor3/axis=1": ((2, 3, 2), 1, False, []),
+    "zeros": ((6,), 0, False, [0, 2, 3]),
+    "zeros/reverse": ((3, 4), 1, True, [1, 2, 7, 11]),
+    "length1": ((3, 1), 1, False, []),
+}
+for _name, (_shape, _axis, _reverse, _zeros) in RECURRENCE_INPUTS.items():
+    add(Case(f"linear_recurrence/{_name}",
+             lambda a, b, ax=_axis, r=_reverse: LinearRecurrence(ax, r)(a, b),
+             lambda a, b, ax=_axis, r=_reverse: _recurrence_reference(a, b, ax, r),
+             [Arg(_shape, gen=_with_zeros(_shape, _zeros)), Arg(_shape)]))
+add(
+    Case("linear_recurrence/empty", lambda a, b: LinearRecurrence(1)(a, b),
+         lambda a, b: np.zeros((2, 0)), [Arg((2, 0)), Arg((2, 0))], grad="empty input"),
+    Case("linear_recurrence/float32_float64",
+         lambda a, b: LinearRecurrence(0, reverse=True)(a, b),
+         lambda a, b: _recurrence_reference(a, b, 0, True),
+         [Arg((4, 2), "float32"), Arg((4, 2))], grad="float32 forward case"),
+    Case("linear_recurrence/static", lambda a, b: LinearRecurrence(0)(a, b),
+         lambda a, b: _recurrence_reference(a, b, 0, False),
+         [Arg((3, 2), static=(3, None)), Arg((3, 2), static=(None, 2))]),
 )
 
 # name -> (x shape, x dtype, repeats (a value, or an Arg for a symbolic count), axis)

@@ -95,14 +95,25 @@ add(
          grad="float32 forward case", rtol=1e-5),
 )
 
-# The @ operator: np.matmul for ranks 1 to 3 (3-d stacks with equal batch sizes).
+# The @ operator: np.matmul for ranks 1 to 3; the batch sizes of two 3-d stacks broadcast
+# (the size-1 cases without static shapes broadcast at run time).
 for _label, _sa, _sb in [("vec_vec", (3,), (3,)), ("mat_vec", (2, 3), (3,)),
                          ("vec_mat", (3,), (3, 2)), ("mat_mat", (2, 3), (3, 4)),
                          ("t3_t3", (2, 3, 4), (2, 4, 2)), ("t3_mat", (2, 3, 4), (4, 5)),
                          ("mat_t3", (3, 4), (2, 4, 5)), ("t3_vec", (2, 3, 4), (4,)),
-                         ("vec_t3", (3,), (2, 3, 4))]:
+                         ("vec_t3", (3,), (2, 3, 4)), ("t3_t3/bcast_b", (2, 3, 4), (1, 4, 5)),
+                         ("t3_t3/bcast_a", (1, 3, 4), (3, 4, 2)),
+                         ("t3_t3/batch1", (1, 2, 3), (1, 3, 2))]:
     add(Case(f"matmul/{_label}", lambda a, b: a @ b, np.matmul, [Arg(_sa), Arg(_sb)]))
 add(
+    Case("matmul/t3_t3/static_bcast", T.matmul, np.matmul,
+         [Arg((2, 3, 4), static=(2, 3, 4)), Arg((1, 4, 5), static=(1, 4, 5))]),
+    Case("matmul/t3_t3/static_one_side", T.matmul, np.matmul,
+         [Arg((1, 3, 4), static=(1, None, None)), Arg((2, 4, 5))]),
+    Case("matmul/t3_t3/static_other_side", T.matmul, np.matmul,
+         [Arg((1, 3, 4)), Arg((3, 4, 2), static=(3, 4, 2))]),
+    Case("matmul/t3_t3/empty_batch", T.matmul, np.matmul, [Arg((0, 3, 4)), Arg((1, 4, 2))],
+         grad="empty input"),
     Case("matmul/function", T.matmul, np.matmul, [Arg((2, 3)), Arg((3, 2))]),
     Case("matmul/rmatmul", lambda a: [[1.0, 2.0, 3.0]] @ a,
          lambda a: np.array([[1.0, 2.0, 3.0]]) @ a, [Arg((3, 2))]),

@@ -4,7 +4,7 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError
 from exprc.link.reference.table import REFERENCE
-from exprc.tensor.extra_ops import CumOp, OneHot, Repeat, RepeatSum
+from exprc.tensor.extra_ops import CumOp, LinearRecurrence, OneHot, Repeat, RepeatSum
 
 
 @REFERENCE.register(CumOp)
@@ -16,6 +16,25 @@ def cumop(node, x):
         return [accumulate(x, axis=op.axis, dtype=dtype)]
     flipped = np.flip(x, axis=op.axis)
     return [np.flip(accumulate(flipped, axis=op.axis, dtype=dtype), axis=op.axis).copy()]
+
+
+@REFERENCE.register(LinearRecurrence)
+def linear_recurrence(node, a, b):
+    if a.shape != b.shape:
+        raise ExprcShapeError(f"{node.op}: a and b must have one shape, got {a.shape} and "
+                              f"{b.shape}")
+    dtype = node.outputs[0].dtype
+    axis = node.op.axis % a.ndim
+    # Step along the axis, vectorised over the others, so that no entry is ever divided.
+    a_steps, b_steps = np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0)
+    out = np.empty(b_steps.shape, dtype=dtype)
+    order = range(len(out) - 1, -1, -1) if node.op.reverse else range(len(out))
+    state = None
+    for i in order:
+        # The first step is b alone (not a * 0 + b, which would turn an infinite a into NaN).
+        state = b_steps[i].astype(dtype) if state is None else a_steps[i] * state + b_steps[i]
+        out[i] = state
+    return [np.moveaxis(out, 0, axis)]
 
 
 def _counts(op, repeats, size):
