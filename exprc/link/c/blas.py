@@ -1,0 +1,120 @@
+"""OpenBLAS for generated C code, from the ``scipy-openblas32`` wheel.
+
+The wheel ships ``cblas.h`` and ``libscipy_openblas.so`` with every symbol prefixed
+(``scipy_cblas_sgemm``, ``scipy_openblas_set_num_threads``) so that it can share a process with
+NumPy's own BLAS. Generated code includes ``csrc/exprc_blas.h`` and calls ``exprc_cblas_sgemm``;
+the prefix read from the header here is passed as ``EXPRC_BLAS_PREFIX``. Shared objects are
+linked with an rpath to the wheel's library folder, so they load without ``LD_LIBRARY_PATH``.
+
+OpenBLAS runs its own thread pool. When generated code also runs OpenMP loops, call
+:func:`set_num_threads` so that the two pools together do not ask for more threads than cores.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from exprc.errors import ExprcError
+
+
+class BlasNotFoundError(ExprcError, ImportError):
+    """The ``scipy-openblas32`` package is not installed or is not laid out as expected."""
+
+
+@dataclass(frozen=True)
+class BlasLibrary:
+    """Where OpenBLAS's header and library are, and how its symbols are named.
+
+    Attributes
+    ----------
+    include_dir : pathlib.Path
+        Folder holding ``cblas.h``.
+    library : pathlib.Path
+        The shared library file.
+    symbol_prefix : str
+        Prefix of every exported symbol (``"scipy_"`` for the wheel).
+    version : str
+        The wheel's version.
+    """
+
+    include_dir: Path
+    library: Path
+    symbol_prefix: str
+    version: str
+
+    def compile_flags(self) -> tuple[str, ...]:
+        """Flags that find ``cblas.h`` and name the symbol prefix for ``exprc_blas.h``.
+
+        The version is defined too, so that it enters the compile-cache key (which hashes the
+        flags): upgrading the wheel, whose paths stay the same, rebuilds what links to it.
+        """
+        return (f"-I{self.include_dir}", f"-DEXPRC_BLAS_PREFIX={self.symbol_prefix}",
+                f"-DEXPRC_BLAS_VERSION=\"{self.version}\"")
+
+    def link_args(self) -> tuple[str, ...]:
+        """Linker arguments: the library by full path, and an rpath to its folder.
+
+        ``-Xlinker`` passes the rpath as its own argument, so a folder whose name holds a
+        comma or a space reaches the linker intact (``-Wl,`` would split it at the comma).
+        """
+        return (str(self.library), "-Xlinker", "-rpath", "-Xlinker", str(self.library.parent))
+
+
+@functools.lru_cache(maxsize=1)
+def find_openblas() -> BlasLibrary:
+    """Locate the ``scipy-openblas32`` wheel's header and library.
+
+    Returns
+    -------
+    BlasLibrary
+
+    Raises
+    ------
+    BlasNotFoundError
+        When the package is missing, or its header does not declare ``cblas_sgemm``.
+    """
+    try:
+        import scipy_openblas32 as wheel
+    except ImportError as exc:
+        raise BlasNotFoundError(
+            "the C backend's BLAS calls need the scipy-openblas32 package: "
+            "pip install scipy-openblas32"
+        ) from exc
+    include_dir = Path(wheel.get_include_dir())
+    library = Path(wheel.get_lib_dir(), wheel.get_library(fullname=True))
+    header = include_dir / "cblas.h"
+    match = re.search(r"\b(\w*)cblas_sgemm\s*\(", header.read_text(errors="replace"))
+    if match is None:
+        raise BlasNotFoundError(f"{header} declares no cblas_sgemm")
+    return BlasLibrary(include_dir, library, match.group(1), wheel.__version__)
+
+
+@functools.lru_cache(maxsize=1)
+def _runtime() -> ctypes.CDLL:
+    # The same path as the one generated objects link against, so the dynamic loader hands
+    # back the one copy already in the process and thread settings apply to their calls.
+    return ctypes.CDLL(str(find_openblas().library))
+
+
+def set_num_threads(count: int) -> None:
+    """Set the number of threads OpenBLAS uses for the calls made by generated code.
+
+    This does not affect NumPy, which carries its own copy of OpenBLAS.
+
+    Parameters
+    ----------
+    count : int
+        At least 1.
+    """
+    if count < 1:
+        raise ValueError(f"OpenBLAS needs at least one thread, got {count}")
+    getattr(_runtime(), f"{find_openblas().symbol_prefix}openblas_set_num_threads")(int(count))
+
+
+def get_num_threads() -> int:
+    """The number of threads OpenBLAS currently uses."""
+    return getattr(_runtime(), f"{find_openblas().symbol_prefix}openblas_get_num_threads")()

@@ -1,0 +1,258 @@
+"""The C toolchain: find the system compiler, build shared objects, load them with cffi.
+
+Everything here is stateless apart from small per-process memos (the compiler's identity, which
+optional flags it accepts). Caching of built objects on disk lives in :mod:`exprc.link.c.cache`.
+
+Commands are always run as argument lists, never through a shell, so paths with spaces or
+quotes in them are passed through unchanged and nothing in a source or path can run a command.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cffi
+
+from exprc.configuration import config
+from exprc.errors import ExprcError
+
+BASE_FLAGS = ("-shared", "-fPIC", "-std=gnu11", "-fvisibility=hidden")
+"""Flags every build uses: a position-independent shared object exporting only marked symbols."""
+
+FAST_FLAGS = ("-O1",)
+"""Quick builds for tests and ``FAST_COMPILE``: most of the speed for a fraction of the time."""
+
+OPTIMIZED_FLAGS = ("-O3", "-fno-math-errno", "-fno-trapping-math")
+"""Full optimisation. Deliberately not ``-ffast-math``: it lets the compiler assume there are no
+NaNs or infinities, which would change results (``isnan`` folded to false, ``max`` with NaN)."""
+
+OPTIONAL_OPTIMIZED_FLAGS = ("-march=native", "-fno-semantic-interposition")
+"""Added to full optimisation when the compiler accepts them (probed once per process)."""
+
+OPENMP_FLAG = "-fopenmp"
+
+
+class CompileError(ExprcError):
+    """The C compiler rejected a source.
+
+    Attributes
+    ----------
+    command : list of str
+        The compiler command that failed.
+    stderr : str
+        What the compiler printed.
+    source_path : pathlib.Path or None
+        Where the source was kept, to be read or compiled again by hand; ``None`` when the
+        compiler itself could not be run.
+    """
+
+    def __init__(self, command: Sequence[str], stderr: str, source_path: Path | None = None):
+        self.command = list(command)
+        self.stderr = stderr
+        self.source_path = None if source_path is None else Path(source_path)
+        kept = "" if source_path is None else f"; the source is kept at {self.source_path}"
+        super().__init__(
+            f"C compilation failed{kept}\ncommand: {shlex.join(self.command)}\n{stderr.rstrip()}"
+        )
+
+
+@dataclass(frozen=True)
+class Compiler:
+    """A C compiler found on this machine.
+
+    Attributes
+    ----------
+    command : tuple of str
+        The argument list that starts it (``CC`` may hold several words, e.g. ``ccache gcc``).
+    version : str
+        Its ``--version`` output, part of every compile-cache key.
+    """
+
+    command: tuple[str, ...]
+    version: str
+
+    @property
+    def identity(self) -> str:
+        """The command and version together: what makes two builds comparable."""
+        return f"{shlex.join(self.command)}\n{self.version}"
+
+
+def find_compiler(cc: str | None = None) -> Compiler:
+    """Find the C compiler: ``cc`` if given, else the ``CC`` variable, else ``cc`` or ``gcc``.
+
+    Parameters
+    ----------
+    cc : str, optional
+        A compiler command, split like a shell word list (``"ccache gcc"``) but never run
+        through a shell.
+
+    Returns
+    -------
+    Compiler
+
+    Raises
+    ------
+    CompileError
+        When no compiler is found or it does not answer ``--version``.
+    """
+    spec = cc or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not spec:
+        raise CompileError(["cc"], "no C compiler found: set CC or install gcc")
+    return _probe_compiler(tuple(shlex.split(spec)))
+
+
+@functools.cache
+def _probe_compiler(command: tuple[str, ...]) -> Compiler:
+    resolved = shutil.which(command[0])
+    if resolved is None:
+        raise CompileError(command, f"C compiler {command[0]!r} not found")
+    try:
+        done = subprocess.run([*command, "--version"], capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise CompileError(command, f"cannot run the C compiler: {exc}") from exc
+    if done.returncode != 0:
+        raise CompileError([*command, "--version"], done.stderr)
+    return Compiler((resolved, *command[1:]), done.stdout.strip())
+
+
+@functools.cache
+def accepts_flags(compiler: Compiler, flags: tuple[str, ...]) -> bool:
+    """Whether ``compiler`` builds a small shared object with ``flags`` (probed once).
+
+    OpenMP is probed with a source that includes ``omp.h`` and calls the runtime, so that a
+    compiler which knows the flag but lacks the library counts as not supporting it.
+    """
+    source = "int exprc_probe(int x) { return x + 1; }\n"
+    if OPENMP_FLAG in flags:
+        source = "#include <omp.h>\nint exprc_probe(int x) { return x + omp_get_max_threads(); }\n"
+    with tempfile.TemporaryDirectory(prefix="exprc-probe-") as tmp:
+        src = Path(tmp, "probe.c")
+        src.write_text(source)
+        command = [*compiler.command, *BASE_FLAGS, *flags, "-o", str(Path(tmp, "probe.so")),
+                   str(src)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    return done.returncode == 0
+
+
+def compile_flags(compiler: Compiler, optimize: bool = True, openmp: bool | None = None,
+                  extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The flags for one build, before the source file.
+
+    Parameters
+    ----------
+    compiler : Compiler
+    optimize : bool
+        Full optimisation (:data:`OPTIMIZED_FLAGS` plus the accepted
+        :data:`OPTIONAL_OPTIMIZED_FLAGS`) when true, else the quick :data:`FAST_FLAGS`.
+    openmp : bool, optional
+        Add ``-fopenmp``; ``None`` adds it when the compiler supports it.
+    extra : sequence of str
+        Further flags, appended last so that they win.
+
+    Returns
+    -------
+    tuple of str
+    """
+    flags = list(BASE_FLAGS)
+    if optimize:
+        flags += OPTIMIZED_FLAGS
+        flags += [f for f in OPTIONAL_OPTIMIZED_FLAGS if accepts_flags(compiler, (f,))]
+    else:
+        flags += FAST_FLAGS
+    if openmp is None:
+        openmp = accepts_flags(compiler, (OPENMP_FLAG,))
+    if openmp:
+        flags.append(OPENMP_FLAG)
+    return (*flags, *extra)
+
+
+def compile_shared(compiler: Compiler, source_path: Path, output_path: Path,
+                   flags: Sequence[str], link_args: Sequence[str] = ()) -> None:
+    """Compile the C file ``source_path`` into the shared object ``output_path``.
+
+    Parameters
+    ----------
+    compiler : Compiler
+    source_path, output_path : pathlib.Path
+    flags : sequence of str
+        Compiler flags, placed before the source (see :func:`compile_flags`).
+    link_args : sequence of str
+        Libraries and linker options, placed after the source so that linkers which drop
+        libraries nobody has asked for yet (``--as-needed``) keep them.
+
+    Raises
+    ------
+    CompileError
+        With the command, the compiler's output and the kept source path.
+    """
+    command = [*compiler.command, *flags, "-o", str(output_path), str(source_path), *link_args]
+    if config.debug >= 3:
+        print(f"exprc: C source {source_path}:\n{Path(source_path).read_text()}", file=sys.stderr)
+    if config.debug >= 4:
+        print(f"exprc: {shlex.join(command)}", file=sys.stderr)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise CompileError(command, done.stderr or done.stdout, source_path)
+    if config.debug >= 4 and done.stderr:
+        print(done.stderr, file=sys.stderr, end="")
+
+
+class CModule:
+    """A loaded shared object: its exported functions are attributes.
+
+    Attributes
+    ----------
+    ffi : cffi.FFI
+        The FFI that declared the functions; use it to pass arrays
+        (``ffi.from_buffer("float[]", array)``) or cast pointers.
+    path : pathlib.Path
+        The shared object.
+    """
+
+    def __init__(self, ffi: cffi.FFI, lib: object, path: Path):
+        self.ffi = ffi
+        self.path = Path(path)
+        self._lib = lib
+
+    def __getattr__(self, name: str):
+        try:
+            return getattr(self._lib, name)
+        except AttributeError as exc:
+            raise AttributeError(f"{self.path} exports no declared function {name!r}") from exc
+
+    def __repr__(self) -> str:
+        return f"<CModule {self.path}>"
+
+
+def load_module(path: Path, declarations: str) -> CModule:
+    """Load a shared object with cffi after declaring its functions.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The shared object.
+    declarations : str
+        C declarations of the exported functions, e.g.
+        ``"void add(const double *x, double *out, int64_t n);"``.
+
+    Returns
+    -------
+    CModule
+
+    Raises
+    ------
+    OSError
+        When the dynamic loader rejects the file.
+    """
+    ffi = cffi.FFI()
+    ffi.cdef(declarations)
+    return CModule(ffi, ffi.dlopen(str(path)), path)

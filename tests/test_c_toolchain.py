@@ -1,0 +1,211 @@
+"""The C toolchain: compiler discovery, flags, compile + load + call, errors, OpenBLAS."""
+
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import exprc
+from exprc.link.c import blas
+from exprc.link.c.toolchain import (
+    FAST_FLAGS,
+    OPENMP_FLAG,
+    CompileError,
+    accepts_flags,
+    compile_flags,
+    compile_shared,
+    find_compiler,
+    load_module,
+)
+
+CSRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "csrc")
+
+SCALE_SOURCE = """
+#include "exprc_common.h"
+EXPRC_EXPORT void scale(const double *EXPRC_RESTRICT x, double *EXPRC_RESTRICT out,
+                        double factor, exprc_int n) {
+    for (exprc_int i = 0; i < n; i++) out[i] = factor * x[i];
+}
+"""
+SCALE_DECL = "void scale(const double *x, double *out, double factor, int64_t n);"
+
+
+@pytest.fixture(scope="module")
+def compiler():
+    return find_compiler()
+
+
+def build(compiler, folder, source, declarations, flags=None, link_args=()):
+    if flags is None:
+        flags = compile_flags(compiler, optimize=False, openmp=False)
+    source_path = folder / "module.c"
+    source_path.write_text(source)
+    compile_shared(compiler, source_path, folder / "module.so", (*flags, f"-I{CSRC}"), link_args)
+    return load_module(folder / "module.so", declarations)
+
+
+def test_compiler_identity_includes_version(compiler):
+    assert os.path.isabs(compiler.command[0])
+    assert compiler.version
+    assert compiler.version.splitlines()[0] in compiler.identity
+
+
+def test_cc_variable_with_several_words(compiler, monkeypatch):
+    monkeypatch.setenv("CC", f"{compiler.command[0]} -DEXPRC_FROM_CC=1")
+    found = find_compiler()
+    assert found.command[1:] == ("-DEXPRC_FROM_CC=1",)
+
+
+def test_missing_compiler_is_a_compile_error():
+    with pytest.raises(CompileError, match="not found"):
+        find_compiler("exprc-no-such-compiler")
+
+
+def test_fast_and_optimized_flags(compiler):
+    fast = compile_flags(compiler, optimize=False, openmp=False)
+    full = compile_flags(compiler, openmp=False)
+    assert set(FAST_FLAGS) <= set(fast) and "-O3" not in fast
+    assert "-O3" in full and "-fno-math-errno" in full
+    assert not any("fast-math" in flag for flag in full)
+    assert OPENMP_FLAG not in full
+    assert compile_flags(compiler, optimize=False, extra=("-DX=1",))[-1] == "-DX=1"
+
+
+def test_compile_load_call_in_folder_with_spaces(compiler, tmp_path):
+    folder = tmp_path / "a folder, with spaces"
+    folder.mkdir()
+    module = build(compiler, folder, SCALE_SOURCE, SCALE_DECL)
+    x = np.arange(5.0)
+    out = np.empty_like(x)
+    module.scale(module.ffi.from_buffer("double[]", x), module.ffi.from_buffer("double[]", out),
+                 2.5, x.size)
+    np.testing.assert_array_equal(out, 2.5 * x)
+
+
+def test_only_marked_functions_are_exported(compiler, tmp_path):
+    source = SCALE_SOURCE + "double helper(double x) { return x; }\n"
+    module = build(compiler, tmp_path, source, SCALE_DECL + "double helper(double x);")
+    assert not hasattr(module, "helper")
+
+
+def test_compile_error_names_command_stderr_and_source(compiler, tmp_path):
+    with pytest.raises(CompileError) as info:
+        build(compiler, tmp_path, "int broken(void) { return undefined_name; }\n",
+              "int broken(void);")
+    error = info.value
+    assert "undefined_name" in error.stderr
+    assert error.command[0] == compiler.command[0]
+    assert error.source_path == tmp_path / "module.c" and error.source_path.exists()
+    assert str(error.source_path) in str(error) and "undefined_name" in str(error)
+
+
+def test_debug_levels_print_source_and_command(compiler, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(exprc.config, "debug", 3)
+    build(compiler, tmp_path, SCALE_SOURCE, SCALE_DECL)
+    err = capsys.readouterr().err
+    assert "EXPRC_EXPORT void scale" in err and "-shared" not in err
+    monkeypatch.setattr(exprc.config, "debug", 4)
+    build(compiler, tmp_path, SCALE_SOURCE, SCALE_DECL)
+    assert "-shared" in capsys.readouterr().err
+
+
+def test_full_optimisation_keeps_nan_and_inf(compiler, tmp_path):
+    source = """
+    #include <math.h>
+    #include "exprc_common.h"
+    EXPRC_EXPORT int is_nan(double x) { return isnan(x); }
+    EXPRC_EXPORT double maximum(double a, double b) { return a > b ? a : b; }
+    EXPRC_EXPORT double reciprocal(double x) { return 1.0 / x; }
+    """
+    decl = "int is_nan(double); double maximum(double, double); double reciprocal(double);"
+    module = build(compiler, tmp_path, source, decl, flags=compile_flags(compiler, openmp=False))
+    assert module.is_nan(math.nan) and not module.is_nan(1.0)
+    assert math.isnan(module.maximum(1.0, math.nan))
+    assert module.reciprocal(0.0) == math.inf
+
+
+def test_openmp_loop(compiler, tmp_path):
+    if not accepts_flags(compiler, (OPENMP_FLAG,)):
+        pytest.skip("the compiler does not support OpenMP")
+    source = """
+    #include "exprc_common.h"
+    EXPRC_EXPORT void square(const float *x, float *out, exprc_int n) {
+        #pragma omp parallel for
+        for (exprc_int i = 0; i < n; i++) out[i] = x[i] * x[i];
+    }
+    """
+    flags = compile_flags(compiler, optimize=False, openmp=True)
+    module = build(compiler, tmp_path, source, "void square(const float *, float *, int64_t);",
+                   flags=flags)
+    x = np.linspace(-1, 1, 10_000, dtype=np.float32)
+    out = np.empty_like(x)
+    module.square(module.ffi.from_buffer("float[]", x), module.ffi.from_buffer("float[]", out),
+                  x.size)
+    np.testing.assert_array_equal(out, x * x)
+
+
+GEMM_SOURCE = """
+#include "exprc_common.h"
+#include "exprc_blas.h"
+EXPRC_EXPORT void sgemm_nn(const float *a, const float *b, float *c,
+                           exprc_int m, exprc_int n, exprc_int k) {
+    exprc_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)m, (blasint)n,
+                      (blasint)k, 1.0f, a, (blasint)k, b, (blasint)n, 0.0f, c, (blasint)n);
+}
+EXPRC_EXPORT void dgemm_tn(const double *a, const double *b, double *c,
+                           exprc_int m, exprc_int n, exprc_int k) {
+    exprc_cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)m, (blasint)n,
+                      (blasint)k, 2.0, a, (blasint)m, b, (blasint)n, 0.0, c, (blasint)n);
+}
+"""
+GEMM_DECL = """
+void sgemm_nn(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k);
+void dgemm_tn(const double *a, const double *b, double *c, int64_t m, int64_t n, int64_t k);
+"""
+
+
+def test_openblas_gemm_matches_numpy(compiler, tmp_path):
+    library = blas.find_openblas()
+    assert library.symbol_prefix == "scipy_"
+    flags = (*compile_flags(compiler, optimize=False, openmp=False), *library.compile_flags())
+    module = build(compiler, tmp_path, GEMM_SOURCE, GEMM_DECL, flags=flags,
+                   link_args=library.link_args())
+    ffi = module.ffi
+    rng = np.random.default_rng(0)
+    m, n, k = 7, 5, 9
+    a, b = rng.standard_normal((m, k), np.float32), rng.standard_normal((k, n), np.float32)
+    c = np.empty((m, n), np.float32)
+    module.sgemm_nn(ffi.from_buffer("float[]", a), ffi.from_buffer("float[]", b),
+                    ffi.from_buffer("float[]", c), m, n, k)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-5, atol=1e-5)
+    at, b = rng.standard_normal((k, m)), rng.standard_normal((k, n))
+    c = np.empty((m, n))
+    module.dgemm_tn(ffi.from_buffer("double[]", at), ffi.from_buffer("double[]", b),
+                    ffi.from_buffer("double[]", c), m, n, k)
+    np.testing.assert_allclose(c, 2.0 * at.T @ b, rtol=1e-12)
+
+
+def test_rpath_finds_openblas_in_a_fresh_process(compiler, tmp_path):
+    library = blas.find_openblas()
+    flags = (*compile_flags(compiler, optimize=False, openmp=False), *library.compile_flags())
+    module = build(compiler, tmp_path, GEMM_SOURCE, GEMM_DECL, flags=flags,
+                   link_args=library.link_args())
+    # This process has loaded OpenBLAS already (importing the wheel does); a bare interpreter
+    # has not, so only the rpath lets the dynamic loader find it.
+    script = "import ctypes, sys; ctypes.CDLL(sys.argv[1]).sgemm_nn"
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    subprocess.run([sys.executable, "-c", script, str(module.path)], check=True, env=env)
+
+
+def test_openblas_thread_count(compiler):
+    before = blas.get_num_threads()
+    try:
+        blas.set_num_threads(1)
+        assert blas.get_num_threads() == 1
+    finally:
+        blas.set_num_threads(before)
+    with pytest.raises(ValueError):
+        blas.set_num_threads(0)
