@@ -25,6 +25,13 @@ def _float_dtype(value: str) -> str:
     return str(value)
 
 
+def _bool(value: str) -> bool:
+    text = str(value).strip().lower()
+    if text not in ("true", "false", "1", "0"):
+        raise ValueError(f"expected True, False, 1 or 0, got {value!r}")
+    return text in ("true", "1")
+
+
 _FLAGS = {
     "floatX": _Flag(
         "float64", _float_dtype, lambda v: v in ("float32", "float64"),
@@ -37,6 +44,11 @@ _FLAGS = {
     "optimizer_excluding": _Flag(
         "", str, lambda v: isinstance(v, str),
         "colon-separated names of rewrite passes or rules that function() must not run",
+    ),
+    "fast_math": _Flag(
+        False, _bool, lambda v: isinstance(v, bool),
+        "let rewrites assume no value is inf or NaN (x - x -> 0, x / x -> 1, x * 0 -> 0 for "
+        "floats); off by default because those rewrites change such results",
     ),
     "debug": _Flag(
         0, int, lambda v: isinstance(v, int) and 0 <= v <= 4,

@@ -39,7 +39,7 @@ def test_replace_drops_dead_nodes_and_keeps_clients_consistent():
     fg = FunctionGraph([x], [a * 2, a + 1], clone=False)
     fg.replace(fg.outputs[0], x, "test")
     assert ops(fg) == ["Elemwise{exp}", "DimShuffle{x}", "Elemwise{add}"]
-    assert fg.clients[a] == [(fg.outputs[1].owner, 0)]
+    assert list(fg.clients[a]) == [(fg.outputs[1].owner, 0)]
     assert all(c == "output" or c in fg for var in fg.clients for c, _ in fg.clients[var])
 
 

@@ -27,7 +27,9 @@ from exprc.tensor.elemwise import Elemwise
 class Rule:
     """One rewrite: when ``pattern`` matches a node's output (and ``when`` accepts the
     bindings), ``build(**bindings)`` gives the replacement. A rule made with ``node_rule``
-    has ``fn(fgraph, node)`` instead, returning replacements for the node's outputs or None."""
+    has ``fn(fgraph, node)`` instead, returning replacements for the node's outputs or None;
+    a rule that rewrites several nodes at once (fusion) returns a dict ``{old: new}`` over
+    any variables of the graph."""
 
     name: str
     pattern: Pattern | None = None
@@ -36,10 +38,10 @@ class Rule:
     fn: Callable[[FunctionGraph, Apply], Sequence[Variable | None] | None] | None = None
     keys: tuple = ()
 
-    def apply(self, fgraph: FunctionGraph, node: Apply) -> list | None:
+    def apply(self, fgraph: FunctionGraph, node: Apply) -> list | dict | None:
         if self.fn is not None:
             result = self.fn(fgraph, node)
-            return None if result is None else list(result)
+            return result if result is None or isinstance(result, dict) else list(result)
         bound = self.pattern.match(node.outputs[0], {})
         if bound is None or (self.when is not None and not self.when(**bound)):
             return None
@@ -119,14 +121,20 @@ def run_to_fixpoint(fgraph: FunctionGraph, rules: Sequence[Rule], log: RewriteLo
             continue
         for r in (r for key in node_key(node) for r in index.get(key, ())):
             replacements = r.apply(fgraph, node)
-            if replacements is None or not _replace(fgraph, node, replacements, r.name, log):
+            if replacements is None:
+                continue
+            if isinstance(replacements, dict):
+                pairs = list(replacements.items())
+            else:
+                pairs = list(zip(node.outputs, replacements))
+            if not _replace(fgraph, pairs, r.name, log):
                 continue
             budget -= 1
             if budget < 0:
                 warnings.warn(f"rewriting stopped: rule budget exhausted (last rule {r.name})",
                               stacklevel=2)
                 return
-            for var in replacements:
+            for _, var in pairs:
                 if var is None:
                     continue
                 for touched in [var.owner] + fgraph.client_nodes(var):
@@ -136,10 +144,10 @@ def run_to_fixpoint(fgraph: FunctionGraph, rules: Sequence[Rule], log: RewriteLo
             break
 
 
-def _replace(fgraph: FunctionGraph, node: Apply, replacements: list, name: str,
-             log: RewriteLog) -> bool:
-    pairs = [(old, new) for old, new in zip(node.outputs, replacements)
-             if new is not None and new is not old]
+def _replace(fgraph: FunctionGraph, pairs: list, name: str, log: RewriteLog) -> bool:
+    # An output nothing reads is skipped: replacing the others may drop its node.
+    pairs = [(old, new) for old, new in pairs
+             if new is not None and new is not old and fgraph.clients.get(old)]
     if not pairs:
         return False
     try:

@@ -8,3 +8,6 @@ from tests.registry import cases_reduction  # noqa: F401
 from tests.registry import cases_linalg  # noqa: F401
 from tests.registry import cases_sort  # noqa: F401
 from tests.registry import cases_extra_ops  # noqa: F401
+from tests.registry import cases_blas  # noqa: F401
+from tests.registry import cases_composite  # noqa: F401
+from tests.registry import cases_nnet  # noqa: F401

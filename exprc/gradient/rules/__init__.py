@@ -8,3 +8,6 @@ from exprc.gradient.rules import reduction  # noqa: F401
 from exprc.gradient.rules import linalg  # noqa: F401
 from exprc.gradient.rules import sort  # noqa: F401
 from exprc.gradient.rules import extra_ops  # noqa: F401
+from exprc.gradient.rules import composite  # noqa: F401
+from exprc.gradient.rules import blas  # noqa: F401
+from exprc.gradient.rules import nnet  # noqa: F401

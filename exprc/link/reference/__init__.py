@@ -25,27 +25,62 @@ __all__ = ["REFERENCE", "ReferenceProgram", "run_node"]
 
 
 class ReferenceProgram:
-    """A graph from ``inputs`` to ``outputs``, ready to run on NumPy arrays."""
+    """A graph from ``inputs`` to ``outputs``, ready to run on NumPy arrays.
+
+    Ops with a ``destroy_map`` overwrite the inputs it names. The program never lets them
+    overwrite the caller's arrays (inputs and shared values) or constants, even in a graph
+    built by hand: such an argument is copied first. A value that was overwritten cannot be
+    read afterwards, so a graph that reads it again fails loudly instead of computing with
+    garbage.
+    """
 
     def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable]):
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.nodes = toposort(self.outputs, self.inputs)
         self.rules = [REFERENCE[node.op] for node in self.nodes]
+        self.destroyed = [sorted({i for ins in getattr(node.op, "destroy_map", {}).values()
+                                  for i in ins}) for node in self.nodes]
+        self.constant_memory = {id(_owner(v.data)) for node in self.nodes for v in node.inputs
+                                if isinstance(v, Constant)}
 
     def __call__(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
         storage: dict[int, np.ndarray] = {id(v): x for v, x in zip(self.inputs, values)}
-        for node, rule in zip(self.nodes, self.rules):
-            args = [_value(storage, v) for v in node.inputs]
+        protected = self.constant_memory | {id(_owner(x)) for x in values}
+        for node, rule, destroyed in zip(self.nodes, self.rules, self.destroyed):
+            args = [_value(storage, v, node.op) for v in node.inputs]
+            overwritten = [i for i in destroyed if id(_owner(args[i])) not in protected]
+            for i in set(destroyed) - set(overwritten):
+                args[i] = args[i].copy()
             for var, result in zip(node.outputs, run_node(node, rule, args)):
                 storage[id(var)] = result
-        return [_value(storage, v) for v in self.outputs]
+            for i in overwritten:
+                storage[id(node.inputs[i])] = _Overwritten(node.op)
+        return [_value(storage, v, "the graph outputs") for v in self.outputs]
 
 
-def _value(storage: dict, var: Variable) -> np.ndarray:
+def _owner(array: np.ndarray) -> object:
+    """The object owning ``array``'s memory (the end of its chain of views)."""
+    while isinstance(array, np.ndarray) and array.base is not None:
+        array = array.base
+    return array
+
+
+class _Overwritten:
+    """Marks a value that an in-place op has overwritten."""
+
+    def __init__(self, op):
+        self.op = op
+
+
+def _value(storage: dict, var: Variable, reader) -> np.ndarray:
     if isinstance(var, Constant):
         return var.data
-    return storage[id(var)]
+    value = storage[id(var)]
+    if isinstance(value, _Overwritten):
+        raise ExprcError(f"internal error: {var} is read by {reader} after {value.op} "
+                         "overwrote it in place")
+    return value
 
 
 def run_node(node: Apply, rule, args: list[np.ndarray]) -> list[np.ndarray]:

@@ -59,8 +59,12 @@ _CAST_INPUTS_TO_OUTPUT = {"same", "float", "div", "bitwise"}
 
 @REFERENCE.register(Elemwise)
 def elemwise(node, *inputs):
-    sop = node.op.scalar_op
-    out_dtype = node.outputs[0].dtype
+    return [apply_scalar_op(node.op.scalar_op, node.outputs[0].dtype, inputs)]
+
+
+def apply_scalar_op(sop, out_dtype: str, inputs) -> np.ndarray:
+    """``sop`` applied to ``inputs`` with broadcasting, computed as exprc promises for a
+    result of ``out_dtype``; a fresh array (shared with ``Composite``'s reference)."""
     if sop.rule in _CAST_INPUTS_TO_OUTPUT:
         inputs = [x.astype(out_dtype, copy=False) for x in inputs]
     elif sop.rule == "switch":
@@ -74,7 +78,7 @@ def elemwise(node, *inputs):
     # A fresh, writable array of the full broadcast shape, never a view of an input.
     out = np.empty(shape, dtype=out_dtype)
     out[...] = result
-    return [out]
+    return out
 
 
 @REFERENCE.register(DimShuffle)

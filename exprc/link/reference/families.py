@@ -8,3 +8,6 @@ from exprc.link.reference import linalg  # noqa: F401
 from exprc.link.reference import sort  # noqa: F401
 from exprc.link.reference import extra_ops  # noqa: F401
 from exprc.link.reference import gradient  # noqa: F401
+from exprc.link.reference import blas  # noqa: F401
+from exprc.link.reference import composite  # noqa: F401
+from exprc.link.reference import nnet  # noqa: F401

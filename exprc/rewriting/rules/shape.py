@@ -1,1 +1,130 @@
-"""Rewrite rules (being written)."""
+"""The ``shape`` pass: sizes from shape inference instead of from computed tensors.
+
+- ``Shape(x)`` of a computed ``x`` becomes the vector of the sizes :func:`shape_of` infers,
+  so ``x`` need not be computed to know its shape (``dot(x, W).shape`` reads the shapes of
+  ``x`` and ``W``), and ``x.shape[i]`` becomes the one inferred size;
+- ``SumToShape(g, shape)`` disappears when ``g`` provably has that shape already;
+- ``SpecifyShape(x)`` disappears when ``x`` provably has the shape it states.
+
+Inferred sizes refer only to graph inputs' shapes, to constants and to the small integer
+inputs (indices, shape vectors) of the nodes they describe, so they never keep a dead
+computation alive. ``Shape(x)`` of a graph input, and any size inference can only read from
+``x.shape``, is left alone, so no rule can undo or repeat another.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from exprc.graph.basic import Constant
+from exprc.graph.fgraph import FunctionGraph
+from exprc.rewriting.engine import RULE_SETS, node_rule
+from exprc.rewriting.shape_rules import int_entries, reads_shape_of, shape_of
+from exprc.rewriting.shape_rules.sizes import same_size, value_of
+from exprc.tensor.basic import Join, stack
+from exprc.tensor.elemwise import DimShuffle, SumToShape
+from exprc.tensor.shape import Shape, SpecifyShape
+from exprc.tensor.subtensor import Subtensor
+from exprc.tensor.variable import constant
+
+_MEMOS: weakref.WeakKeyDictionary[FunctionGraph, dict] = weakref.WeakKeyDictionary()
+
+
+def graph_memo(fgraph: FunctionGraph) -> dict:
+    """The :func:`shape_of` memo of ``fgraph``, shared by the rules of this pass.
+
+    Rewrites of other passes may change what a graph's variables are computed from, so the
+    memo is emptied whenever a rule outside this pass edits the graph.
+    """
+    memo = _MEMOS.get(fgraph)
+    if memo is None:
+        memo = _MEMOS[fgraph] = {}
+        ours = {r.name for r in RULE_SETS.get("shape", [])}
+
+        def forget(old, new, reason):
+            if reason not in ours:
+                memo.clear()
+
+        fgraph.add_listener(forget)
+    return memo
+
+
+def _as_vector(sizes: tuple):
+    """The int64 vector of ``sizes``: a constant when they all are."""
+    values = [value_of(s) for s in sizes]
+    if None not in values:
+        return constant(np.array(values, dtype="int64").reshape(len(values)))
+    return stack(list(sizes))
+
+
+@node_rule("shape", "infer_shape", tracks=[Shape])
+def infer_shape(fgraph, node):
+    """``Shape(x)`` -> the inferred sizes of ``x`` (a constant when they are static)."""
+    x = node.inputs[0]
+    if None not in x.type.shape:
+        return [_as_vector(tuple(constant(s, dtype="int64") for s in x.type.shape))]
+    if x.owner is None:
+        return None
+    sizes = shape_of(x, graph_memo(fgraph))
+    if any(reads_shape_of(s, x) for s in sizes):
+        return None  # some size is data; ``infer_size`` still handles the others
+    return [_as_vector(sizes)]
+
+
+@node_rule("shape", "infer_size", tracks=[Subtensor])
+def infer_size(fgraph, node):
+    """``v[i]`` with a constant ``i``, for ``v`` a ``Shape``, a stack or a constant -> the
+    ``i``-th size."""
+    vector = node.inputs[0]
+    entry = node.op.idx_list[0] if len(node.op.idx_list) == 1 else None
+    if not isinstance(entry, int) or vector.ndim != 1 or vector.dtype != "int64" \
+            or vector.type.shape[0] is None:
+        return None
+    source = vector.owner
+    if source is not None and isinstance(source.op, Shape):
+        x = source.inputs[0]
+        if x.owner is None and x.type.shape[entry] is None:
+            return None  # a graph input's size is read from it
+    elif not _is_stack_or_constant(vector):
+        return None
+    size = int_entries(vector, graph_memo(fgraph))[entry % vector.type.shape[0]]
+    if source is not None and isinstance(source.op, Shape) and reads_shape_of(size,
+                                                                               source.inputs[0]):
+        return None
+    return [size]
+
+
+def _is_stack_or_constant(vector) -> bool:
+    if isinstance(vector, Constant):
+        return True
+    node = vector.owner
+    if node is None or not isinstance(node.op, Join):
+        return False
+    return all(p.owner is not None and isinstance(p.owner.op, DimShuffle)
+               and p.owner.op.new_order == ("x",) for p in node.inputs)
+
+
+@node_rule("shape", "drop_sum_to_same_shape", tracks=[SumToShape])
+def drop_sum_to_same_shape(fgraph, node):
+    """``SumToShape(g, shape)`` -> ``g`` when ``g`` provably has that shape."""
+    g, target = node.inputs
+    memo = graph_memo(fgraph)
+    if all(same_size(a, b) for a, b in zip(shape_of(g, memo), int_entries(target, memo))):
+        return [g]
+    return None
+
+
+@node_rule("shape", "drop_known_specify_shape", tracks=[SpecifyShape])
+def drop_known_specify_shape(fgraph, node):
+    """``SpecifyShape(x)`` -> ``x`` when ``x`` provably has every size it states."""
+    x = node.inputs[0]
+    sizes = None
+    for axis, (want, have) in enumerate(zip(node.op.shape, x.type.shape)):
+        if want is None or want == have:
+            continue
+        sizes = shape_of(x, graph_memo(fgraph)) if sizes is None else sizes
+        if value_of(sizes[axis]) != want:
+            return None
+    return [x]

@@ -1,1 +1,303 @@
-"""Rewrite rules (being written)."""
+"""Numerical stability ("stabilize"): replace expressions that overflow, underflow or lose
+precision by equal ones that do not.
+
+Elementwise rules: ``log(1 + x) -> log1p(x)``, ``exp(x) - 1 -> expm1(x)``,
+``log(sigmoid(x)) -> -softplus(-x)``, ``log(1 - sigmoid(x)) -> -softplus(x)``, and
+``log(sum(exp(x)))`` shifted by the maximum (logsumexp).
+
+Softmax rules: a softmax written by hand (``exp(x) / sum(exp(x), keepdims=True)``, optionally
+with the maximum subtracted first) becomes the ``Softmax`` op; ``log(softmax)`` becomes
+``LogSoftmax``; ``logsoftmax(z)[arange(n), y]`` becomes the fused crossentropy op.
+
+Gradients are taken before rewriting, so the gradient graph reads the same subexpressions and
+has its own unstable patterns; two rules cover them. ``softmax_grad_of_log`` turns the softmax
+gradient fed by the gradient of a log, ``(g/p - sum(g/p * p)) * p`` with ``p = softmax(z)``,
+into ``g - sum(g) * p`` (no division by a probability that may be 0).
+``softmax_grad_by_hand`` recognises the gradient walk's result for a hand-written softmax,
+``(gp/s + second(e, rowsum(-gp*p/s))) * e`` with ``e = exp(a)`` and ``s = sum(e)`` (which
+overflow), and replaces it by the gradient of the ``Softmax`` op, ``(gp - rowsum(gp*p)) * p``.
+"""
+
+from __future__ import annotations
+
+from exprc.gradient.rules.nnet import logsoftmax_grad, softmax_grad
+from exprc.graph.basic import Variable
+from exprc.rewriting.engine import node_rule, rule
+from exprc.rewriting.patterns import Const, Elem, Node, Var, constant_value
+from exprc.tensor import math as M
+from exprc.tensor.basic import ARange
+from exprc.tensor.elemwise import DimShuffle, Elemwise, SumToShape
+from exprc.tensor.nnet.softmax import CrossentropySoftmaxIntLabels, LogSoftmax, Softmax
+from exprc.tensor.reduction import Reduce, keep_dims
+from exprc.tensor.shape import Shape
+from exprc.tensor.subtensor import ARRAY, AdvancedIncSubtensor, AdvancedSubtensor, Subtensor
+from exprc.tensor.type import FLOAT_DTYPES
+from exprc.tensor.variable import constant
+
+#: How deep the shape-provenance walk of :func:`shape_root` looks; it bounds the cost per node.
+MAX_SHAPE_DEPTH = 12
+
+
+def _is_float(v: Variable) -> bool:
+    return v.dtype in FLOAT_DTYPES
+
+
+def _cannot_enlarge(c: Variable, out: Variable) -> bool:
+    """Whether the operand ``c`` of ``out``'s Elemwise has size 1 on every axis, so dropping it
+    cannot shrink ``out``'s shape."""
+    return all(s == 1 for s in c.type.shape) and c.ndim <= out.ndim
+
+
+# --------------------------------------------------------------------------- elementwise
+rule("stabilize", "log1p", Elem("log", Elem("add", Const(1, "one"), Var("x"), out="sum")),
+     lambda one, x, sum: M.log1p(x),
+     when=lambda one, x, sum: _is_float(x) and _cannot_enlarge(one, sum))
+
+rule("stabilize", "expm1", Elem("sub", Elem("exp", Var("x"), out="e"), Const(1, "one")),
+     lambda x, e, one: M.expm1(x), when=lambda x, e, one: _cannot_enlarge(one, e))
+
+rule("stabilize", "log_sigmoid", Elem("log", Elem("sigmoid", Var("x"))),
+     lambda x: M.neg(M.softplus(M.neg(x))), when=lambda x: _is_float(x))
+
+rule("stabilize", "log_one_minus_sigmoid",
+     Elem("log", Elem("sub", Const(1, "one"), Elem("sigmoid", Var("x"), out="s"))),
+     lambda one, x, s: M.neg(M.softplus(x)),
+     when=lambda one, x, s: _is_float(x) and _cannot_enlarge(one, s))
+
+rule("stabilize", "cancel_double_neg", Elem("neg", Elem("neg", Var("x"))), lambda x: x)
+
+
+def _keepdims_of(ds: DimShuffle, axes: tuple, ndim: int) -> bool:
+    """Whether ``ds`` puts the reduced ``axes`` back as size-1 axes of a rank-``ndim`` tensor."""
+    kept = iter(range(ndim - len(axes)))
+    return ds.new_order == tuple("x" if d in axes else next(kept) for d in range(ndim))
+
+
+@node_rule("stabilize", "logsumexp", tracks=["log"])
+def logsumexp(fgraph, node):
+    """``log(sum(exp(x), axes))`` -> ``m + log(sum(exp(x - m), axes))``, ``m = max(x, axes)``
+    (``m`` taken as 0 where it is infinite, so rows of -inf give -inf, not NaN)."""
+    total = node.inputs[0]
+    ds = None
+    if total.owner is not None and isinstance(total.owner.op, DimShuffle):
+        ds, total = total.owner.op, total.owner.inputs[0]
+    red = total.owner
+    if red is None or not isinstance(red.op, Reduce) or red.op.scalar_op.name != "add":
+        return None
+    e = red.inputs[0]
+    if e.owner is None or not isinstance(e.owner.op, Elemwise) \
+            or e.owner.op.scalar_op.name != "exp" or red.op.dtype != e.dtype:
+        return None
+    x, axes = e.owner.inputs[0], red.op.axis
+    if ds is not None and not _keepdims_of(ds, axes, x.ndim):
+        return None
+    m = Reduce("maximum", axes, x.dtype)(x)
+    m = M.switch(M.isinf(m), constant(0, dtype=x.dtype), m)
+    shifted = M.exp(M.sub(x, keep_dims(m, axes, x.ndim)))
+    out = M.add(m, M.log(Reduce("add", axes, x.dtype)(shifted)))
+    return [ds(out) if ds is not None else out]
+
+
+# --------------------------------------------------------------------------- softmax
+def _single_axis_sum(e: Variable, s: Variable) -> int | None:
+    """The axis ``a`` when ``s`` is ``sum(e, axis=a, keepdims=True)``, else None."""
+    if s.owner is None or not isinstance(s.owner.op, DimShuffle):
+        return None
+    red = s.owner.inputs[0].owner
+    if red is None or not isinstance(red.op, Reduce) or red.op.scalar_op.name != "add" \
+            or red.inputs[0] is not e or len(red.op.axis) != 1 or red.op.dtype != e.dtype:
+        return None
+    return red.op.axis[0] if _keepdims_of(s.owner.op, red.op.axis, e.ndim) else None
+
+
+def _unshifted(a: Variable, axis: int) -> Variable:
+    """``x`` when ``a`` is ``x - max(x, axis, keepdims=True)``, else ``a``."""
+    node = a.owner
+    if node is None or not isinstance(node.op, Elemwise) or node.op.scalar_op.name != "sub":
+        return a
+    x, m = node.inputs
+    if m.owner is None or not isinstance(m.owner.op, DimShuffle):
+        return a
+    red = m.owner.inputs[0].owner
+    if red is not None and isinstance(red.op, Reduce) and red.op.scalar_op.name == "maximum" \
+            and red.op.axis == (axis,) and red.inputs[0] is x \
+            and _keepdims_of(m.owner.op, red.op.axis, x.ndim):
+        return x
+    return a
+
+
+def _softmax_by_hand(a: Variable, e: Variable, s: Variable) -> Variable:
+    return Softmax(_single_axis_sum(e, s))(_unshifted(a, _single_axis_sum(e, s)))
+
+
+rule("stabilize", "softmax_by_hand",
+     Elem("true_div", Elem("exp", Var("a"), out="e"), Var("s")), _softmax_by_hand,
+     when=lambda a, e, s: _is_float(a) and _single_axis_sum(e, s) is not None)
+
+rule("stabilize", "log_softmax", Elem("log", Node(Softmax, Var("x"), out="sm")),
+     lambda x, sm: LogSoftmax(sm.owner.op.axis)(x))
+
+
+def _counts_rows(stop: Variable, z: Variable, y: Variable) -> bool:
+    """Whether ``stop`` is the number of rows of ``z`` (or of labels ``y``)."""
+    value = constant_value(stop)
+    if value is not None:
+        return value.ndim == 0 and int(value) in (z.type.shape[0], y.type.shape[0])
+    node = stop.owner
+    return (node is not None and isinstance(node.op, Subtensor) and node.op.idx_list == (0,)
+            and node.inputs[0].owner is not None
+            and isinstance(node.inputs[0].owner.op, Shape)
+            and node.inputs[0].owner.inputs[0] in (z, y))
+
+
+rule("stabilize", "crossentropy_softmax_int_labels",
+     Node(AdvancedSubtensor, Node(LogSoftmax, Var("z"), axis=lambda a: a in (1, -1)),
+          Node(ARange, Const(0), Var("stop"), Const(1)), Var("y"), idx_list=(ARRAY, ARRAY)),
+     lambda z, stop, y: M.neg(CrossentropySoftmaxIntLabels()(z, y)),
+     when=lambda z, stop, y: z.ndim == 2 and y.ndim == 1 and _counts_rows(stop, z, y))
+
+
+# --------------------------------------------------------------------------- gradients
+def shape_root(v: Variable, depth: int = 0) -> Variable:
+    """A variable that provably has ``v``'s run-time shape (``v`` itself when none is found).
+
+    Looks through ops whose output has the shape of one input: unary normalisations,
+    increments into a tensor, ``SumToShape`` to a tensor's shape, and Elemwise ops whose
+    other inputs have size 1 everywhere or the same root.
+    """
+    node = v.owner
+    if node is None or depth > MAX_SHAPE_DEPTH:
+        return v
+    op = node.op
+    if isinstance(op, (Softmax, LogSoftmax, AdvancedIncSubtensor)):
+        return shape_root(node.inputs[0], depth + 1)
+    if isinstance(op, SumToShape):
+        target = node.inputs[1].owner
+        if target is not None and isinstance(target.op, Shape):
+            return shape_root(target.inputs[0], depth + 1)
+        return v
+    if isinstance(op, Elemwise):
+        roots = {shape_root(i, depth + 1) for i in node.inputs
+                 if not all(s == 1 for s in i.type.shape)}
+        return roots.pop() if len(roots) == 1 else v
+    return v
+
+
+def _times_p(gp: Variable, p: Variable) -> Variable | None:
+    """``gp * p`` without dividing by ``p`` when ``gp`` is ``g / p`` (possibly summed to
+    ``p``'s shape), shaped like ``p``; None otherwise."""
+    summed = None
+    node = gp.owner
+    if node is not None and isinstance(node.op, SumToShape):
+        target = node.inputs[1].owner
+        if target is None or not isinstance(target.op, Shape) or target.inputs[0] is not p:
+            return None
+        summed, node = node, node.inputs[0].owner
+    if node is None or not isinstance(node.op, Elemwise) \
+            or node.op.scalar_op.name != "true_div" or node.inputs[1] is not p:
+        return None
+    g = node.inputs[0]
+    if summed is not None:
+        return SumToShape(p.type.shape)(g, summed.inputs[1])
+    if g.dtype != p.dtype:
+        return None
+    # ``g / p`` has the broadcast shape of both; ``g`` alone only when it provably has p's.
+    return g if shape_root(g) is shape_root(p) else M.fill(p, g)
+
+
+def _softmax_axis(p: Variable) -> int | None:
+    if p.owner is None or not isinstance(p.owner.op, Softmax):
+        return None
+    return p.owner.op.axis % p.ndim
+
+
+def _grad_of_log_matches(gp, p, ds, red) -> bool:
+    axis = _softmax_axis(p)
+    return (axis is not None and red.op.axis == (axis,) and red.op.scalar_op.name == "add"
+            and red.op.dtype == p.dtype and _keepdims_of(ds.op, (axis,), p.ndim)
+            and _times_p(gp, p) is not None)
+
+
+rule("stabilize", "softmax_grad_of_log",
+     Elem("mul", Elem("sub", Var("gp"), Node(DimShuffle, Node(
+         Reduce, Elem("mul", Var("gp"), Var("p")), out="red"), out="ds")), Var("p")),
+     lambda gp, p, ds, red: logsoftmax_grad(_times_p(gp, p), p, _softmax_axis(p)),
+     when=lambda gp, p, ds, red: _grad_of_log_matches(gp, p, ds.owner, red.owner))
+
+
+def _softmax_in_graph(fgraph, a: Variable, axis: int) -> Variable:
+    """The ``Softmax`` of ``a`` (or of the ``x`` that ``a`` shifts) already in the graph, or a
+    new one."""
+    x = _unshifted(a, axis)
+    for client in fgraph.client_nodes(x):
+        if isinstance(client.op, Softmax) and client.op.axis % x.ndim == axis:
+            return client.outputs[0]
+    return Softmax(axis)(x)
+
+
+def _is_softmax_of(p: Variable, e: Variable, s: Variable, axis: int) -> bool:
+    """Whether ``p`` is ``e / s`` or the ``Softmax`` that replaced it."""
+    if p.owner is None:
+        return False
+    if isinstance(p.owner.op, Softmax):
+        x = e.owner.inputs[0]
+        return p.owner.op.axis % p.ndim == axis and p.owner.inputs[0] in (x, _unshifted(x, axis))
+    return isinstance(p.owner.op, Elemwise) and p.owner.op.scalar_op.name == "true_div" \
+        and p.owner.inputs == [e, s]
+
+
+def _row_sum_operand(t: Variable, axis: int) -> Variable | None:
+    """``v`` when ``t`` is ``v`` summed over ``axis`` keeping it (a ``SumToShape`` whose static
+    shape is 1 on ``axis``, or a keepdims ``Reduce``), possibly behind a DimShuffle that drops
+    and re-inserts that size-1 axis; else None."""
+    node = t.owner
+    if node is not None and isinstance(node.op, DimShuffle) and \
+            node.op.new_order == tuple("x" if d == axis else d for d in range(t.ndim)):
+        node = node.inputs[0].owner
+    if node is None:
+        return None
+    if isinstance(node.op, SumToShape) and node.op.static_shape[axis] == 1:
+        return node.inputs[0]
+    if isinstance(node.op, DimShuffle) and _keepdims_of(node.op, (axis,), t.ndim):
+        red = node.inputs[0].owner
+        if red is not None and isinstance(red.op, Reduce) and red.op.axis == (axis,) \
+                and red.op.scalar_op.name == "add":
+            return red.inputs[0]
+    return None
+
+
+#: ``gp / s + second(e, rowsum(-(gp * p) / s))``: what the gradient walk sends into ``e`` from
+#: ``p = e / s`` (up to the shape plumbing :func:`_row_sum_operand` looks through).
+_HAND_GRAD = Elem("add", Elem("true_div", Var("gp"), Var("s")),
+                  Elem("second", Var("e"), Var("t")))
+_GP_TIMES_P = [Elem("mul", Var("p"), Elem("neg", Var("gp"))),
+               Elem("neg", Elem("mul", Var("p"), Var("gp")))]
+
+
+@node_rule("stabilize", "softmax_grad_by_hand", tracks=["mul"])
+def softmax_grad_by_hand(fgraph, node):
+    """``(gp/s + second(e, rowsum(-gp*p/s))) * e`` with ``e = exp(a)``, ``s = sum(e, axis,
+    keepdims)`` and ``p = e/s``: the gradient the walk builds through a hand-written softmax,
+    which overflows with ``e``. It equals ``(gp - rowsum(gp * p)) * p``, the gradient of the
+    ``Softmax`` op."""
+    if len(node.inputs) != 2:
+        return None
+    for e, rest in (node.inputs, node.inputs[::-1]):
+        if e.owner is None or not isinstance(e.owner.op, Elemwise) \
+                or e.owner.op.scalar_op.name != "exp" or not _is_float(e):
+            continue
+        bound = _HAND_GRAD.match(rest, {"e": e})
+        axis = None if bound is None else _single_axis_sum(e, bound["s"])
+        if axis is None:
+            continue
+        v = _row_sum_operand(bound["t"], axis)
+        inner = None if v is None or v.owner is None else v.owner
+        if inner is None or not isinstance(inner.op, Elemwise) \
+                or inner.op.scalar_op.name != "true_div" or inner.inputs[1] is not bound["s"]:
+            continue
+        for pattern in _GP_TIMES_P:
+            found = pattern.match(inner.inputs[0], bound)
+            if found is not None and _is_softmax_of(found["p"], e, found["s"], axis):
+                p = _softmax_in_graph(fgraph, e.owner.inputs[0], axis)
+                return [softmax_grad(found["gp"], p, axis)]
+    return None

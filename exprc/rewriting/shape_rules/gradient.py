@@ -1,0 +1,9 @@
+"""Shape rules of the gradient filters: identities forward, so the input's shape."""
+
+from exprc.gradient.filters import GradientFilter
+from exprc.rewriting.shape_rules import SHAPE
+
+
+@SHAPE.register(GradientFilter)
+def gradient_filter(node, input_shapes):
+    return [input_shapes[0]]
