@@ -99,7 +99,7 @@ def test_log_of_softmax_becomes_logsoftmax(build):
     z = T.dmatrix("z")
     f, ref = compile_both([z], build(z))
     assert f.rewrite_log.fired["log_softmax"] == 1
-    assert ops(f) == ["LogSoftmax{axis=%d}" % f.fgraph.toposort()[0].op.axis]
+    assert [type(n.op).__name__ for n in f.fgraph.toposort()] == ["LogSoftmax"]
     values = np.random.default_rng(2).normal(size=(3, 4))
     np.testing.assert_allclose(f(values), ref(values))
     big = values * 1000

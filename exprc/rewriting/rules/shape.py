@@ -83,16 +83,14 @@ def infer_size(fgraph, node):
             or vector.type.shape[0] is None:
         return None
     source = vector.owner
-    if source is not None and isinstance(source.op, Shape):
-        x = source.inputs[0]
-        if x.owner is None and x.type.shape[entry] is None:
-            return None  # a graph input's size is read from it
-    elif not _is_stack_or_constant(vector):
+    measured = source.inputs[0] if source is not None and isinstance(source.op, Shape) else None
+    if measured is None and not _is_stack_or_constant(vector):
         return None
+    if measured is not None and measured.owner is None and measured.type.shape[entry] is None:
+        return None  # a graph input's size is read from it
     size = int_entries(vector, graph_memo(fgraph))[entry % vector.type.shape[0]]
-    if source is not None and isinstance(source.op, Shape) and reads_shape_of(size,
-                                                                               source.inputs[0]):
-        return None
+    if measured is not None and reads_shape_of(size, measured):
+        return None  # the size is data: it can only be measured
     return [size]
 
 
