@@ -37,19 +37,41 @@ class UnusedInputError(ExprcError, ValueError):
     """An input given to ``function`` is not needed to compute any output."""
 
 
+_in_package: dict[str, bool] = {}
+_tracing = [True]
+
+
 def user_frame() -> str:
     """Return ``"file:line"`` of the innermost stack frame outside the exprc package.
 
     Used to stamp variables with where the user created them, and to point build-time errors
-    at the user's line rather than at exprc's internals.
+    at the user's line rather than at exprc's internals. While the optimizer runs no user code
+    is on the stack, so tracing is switched off there (see :func:`tracing_off`).
     """
+    if not _tracing[0]:
+        return "<rewritten>"
     frame = sys._getframe(1)
     while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_PACKAGE_DIR + os.sep):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        filename = frame.f_code.co_filename
+        inside = _in_package.get(filename)
+        if inside is None:
+            inside = _in_package[filename] = os.path.abspath(filename).startswith(
+                _PACKAGE_DIR + os.sep)
+        if not inside:
+            return f"{filename}:{frame.f_lineno}"
         frame = frame.f_back
     return "<unknown>"
+
+
+class tracing_off:
+    """Context manager: variables created inside are not stamped with a user line."""
+
+    def __enter__(self):
+        self._previous = _tracing[0]
+        _tracing[0] = False
+
+    def __exit__(self, *exc):
+        _tracing[0] = self._previous
 
 
 def build_error(cls: type, op: object, message: str) -> Exception:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-import networkx as nx
-
 from exprc.errors import ExprcError
 from exprc.graph.basic import Apply, Variable
 from exprc.graph.traversal import toposort
@@ -52,14 +50,32 @@ class FunctionGraph:
 
     # ------------------------------------------------------------------ queries
     def toposort(self) -> list[Apply]:
-        """The nodes in an order where each comes after the producers of its inputs."""
-        dag = nx.DiGraph()
-        dag.add_nodes_from(sorted(self.apply_nodes, key=_creation_order))
-        for node in self.apply_nodes:
-            for inp in node.inputs:
-                if inp.owner in self.apply_nodes:
-                    dag.add_edge(inp.owner, node)
-        return list(nx.lexicographical_topological_sort(dag, key=_creation_order))
+        """The nodes in an order where each comes after the producers of its inputs.
+
+        A depth-first post-order from the outputs, in input order, so it is deterministic. The
+        passes call this once each, so it is written as a linear walk over the nodes rather
+        than by building a networkx graph every time (that cost dominated large compiles).
+        """
+        order: list[Apply] = []
+        done: set[Apply] = set()
+        for out in self.outputs:
+            if out.owner is None or out.owner in done:
+                continue
+            stack = [(out.owner, iter(out.owner.inputs))]
+            done.add(out.owner)
+            while stack:
+                node, pending = stack[-1]
+                for inp in pending:
+                    producer = inp.owner
+                    if producer is not None and producer not in done \
+                            and producer in self.apply_nodes:
+                        done.add(producer)
+                        stack.append((producer, iter(producer.inputs)))
+                        break
+                else:
+                    stack.pop()
+                    order.append(node)
+        return order
 
     def client_nodes(self, var: Variable) -> list[Apply]:
         """The nodes reading ``var`` (graph outputs excluded)."""
@@ -158,10 +174,6 @@ class FunctionGraph:
                     users.pop((node, i), None)
                     if not users and inp not in self.inputs:
                         stack.append(inp)
-
-
-def _creation_order(node: Apply) -> int:
-    return int(node.outputs[0].auto_name[1:])
 
 
 def check_compatible(old: Variable, new: Variable, reason: str) -> None:

@@ -156,6 +156,10 @@ def _replace(fgraph: FunctionGraph, pairs: list, name: str, log: RewriteLog) -> 
     except ExprcError:
         log.rejected[name] += 1
         return False
+    for old, new in pairs:
+        # Run-time errors name the user line that built the value a rewrite computes anew.
+        if new.owner is not None and getattr(new.tag, "trace", None) == "<rewritten>":
+            new.tag.trace = old.tag.trace
     fgraph.replace_all(pairs, reason=name)
     log.fired[name] += 1
     return True

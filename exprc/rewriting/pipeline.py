@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from exprc.configuration import config
-from exprc.errors import ExprcError
+from exprc.errors import ExprcError, tracing_off
 from exprc.graph.fgraph import FunctionGraph
 from exprc.rewriting.engine import RULE_SETS, RewriteLog, run_to_fixpoint, timed
 from exprc.rewriting import basic
@@ -64,6 +64,15 @@ def optimize(fgraph: FunctionGraph, optimizer: str = "fast_run",
     log = RewriteLog()
     if optimizer == "none":
         return log
+    with tracing_off():
+        _run_passes(fgraph, optimizer, exclude, log)
+    if config.debug >= 1:
+        print(log.summary(), file=sys.stderr)
+    return log
+
+
+def _run_passes(fgraph: FunctionGraph, optimizer: str, exclude: frozenset,
+                log: RewriteLog) -> None:
     for p in PIPELINE:
         if p.name in exclude or (optimizer == "fast_compile" and not p.cheap):
             continue
@@ -73,9 +82,6 @@ def optimize(fgraph: FunctionGraph, optimizer: str = "fast_run",
 
             print(f"--- after {p.name}:", file=sys.stderr)
             debugprint(fgraph.outputs, file=sys.stderr)
-    if config.debug >= 1:
-        print(log.summary(), file=sys.stderr)
-    return log
 
 
 def _is_rule(name: str) -> bool:
