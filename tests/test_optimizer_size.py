@@ -79,3 +79,17 @@ def test_same_numbers_as_reference():
     np.testing.assert_allclose(fast_losses, ref_losses, rtol=1e-10)
     for a, b in zip(fast_params, ref_params):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_loss_is_computed_once_and_not_for_its_shape(compiled):
+    from exprc.tensor.nnet.softmax import CrossentropySoftmaxIntLabels, LogSoftmax
+
+    counts = op_counts(compiled[0])
+    assert counts[CrossentropySoftmaxIntLabels] == 1 and counts[LogSoftmax] == 0, counts
+
+
+def test_fill_of_a_computed_value_reads_only_its_shape():
+    x = T.dmatrix("x")
+    f = exprc.function([x], T.fill(T.exp(x) * 2, 0.0))
+    assert not any(isinstance(n.op, (Elemwise, Composite)) for n in f.fgraph.apply_nodes)
+    np.testing.assert_array_equal(f(np.ones((2, 3))), np.zeros((2, 3)))

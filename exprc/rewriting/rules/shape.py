@@ -23,7 +23,7 @@ from exprc.graph.fgraph import FunctionGraph
 from exprc.rewriting.engine import RULE_SETS, node_rule
 from exprc.rewriting.shape_rules import int_entries, reads_shape_of, shape_of
 from exprc.rewriting.shape_rules.sizes import same_size, value_of
-from exprc.tensor.basic import Join, stack
+from exprc.tensor.basic import Join, alloc, stack
 from exprc.tensor.elemwise import DimShuffle, SumToShape
 from exprc.tensor.shape import Shape, SpecifyShape
 from exprc.tensor.subtensor import Subtensor
@@ -126,3 +126,19 @@ def drop_known_specify_shape(fgraph, node):
         if value_of(sizes[axis]) != want:
             return None
     return [x]
+
+
+@node_rule("specialize", "fill_from_shape", tracks=["second"])
+def fill_from_shape(fgraph, node):
+    """``fill(x, v)`` of a computed ``x`` -> ``v`` allocated to the inferred shape, so that
+    ``x`` (often a whole forward result, read by a gradient's ``zeros_like``) need not be
+    computed just for its size. It runs with ``specialize``, after the stability rules, which
+    recognise gradient patterns by their fills."""
+    x, value = node.inputs
+    if x.owner is None:
+        return None
+    out = node.outputs[0]
+    sizes = shape_of(out, graph_memo(fgraph))
+    if any(reads_shape_of(s, x) for s in sizes):
+        return None
+    return [alloc(value, *sizes)]
