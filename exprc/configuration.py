@@ -9,6 +9,7 @@ loudly instead of being ignored.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -83,6 +84,26 @@ class Config:
         if not flag.check(value):
             raise ValueError(f"invalid value {value!r} for exprc.config.{name}: {flag.doc}")
         self._values[name] = value
+
+    @contextmanager
+    def change_flags(self, **flags: Any):
+        """Set flags for the duration of a ``with`` block, then restore them.
+
+        Examples
+        --------
+        >>> import exprc
+        >>> with exprc.config.change_flags(floatX="float32"):
+        ...     exprc.tensor.matrix().dtype
+        'float32'
+        """
+        previous = {name: getattr(self, name) for name in flags}
+        try:
+            for name, value in flags.items():
+                setattr(self, name, value)
+            yield self
+        finally:
+            for name, value in previous.items():
+                setattr(self, name, value)
 
     def __repr__(self) -> str:
         return "\n".join(f"{k} = {v!r}    # {_FLAGS[k].doc}" for k, v in self._values.items())

@@ -102,13 +102,13 @@ def test_compile_error_names_command_stderr_and_source(compiler, tmp_path):
     assert str(error.source_path) in str(error) and "undefined_name" in str(error)
 
 
-def test_debug_levels_print_source_and_command(compiler, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(exprc.config, "debug", 3)
-    build(compiler, tmp_path, SCALE_SOURCE, SCALE_DECL)
+def test_debug_levels_print_source_and_command(compiler, tmp_path, capsys):
+    with exprc.config.change_flags(debug=3):
+        build(compiler, tmp_path, SCALE_SOURCE, SCALE_DECL)
     err = capsys.readouterr().err
     assert "EXPRC_EXPORT void scale" in err and "-shared" not in err
-    monkeypatch.setattr(exprc.config, "debug", 4)
-    build(compiler, tmp_path, SCALE_SOURCE, SCALE_DECL)
+    with exprc.config.change_flags(debug=4):
+        build(compiler, tmp_path, SCALE_SOURCE, SCALE_DECL)
     assert "-shared" in capsys.readouterr().err
 
 

@@ -1,0 +1,375 @@
+"""The generic loop emitter: one C function (or CUDA kernel) per fused elementwise program.
+
+A :class:`ScalarProgram` is what an ``Elemwise`` node (one scalar op) or a ``Composite`` node
+(several) computes per element. :func:`elemwise_source` turns programs into one C source whose
+entry points all have the signature::
+
+    int NAME(int64_t ndim, const int64_t *shape, char **data, const int64_t *strides);
+
+``data`` holds one pointer per operand, inputs first, then outputs; ``strides[k * ndim + d]``
+is operand ``k``'s stride in bytes along axis ``d`` of the loop shape ``shape`` (0 where the
+operand is broadcast). Outputs must cover the whole loop shape (no zero strides), since several
+threads would otherwise write the same element; an output may be the very buffer of an input of
+its dtype (in place). The function returns 0, or -1 when ``ndim`` or the operand count exceeds
+what it supports.
+
+At run time the C function merges axes that are contiguous in every operand, then walks the
+outer axes and calls an inner loop over the last one: a plain ``for`` over typed pointers
+(``#pragma omp simd``) when every operand is contiguous there, a loop over byte strides
+otherwise. Above a size threshold OpenMP shares the walk among threads, splitting the inner
+axis into blocks when the outer axes are too few to keep every thread busy.
+
+The CUDA dialect emits the same scalar body in a ``__global__`` kernel with a grid-stride loop;
+``shape``, ``data`` and ``strides`` then point to device memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from exprc.errors import ExprcTypeError
+from exprc.link.c.render import C, Dialect, Renderer
+from exprc.tensor.composite import Composite, constant_value
+from exprc.tensor.elemwise import Elemwise
+from exprc.tensor.scalar import ScalarOp
+
+__all__ = ["DEFAULT_PARALLEL_THRESHOLD", "ScalarProgram", "elemwise_declarations",
+           "elemwise_source"]
+
+#: Elements below which a kernel runs on one thread (starting threads costs microseconds).
+DEFAULT_PARALLEL_THRESHOLD = 1 << 16
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ScalarProgram:
+    """What one elementwise node computes for each element.
+
+    Attributes
+    ----------
+    input_dtypes : tuple of str
+    steps : tuple of (ScalarOp, tuple of refs)
+        As in :class:`~exprc.tensor.composite.Composite`: each ref is ``("i", k)``,
+        ``("t", j)`` or ``("c", dtype, text)``.
+    outputs : tuple of int
+        The steps whose results are the outputs.
+    label : str
+        What the node is, for a comment in the generated source.
+    """
+
+    input_dtypes: tuple[str, ...]
+    steps: tuple[tuple[ScalarOp, tuple], ...]
+    outputs: tuple[int, ...]
+    label: str = ""
+
+    @classmethod
+    def from_op(cls, op: Elemwise | Composite, input_dtypes: Sequence[str]) -> ScalarProgram:
+        """The program of an ``Elemwise`` or ``Composite`` op over inputs of ``input_dtypes``.
+
+        Examples
+        --------
+        >>> from exprc.tensor.scalar import SCALAR_OPS
+        >>> p = ScalarProgram.from_op(Elemwise(SCALAR_OPS["add"]), ["int32", "float32"])
+        >>> p.output_dtypes
+        ['float64']
+        """
+        if isinstance(op, Composite):
+            return cls(tuple(input_dtypes), op.steps, op.outputs, str(op))
+        if isinstance(op, Elemwise):
+            sop = op.scalar_op
+            refs = tuple(("i", k) for k in range(sop.nin))
+            return cls(tuple(input_dtypes), ((sop, refs),), (0,), str(op))
+        raise ExprcTypeError(f"{op} is not an Elemwise or Composite op")
+
+    @property
+    def step_dtypes(self) -> list[str]:
+        """The dtype of each step's result."""
+        return Composite(len(self.input_dtypes), self.steps, self.outputs).step_dtypes(
+            list(self.input_dtypes))
+
+    @property
+    def output_dtypes(self) -> list[str]:
+        dtypes = self.step_dtypes
+        return [dtypes[o] for o in self.outputs]
+
+    def output_inputs(self) -> list[tuple[int, ...]]:
+        """For each output, the inputs it depends on (it has their broadcast shape)."""
+        return Composite(len(self.input_dtypes), self.steps, self.outputs).output_inputs()
+
+
+def elemwise_declarations(names: Sequence[str]) -> str:
+    """The cffi declarations of the C entry points ``names``."""
+    return "\n".join(f"int {_checked(name)}(int64_t ndim, const int64_t *shape, char **data, "
+                     "const int64_t *strides);" for name in names)
+
+
+def elemwise_source(kernels: Mapping[str, ScalarProgram], dialect: Dialect = C,
+                    parallel_threshold: int = DEFAULT_PARALLEL_THRESHOLD) -> str:
+    """One source defining an entry point per program.
+
+    Parameters
+    ----------
+    kernels : mapping of str to ScalarProgram
+        Entry point name (an identifier the caller generates) -> program.
+    dialect : Dialect
+        :data:`~exprc.link.c.render.C` or :data:`~exprc.link.c.render.CUDA`.
+    parallel_threshold : int
+        Loops of at least this many elements run on all OpenMP threads (C only).
+
+    Returns
+    -------
+    str
+    """
+    renderer = Renderer(dialect)
+    emit = _c_kernel if dialect.name == "c" else _cuda_kernel
+    bodies = [emit(_checked(name), program, renderer, parallel_threshold)
+              for name, program in kernels.items()]
+    parts = ["\n".join(dialect.includes)]
+    if dialect.name == "c":
+        parts.append(_C_DRIVER)
+    helpers = renderer.helper_definitions()
+    if helpers:
+        parts.append(helpers)
+    return "\n\n".join(parts + bodies) + "\n"
+
+
+def _checked(name: str) -> str:
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"kernel name {name!r} is not a C identifier")
+    return name
+
+
+# --------------------------------------------------------------------------- scalar body
+def _body(program: ScalarProgram, renderer: Renderer, loads: Sequence[str],
+          stores: Sequence[str], indent: str) -> list[str]:
+    """Lines computing ``program`` for one element.
+
+    ``loads[k]`` reads input ``k``; ``stores[j]`` is a ``str.format`` pattern writing ``{}``
+    to output ``j``.
+    """
+    ctype = renderer.dialect.ctype
+    dtypes = program.step_dtypes
+    used = {r[1] for _, args in program.steps for r in args if r[0] == "i"}
+    lines = [f"const {ctype(program.input_dtypes[k])} i{k} = {loads[k]};"
+             for k in sorted(used)]
+    for j, ((sop, args), dtype) in enumerate(zip(program.steps, dtypes)):
+        operands, operand_dtypes = [], []
+        for ref in args:
+            if ref[0] == "c":
+                operands.append(renderer.literal(constant_value(ref)))
+                operand_dtypes.append(ref[1])
+            else:
+                operands.append(f"{ref[0]}{ref[1]}")
+                operand_dtypes.append(program.input_dtypes[ref[1]] if ref[0] == "i"
+                                      else dtypes[ref[1]])
+        expr = renderer.expression(sop, operands, operand_dtypes, dtype)
+        lines.append(f"const {ctype(dtype)} t{j} = {expr};")
+    lines += [stores[j].format(f"t{step}") for j, step in enumerate(program.outputs)]
+    return [indent + line for line in lines]
+
+
+def _comment(program: ScalarProgram) -> str:
+    signature = (f"({', '.join(program.input_dtypes)}) -> "
+                 f"({', '.join(program.output_dtypes)})")
+    label = program.label.replace("*/", "* /")
+    return f"/* {label}: {signature} */"
+
+
+# --------------------------------------------------------------------------- C
+def _c_kernel(name: str, program: ScalarProgram, renderer: Renderer, threshold: int) -> str:
+    ctype = renderer.dialect.ctype
+    nin = len(program.input_dtypes)
+    dtypes = list(program.input_dtypes) + program.output_dtypes
+    typed = [f"    {'const ' if k < nin else ''}{ctype(d)} *p{k} = "
+             f"({'const ' if k < nin else ''}{ctype(d)} *)data[{k}];"
+             for k, d in enumerate(dtypes)]
+    contiguous = _body(program, renderer, [f"p{k}[i]" for k in range(nin)],
+                       [f"p{nin + j}[i] = {{}};" for j in range(len(program.outputs))],
+                       " " * 8)
+    strided = _body(program, renderer,
+                    [f"*(const {ctype(d)} *)(data[{k}] + i * strides[{k}])"
+                     for k, d in enumerate(program.input_dtypes)],
+                    [f"*({ctype(dtypes[nin + j])} *)(data[{nin + j}] + i * strides[{nin + j}])"
+                     f" = {{}};" for j in range(len(program.outputs))],
+                    " " * 8)
+    sizes = ", ".join(str(np.dtype(d).itemsize) for d in dtypes)
+    return "\n".join([
+        _comment(program),
+        (f"static void {name}_contiguous(exprc_int n, char *const *data, "
+         "const exprc_int *strides)"),
+        "{",
+        "    (void)strides;",
+        *typed,
+        "#pragma omp simd",
+        "    for (exprc_int i = 0; i < n; ++i) {",
+        *contiguous,
+        "    }",
+        "}",
+        "",
+        f"static void {name}_strided(exprc_int n, char *const *data, const exprc_int *strides)",
+        "{",
+        "    for (exprc_int i = 0; i < n; ++i) {",
+        *strided,
+        "    }",
+        "}",
+        "",
+        (f"{renderer.dialect.entry_qualifier} {name}(int64_t ndim, const int64_t *shape, "
+         "char **data, const int64_t *strides)"),
+        "{",
+        f"    static const exprc_int itemsize[{len(dtypes)}] = {{{sizes}}};",
+        f"    return exprc_elemwise_run({len(dtypes)}, itemsize, ndim, shape, data, strides,",
+        f"                              {name}_contiguous, {name}_strided, {threshold});",
+        "}",
+    ])
+
+
+# The loop driver every C entry point calls: collapse axes, then walk tiles of the inner axis,
+# on several threads when the loop is large.
+_C_DRIVER = r"""#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define EXPRC_ELEMWISE_MAX_DIMS 64
+#define EXPRC_ELEMWISE_MAX_OPERANDS 64
+
+typedef void (*exprc_inner_loop)(exprc_int n, char *const *data, const exprc_int *strides);
+
+/* Merge axes that are contiguous in every operand, drop axes of size 1.  Writes the collapsed
+ * shape to sh and strides to st[k * EXPRC_ELEMWISE_MAX_DIMS + d]; returns the collapsed rank
+ * (at least 1), or 0 when the loop is empty. */
+static int exprc_collapse(int nops, int64_t ndim, const int64_t *shape,
+                          const int64_t *strides, exprc_int *sh, exprc_int *st)
+{
+    int nd = 0;
+    for (int64_t d = 0; d < ndim; ++d) {
+        if (shape[d] == 0) return 0;
+        if (shape[d] == 1) continue;
+        int merge = nd > 0;
+        for (int k = 0; k < nops && merge; ++k)
+            merge = st[k * EXPRC_ELEMWISE_MAX_DIMS + nd - 1] == strides[k * ndim + d] * shape[d];
+        if (!merge) sh[nd++] = 1;
+        sh[nd - 1] *= shape[d];
+        for (int k = 0; k < nops; ++k)
+            st[k * EXPRC_ELEMWISE_MAX_DIMS + nd - 1] = strides[k * ndim + d];
+    }
+    if (nd == 0) {
+        sh[0] = 1;
+        for (int k = 0; k < nops; ++k) st[k * EXPRC_ELEMWISE_MAX_DIMS] = 0;
+        nd = 1;
+    }
+    return nd;
+}
+
+static int exprc_elemwise_run(int nops, const exprc_int *itemsize, int64_t ndim,
+                              const int64_t *shape, char **data, const int64_t *strides,
+                              exprc_inner_loop contiguous, exprc_inner_loop strided,
+                              exprc_int threshold)
+{
+    if (ndim < 0 || ndim > EXPRC_ELEMWISE_MAX_DIMS || nops > EXPRC_ELEMWISE_MAX_OPERANDS)
+        return -1;
+    exprc_int sh[EXPRC_ELEMWISE_MAX_DIMS];
+    exprc_int st[EXPRC_ELEMWISE_MAX_OPERANDS * EXPRC_ELEMWISE_MAX_DIMS];
+    const int nd = exprc_collapse(nops, ndim, shape, strides, sh, st);
+    if (nd == 0) return 0;
+    const exprc_int n = sh[nd - 1];
+    exprc_int inner[EXPRC_ELEMWISE_MAX_OPERANDS];
+    int is_contiguous = 1;
+    for (int k = 0; k < nops; ++k) {
+        inner[k] = st[k * EXPRC_ELEMWISE_MAX_DIMS + nd - 1];
+        is_contiguous &= inner[k] == itemsize[k];
+    }
+    const exprc_inner_loop loop = is_contiguous ? contiguous : strided;
+    exprc_int outer = 1;
+    for (int d = 0; d < nd - 1; ++d) outer *= sh[d];
+    const int parallel = outer * n >= threshold;
+    /* With few outer iterations, cut the inner axis into blocks so every thread gets work. */
+    exprc_int block = n;
+#ifdef _OPENMP
+    const exprc_int wanted = 4 * (exprc_int)omp_get_max_threads();
+    if (parallel && outer < wanted) {
+        block = (n * outer + wanted - 1) / wanted;
+        block = block < 4096 ? 4096 : (block + 63) / 64 * 64;
+    }
+#endif
+    const exprc_int nblocks = (n + block - 1) / block;
+    const exprc_int tiles = outer * nblocks;
+#pragma omp parallel if (parallel)
+    {
+        exprc_int first = 0, last = tiles;
+#ifdef _OPENMP
+        const exprc_int threads = omp_get_num_threads(), id = omp_get_thread_num();
+        first = tiles * id / threads;
+        last = tiles * (id + 1) / threads;
+#endif
+        /* Position of tile `first`: its block and the index along each outer axis. */
+        exprc_int index[EXPRC_ELEMWISE_MAX_DIMS];
+        char *base[EXPRC_ELEMWISE_MAX_OPERANDS], *ptr[EXPRC_ELEMWISE_MAX_OPERANDS];
+        exprc_int rest = first / nblocks, blk = first % nblocks;
+        for (int k = 0; k < nops; ++k) base[k] = data[k];
+        for (int d = nd - 2; d >= 0; --d) {
+            index[d] = rest % sh[d];
+            rest /= sh[d];
+            for (int k = 0; k < nops; ++k)
+                base[k] += index[d] * st[k * EXPRC_ELEMWISE_MAX_DIMS + d];
+        }
+        for (exprc_int t = first; t < last; ++t) {
+            const exprc_int lo = blk * block, len = n - lo < block ? n - lo : block;
+            for (int k = 0; k < nops; ++k) ptr[k] = base[k] + lo * inner[k];
+            loop(len, ptr, inner);
+            if (++blk < nblocks) continue;
+            blk = 0;
+            for (int d = nd - 2; d >= 0; --d) {  /* odometer over the outer axes */
+                const exprc_int *step = st + d;
+                if (++index[d] < sh[d]) {
+                    for (int k = 0; k < nops; ++k) base[k] += step[k * EXPRC_ELEMWISE_MAX_DIMS];
+                    break;
+                }
+                index[d] = 0;
+                for (int k = 0; k < nops; ++k)
+                    base[k] -= (sh[d] - 1) * step[k * EXPRC_ELEMWISE_MAX_DIMS];
+            }
+        }
+    }
+    return 0;
+}"""
+
+
+# --------------------------------------------------------------------------- CUDA
+def _cuda_kernel(name: str, program: ScalarProgram, renderer: Renderer, threshold: int) -> str:
+    dialect = renderer.dialect
+    nin = len(program.input_dtypes)
+    dtypes = list(program.input_dtypes) + program.output_dtypes
+    nops = len(dtypes)
+    body = _body(program, renderer,
+                 [f"*(const {dialect.ctype(d)} *)(data[{k}] + offset[{k}])"
+                  for k, d in enumerate(program.input_dtypes)],
+                 [f"*({dialect.ctype(dtypes[nin + j])} *)(data[{nin + j}] + offset[{nin + j}])"
+                  " = {};" for j in range(len(program.outputs))],
+                 " " * 8)
+    return "\n".join([
+        _comment(program),
+        (f"{dialect.entry_qualifier} {name}(int64_t ndim, const int64_t *shape, char **data, "
+         "const int64_t *strides)"),
+        "{",
+        "    exprc_int total = 1;",
+        "    for (int64_t d = 0; d < ndim; ++d) total *= shape[d];",
+        (f"    for (exprc_int e = {dialect.thread_index}; e < total; "
+         f"e += {dialect.thread_count}) {{"),
+        "        /* Byte offset of element e in each operand. */",
+        f"        exprc_int offset[{nops}] = {{0}};",
+        "        exprc_int rest = e;",
+        "        for (int64_t d = ndim - 1; d >= 0; --d) {",
+        "            const exprc_int i = rest % shape[d];",
+        "            rest /= shape[d];",
+        f"            for (int k = 0; k < {nops}; ++k) offset[k] += i * strides[k * ndim + d];",
+        "        }",
+        *body,
+        "    }",
+        "}",
+    ])
+
