@@ -133,12 +133,23 @@ def test_a_boolean_mask_leaves_only_its_own_axis_to_the_data():
 
 # --------------------------------------------------------------------------- the shape pass
 def test_shape_of_a_product_needs_no_product():
-    x, w = T.matrix("x"), T.matrix("W")
+    # The inner sizes are static, so the product cannot fail: only its shape is needed.
+    x, w = T.matrix("x", shape=(None, 3)), T.matrix("W", shape=(3, None))
     f = exprc.function([x, w], T.dot(x, w).shape)
     assert "Dot" not in ops(f)
     assert equal_computations(f.fgraph.outputs, [T.stack([x.shape[0], w.shape[1]])])
     assert f.rewrite_log.fired["infer_shape"] == 1
     assert list(f(np.ones((2, 3)), np.ones((3, 5)))) == [2, 5]
+
+
+def test_a_product_that_may_fail_still_runs_for_its_shape():
+    # Unknown inner sizes are checked by the product itself; the shape must not hide an error.
+    x, w = T.matrix("x"), T.matrix("W")
+    f = exprc.function([x, w], T.dot(x, w).shape)
+    assert "Dot" in ops(f)
+    assert list(f(np.ones((2, 3)), np.ones((3, 5)))) == [2, 5]
+    with pytest.raises(ValueError):
+        f(np.ones((2, 3)), np.ones((4, 5)))
 
 
 def test_a_size_of_an_elementwise_result_reads_the_input():

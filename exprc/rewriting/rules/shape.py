@@ -8,7 +8,11 @@
 
 Inferred sizes refer only to graph inputs' shapes, to constants and to the small integer
 inputs (indices, shape vectors) of the nodes they describe, so they never keep a dead
-computation alive. ``Shape(x)`` of a graph input, and any size inference can only read from
+computation alive. A rewrite that would leave a node uncomputed fires only when that node's
+output shape holds unconditionally (see :func:`skipping_is_safe`): a node that checks its
+inputs at run time (broadcasting of unknown sizes, matrix inner sizes, a stated shape, index
+bounds, reshape sizes) must still run, so that a graph that is invalid for its inputs raises
+instead of reporting the shape it would have had. ``Shape(x)`` of a graph input, and any size inference can only read from
 ``x.shape``, is left alone, so no rule can undo or repeat another.
 """
 
@@ -18,13 +22,19 @@ import weakref
 
 import numpy as np
 
-from exprc.graph.basic import Constant
-from exprc.graph.fgraph import FunctionGraph
+from exprc.graph.basic import Apply, Constant, Variable
+from exprc.graph.fgraph import OUTPUT, FunctionGraph
+from exprc.gradient.filters import GradientFilter
+from exprc.tensor.composite import Composite
+from exprc.tensor.extra_ops import CumOp
+from exprc.tensor.linalg import Dot
+from exprc.tensor.nnet.softmax import LogSoftmax, Softmax
+from exprc.tensor.sort import ArgSort, Sort
 from exprc.rewriting.engine import RULE_SETS, node_rule
 from exprc.rewriting.shape_rules import int_entries, reads_shape_of, shape_of
 from exprc.rewriting.shape_rules.sizes import same_size, value_of
 from exprc.tensor.basic import Join, alloc, stack
-from exprc.tensor.elemwise import DimShuffle, SumToShape
+from exprc.tensor.elemwise import DimShuffle, Elemwise, SumToShape
 from exprc.tensor.shape import Shape, SpecifyShape
 from exprc.tensor.subtensor import Subtensor
 from exprc.tensor.variable import constant
@@ -63,6 +73,10 @@ def _as_vector(sizes: tuple):
 def infer_shape(fgraph, node):
     """``Shape(x)`` -> the inferred sizes of ``x`` (a constant when they are static)."""
     x = node.inputs[0]
+    # A static size stated by an op that checks it at run time (SpecifyShape, Reshape) is only
+    # proven once that op has run, so the safety test comes first.
+    if x.owner is not None and not skipping_is_safe(fgraph, x, node):
+        return None
     if None not in x.type.shape:
         return [_as_vector(tuple(constant(s, dtype="int64") for s in x.type.shape))]
     if x.owner is None:
@@ -88,6 +102,8 @@ def infer_size(fgraph, node):
         return None
     if measured is not None and measured.owner is None and measured.type.shape[entry] is None:
         return None  # a graph input's size is read from it
+    if measured is not None and not skipping_is_safe(fgraph, vector, node):
+        return None
     size = int_entries(vector, graph_memo(fgraph))[entry % vector.type.shape[0]]
     if measured is not None and reads_shape_of(size, measured):
         return None  # the size is data: it can only be measured
@@ -135,10 +151,60 @@ def fill_from_shape(fgraph, node):
     computed just for its size. It runs with ``specialize``, after the stability rules, which
     recognise gradient patterns by their fills."""
     x, value = node.inputs
-    if x.owner is None:
+    if x.owner is None or not skipping_is_safe(fgraph, x, node):
         return None
     out = node.outputs[0]
     sizes = shape_of(out, graph_memo(fgraph))
     if any(reads_shape_of(s, x) for s in sizes):
         return None
     return [alloc(value, *sizes)]
+
+
+# ---------------------------------------------------------------------- skipping safely
+#: Ops whose output shape is their input's, with nothing checked at run time.
+_SAME_SHAPE_OPS = (Softmax, LogSoftmax, GradientFilter, CumOp, Sort, ArgSort, Shape)
+
+#: How far back a rewrite looks for nodes it would leave uncomputed; beyond, it gives up.
+_MAX_SKIPPED = 32
+
+
+def _unconditional_shape(node: Apply) -> bool:
+    """Whether ``node``'s output shape follows from its inputs' with no run-time check."""
+    op = node.op
+    if isinstance(op, _SAME_SHAPE_OPS):
+        return True
+    if isinstance(op, (Elemwise, Composite)):
+        # Broadcasting is checked at run time unless, on every axis, at most one input may be
+        # other than 1, or every size is static (then make_node has checked it).
+        for sizes in zip(*(i.type.shape for i in node.inputs)):
+            if None in sizes and sum(s != 1 for s in sizes) > 1:
+                return False
+        return True
+    if isinstance(op, DimShuffle):
+        x = node.inputs[0]
+        return all(x.type.shape[a] == 1 for a in op.dropped(x.ndim))
+    if isinstance(op, Dot):
+        a, b = node.inputs
+        return a.type.shape[-1] is not None and b.type.shape[0 if b.ndim == 1 else -2] \
+            is not None
+    return False
+
+
+def skipping_is_safe(fgraph: FunctionGraph, var: Variable, reader: Apply) -> bool:
+    """Whether ``reader`` may stop reading ``var``: every node that would then no longer be
+    computed has an unconditional output shape, so no run-time check is lost."""
+    skipped: set[Apply] = set()
+    pending = [var]
+    while pending:
+        v = pending.pop()
+        node = v.owner
+        if node is None or node in skipped or v in fgraph.inputs:
+            continue
+        readers = {c for o in node.outputs for c, _ in fgraph.clients.get(o, {})}
+        if OUTPUT in readers or not readers <= skipped | {reader}:
+            continue  # still computed for another reader: its checks still run
+        if not _unconditional_shape(node) or len(skipped) >= _MAX_SKIPPED:
+            return False
+        skipped.add(node)
+        pending.extend(node.inputs)
+    return True
