@@ -179,8 +179,12 @@ def test_switch_with_constant_condition_or_equal_branches():
     values = (np.array([1.0, 2.0]), np.array([3.0, 4.0]))
     assert same_as_reference([a, b], T.switch(True, a, b), *values).fgraph.outputs[0] is a
     assert same_as_reference([a, b], T.switch(0, a, b), *values).fgraph.outputs[0] is b
-    f = same_as_reference([a, c], T.switch(c, a, a), values[0], np.array([0, 1], dtype="int8"))
+    c2 = T.tensor("int8", shape=(2,), name="c2")
+    f = same_as_reference([a, c2], T.switch(c2, a, a), values[0], np.array([0, 1], dtype="int8"))
     assert f.fgraph.outputs[0] is a
+    # A condition of unknown length may not broadcast against a: its shape is kept.
+    f = same_as_reference([a, c], T.switch(c, a, a), values[0], np.array([0, 1], dtype="int8"))
+    assert [str(n.op) for n in f.fgraph.toposort()] == ["Elemwise{second}"]
     # A mixed constant condition is a real switch.
     mixed = T.switch(T.constant([True, False]), a, b)
     assert len(same_as_reference([a, b], mixed, *values).fgraph.apply_nodes) == 1
@@ -194,7 +198,7 @@ def test_switch_keeps_the_broadcast_shape_and_dtype():
 
 
 # --------------------------------------------------------------------------- chains
-def test_constants_in_chains_are_collected():
+def test_constants_in_chains_are_collected(fast_math):
     x = T.dvector("x")
     f = same_as_reference([x], (x + 2) + 3, SPECIALS[0])
     graph_is(f, x + T.constant([5.0]))
@@ -205,7 +209,7 @@ def test_constants_in_chains_are_collected():
     assert [str(n.op) for n in h.fgraph.toposort()] == ["Elemwise{mul}"]  # wraps like before
 
 
-def test_inexact_constant_sums_are_not_folded():
+def test_inexact_constant_sums_are_not_folded(fast_math):
     x = T.dvector("x")
     f = compile_canon([x], (x + 1e16) + 1.0)  # 1e16 + 1 is not a float64
     assert [str(n.op) for n in f.fgraph.toposort()] == ["Elemwise{add}", "Elemwise{add}"]

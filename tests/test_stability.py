@@ -87,7 +87,8 @@ def test_hand_written_softmax_becomes_the_op(shifted):
     z = T.dmatrix("z")
     f, ref = compile_both([z], hand_softmax(z, shifted))
     assert f.rewrite_log.fired["softmax_by_hand"] == 1
-    assert ops(f) == ["Softmax{axis=1}"]
+    # The shift stays: at a maximum of +inf it makes the whole row NaN, as written.
+    assert ops(f)[-1] == "Softmax{axis=1}" and len(ops(f)) == (4 if shifted else 1)
     values = np.random.default_rng(1).normal(size=(3, 4))
     np.testing.assert_allclose(f(values), ref(values))
 
@@ -99,7 +100,8 @@ def test_log_of_softmax_becomes_logsoftmax(build):
     z = T.dmatrix("z")
     f, ref = compile_both([z], build(z))
     assert f.rewrite_log.fired["log_softmax"] == 1
-    assert [type(n.op).__name__ for n in f.fgraph.toposort()] == ["LogSoftmax"]
+    assert [type(n.op).__name__ for n in f.fgraph.toposort()][-1] == "LogSoftmax"
+    assert "Elemwise{exp}" not in ops(f) and "Elemwise{log}" not in ops(f)
     values = np.random.default_rng(2).normal(size=(3, 4))
     np.testing.assert_allclose(f(values), ref(values))
     big = values * 1000
@@ -166,7 +168,8 @@ def test_unfused_softmax_crossentropy_overflows():
 
 
 def test_fused_crossentropy_exact_graph():
-    z, y = T.dmatrix("z"), T.lvector("y")
+    # One label per row, provably: the fused op alone.
+    z, y = T.tensor("float64", shape=(6, 4), name="z"), T.tensor("int64", shape=(6,), name="y")
     f = exprc.function([z, y], -T.nnet.logsoftmax(z)[T.arange(z.shape[0]), y], mode=UNFUSED)
     assert ops(f) == ["CrossentropySoftmaxIntLabels"]
     assert f.rewrite_log.fired["cancel_double_neg"] == 1

@@ -6,8 +6,10 @@ is ``fill``-ed to the right shape). Two liberties are taken, as in every compile
 kind of code: a zero may change sign (``x + 0`` is ``x`` also for ``x = -0.0``), and folding
 constants in a chain (``(x + 2) + 3 -> x + 5``) rounds once instead of twice; the folded
 constant itself must be exact, so the rewritten chain gives the correctly rounded value.
-Rewrites that are only right when no value is inf or NaN (``x - x -> 0`` for floats) wait for
-``exprc.config.fast_math``.
+Rewrites that are only right when no value is inf or NaN (``x - x -> 0`` for floats), or when
+no intermediate overflows (float chains: ``(x + 1e308) - 1e308`` is inf at ``x = 1e308``),
+wait for ``exprc.config.fast_math``. No rewrite turns a run-time error into a value: an
+operand whose broadcast could fail is kept (see :func:`may_enlarge`).
 """
 
 from __future__ import annotations
@@ -33,15 +35,18 @@ MAX_CHAIN_CONSTANT = 64
 
 # --------------------------------------------------------------------------- helpers
 def may_enlarge(other: Variable, var: Variable) -> bool:
-    """Whether broadcasting ``var`` against ``other`` could give a larger shape than ``var``'s.
+    """Whether broadcasting ``var`` against ``other`` could give another shape than ``var``'s,
+    or fail.
 
     Only what static shapes prove counts: an axis is safe when ``other`` has size 1 there, or
-    ``var`` has a known size other than 1 (any valid ``other`` then has size 1 or that size).
+    the same known size as ``var``. An unknown size of ``other`` is not safe even where
+    ``var``'s is known: at run time it may differ, and then the broadcast is an error that
+    dropping ``other`` would turn into a value.
     """
     if other.ndim > var.ndim:
         return True
     for o, v in zip(reversed(other.type.shape), reversed(var.type.shape)):
-        if o == 1 or (v is not None and v != 1) or (o is not None and o == v):
+        if o == 1 or (o is not None and o == v):
             continue
         return True
     return False
@@ -221,6 +226,10 @@ def _exact_fold(name: str, a: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarr
 def _fold_chain(name: str):
     def fold(fgraph, node):
         out = node.outputs[0]
+        if out.dtype in FLOAT_DTYPES and not config.fast_math:
+            # One step instead of two overflows elsewhere: at x = 2.0 ** 100,
+            # (x * 2.0 ** 1000) * 2.0 ** -1000 is inf and x * 1.0 is not.
+            return None
         for k in (0, 1):
             inner, outer_c = node.inputs[k], node.inputs[1 - k]
             if not isinstance(outer_c, Constant) or inner.owner is None \
@@ -238,7 +247,8 @@ def _fold_chain(name: str):
 
     fold.__name__ = f"fold_{name}_chain"
     fold.__doc__ = (f"``({name} x c1) {name} c2`` -> ``x {name} (c1 {name} c2)`` when the two "
-                    "constants combine exactly and the chain has one dtype.")
+                    "constants combine exactly and the chain has one dtype (a float one only "
+                    "under fast_math).")
     return fold
 
 

@@ -8,6 +8,8 @@ stabilize pass, whose patterns are written against the graphs users and the grad
 
 from __future__ import annotations
 
+import math
+
 from exprc.graph.basic import Constant, Variable
 from exprc.rewriting.basic import fold_constants
 from exprc.rewriting.engine import node_rule, rule
@@ -43,9 +45,28 @@ for _set in (CANON, "specialize"):
 
 
 # --------------------------------------------------------------------------- Reshape
-# Reshaping is laying out the same elements in C order, so only the last shape counts.
+def _valid_reshape(x: Variable, newshape: Variable) -> bool:
+    """Whether reshaping ``x`` to ``newshape`` provably succeeds: the element counts agree
+    (or a single -1 next to known positive sizes divides the known part of ``x``'s)."""
+    if newshape.owner is not None and isinstance(newshape.owner.op, Shape) \
+            and newshape.owner.inputs[0] is x:
+        return True
+    sizes = static_int_values(newshape)
+    if None in sizes or any(s < -1 for s in sizes) or sizes.count(-1) > 1:
+        return False
+    known = math.prod(s for s in x.type.shape if s is not None)
+    rest = math.prod(s for s in sizes if s != -1)
+    if -1 in sizes:
+        # The unknown sizes of x multiply ``known``, so divisibility holds for any of them.
+        return rest > 0 and known % rest == 0
+    return None not in x.type.shape and known == rest
+
+
+# Reshaping is laying out the same elements in C order, so only the last shape counts, once
+# the first reshape cannot fail.
 rule(CANON, "reshape_of_reshape", Node(Reshape, Node(Reshape, x, s1), s2, out="out"),
-     lambda x, s1, s2, out: Reshape(out.ndim)(x, s2))
+     lambda x, s1, s2, out: Reshape(out.ndim)(x, s2),
+     when=lambda x, s1, s2, out: _valid_reshape(x, s1))
 
 
 def _same_shape(x: Variable, newshape: Variable) -> bool:

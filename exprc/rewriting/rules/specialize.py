@@ -4,7 +4,9 @@ reductions over nothing or over filled arrays), run after stabilization.
 As in canonicalization, every replacement has the dtype and shape of what it replaces, and the
 values up to rounding, special values included: ``x ** -0.5`` is ``inf`` at -0.0 and ``0`` at
 -inf, where ``1 / sqrt(x)`` gives ``-inf`` and NaN, so its square root is taken of a guarded
-argument unless ``config.fast_math``.
+argument unless ``config.fast_math``. Moving a constant factor out of a float sum changes
+where the sum overflows, so that also waits for ``config.fast_math``; and no rewrite drops an
+op that would raise (a reduction of an Alloc whose size may be negative stays).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from exprc.rewriting.rules.canonicalize import (
     may_enlarge,
     scalar_constant,
 )
+from exprc.rewriting.shape_rules.sizes import known_nonnegative
 from exprc.tensor.basic import Alloc, Join, alloc
 from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.math import abs_, cast, eq, isinf, mul, or_, reciprocal, sqr, sqrt, switch
@@ -95,7 +98,10 @@ def _is_sum(op) -> bool:
 
 
 def _scaled_sum(x, c, prod, out):
-    return scalar_constant(c) is not None and prod.dtype == out.dtype
+    # Integers wrap, so the product moves out exactly; for floats, scaling after summing
+    # overflows elsewhere (sum([1e308, -1e308] * 2.0) is NaN, sum(...) * 2.0 is 0).
+    return scalar_constant(c) is not None and prod.dtype == out.dtype \
+        and (out.dtype not in FLOAT_DTYPES or config.fast_math)
 
 
 rule(SPEC, "sum_of_scaled",
@@ -206,6 +212,9 @@ def reduce_of_alloc(fgraph, node):
         return None
     value, reduced, kept = parts
     name = op.scalar_op.name
+    # The Alloc this removes raises for a negative size; the product would not.
+    if not all(isinstance(s, int) or known_nonnegative(s) for s in reduced):
+        return None
     # n * v is the sum of n copies of v, also for n = 0 unless v may be inf or NaN (then
     # n * v is NaN, not 0); max, min, all and any give v over a non-empty region only.
     nonempty = all(isinstance(s, int) and s > 0 for s in reduced)
@@ -215,12 +224,19 @@ def reduce_of_alloc(fgraph, node):
     value = cast(value, op.dtype)
     if name == "add":
         for size in reduced:
-            value = mul(value, cast(size, op.dtype) if isinstance(size, Variable)
-                        else constant(size, dtype=op.dtype, ndim=value.ndim))
+            value = mul(value, _count(size, op.dtype, value.ndim))
     out = node.outputs[0]
     if kept and (None in out.type.shape or value.type.shape != out.type.shape):
         value = alloc(value, *kept)
     return [value]
+
+
+def _count(size, dtype: str, ndim: int) -> Variable:
+    """The element count ``size`` (an int or a 0-d integer variable) in ``dtype``, wrapped as
+    an integer accumulator of that dtype wraps (200 copies of 3 sum to 88 in int8)."""
+    if isinstance(size, Variable):
+        return cast(size, dtype)
+    return constant(np.array(size, dtype="int64").astype(dtype), dtype=dtype, ndim=ndim)
 
 
 def _finite_constant(var: Variable) -> bool:

@@ -7,7 +7,8 @@ Elementwise rules: ``log(1 + x) -> log1p(x)``, ``exp(x) - 1 -> expm1(x)``,
 
 Softmax rules: a softmax written by hand (``exp(x) / sum(exp(x), keepdims=True)``, optionally
 with the maximum subtracted first) becomes the ``Softmax`` op; ``log(softmax)`` becomes
-``LogSoftmax``; ``logsoftmax(z)[arange(n), y]`` becomes the fused crossentropy op.
+``LogSoftmax``; ``logsoftmax(z)[arange(n), y]`` becomes the fused crossentropy op (of the first
+``n`` rows, or of ``y`` broadcast to ``n`` labels, as indexing does).
 
 Gradients are taken before rewriting, so the gradient graph reads the same subexpressions and
 has its own unstable patterns; two rules cover them. ``softmax_grad_of_log`` turns the softmax
@@ -20,17 +21,21 @@ overflow), and replaces it by the gradient of the ``Softmax`` op, ``(gp - rowsum
 
 from __future__ import annotations
 
+import numpy as np
+
 from exprc.gradient.rules.nnet import logsoftmax_grad, softmax_grad
 from exprc.graph.basic import Variable
+from exprc.graph.traversal import equal_computations
 from exprc.rewriting.engine import node_rule, rule
 from exprc.rewriting.patterns import Const, Elem, Node, Var, constant_value
+from exprc.rewriting.shape_rules import reads_shape_of, shape_of
 from exprc.tensor import math as M
-from exprc.tensor.basic import ARange
+from exprc.tensor.basic import ARange, alloc, join
 from exprc.tensor.elemwise import DimShuffle, Elemwise, SumToShape
 from exprc.tensor.nnet.softmax import CrossentropySoftmaxIntLabels, LogSoftmax, Softmax
 from exprc.tensor.reduction import Reduce, keep_dims
 from exprc.tensor.shape import Shape
-from exprc.tensor.subtensor import ARRAY, AdvancedIncSubtensor, AdvancedSubtensor, Subtensor
+from exprc.tensor.subtensor import ARRAY, AdvancedIncSubtensor, AdvancedSubtensor
 from exprc.tensor.type import FLOAT_DTYPES
 from exprc.tensor.variable import constant
 
@@ -76,7 +81,12 @@ def _keepdims_of(ds: DimShuffle, axes: tuple, ndim: int) -> bool:
 @node_rule("stabilize", "logsumexp", tracks=["log"])
 def logsumexp(fgraph, node):
     """``log(sum(exp(x), axes))`` -> ``m + log(sum(exp(x - m), axes))``, ``m = max(x, axes)``
-    (``m`` taken as 0 where it is infinite, so rows of -inf give -inf, not NaN)."""
+    (``m`` taken as 0 where it is infinite, so rows of -inf give -inf, not NaN).
+
+    ``x`` is first cast to the float dtype of ``exp(x)`` (integers would wrap in ``x - m``,
+    booleans have no subtraction), and ``m`` is the maximum of ``x`` padded with -inf along
+    the reduced axes that may be empty, where ``max`` has no value but the sum is 0.
+    """
     total = node.inputs[0]
     ds = None
     if total.owner is not None and isinstance(total.owner.op, DimShuffle):
@@ -86,16 +96,30 @@ def logsumexp(fgraph, node):
         return None
     e = red.inputs[0]
     if e.owner is None or not isinstance(e.owner.op, Elemwise) \
-            or e.owner.op.scalar_op.name != "exp" or red.op.dtype != e.dtype:
+            or e.owner.op.scalar_op.name != "exp" or red.op.dtype != e.dtype \
+            or not _is_float(e):
         return None
-    x, axes = e.owner.inputs[0], red.op.axis
+    x, axes = M.cast(e.owner.inputs[0], e.dtype), red.op.axis
     if ds is not None and not _keepdims_of(ds, axes, x.ndim):
         return None
-    m = Reduce("maximum", axes, x.dtype)(x)
+    m = Reduce("maximum", axes, x.dtype)(_padded_with_minus_inf(x, axes))
     m = M.switch(M.isinf(m), constant(0, dtype=x.dtype), m)
     shifted = M.exp(M.sub(x, keep_dims(m, axes, x.ndim)))
     out = M.add(m, M.log(Reduce("add", axes, x.dtype)(shifted)))
     return [ds(out) if ds is not None else out]
+
+
+def _padded_with_minus_inf(x: Variable, axes: tuple) -> Variable:
+    """``x`` with one slice of -inf joined along each of ``axes`` whose static size is not
+    known to be positive, so that its maximum over ``axes`` always exists and is ``x``'s
+    wherever ``x`` has elements (the copy is the price of not knowing the sizes)."""
+    for axis in axes:
+        if x.type.shape[axis] is not None and x.type.shape[axis] > 0:
+            continue
+        sizes = [1 if d == axis else (s if s is not None else x.shape[d])
+                 for d, s in enumerate(x.type.shape)]
+        x = join(axis, x, alloc(constant(-np.inf, dtype=x.dtype), *sizes))
+    return x
 
 
 # --------------------------------------------------------------------------- softmax
@@ -110,51 +134,49 @@ def _single_axis_sum(e: Variable, s: Variable) -> int | None:
     return red.op.axis[0] if _keepdims_of(s.owner.op, red.op.axis, e.ndim) else None
 
 
-def _unshifted(a: Variable, axis: int) -> Variable:
-    """``x`` when ``a`` is ``x - max(x, axis, keepdims=True)``, else ``a``."""
-    node = a.owner
-    if node is None or not isinstance(node.op, Elemwise) or node.op.scalar_op.name != "sub":
-        return a
-    x, m = node.inputs
-    if m.owner is None or not isinstance(m.owner.op, DimShuffle):
-        return a
-    red = m.owner.inputs[0].owner
-    if red is not None and isinstance(red.op, Reduce) and red.op.scalar_op.name == "maximum" \
-            and red.op.axis == (axis,) and red.inputs[0] is x \
-            and _keepdims_of(m.owner.op, red.op.axis, x.ndim):
-        return x
-    return a
-
-
-def _softmax_by_hand(a: Variable, e: Variable, s: Variable) -> Variable:
-    return Softmax(_single_axis_sum(e, s))(_unshifted(a, _single_axis_sum(e, s)))
-
-
+# The shift by the maximum stays inside the Softmax: where that maximum is +inf, the hand-written
+# form is NaN across the row, which Softmax of the unshifted values would not be.
 rule("stabilize", "softmax_by_hand",
-     Elem("true_div", Elem("exp", Var("a"), out="e"), Var("s")), _softmax_by_hand,
+     Elem("true_div", Elem("exp", Var("a"), out="e"), Var("s")),
+     lambda a, e, s: Softmax(_single_axis_sum(e, s))(a),
      when=lambda a, e, s: _is_float(a) and _single_axis_sum(e, s) is not None)
 
 rule("stabilize", "log_softmax", Elem("log", Node(Softmax, Var("x"), out="sm")),
      lambda x, sm: LogSoftmax(sm.owner.op.axis)(x))
 
 
-def _counts_rows(stop: Variable, z: Variable, y: Variable) -> bool:
-    """Whether ``stop`` is the number of rows of ``z`` (or of labels ``y``)."""
-    value = constant_value(stop)
+def _is_length(size: Variable, v: Variable) -> bool:
+    """Whether the 0-d ``size`` provably equals ``v.shape[0]``: a constant equal to the static
+    size, ``v.shape[0]`` itself, or the size shape inference gives for it (what the shape pass
+    puts in place of ``v.shape[0]``)."""
+    value = constant_value(size)
     if value is not None:
-        return value.ndim == 0 and int(value) in (z.type.shape[0], y.type.shape[0])
-    node = stop.owner
-    return (node is not None and isinstance(node.op, Subtensor) and node.op.idx_list == (0,)
-            and node.inputs[0].owner is not None
-            and isinstance(node.inputs[0].owner.op, Shape)
-            and node.inputs[0].owner.inputs[0] in (z, y))
+        return value.ndim == 0 and int(value) == v.type.shape[0]
+    return reads_shape_of(size, v) or equal_computations([size], [shape_of(v)[0]])
+
+
+def _crossentropy(z: Variable, stop: Variable, y: Variable) -> Variable:
+    """``-logsoftmax(z)[arange(stop), y]`` as the fused op, for ``stop`` provably the number of
+    rows of ``z`` or of labels ``y``.
+
+    The fused op takes one label per row. Indexing takes rows ``0 .. stop - 1`` and broadcasts
+    a single label over them: with ``stop`` the number of labels, the rows are ``z[:stop]``
+    (more labels than rows fails in both); with ``stop`` the number of rows, the labels are
+    ``y`` broadcast to that length (any other length fails in both).
+    """
+    if not _is_length(stop, y):
+        y = alloc(y, stop)
+    elif not _is_length(stop, z):
+        z = z[:stop]
+    return M.neg(CrossentropySoftmaxIntLabels()(z, y))
 
 
 rule("stabilize", "crossentropy_softmax_int_labels",
      Node(AdvancedSubtensor, Node(LogSoftmax, Var("z"), axis=lambda a: a in (1, -1)),
           Node(ARange, Const(0), Var("stop"), Const(1)), Var("y"), idx_list=(ARRAY, ARRAY)),
-     lambda z, stop, y: M.neg(CrossentropySoftmaxIntLabels()(z, y)),
-     when=lambda z, stop, y: z.ndim == 2 and y.ndim == 1 and _counts_rows(stop, z, y))
+     _crossentropy,
+     when=lambda z, stop, y: z.ndim == 2 and y.ndim == 1 and stop.ndim == 0
+     and (_is_length(stop, z) or _is_length(stop, y)))
 
 
 # --------------------------------------------------------------------------- gradients
@@ -226,13 +248,11 @@ rule("stabilize", "softmax_grad_of_log",
 
 
 def _softmax_in_graph(fgraph, a: Variable, axis: int) -> Variable:
-    """The ``Softmax`` of ``a`` (or of the ``x`` that ``a`` shifts) already in the graph, or a
-    new one."""
-    x = _unshifted(a, axis)
-    for client in fgraph.client_nodes(x):
-        if isinstance(client.op, Softmax) and client.op.axis % x.ndim == axis:
+    """The ``Softmax`` of ``a`` already in the graph, or a new one."""
+    for client in fgraph.client_nodes(a):
+        if isinstance(client.op, Softmax) and client.op.axis % a.ndim == axis:
             return client.outputs[0]
-    return Softmax(axis)(x)
+    return Softmax(axis)(a)
 
 
 def _is_softmax_of(p: Variable, e: Variable, s: Variable, axis: int) -> bool:
@@ -240,8 +260,7 @@ def _is_softmax_of(p: Variable, e: Variable, s: Variable, axis: int) -> bool:
     if p.owner is None:
         return False
     if isinstance(p.owner.op, Softmax):
-        x = e.owner.inputs[0]
-        return p.owner.op.axis % p.ndim == axis and p.owner.inputs[0] in (x, _unshifted(x, axis))
+        return p.owner.op.axis % p.ndim == axis and p.owner.inputs[0] is e.owner.inputs[0]
     return isinstance(p.owner.op, Elemwise) and p.owner.op.scalar_op.name == "true_div" \
         and p.owner.inputs == [e, s]
 
