@@ -6,6 +6,7 @@ the whole graph. ``fast_compile`` runs only the passes marked cheap.
 
 from __future__ import annotations
 
+import gc
 import sys
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -64,8 +65,16 @@ def optimize(fgraph: FunctionGraph, optimizer: str = "fast_run",
     log = RewriteLog()
     if optimizer == "none":
         return log
-    with tracing_off():
-        _run_passes(fgraph, optimizer, exclude, log)
+    # Rewriting allocates many small objects and frees few; the cyclic garbage collector
+    # would rescan the whole (growing) heap again and again, making large graphs superlinear.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with tracing_off():
+            _run_passes(fgraph, optimizer, exclude, log)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     if config.debug >= 1:
         print(log.summary(), file=sys.stderr)
     return log

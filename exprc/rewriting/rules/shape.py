@@ -198,7 +198,7 @@ def skipping_is_safe(fgraph: FunctionGraph, var: Variable, reader: Apply) -> boo
     while pending:
         v = pending.pop()
         node = v.owner
-        if node is None or node in skipped or v in fgraph.inputs:
+        if node is None or node in skipped:  # graph inputs have no owner
             continue
         readers = {c for o in node.outputs for c, _ in fgraph.clients.get(o, {})}
         if OUTPUT in readers or not readers <= skipped | {reader}:
