@@ -168,3 +168,21 @@ def test_second_derivative_of_sum_of_squares_mean():
     x = T.dvector("x", shape=(3,))
     h = exprc.gradient.hessian(T.mean(T.sqr(x)), x)
     np.testing.assert_allclose(run(h, [x], np.arange(3.0)), np.eye(3) * 2 / 3)
+
+
+def test_corrected_variance_uses_the_two_pass_correction():
+    # float32 data far from 0: the mean has rounding error, which the correction term removes.
+    x = T.fvector("x")
+    corrected = exprc.function([x], T.var(x, ddof=1, corrected=True), mode="REFERENCE")
+    plain = exprc.function([x], T.var(x, ddof=1), mode="REFERENCE")
+    errors_corrected, errors_plain = [], []
+    for seed in range(5):
+        v = (1e4 + np.random.default_rng(seed).normal(size=4097)).astype("float32")
+        d = v - v.mean(dtype="float32")
+        expected = (np.sum(d * d) - np.sum(d) ** 2 / v.size) / (v.size - 1)
+        np.testing.assert_allclose(corrected(v), expected, rtol=1e-6)
+        exact = np.var(v.astype("float64"), ddof=1)
+        errors_corrected.append(abs(corrected(v) - exact))
+        errors_plain.append(abs(plain(v) - exact))
+    assert all(c <= p for c, p in zip(errors_corrected, errors_plain))
+    assert sum(errors_corrected) < sum(errors_plain)

@@ -87,6 +87,9 @@ def test_useless_slices_vanish():
     ((slice(None, 8),), (slice(1, None),)),
     ((slice(2, 9), slice(None, None, -1)), (slice(1, 4), slice(1, None, 2))),
     ((slice(None, None, -2),), (slice(-3, None),)),
+    # Both slices stop: with the size unknown, the tighter stop must win.
+    ((slice(1, 5),), (slice(None, 2),)),
+    ((slice(1, 3),), (slice(None, 5),)),
 ])
 def test_slices_of_slices_compose(first, second):
     x = T.tensor("float64", shape=(10, 6), name="x")
