@@ -24,7 +24,7 @@ from exprc.graph.basic import Apply, Op
 from exprc.tensor.elemwise import DimShuffle
 from exprc.tensor.math import cast, sqr, sqrt, sub, switch, true_div
 from exprc.tensor.scalar import SCALAR_OPS, ScalarOp
-from exprc.tensor.shape import shape
+from exprc.tensor.shape import normalize_axis, shape
 from exprc.tensor.type import DISCRETE_DTYPES, TensorType, canonical_dtype
 from exprc.tensor.variable import TensorVariable, as_tensor_variable, constant
 
@@ -45,16 +45,7 @@ def normalize_axes(x: TensorVariable, axis: Any, op: Any) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(x.ndim))
     items = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-    axes = []
-    for a in items:
-        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
-            raise build_error(ExprcTypeError, op,
-                              f"axis must be an int, a sequence of ints or None, got {axis!r}")
-        if not -x.ndim <= a < x.ndim:
-            raise build_error(ExprcShapeError, op,
-                              f"axis {a} is out of range for the {x.ndim}-d input {x} of type "
-                              f"{x.type} (valid axes: {-x.ndim} to {x.ndim - 1})")
-        axes.append(int(a) % x.ndim)
+    axes = [normalize_axis(x.ndim, a, op, x=x) for a in items]
     if len(set(axes)) != len(axes):
         raise build_error(ExprcShapeError, op,
                           f"repeated axis in {axis!r} for the {x.ndim}-d input {x}")

@@ -430,17 +430,23 @@ def shape_padaxis(x: Any, axis: int):
 
 
 # --------------------------------------------------------------------------- helpers
-def normalize_axis(ndim: int, axis: Any, where: str, new: bool = False) -> int:
-    """``axis`` normalised to ``range(ndim)``, or an error naming ``where``.
+def normalize_axis(ndim: int, axis: Any, where: Any, new: bool = False, x: Any = None,
+                   what: str = "axis") -> int:
+    """``axis`` normalised to ``range(ndim)``, or an error naming ``where`` (an op or a name).
 
-    ``new`` says that ``axis`` is the position of an axis being inserted, so ``ndim`` is the
-    rank of the result (one more than the input's).
+    Negative axes count from the end, as in NumPy. ``new`` says that ``axis`` is the position
+    of an axis being inserted, so ``ndim`` is the rank of the result (one more than the
+    input's); ``x``, when given, is the input the axis belongs to, named in the error.
     """
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise build_error(ExprcTypeError, where, f"axis must be an int, got {axis!r}")
+        raise build_error(ExprcTypeError, where,
+                          f"{what} must be an int, got {type(axis).__name__} {axis!r}")
     if not -ndim <= axis < ndim:
-        of = f"a new axis of a {ndim - 1}-d tensor" if new else f"a {ndim}-d tensor"
-        raise build_error(ExprcShapeError, where, f"axis {axis} is out of range for {of} "
+        if x is not None:
+            of = f"the {ndim}-d input {x} (type {x.type})"
+        else:
+            of = f"a new axis of a {ndim - 1}-d tensor" if new else f"a {ndim}-d tensor"
+        raise build_error(ExprcShapeError, where, f"{what} {axis} is out of range for {of} "
                           f"(valid: {-ndim} to {ndim - 1})")
     return int(axis) % ndim
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.basic import Apply, Op
-from exprc.tensor.shape import flatten
+from exprc.tensor.shape import flatten, normalize_axis
 from exprc.tensor.type import INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
 
@@ -27,14 +25,7 @@ def check_axis(op: Any, x: Any, axis: Any, what: str = "axis") -> int:
 
     Like NumPy, negative axes count from the end; a 0-d ``x`` has no axis at all.
     """
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise build_error(ExprcTypeError, op,
-                          f"{what} must be an int (or None), got {type(axis).__name__} {axis!r}")
-    if not -x.ndim <= axis < x.ndim:
-        raise build_error(ExprcShapeError, op,
-                          f"{what} {axis} is out of range for the {x.ndim}-d input {x} "
-                          f"(type {x.type}); valid axes are {-x.ndim}..{x.ndim - 1}")
-    return int(axis) % x.ndim
+    return normalize_axis(x.ndim, axis, op, x=x, what=what)
 
 
 class Sort(Op):
