@@ -225,6 +225,10 @@ _MISSING = object()
 
 
 def _link(mode: Mode, inputs: list[Variable], outputs: list[Variable]):
+    if mode.linker == "c":
+        from exprc.link.c.linker import CProgram
+
+        return CProgram(inputs, outputs)
     from exprc.link.reference import ReferenceProgram
 
     return ReferenceProgram(inputs, outputs)

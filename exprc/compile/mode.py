@@ -15,7 +15,8 @@ class Mode:
     Parameters
     ----------
     linker : str
-        The executor: ``'reference'`` evaluates each op with NumPy.
+        The executor: ``'reference'`` evaluates each op with NumPy; ``'c'`` compiles the
+        whole graph to one C function (opt-in; ops without a C rule are refused).
     optimizer : str
         The rewrite pipeline: ``'fast_run'`` (all passes), ``'fast_compile'`` (cheap passes)
         or ``'none'``.
@@ -43,7 +44,7 @@ class Mode:
             raise ExprcError(f"unknown optimizer {self.optimizer!r}; known: {sorted(OPTIMIZERS)}")
 
 
-LINKERS = {"reference"}
+LINKERS = {"reference", "c"}
 OPTIMIZERS = {"fast_run", "fast_compile", "none"}
 
 PREDEFINED = {

@@ -1,0 +1,369 @@
+/* Run-time support of generated whole-graph functions: arrays, allocation, errors, iteration.
+ *
+ * Every value is an exprc_array.  Buffers come from exprc_alloc: 64-byte aligned, with a small
+ * header in front holding the usable size and a reference count, so that views (which share
+ * their input's buffer) and in-place ops can tell whether anyone else still reads a buffer.  A
+ * buffer whose count drops to zero goes to the call's free list (exprc_pool) and a later
+ * allocation of at most its size takes it; whatever the pool holds at the end of a call is
+ * freed.  Buffers handed to Python are freed by exprc_free.
+ */
+#ifndef EXPRC_RUNTIME_H
+#define EXPRC_RUNTIME_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if !defined(_WIN32)
+#include <sys/mman.h>
+#endif
+
+#include "exprc_common.h"
+
+#define EXPRC_MAXDIM 16
+#define EXPRC_ALIGN 64
+#define EXPRC_POOL_SIZE 32
+
+typedef struct {
+    char *data;                      /* first element */
+    int64_t ndim;
+    int64_t shape[EXPRC_MAXDIM];
+    int64_t strides[EXPRC_MAXDIM];   /* in bytes; 0 on a broadcast axis */
+    void *owner;                     /* allocation to release, or NULL for a borrowed view */
+} exprc_array;
+
+/* Error kinds; Python maps them to exception classes. */
+#define EXPRC_INDEX_ERROR 1
+#define EXPRC_VALUE_ERROR 2
+#define EXPRC_MEMORY_ERROR 3
+
+typedef struct {
+    int kind;
+    int64_t node;                    /* index of the failing node in topological order */
+    char message[512];
+} exprc_error;
+
+/* Scratch kept across calls (nothing yet: the free list lives for one call). */
+typedef struct {
+    int64_t calls;
+} exprc_state;
+
+/* ------------------------------------------------------------------ errors */
+static int exprc_set_error(exprc_error *error, int kind, int64_t node, const char *fmt, ...)
+{
+    va_list args;
+    error->kind = kind;
+    error->node = node;
+    va_start(args, fmt);
+    vsnprintf(error->message, sizeof error->message, fmt, args);
+    va_end(args);
+    return -1;
+}
+
+/* A shape as "(2, 3)" for messages; four rotating buffers so one message may show several. */
+static const char *exprc_shape_str(const exprc_array *a)
+{
+    static _Thread_local char buffers[4][200];
+    static _Thread_local int next = 0;
+    char *out = buffers[next];
+    next = (next + 1) % 4;
+    int used = snprintf(out, 200, "(");
+    for (int64_t d = 0; d < a->ndim && used < 170; ++d)
+        used += snprintf(out + used, 200 - used, d ? ", %lld" : "%lld", (long long)a->shape[d]);
+    snprintf(out + used, 200 - used, a->ndim == 1 ? ",)" : ")");
+    return out;
+}
+
+/* Several shapes as "(2, 3) and (4,)" for messages. */
+static const char *exprc_shapes_str(int n, const exprc_array *const *arrays)
+{
+    static _Thread_local char out[640];
+    int used = 0;
+    out[0] = 0;
+    for (int k = 0; k < n && used < 440; ++k)
+        used += snprintf(out + used, sizeof out - used, k ? " and %s" : "%s",
+                         exprc_shape_str(arrays[k]));
+    return out;
+}
+
+/* ------------------------------------------------------------------ allocation */
+typedef struct {
+    size_t size;                     /* usable bytes */
+    int64_t refs;
+    size_t offset;                   /* from the start of the malloc'd block to the header */
+} exprc_header;
+
+#define EXPRC_HUGE_PAGE ((size_t)2 << 20)
+#define EXPRC_HUGE_ALLOC ((size_t)8 << 20)
+
+static inline exprc_header *exprc_header_of(void *ptr)
+{
+    return (exprc_header *)((char *)ptr - EXPRC_ALIGN);
+}
+
+/* A buffer of at least nbytes (64-byte aligned, never NULL for 0 bytes) with one reference. */
+static void *exprc_alloc(size_t nbytes)
+{
+    size_t size = (nbytes + EXPRC_ALIGN - 1) / EXPRC_ALIGN * EXPRC_ALIGN;
+    char *block;
+#ifdef MADV_HUGEPAGE
+    if (size >= EXPRC_HUGE_ALLOC) {
+        /* A fresh large buffer costs one page fault per 4 KiB page on first touch, which
+         * dominates a memory-bound loop; huge pages cut that 512-fold.  The block starts one
+         * huge page early so that the header sits just before an aligned data pointer. */
+        size_t total = (size + 2 * EXPRC_HUGE_PAGE - 1) / EXPRC_HUGE_PAGE * EXPRC_HUGE_PAGE;
+        block = aligned_alloc(EXPRC_HUGE_PAGE, total);
+        if (block == NULL) return NULL;
+        madvise(block, total, MADV_HUGEPAGE);
+        block += EXPRC_HUGE_PAGE - EXPRC_ALIGN;
+        ((exprc_header *)block)->offset = EXPRC_HUGE_PAGE - EXPRC_ALIGN;
+    } else
+#endif
+    {
+        block = aligned_alloc(EXPRC_ALIGN, size + EXPRC_ALIGN);
+        if (block == NULL) return NULL;
+        ((exprc_header *)block)->offset = 0;
+    }
+    exprc_header *header = (exprc_header *)block;
+    header->size = size;
+    header->refs = 1;
+    return block + EXPRC_ALIGN;
+}
+
+EXPRC_EXPORT void exprc_free(void *ptr)
+{
+    if (ptr == NULL) return;
+    exprc_header *header = exprc_header_of(ptr);
+    free((char *)header - header->offset);
+}
+
+typedef struct {
+    int count;
+    void *buffers[EXPRC_POOL_SIZE];
+} exprc_pool;
+
+/* The smallest pooled buffer holding nbytes, or a fresh one. */
+static void *exprc_pool_alloc(exprc_pool *pool, size_t nbytes)
+{
+    int best = -1;
+    for (int k = 0; k < pool->count; ++k) {
+        size_t size = exprc_header_of(pool->buffers[k])->size;
+        if (size >= nbytes && (best < 0
+                               || size < exprc_header_of(pool->buffers[best])->size))
+            best = k;
+    }
+    if (best < 0) return exprc_alloc(nbytes);
+    void *ptr = pool->buffers[best];
+    pool->buffers[best] = pool->buffers[--pool->count];
+    exprc_header_of(ptr)->refs = 1;
+    return ptr;
+}
+
+static inline void exprc_retain(void *owner)
+{
+    if (owner != NULL) exprc_header_of(owner)->refs += 1;
+}
+
+/* Drop one reference; the last one returns the buffer to the pool (or frees it when full). */
+static void exprc_release(exprc_pool *pool, void *owner)
+{
+    if (owner == NULL || --exprc_header_of(owner)->refs > 0) return;
+    if (pool->count < EXPRC_POOL_SIZE) pool->buffers[pool->count++] = owner;
+    else exprc_free(owner);
+}
+
+static void exprc_pool_clear(exprc_pool *pool)
+{
+    for (int k = 0; k < pool->count; ++k) exprc_free(pool->buffers[k]);
+    pool->count = 0;
+}
+
+static inline int64_t exprc_refs(const void *owner)
+{
+    return owner == NULL ? 0 : exprc_header_of((void *)owner)->refs;
+}
+
+/* ------------------------------------------------------------------ shapes */
+/* Number of elements of shape[0:ndim], or -1 when it (or its byte size) overflows. */
+static int64_t exprc_size(int64_t ndim, const int64_t *shape, int64_t itemsize)
+{
+    int64_t n = 1;
+    for (int64_t d = 0; d < ndim; ++d) {
+        if (shape[d] < 0) return -1;
+        if (shape[d] != 0 && n > INT64_MAX / itemsize / shape[d]) return -1;
+        n *= shape[d];
+    }
+    return n;
+}
+
+static void exprc_contiguous_strides(exprc_array *a, int64_t itemsize)
+{
+    int64_t stride = itemsize;
+    for (int64_t d = a->ndim - 1; d >= 0; --d) {
+        a->strides[d] = stride;
+        stride *= a->shape[d] > 0 ? a->shape[d] : 1;
+    }
+}
+
+/* Whether a is laid out in C order without gaps (sizes 0 and 1 ignore their stride). */
+static int exprc_is_contiguous(const exprc_array *a, int64_t itemsize)
+{
+    int64_t stride = itemsize;
+    for (int64_t d = a->ndim - 1; d >= 0; --d) {
+        if (a->shape[d] == 0) return 1;
+        if (a->shape[d] != 1 && a->strides[d] != stride) return 0;
+        stride *= a->shape[d];
+    }
+    return 1;
+}
+
+/* Give a (whose ndim and shape are set) a fresh contiguous buffer; 0, or -1 on overflow or
+ * when memory runs out (the error is filled). */
+static int exprc_alloc_array(exprc_pool *pool, exprc_array *a, int64_t itemsize,
+                             exprc_error *error, int64_t node)
+{
+    int64_t n = exprc_size(a->ndim, a->shape, itemsize);
+    if (n < 0)
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node, "array of shape %s is too large",
+                               exprc_shape_str(a));
+    a->owner = exprc_pool_alloc(pool, (size_t)(n * itemsize));
+    if (a->owner == NULL)
+        return exprc_set_error(error, EXPRC_MEMORY_ERROR, node,
+                               "cannot allocate %lld bytes for an array of shape %s",
+                               (long long)(n * itemsize), exprc_shape_str(a));
+    a->data = a->owner;
+    exprc_contiguous_strides(a, itemsize);
+    return 0;
+}
+
+/* Whether a has exactly the loop shape sh (no broadcast axis), so a loop may write into it. */
+static int exprc_same_full_shape(const exprc_array *a, const int64_t *sh, int64_t ndim)
+{
+    if (a->ndim != ndim) return 0;
+    for (int64_t d = 0; d < ndim; ++d)
+        if (a->shape[d] != sh[d] || (sh[d] > 1 && a->strides[d] == 0)) return 0;
+    return 1;
+}
+
+/* NumPy's broadcast of the trailing-aligned shapes of ins into shape[0:ndim]; the failing axis
+ * (>= 0) when two sizes differ, else -1. */
+static int64_t exprc_broadcast_shape(int nin, const exprc_array *const *ins, int64_t ndim,
+                                     int64_t *shape)
+{
+    for (int64_t d = 0; d < ndim; ++d) {
+        shape[d] = 1;
+        for (int k = 0; k < nin; ++k) {
+            int64_t off = ndim - ins[k]->ndim;
+            int64_t size = d >= off ? ins[k]->shape[d - off] : 1;
+            if (size == 1) continue;
+            if (shape[d] == 1) shape[d] = size;
+            else if (shape[d] != size) return d;
+        }
+    }
+    return -1;
+}
+
+/* a's byte strides over a loop of shape[0:ndim]: 0 on new and broadcast axes. */
+static void exprc_loop_strides(const exprc_array *a, int64_t ndim, const int64_t *shape,
+                               int64_t *strides)
+{
+    int64_t off = ndim - a->ndim;
+    for (int64_t d = 0; d < ndim; ++d)
+        strides[d] = d < off || (a->shape[d - off] == 1 && shape[d] != 1) ? 0
+                     : a->strides[d - off];
+}
+
+/* ------------------------------------------------------------------ iteration */
+/* Walks a loop shape one row (the last axis) at a time over up to four operands. */
+#define EXPRC_ITER_MAXOPS 4
+
+typedef struct {
+    int64_t ndim, nops, done;
+    int64_t shape[EXPRC_MAXDIM];
+    int64_t index[EXPRC_MAXDIM];
+    int64_t strides[EXPRC_ITER_MAXOPS][EXPRC_MAXDIM];
+    char *ptr[EXPRC_ITER_MAXOPS];
+    int64_t inner;                   /* row length */
+    int64_t step[EXPRC_ITER_MAXOPS]; /* byte stride along the row */
+} exprc_iter;
+
+static void exprc_iter_init(exprc_iter *it, int64_t ndim, const int64_t *shape, int64_t nops,
+                            char *const *data, const int64_t *strides)
+{
+    it->ndim = ndim;
+    it->nops = nops;
+    it->done = 0;
+    for (int64_t d = 0; d < ndim; ++d) {
+        it->shape[d] = shape[d];
+        it->index[d] = 0;
+        if (shape[d] == 0) it->done = 1;
+    }
+    for (int64_t k = 0; k < nops; ++k) {
+        it->ptr[k] = data[k];
+        for (int64_t d = 0; d < ndim; ++d) it->strides[k][d] = strides[k * ndim + d];
+        it->step[k] = ndim > 0 ? it->strides[k][ndim - 1] : 0;
+    }
+    it->inner = ndim > 0 ? shape[ndim - 1] : 1;
+}
+
+/* Move to the next row; 0 when the walk is over. */
+static int exprc_iter_next(exprc_iter *it)
+{
+    for (int64_t d = it->ndim - 2; d >= 0; --d) {
+        if (++it->index[d] < it->shape[d]) {
+            for (int64_t k = 0; k < it->nops; ++k) it->ptr[k] += it->strides[k][d];
+            return 1;
+        }
+        it->index[d] = 0;
+        for (int64_t k = 0; k < it->nops; ++k)
+            it->ptr[k] -= (it->shape[d] - 1) * it->strides[k][d];
+    }
+    return 0;
+}
+
+/* dst[...] = src with src broadcast to dst's shape (same dtype). */
+static void exprc_assign(const exprc_array *dst, const exprc_array *src, int64_t itemsize)
+{
+    int64_t strides[2 * EXPRC_MAXDIM];
+    char *data[2] = {dst->data, src->data};
+    for (int64_t d = 0; d < dst->ndim; ++d) strides[d] = dst->strides[d];
+    exprc_loop_strides(src, dst->ndim, dst->shape, strides + dst->ndim);
+    exprc_iter it;
+    exprc_iter_init(&it, dst->ndim, dst->shape, 2, data, strides);
+    if (it.done) return;
+    do {
+        char *out = it.ptr[0];
+        const char *in = it.ptr[1];
+        for (int64_t i = 0; i < it.inner; ++i, out += it.step[0], in += it.step[1])
+            memcpy(out, in, (size_t)itemsize);
+    } while (exprc_iter_next(&it));
+}
+
+/* A contiguous copy of src in a fresh buffer, its shape unchanged. */
+static int exprc_copy_contiguous(exprc_pool *pool, exprc_array *dst, const exprc_array *src,
+                                 int64_t itemsize, exprc_error *error, int64_t node)
+{
+    dst->ndim = src->ndim;
+    for (int64_t d = 0; d < src->ndim; ++d) dst->shape[d] = src->shape[d];
+    if (exprc_alloc_array(pool, dst, itemsize, error, node)) return -1;
+    exprc_assign(dst, src, itemsize);
+    return 0;
+}
+
+/* Python's slice.indices for one axis: the first index and the count of a slice. */
+static void exprc_slice(int64_t length, int64_t has_start, int64_t start, int64_t has_stop,
+                        int64_t stop, int64_t step, int64_t *first, int64_t *count)
+{
+    int64_t lower = step < 0 ? -1 : 0, upper = step < 0 ? length - 1 : length;
+    if (!has_start) start = step < 0 ? upper : lower;
+    else if (start < 0) start = start + length < lower ? lower : start + length;
+    else if (start > upper) start = upper;
+    if (!has_stop) stop = step < 0 ? lower : upper;
+    else if (stop < 0) stop = stop + length < lower ? lower : stop + length;
+    else if (stop > upper) stop = upper;
+    *first = start;
+    if (step > 0) *count = stop > start ? (stop - start + step - 1) / step : 0;
+    else *count = start > stop ? (start - stop - step - 1) / -step : 0;
+}
+
+#endif /* EXPRC_RUNTIME_H */

@@ -1,0 +1,146 @@
+"""The C linker: compile a graph into one native function and call it on NumPy arrays.
+
+:class:`CProgram` has the interface of :class:`~exprc.link.reference.ReferenceProgram`: it is
+called with the values of the graph's inputs and returns the outputs. A call fills
+preallocated ``exprc_array`` structs with the arrays' pointers, shapes and strides, makes one
+call into the compiled code and wraps each output buffer as a NumPy array without copying (the
+array's memory is freed by ``exprc_free`` when NumPy lets go of it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from exprc.errors import ExprcError, ExprcShapeError
+from exprc.graph.basic import Variable
+
+# Importing the rule modules fills C_CODE.
+from exprc.link.c import ops  # noqa: F401
+from exprc.link.c.cache import CompileCache, default_cache
+from exprc.link.c.program import DECLARATIONS, GeneratedProgram, generate
+from exprc.link.c.toolchain import compile_flags
+
+__all__ = ["CProgram"]
+
+_MAXDIM = 16
+
+
+def _index_error(message: str) -> Exception:
+    from exprc.tensor.subtensor import ExprcIndexError
+
+    return ExprcIndexError(message)
+
+
+_EXCEPTIONS = {1: _index_error, 2: ExprcShapeError, 3: MemoryError}
+
+
+class CProgram:
+    """A graph from ``inputs`` to ``outputs`` compiled to one C function.
+
+    Parameters
+    ----------
+    inputs : FunctionGraph or sequence of Variable
+        A graph (its inputs and outputs are used), or the input variables.
+    outputs : sequence of Variable, optional
+        Required when ``inputs`` is a list of variables.
+    cache : CompileCache, optional
+        Default :func:`~exprc.link.c.cache.default_cache`.
+    optimize : bool
+        Full optimisation (default); False builds quickly, as tests want.
+
+    Raises
+    ------
+    CUnsupportedError
+        At construction, when a node has no C rule.
+    """
+
+    def __init__(self, inputs, outputs: Sequence[Variable] | None = None, *,
+                 cache: CompileCache | None = None, optimize: bool = True):
+        if outputs is None:
+            inputs, outputs = inputs.inputs, inputs.outputs
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.generated: GeneratedProgram = generate(self.inputs, self.outputs)
+        self.nodes = self.generated.nodes
+        cache = cache or default_cache()
+        flags = compile_flags(cache.compiler, optimize=optimize)
+        link_args: tuple = ()
+        if self.generated.uses_blas:
+            from exprc.link.c.blas import find_openblas
+
+            blas = find_openblas()
+            flags, link_args = (*flags, *blas.compile_flags()), blas.link_args()
+        self.module = cache.load(self.generated.source, DECLARATIONS, flags=flags,
+                                 link_args=link_args)
+        self._prepare()
+
+    @property
+    def source(self) -> str:
+        """The generated C source."""
+        return self.generated.source
+
+    def native_ops(self) -> list[tuple[str, bool]]:
+        """Each node's op, with whether it runs natively (every node does, by construction)."""
+        return [(str(node.op), True) for node in self.nodes]
+
+    def _prepare(self) -> None:
+        ffi = self.module.ffi
+        self._ffi = ffi
+        self._lib = self.module._lib
+        self._run = self._lib.exprc_run
+        self._free = self._lib.exprc_free
+        n_in = len(self.inputs)
+        constants = self.generated.constants
+        self._in = ffi.new("exprc_array[]", max(n_in + len(constants), 1))
+        self._out = ffi.new("exprc_array[]", max(len(self.outputs), 1))
+        self._error = ffi.new("exprc_error *")
+        self._state = ffi.new("exprc_state *")
+        self._dtypes = [np.dtype(d) for d in self.generated.output_dtypes]
+        self._constants = constants  # kept alive: the structs point into them
+        for k, value in enumerate(constants):
+            self._fill(self._in[n_in + k], value)
+
+    def _fill(self, slot, value: np.ndarray) -> None:
+        ndim = value.ndim
+        if ndim > _MAXDIM:
+            raise ExprcError(f"the C backend handles arrays of up to {_MAXDIM} dimensions, "
+                             f"got {ndim}")
+        if value.flags.c_contiguous and value.size:
+            # from_buffer is several times cheaper than reading value.ctypes.data.
+            slot.data = self._ffi.from_buffer(value)
+        else:
+            slot.data = self._ffi.cast("char *", value.ctypes.data)
+        slot.ndim = ndim
+        slot.shape[0:ndim] = value.shape
+        slot.strides[0:ndim] = value.strides
+        slot.owner = self._ffi.NULL
+
+    def __call__(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
+        slots = self._in
+        for k, value in enumerate(values):
+            self._fill(slots[k], value)
+        if self._run(self._state, slots, self._out, self._error) != 0:
+            raise self._exception()
+        return [self._wrap(self._out[j], dtype) for j, dtype in enumerate(self._dtypes)]
+
+    def _wrap(self, slot, dtype: np.dtype) -> np.ndarray:
+        ffi = self._ffi
+        shape = tuple(slot.shape[0:slot.ndim])
+        owner = ffi.gc(ffi.cast("char *", slot.owner), self._free)
+        nbytes = dtype.itemsize * math.prod(shape)
+        if nbytes == 0:
+            return np.empty(shape, dtype)
+        return np.frombuffer(ffi.buffer(owner, nbytes), dtype).reshape(shape)
+
+    def _exception(self) -> Exception:
+        error = self._error
+        message = self._ffi.string(error.message).decode("utf-8", "replace")
+        node = self.nodes[error.node] if 0 <= error.node < len(self.nodes) else None
+        if node is not None:
+            where = getattr(node.outputs[0].tag, "trace", "<unknown>")
+            message = (f"{message}\n    while computing {node.op} (node {error.node}, C "
+                       f"backend)\n    (graph built at {where})")
+        return _EXCEPTIONS.get(error.kind, ExprcError)(message)

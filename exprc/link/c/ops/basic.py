@@ -1,0 +1,126 @@
+"""C rules of the construction ops ``ARange`` and ``Join``, and of ``Argmax``."""
+
+from __future__ import annotations
+
+from exprc.link.c.ops.shape import _text
+from exprc.link.c.program import C_CODE, NodeContext, ctype, itemsize
+from exprc.tensor.basic import ARange, Join
+from exprc.tensor.reduction import Argmax
+
+
+def cast_copy(dst: str, dst_dtype: str, src: str, src_dtype: str) -> list[str]:
+    """Lines writing ``src`` into ``dst`` (same shape), converting each element."""
+    if dst_dtype == src_dtype:
+        return [f"exprc_assign(&{dst}, &{src}, {itemsize(dst_dtype)});"]
+    dt, sc = ctype(dst_dtype), ctype(src_dtype)
+    value = "(v != 0)" if dst_dtype == "bool" else f"({dt})v"
+    return [
+        "{",
+        "    int64_t cst[2 * EXPRC_MAXDIM];",
+        f"    char *cdata[2] = {{{dst}.data, {src}.data}};",
+        (f"    for (int d = 0; d < {dst}.ndim; ++d) {{ cst[d] = {dst}.strides[d]; "
+        f"cst[{dst}.ndim + d] = {src}.strides[d]; }}"),
+        "    exprc_iter ci;",
+        f"    exprc_iter_init(&ci, {dst}.ndim, {dst}.shape, 2, cdata, cst);",
+        "    if (!ci.done) do {",
+        "        for (int64_t i = 0; i < ci.inner; ++i) {",
+        f"            const {sc} v = *(const {sc} *)(ci.ptr[1] + i * ci.step[1]);",
+        f"            *({dt} *)(ci.ptr[0] + i * ci.step[0]) = {value};",
+        "        }",
+        "    } while (exprc_iter_next(&ci));",
+        "}",
+    ]
+
+
+@C_CODE.register(ARange)
+def arange(node, ctx: NodeContext) -> str:
+    dtype = node.op.dtype
+    integral = all(v.dtype.startswith(("int", "uint", "bool")) for v in node.inputs)
+    kind = "int64_t" if integral else "double"
+    start, stop, step = (f"(({kind}){ctx.scalar(j)})" for j in range(3))
+    count = ("(step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step)"
+             if integral else "(int64_t)ceil((stop - start) / step)")
+    out = ctx.outputs[0]
+    return "\n".join([
+        f"const {kind} start = {start}, stop = {stop}, step = {step};",
+        "if (step == 0) " + ctx.fail("ValueError", f"{_text(node.op)}: step must not be zero"),
+        f"int64_t n = {count};",
+        "if (n < 0) n = 0;",
+        ctx.alloc_output(0, ["n"]),
+        (f"for (int64_t i = 0; i < n; ++i) (({ctype(dtype)} *){out}.data)[i] = "
+        f"({ctype(dtype)})(start + i * step);"),
+    ])
+
+
+@C_CODE.register(Join)
+def join(node, ctx: NodeContext) -> str:
+    axis, ndim = node.op.axis, node.outputs[0].ndim
+    dtype = node.outputs[0].dtype
+    first, out = ctx.inputs[0], ctx.outputs[0]
+    others = [d for d in range(ndim) if d != axis]
+    lines = ["int64_t total = 0;"]
+    for v in ctx.inputs:
+        test = " || ".join(f"{v}.shape[{d}] != {first}.shape[{d}]" for d in others) or "0"
+        lines += [f"if ({test}) " + ctx.fail(
+            "ValueError", f"{_text(node.op)}: cannot join arrays of shapes %s and %s: sizes "
+            f"differ on an axis other than {axis}", f"exprc_shape_str(&{first})",
+            f"exprc_shape_str(&{v})"), f"total += {v}.shape[{axis}];"]
+    lines.append(ctx.alloc_output(0, [f"{first}.shape[{d}]" if d != axis else "total"
+                                      for d in range(ndim)]))
+    lines += ["exprc_array part;", "int64_t offset = 0;"]
+    for v, var in zip(ctx.inputs, node.inputs):
+        lines += [f"part = {out}; part.shape[{axis}] = {v}.shape[{axis}];",
+                  f"part.data = {out}.data + offset * {out}.strides[{axis}];",
+                  *cast_copy("part", dtype, v, var.dtype),
+                  f"offset += {v}.shape[{axis}];"]
+    return "\n".join(lines)
+
+
+@C_CODE.register(Argmax)
+def argmax(node, ctx: NodeContext) -> str:
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    ndim, axes = node.inputs[0].ndim, node.op.axis
+    t = ctype(node.inputs[0].dtype)
+    kept = [d for d in range(ndim) if d not in axes]
+    name = "argmax" if node.op.largest else "argmin"
+    cmp = ">" if node.op.largest else "<"
+    test = " || ".join(f"{x}.shape[{a}] == 0" for a in axes) or "0"
+    nk, na = max(len(kept), 1), max(len(axes), 1)
+    join = ", ".join
+    return "\n".join([
+        f"if ({test}) " + ctx.fail(
+            "ValueError", f"{name} of an empty axis: axes {_text(axes)} of an input of shape "
+            f"%s hold no elements, and {name} has no identity", f"exprc_shape_str(&{x})"),
+        ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in kept]),
+        f"const int64_t rsh[{na}] = {{{join(f'{x}.shape[{a}]' for a in axes) or '1'}}};",
+        f"const int64_t rst[{na}] = {{{join(f'{x}.strides[{a}]' for a in axes) or '0'}}};",
+        f"int64_t sh[{nk}] = {{{join(f'{x}.shape[{d}]' for d in kept) or '1'}}};",
+        (f"int64_t st[{2 * nk}] = {{{join(f'{x}.strides[{d}]' for d in kept) or '0'}, "
+        f"{join(f'{out}.strides[{o}]' for o in range(len(kept))) or '0'}}};"),
+        "int64_t count = 1;",
+        f"for (int a = 0; a < {len(axes)}; ++a) count *= rsh[a];",
+        f"char *data[2] = {{{x}.data, {out}.data}};",
+        "exprc_iter it;",
+        f"exprc_iter_init(&it, {len(kept)}, sh, 2, data, st);",
+        "if (!it.done) do {",
+        "    for (int64_t i = 0; i < it.inner; ++i) {",
+        "        const char *base = it.ptr[0] + i * it.step[0];",
+        f"        int64_t index[{na}] = {{0}}, offset = 0, best = 0;",
+        f"        {t} top = *(const {t} *)base;",
+        "        for (int64_t f = 0; f < count; ++f) {",
+        f"            const {t} v = *(const {t} *)(base + offset);",
+        f"            if (v {cmp} top || (v != v && top == top)) {{ top = v; best = f; }}",
+        f"            for (int a = {len(axes) - 1}; a >= 0; --a) {{",
+        "                offset += rst[a];",
+        "                if (++index[a] < rsh[a]) break;",
+        "                offset -= rsh[a] * rst[a];",
+        "                index[a] = 0;",
+        "            }",
+        "        }",
+        "        *(int64_t *)(it.ptr[1] + i * it.step[1]) = best;",
+        "    }",
+        "} while (exprc_iter_next(&it));",
+    ])
+
+
+__all__ = ["arange", "argmax", "cast_copy", "join"]

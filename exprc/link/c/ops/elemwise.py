@@ -1,0 +1,81 @@
+"""C rules of the elementwise ops: ``Elemwise``, ``InplaceElemwise`` and ``Composite``.
+
+Each node calls a loop emitted by :mod:`exprc.link.c.elemwise` (one per distinct scalar program,
+embedded in the source). The rule works out the broadcast loop shape at run time, allocates the
+outputs (or, for an in-place op, reuses the destroyed input's buffer when nothing else holds
+it and it has the output's shape) and passes every operand's byte strides over the loop.
+"""
+
+from __future__ import annotations
+
+from exprc.link.c.elemwise import ScalarProgram
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext
+from exprc.tensor.composite import Composite
+from exprc.tensor.elemwise import Elemwise
+from exprc.tensor.inplace import InplaceElemwise
+
+
+@C_CODE.register(Elemwise, Composite)
+def elemwise(node, ctx: NodeContext) -> str:
+    program = ScalarProgram.from_op(node.op, [v.dtype for v in node.inputs])
+    if program.output_dtypes != [v.dtype for v in node.outputs]:
+        raise CUnsupportedError(f"the loop computes {program.output_dtypes}, the node "
+                                f"promises {[v.dtype for v in node.outputs]}")
+    ndim = node.outputs[0].ndim
+    nd = max(ndim, 1)
+    ins, outs = ctx.inputs, ctx.outputs
+    nops = len(ins) + len(outs)
+    lines = [
+        f"const exprc_array *ins[] = {{{', '.join('&' + v for v in ins)}}};",
+        f"int64_t sh[{nd}] = {{1}};",
+        f"int64_t bad = exprc_broadcast_shape({len(ins)}, ins, {ndim}, sh);",
+        "if (bad >= 0) " + ctx.fail("ValueError", "shapes %s do not broadcast together "
+                                    "(axis %lld differs)", _shapes(ins), "(long long)bad"),
+    ]
+    destroyed = getattr(node.op, "destroyed", None) if isinstance(node.op, InplaceElemwise) \
+        else None
+    for i, out in enumerate(outs):
+        alloc = [f"{out}.ndim = {ndim};",
+                 f"for (int d = 0; d < {ndim}; ++d) {out}.shape[d] = sh[d];",
+                 ctx.alloc_shaped(i)]
+        if destroyed is not None and i == 0 and \
+                node.inputs[destroyed].dtype == node.outputs[0].dtype:
+            src = ins[destroyed]
+            lines += [(f"if (exprc_refs({src}.owner) == 1 && "
+                      f"exprc_same_full_shape(&{src}, sh, {ndim})) {{"),
+                      f"    {ctx.view(0, destroyed)}",
+                      "} else {", *["    " + a for a in alloc], "}"]
+        else:
+            lines += alloc
+    lines += [
+        f"char *data[] = {{{', '.join(v + '.data' for v in ins + outs)}}};",
+        f"int64_t st[{nops * nd}];",
+        *[f"exprc_loop_strides(&{v}, {ndim}, sh, st + {k * ndim});"
+          for k, v in enumerate(ins + outs)],
+        f"{ctx.kernel(program)}({ndim}, sh, data, st);",
+    ]
+    lines += _narrowed(node, ctx)
+    return "\n".join(lines)
+
+
+def _shapes(names) -> str:
+    return f"exprc_shapes_str({len(names)}, ins)"
+
+
+def _narrowed(node, ctx: NodeContext) -> list[str]:
+    """A Composite output that depends on only some inputs has their broadcast shape: the
+    loop filled a buffer of the full shape, and the output keeps a corner of it."""
+    if not isinstance(node.op, Composite) or len(node.inputs) < 2:
+        return []
+    lines = []
+    for out, deps in zip(ctx.outputs, node.op.output_inputs()):
+        if len(deps) == len(node.inputs):
+            continue
+        own = ", ".join("&" + ctx.inputs[k] for k in deps)
+        lines += [f"{{ const exprc_array *dep[] = {{{own}}};",
+                  f"  int64_t dsh[{max(node.outputs[0].ndim, 1)}] = {{1}};",
+                  f"  exprc_broadcast_shape({len(deps)}, dep, {node.outputs[0].ndim}, dsh);",
+                  (f"  for (int d = 0; d < {node.outputs[0].ndim}; ++d) "
+                  f"{out}.shape[d] = dsh[d]; }}")]
+    return lines
+

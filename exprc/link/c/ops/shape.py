@@ -1,0 +1,123 @@
+"""C rules of the shape ops: ``DimShuffle``, ``SpecifyShape``, ``Shape``, ``Reshape`` and
+``Alloc``.
+
+DimShuffle, SpecifyShape and Reshape of contiguous data are views: they rewrite the shape,
+strides and data pointer and take a reference to their input's buffer, never copying.
+"""
+
+from __future__ import annotations
+
+from exprc.link.c.program import C_CODE, NodeContext, itemsize
+from exprc.tensor.basic import Alloc
+from exprc.tensor.elemwise import DimShuffle
+from exprc.tensor.shape import Reshape, Shape, SpecifyShape, format_shape
+
+
+def _text(value) -> str:
+    """A Python-side string placed in a printf format (its % signs escaped)."""
+    return str(value).replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
+
+
+@C_CODE.register(DimShuffle)
+def dimshuffle(node, ctx: NodeContext) -> str:
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    lines = [f"if ({x}.shape[{a}] != 1) " + ctx.fail(
+        "ValueError", f"{_text(node.op)}: cannot drop axis {a} of an input of shape %s: its "
+        "size is not 1", f"exprc_shape_str(&{x})") for a in node.op.dropped(node.inputs[0].ndim)]
+    lines.append(ctx.view(0, 0))
+    lines.append(f"{out}.ndim = {len(node.op.new_order)};")
+    for d, axis in enumerate(node.op.new_order):
+        if axis == "x":
+            lines.append(f"{out}.shape[{d}] = 1; {out}.strides[{d}] = 0;")
+        else:
+            lines.append(f"{out}.shape[{d}] = {x}.shape[{axis}]; "
+                         f"{out}.strides[{d}] = {x}.strides[{axis}];")
+    return "\n".join(lines)
+
+
+@C_CODE.register(SpecifyShape)
+def specify_shape(node, ctx: NodeContext) -> str:
+    x = ctx.inputs[0]
+    wanted = [(d, s) for d, s in enumerate(node.op.shape) if s is not None]
+    if not wanted:
+        return ctx.view(0, 0)
+    test = " || ".join(f"{x}.shape[{d}] != {s}" for d, s in wanted)
+    return "\n".join([
+        f"if ({test}) " + ctx.fail(
+            "ValueError", f"{_text(node.op)}: the value has shape %s, but the graph specified "
+            f"shape {_text(format_shape(node.op.shape))}", f"exprc_shape_str(&{x})"),
+        ctx.view(0, 0)])
+
+
+@C_CODE.register(Shape)
+def shape(node, ctx: NodeContext) -> str:
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    ndim = node.inputs[0].ndim
+    return "\n".join([
+        ctx.alloc_output(0, [str(ndim)]),
+        f"for (int d = 0; d < {ndim}; ++d) ((int64_t *){out}.data)[d] = {x}.shape[d];"])
+
+
+def read_shape(ctx: NodeContext, j: int, ndim: int, target: str, what: str) -> list[str]:
+    """Lines reading the integer vector input ``j`` (of ``ndim`` entries) into ``target``."""
+    vec = ctx.inputs[j]
+    return [
+        f"int64_t {target}[{max(ndim, 1)}] = {{0}};",
+        f"if ({vec}.shape[0] != {ndim}) " + ctx.fail(
+            "ValueError", f"{what}: the target shape has %lld entries, expected {ndim}",
+            f"(long long){vec}.shape[0]"),
+        f"for (int64_t k = 0; k < {ndim}; ++k) {target}[k] = {ctx.element(j, 'k')};",
+    ]
+
+
+@C_CODE.register(Reshape)
+def reshape(node, ctx: NodeContext) -> str:
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    ndim, size = node.op.ndim, itemsize(node.inputs[0].dtype)
+    xdim = node.inputs[0].ndim
+    lines = read_shape(ctx, 1, ndim, "t", _text(node.op))
+    lines += [
+        "int64_t n = 1, known = 1, unknown = -1, bad = 0;",
+        f"for (int d = 0; d < {xdim}; ++d) n *= {x}.shape[d];",
+        f"for (int k = 0; k < {ndim}; ++k) {{",
+        "    if (t[k] == -1) { bad |= unknown >= 0; unknown = k; }",
+        "    else if (t[k] < 0 || __builtin_mul_overflow(known, t[k], &known)) bad = 1;",
+        "}",
+        ("if (unknown >= 0) { bad |= known == 0 || n % known != 0; "
+        "if (!bad) t[unknown] = n / known; }"),
+        "else bad |= known != n;",
+        "if (bad) " + ctx.fail(
+            "ValueError", f"{_text(node.op)}: cannot reshape an array of shape %s (%lld "
+            "elements) into the target shape", f"exprc_shape_str(&{x})", "(long long)n"),
+        f"if (exprc_is_contiguous(&{x}, {size})) {{",
+        f"    {ctx.view(0, 0)}",
+        "} else if (exprc_copy_contiguous(&pool, &" + out + f", &{x}, {size}, error, "
+        f"{ctx.index})) goto fail;",
+        f"{out}.ndim = {ndim};",
+        f"for (int k = 0; k < {ndim}; ++k) {out}.shape[k] = t[k];",
+        f"exprc_contiguous_strides(&{out}, {size});",
+    ]
+    return "\n".join(lines)
+
+
+@C_CODE.register(Alloc)
+def alloc(node, ctx: NodeContext) -> str:
+    value, out = ctx.inputs[0], ctx.outputs[0]
+    ndim, vdim = node.outputs[0].ndim, node.inputs[0].ndim
+    lines = read_shape(ctx, 1, ndim, "t", _text(node.op))
+    lines += [
+        f"for (int k = 0; k < {ndim}; ++k) if (t[k] < 0) " + ctx.fail(
+            "ValueError", f"{_text(node.op)}: negative size in the target shape"),
+        f"for (int d = 0; d < {vdim}; ++d) {{",
+        f"    int64_t v = {value}.shape[d], want = t[d + {ndim - vdim}];",
+        "    if (v != 1 && v != want) " + ctx.fail(
+            "ValueError", f"{_text(node.op)}: cannot broadcast a value of shape %s to the "
+            "target shape", f"exprc_shape_str(&{value})"),
+        "}",
+        ctx.alloc_output(0, [f"t[{d}]" for d in range(ndim)]),
+        f"exprc_assign(&{out}, &{value}, {itemsize(node.outputs[0].dtype)});",
+    ]
+    return "\n".join(lines)
+
+
+__all__ = ["alloc", "dimshuffle", "read_shape", "reshape", "shape", "specify_shape"]

@@ -1,0 +1,85 @@
+"""C rule of ``Subtensor`` for basic indices: a view, with NumPy's bounds checks.
+
+Integers (literal or symbolic) pick one position and drop the axis, slices follow Python's
+``slice.indices``, ``None`` inserts an axis of size 1 and ``Ellipsis`` stands for the axes the
+other entries leave.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from exprc.link.c.ops.shape import _text
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext
+from exprc.tensor.subtensor import SCALAR, SliceSpec, Subtensor
+
+
+def _consumes(entry) -> int:
+    return 0 if entry is None or entry is Ellipsis else 1
+
+
+@C_CODE.register(Subtensor)
+def subtensor(node, ctx: NodeContext) -> str:
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    ndim = node.inputs[0].ndim
+    entries = list(node.op.idx_list)
+    if Ellipsis in entries:
+        at = entries.index(Ellipsis)
+        fill = ndim - sum(_consumes(e) for e in entries)
+        entries[at:at + 1] = [SliceSpec(None, None, None)] * fill
+    next_input = [1]
+
+    def component(part) -> str | None:
+        if part is None:
+            return None
+        if part == SCALAR:
+            j = next_input[0]
+            next_input[0] += 1
+            return f"(int64_t){ctx.scalar(j)}"
+        return f"(int64_t){int(part)}LL"
+
+    label = _text(node.op)
+    lines = [ctx.view(0, 0)]
+    axis, out_axis = 0, 0
+    for entry in entries:
+        if entry is None:
+            lines.append(f"{out}.shape[{out_axis}] = 1; {out}.strides[{out_axis}] = 0;")
+            out_axis += 1
+        elif isinstance(entry, SliceSpec):
+            start, stop, step = (component(p) for p in entry)
+            lines += [
+                "{",
+                f"    const int64_t step = {step or 1};",
+                "    int64_t first, count;",
+                "    if (step == 0) " + ctx.fail("ValueError", f"{label}: slice step cannot "
+                                                 "be zero"),
+                (f"    exprc_slice({x}.shape[{axis}], {int(start is not None)}, {start or 0}, "
+                f"{int(stop is not None)}, {stop or 0}, step, &first, &count);"),
+                f"    if (count > 0) {out}.data += first * {x}.strides[{axis}];",
+                f"    {out}.shape[{out_axis}] = count;",
+                f"    {out}.strides[{out_axis}] = step * {x}.strides[{axis}];",
+                "}",
+            ]
+            axis, out_axis = axis + 1, out_axis + 1
+        elif entry == SCALAR or isinstance(entry, numbers.Integral):
+            lines += [
+                "{",
+                f"    int64_t i = {component(entry)}, size = {x}.shape[{axis}];",
+                "    if (i < -size || i >= size) " + ctx.fail(
+                    "IndexError", f"{label}: index %lld is out of bounds for axis {axis} "
+                    "with size %lld", "(long long)i", "(long long)size"),
+                f"    {out}.data += (i < 0 ? i + size : i) * {x}.strides[{axis}];",
+                "}",
+            ]
+            axis += 1
+        else:
+            raise CUnsupportedError(f"index entry {entry!r}")
+    for rest in range(axis, ndim):
+        lines.append(f"{out}.shape[{out_axis}] = {x}.shape[{rest}]; "
+                     f"{out}.strides[{out_axis}] = {x}.strides[{rest}];")
+        out_axis += 1
+    lines.append(f"{out}.ndim = {out_axis};")
+    return "\n".join(lines)
+
+
+__all__ = ["subtensor"]

@@ -1,0 +1,334 @@
+"""The whole-function generator: one C source computing every output of a graph in one call.
+
+The source defines::
+
+    int exprc_run(exprc_state *state, const exprc_array *inputs, exprc_array *outputs,
+                  exprc_error *error);
+
+``inputs`` holds the graph's inputs, then its constants (passed as data, see
+:attr:`GeneratedProgram.constants`); ``outputs`` receives one fresh contiguous buffer per
+output, which the caller owns and frees with ``exprc_free``.
+
+The body is the nodes in topological order; each node's code comes from its op's rule in
+:data:`C_CODE`, ``rule(node, ctx) -> str`` (see :class:`NodeContext`). Values are
+``exprc_array`` locals named ``v0, v1, ...`` after their position, never after a user's name.
+Buffers are reference counted (views and in-place results share their input's buffer) and each
+value drops its reference right after its last reader, so the call's free list
+(``exprc_pool``) can hand the buffer to a later allocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from exprc.errors import ExprcError
+from exprc.graph.basic import Apply, Constant, Variable
+from exprc.graph.optable import OpTable
+from exprc.graph.traversal import toposort
+from exprc.link.c.elemwise import ScalarProgram, elemwise_source
+from exprc.link.c.render import C_TYPES
+
+__all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "generate"]
+
+#: Op class -> ``rule(node, ctx) -> str``, the C code of one node.
+C_CODE = OpTable("C implementation")
+
+_KINDS = {"IndexError": "EXPRC_INDEX_ERROR", "ValueError": "EXPRC_VALUE_ERROR",
+          "MemoryError": "EXPRC_MEMORY_ERROR"}
+
+
+class CUnsupportedError(ExprcError, NotImplementedError):
+    """A graph holds a node the C backend cannot compile (yet)."""
+
+
+def ctype(dtype: str) -> str:
+    """The C type of one element of ``dtype``."""
+    return C_TYPES[dtype]
+
+
+def itemsize(dtype: str) -> int:
+    return np.dtype(dtype).itemsize
+
+
+def c_string(text: str) -> str:
+    """``text`` as a C string literal (escaping what C and printf treat specially)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+    return '"' + escaped.replace("\n", "\\n") + '"'
+
+
+class NodeContext:
+    """What a C rule needs to emit one node's code.
+
+    Attributes
+    ----------
+    node : Apply
+    index : int
+        The node's position in the topological order (reported by errors).
+    inputs, outputs : list of str
+        Names of the ``exprc_array`` locals of the node's inputs and outputs.
+    """
+
+    def __init__(self, generator: _Generator, index: int, node: Apply):
+        self._gen = generator
+        self.node = node
+        self.index = index
+        self.inputs = [generator.names[id(v)] for v in node.inputs]
+        self.outputs = [generator.names[id(v)] for v in node.outputs]
+
+    def fail(self, kind: str, message_fmt: str, *c_args: str) -> str:
+        """A C statement that reports ``kind`` with a printf-style message and returns."""
+        args = "".join(f", {a}" for a in c_args)
+        fmt = '"' + message_fmt.replace('"', '\\"') + '"'
+        return (f"{{ exprc_set_error(error, {_KINDS[kind]}, {self.index}, {fmt}{args}); "
+                "goto fail; }")
+
+    def alloc_output(self, i: int, shape_exprs: Sequence[str]) -> str:
+        """Code giving output ``i`` the shape ``shape_exprs`` (C expressions) and a buffer."""
+        out = self.outputs[i]
+        lines = [f"{out}.ndim = {len(shape_exprs)};"]
+        lines += [f"{out}.shape[{d}] = {e};" for d, e in enumerate(shape_exprs)]
+        lines.append(self.alloc_shaped(i))
+        return "\n".join(lines)
+
+    def alloc_shaped(self, i: int) -> str:
+        """Code giving output ``i``, whose ``ndim`` and ``shape`` are set, a buffer."""
+        size = itemsize(self.node.outputs[i].dtype)
+        return (f"if (exprc_alloc_array(&pool, &{self.outputs[i]}, {size}, error, "
+                f"{self.index})) goto fail;")
+
+    def view(self, i: int, j: int) -> str:
+        """Code making output ``i`` a view of input ``j`` (same buffer, one more reference)."""
+        return (f"{self.outputs[i]} = {self.inputs[j]}; "
+                f"exprc_retain({self.outputs[i]}.owner);")
+
+    def kernel(self, program: ScalarProgram) -> str:
+        """The C name of an elementwise loop computing ``program`` (emitted once)."""
+        return self._gen.add_kernel(program)
+
+    def include(self, header: str) -> None:
+        """Include ``csrc/<header>`` in the source."""
+        self._gen.includes.add(header)
+
+    def temp(self, stem: str = "t") -> str:
+        """A fresh C identifier for a local."""
+        self._gen.counter += 1
+        return f"{stem}{self._gen.counter}"
+
+    def scalar(self, j: int) -> str:
+        """A C expression reading input ``j`` (0-d) as its C type."""
+        var = self.node.inputs[j]
+        return f"(*(const {ctype(var.dtype)} *){self.inputs[j]}.data)"
+
+    def element(self, j: int, k: str) -> str:
+        """A C expression reading element ``k`` of the vector input ``j`` as int64."""
+        var = self.node.inputs[j]
+        return (f"((int64_t)*(const {ctype(var.dtype)} *)({self.inputs[j]}.data + ({k}) * "
+                f"{self.inputs[j]}.strides[0]))")
+
+
+@dataclass
+class GeneratedProgram:
+    """A generated source and what the caller needs to run it.
+
+    Attributes
+    ----------
+    source : str
+    nodes : list of Apply
+        In the order of the ``node`` index that errors report.
+    constants : list of ndarray
+        Contiguous values passed after the graph inputs.
+    output_dtypes : list of str
+    uses_blas : bool
+        Whether the source must be linked with OpenBLAS.
+    kernels : dict of str to ScalarProgram
+        The elementwise loops embedded in the source, by C name.
+    """
+
+    source: str
+    nodes: list
+    constants: list
+    output_dtypes: list
+    uses_blas: bool = False
+    kernels: dict = field(default_factory=dict)
+
+
+DECLARATIONS = """
+typedef struct {
+    char *data;
+    int64_t ndim;
+    int64_t shape[16];
+    int64_t strides[16];
+    void *owner;
+} exprc_array;
+typedef struct { int kind; int64_t node; char message[512]; } exprc_error;
+typedef struct { int64_t calls; } exprc_state;
+int exprc_run(exprc_state *state, const exprc_array *inputs, exprc_array *outputs,
+              exprc_error *error);
+void exprc_free(void *ptr);
+"""
+
+
+def generate(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> GeneratedProgram:
+    """The C source of the graph from ``inputs`` to ``outputs``.
+
+    Raises
+    ------
+    CUnsupportedError
+        When a node's op has no C rule, or its rule does not cover the node.
+    """
+    from exprc.link.c import ops  # noqa: F401  (the rules register themselves on import)
+
+    return _Generator(list(inputs), list(outputs)).run()
+
+
+class _Generator:
+    def __init__(self, inputs: list[Variable], outputs: list[Variable]):
+        self.inputs = inputs
+        self.outputs = outputs
+        self.nodes = toposort(outputs, inputs)
+        self.kernels: dict[str, ScalarProgram] = {}
+        self._kernel_names: dict[ScalarProgram, str] = {}
+        self.includes: set[str] = set()
+        self.counter = 0
+        self.names: dict[int, str] = {}
+        self.constants: list[Constant] = []
+        self.internal: list[str] = []
+
+    def _name(self, var: Variable, internal: bool) -> None:
+        if id(var) not in self.names:
+            self.names[id(var)] = f"v{len(self.names)}"
+            if internal:
+                self.internal.append(self.names[id(var)])
+
+    def add_kernel(self, program: ScalarProgram) -> str:
+        name = self._kernel_names.get(program)
+        if name is None:
+            name = self._kernel_names[program] = f"exprc_loop{len(self.kernels)}"
+            self.kernels[name] = program
+        return name
+
+    def run(self) -> GeneratedProgram:
+        for var in self.inputs:
+            self._name(var, False)
+        for node in self.nodes:
+            for var in node.inputs:
+                if isinstance(var, Constant) and id(var) not in self.names:
+                    self.constants.append(var)
+                    self._name(var, False)
+        for var in self.outputs:
+            if isinstance(var, Constant) and id(var) not in self.names:
+                self.constants.append(var)
+                self._name(var, False)
+        for node in self.nodes:
+            for var in node.outputs:
+                self._name(var, True)
+        body = self._body()
+        source = self._assemble(body)
+        return GeneratedProgram(
+            source=source, nodes=self.nodes,
+            constants=[np.array(c.data, order="C") for c in self.constants],
+            output_dtypes=[v.dtype for v in self.outputs],
+            uses_blas=bool({"exprc_blas.h", "exprc_gemm.h"} & self.includes),
+            kernels=dict(self.kernels))
+
+    def _last_readers(self) -> dict[int, int]:
+        last: dict[int, int] = {}
+        for k, node in enumerate(self.nodes):
+            for var in node.outputs:
+                last.setdefault(id(var), k)
+            for var in node.inputs:
+                last[id(var)] = k
+        for var in self.outputs:
+            last[id(var)] = len(self.nodes)
+        return last
+
+    def _body(self) -> list[str]:
+        last = self._last_readers()
+        dying: dict[int, list[str]] = {}
+        for node in self.nodes:
+            for var in node.outputs:
+                dying.setdefault(last[id(var)], []).append(self.names[id(var)])
+        parts = []
+        for k, node in enumerate(self.nodes):
+            rule = C_CODE.find(node.op)
+            if rule is None:
+                raise CUnsupportedError(
+                    f"the C backend does not cover {type(node.op).__name__} yet (node {node.op}"
+                    f" built at {getattr(node.outputs[0].tag, 'trace', '<unknown>')}); "
+                    "compile this function with another linker")
+            try:
+                code = rule(node, NodeContext(self, k, node))
+            except CUnsupportedError as exc:
+                raise CUnsupportedError(
+                    f"the C backend does not cover {type(node.op).__name__} yet for this node: "
+                    f"{exc} (node {node.op})") from None
+            label = str(node.op).replace("*/", "* /")
+            released = [f"    exprc_release(&pool, {v}.owner); {v}.owner = NULL;"
+                        for v in dying.get(k, [])]
+            parts.append(f"    /* node {k}: {label} */\n    {{\n"
+                         + _indent(code, 8) + "\n    }\n" + "\n".join(released))
+        return parts
+
+    def _assemble(self, body: list[str]) -> str:
+        head = elemwise_source(self.kernels) if self.kernels else (
+            "#include <math.h>\n#include <stdbool.h>\n#include <stdint.h>\n"
+            '#include "exprc_common.h"\n')
+        includes = "".join(f'#include "{h}"\n' for h in sorted(self.includes))
+        n_in = len(self.inputs) + len(self.constants)
+        loads = [f"    const exprc_array v{k} = inputs[{k}];" for k in range(n_in)]
+        locals_ = [f"    exprc_array {v};" for v in self.internal]
+        zero = [f"    memset(&{v}, 0, sizeof {v});" for v in self.internal]
+        outs = self._handover()
+        release_all = [f"    exprc_release(&pool, {v}.owner);" for v in self.internal]
+        return "\n".join([
+            head, '#include "exprc_runtime.h"', includes,
+            "EXPRC_EXPORT int exprc_run(exprc_state *state, const exprc_array *inputs,",
+            "                           exprc_array *outputs, exprc_error *error)",
+            "{",
+            "    exprc_pool pool;",
+            "    pool.count = 0;",
+            "    (void)state;",
+            f"    memset(outputs, 0, {max(len(self.outputs), 1)} * sizeof *outputs);",
+            *loads, *locals_, *zero,
+            *body,
+            "    /* Hand the outputs over: a buffer nobody else holds as it is, else a copy. */",
+            *outs,
+            *release_all,
+            "    exprc_pool_clear(&pool);",
+            "    return 0;",
+            "fail:",
+            *release_all,
+            f"    for (int k = 0; k < {len(self.outputs)}; ++k) exprc_free(outputs[k].owner);",
+            "    exprc_pool_clear(&pool);",
+            "    return -1;",
+            "}",
+            "",
+        ])
+
+    def _handover(self) -> list[str]:
+        lines = []
+        for j, var in enumerate(self.outputs):
+            v, size = self.names[id(var)], itemsize(var.dtype)
+            if v not in self.internal:  # the caller's array or a constant: always a copy
+                lines += [(f"    if (exprc_copy_contiguous(&pool, &outputs[{j}], &{v}, {size}, "
+                          "error, -1)) goto fail;")]
+                continue
+            lines += [
+                f"    if (exprc_refs({v}.owner) == 1 && {v}.data == (char *){v}.owner",
+                f"            && exprc_is_contiguous(&{v}, {size})) {{",
+                f"        outputs[{j}] = {v};",
+                f"        {v}.owner = NULL;",
+                (f"    }} else if (exprc_copy_contiguous(&pool, &outputs[{j}], &{v}, {size}, "
+                "error, -1)) {"),
+                "        goto fail;",
+                "    }",
+            ]
+        return lines
+
+
+def _indent(code: str, n: int) -> str:
+    pad = " " * n
+    return "\n".join(pad + line if line else line for line in code.splitlines())
