@@ -1,3 +1,14 @@
 """C rules (the ``C_CODE`` table), one module per op family; importing this fills the table."""
 
-from exprc.link.c.ops import basic, blas, elemwise, nnet, reduction, shape, subtensor  # noqa: F401
+from exprc.link.c.ops import (  # noqa: F401
+    advanced,
+    basic,
+    blas,
+    elemwise,
+    more,
+    nnet,
+    reduction,
+    sequence,
+    shape,
+    subtensor,
+)

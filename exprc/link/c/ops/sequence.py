@@ -1,0 +1,293 @@
+"""C rules of the ops that work along one axis: ``CumOp``, ``LinearRecurrence``, ``Sort``,
+``ArgSort``, ``Permute``, ``Repeat``, ``RepeatSum``, and ``OneHot``.
+
+Each of the axis ops walks its operands one lane (a 1-d slice along the op's axis) at a time:
+an ``exprc_iter`` over the other axes hands every lane's first element to a loop along the
+axis. Sorting copies a lane's keys into a contiguous buffer and sorts positions with the
+stable merge sort of ``csrc/exprc_sort.h``.
+"""
+
+from __future__ import annotations
+
+from exprc.link.c.ops.shape import _text
+from exprc.link.c.program import C_CODE, NodeContext, ctype, itemsize
+from exprc.tensor.extra_ops import CumOp, LinearRecurrence, OneHot, Repeat, RepeatSum
+from exprc.tensor.sort import ArgSort, Permute, Sort
+
+
+def lanes(arrays: list[str], ndim: int, axis: int, body: list[str]) -> list[str]:
+    """Lines running ``body`` once per lane along ``axis``.
+
+    ``arrays`` (at most four) share their sizes on every axis but ``axis``; the first gives
+    the loop shape. In ``body``, ``p0``, ``p1``, ... point at the lane's first element of each.
+    """
+    rest = [d for d in range(ndim) if d != axis]
+    nr = max(len(rest), 1)
+    strides = [", ".join(f"{a}.strides[{d}]" for d in rest) or "0" for a in arrays]
+    return [
+        f"int64_t sh[{nr}] = {{{', '.join(f'{arrays[0]}.shape[{d}]' for d in rest) or '1'}}};",
+        f"int64_t st[{nr * len(arrays)}] = {{{', '.join(strides)}}};",
+        f"char *data[{len(arrays)}] = {{{', '.join(f'{a}.data' for a in arrays)}}};",
+        "exprc_iter it;",
+        f"exprc_iter_init(&it, {len(rest)}, sh, {len(arrays)}, data, st);",
+        "if (!it.done) do {",
+        "    for (int64_t i = 0; i < it.inner; ++i) {",
+        *[f"        char *p{k} = it.ptr[{k}] + i * it.step[{k}];" for k in range(len(arrays))],
+        *["        " + line for line in body],
+        "    }",
+        "} while (exprc_iter_next(&it));",
+    ]
+
+
+def _same_shape(ctx: NodeContext, a: str, b: str, ndim: int, message: str) -> str:
+    test = " || ".join(f"{a}.shape[{d}] != {b}.shape[{d}]" for d in range(ndim)) or "0"
+    return f"if ({test}) " + ctx.fail("ValueError", message, f"exprc_shape_str(&{a})",
+                                      f"exprc_shape_str(&{b})")
+
+
+def _combine(dtype: str, operator: str) -> str:
+    """C expression of ``acc <operator> v`` in ``dtype``; signed integers wrap around, as in
+    NumPy, instead of overflowing (undefined in C)."""
+    if dtype.startswith("int"):
+        return f"({ctype(dtype)})((uint64_t)acc {operator} (uint64_t)v)"
+    return f"acc {operator} v"
+
+
+@C_CODE.register(CumOp)
+def cumop(node, ctx: NodeContext) -> str:
+    op = node.op
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    ndim = node.inputs[0].ndim
+    axis = op.axis % ndim
+    in_dtype, dtype = node.inputs[0].dtype, node.outputs[0].dtype
+    xc, oc = ctype(in_dtype), ctype(dtype)
+    # -0.0 is the exact identity of a float sum: -0.0 + v is v for every v, -0.0 included.
+    identity = "1" if op.mode == "mul" else ("-0.0" if dtype.startswith("float") else "0")
+    combine = _combine(dtype, "*" if op.mode == "mul" else "+")
+    order = ("for (int64_t j = n - 1; j >= 0; --j) {" if op.reverse
+             else "for (int64_t j = 0; j < n; ++j) {")
+    return "\n".join([
+        ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in range(ndim)]),
+        (f"const int64_t n = {x}.shape[{axis}], sx = {x}.strides[{axis}], "
+         f"so = {out}.strides[{axis}];"),
+        *lanes([x, out], ndim, axis, [
+            f"{oc} acc = {identity};",
+            order,
+            f"    const {oc} v = ({oc})*(const {xc} *)(p0 + j * sx);",
+            f"    acc = {combine};",
+            f"    *({oc} *)(p1 + j * so) = acc;",
+            "}",
+        ]),
+    ])
+
+
+@C_CODE.register(LinearRecurrence)
+def linear_recurrence(node, ctx: NodeContext) -> str:
+    a, b = ctx.inputs
+    out = ctx.outputs[0]
+    ndim = node.inputs[0].ndim
+    axis = node.op.axis % ndim
+    ac, bc, oc = (ctype(v.dtype) for v in (*node.inputs, node.outputs[0]))
+    first, order = (("n - 1", "for (int64_t j = n - 2; j >= 0; --j) {") if node.op.reverse
+                    else ("0", "for (int64_t j = 1; j < n; ++j) {"))
+    return "\n".join([
+        _same_shape(ctx, a, b, ndim, f"{_text(node.op)}: a and b must have one shape, got %s "
+                    "and %s"),
+        ctx.alloc_output(0, [f"{a}.shape[{d}]" for d in range(ndim)]),
+        (f"const int64_t n = {a}.shape[{axis}], sa = {a}.strides[{axis}], "
+         f"sb = {b}.strides[{axis}], so = {out}.strides[{axis}];"),
+        *lanes([a, b, out], ndim, axis, [
+            "if (n == 0) continue;",
+            # The first step is b alone: a * 0 + b would turn an infinite a into NaN.
+            f"{oc} s = ({oc})*(const {bc} *)(p1 + ({first}) * sb);",
+            f"*({oc} *)(p2 + ({first}) * so) = s;",
+            order,
+            f"    s = ({oc})(({oc})*(const {ac} *)(p0 + j * sa) * s",
+            f"               + ({oc})*(const {bc} *)(p1 + j * sb));",
+            f"    *({oc} *)(p2 + j * so) = s;",
+            "}",
+        ]),
+    ])
+
+
+@C_CODE.register(Sort, ArgSort)
+def sort(node, ctx: NodeContext) -> str:
+    ctx.include("exprc_sort.h")
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    ndim, dtype = node.inputs[0].ndim, node.inputs[0].dtype
+    axis = node.op.axis % ndim
+    t = ctype(dtype)
+    store = ("*(int64_t *)(p1 + j * so) = idx[j];" if isinstance(node.op, ArgSort)
+             else f"*({t} *)(p1 + j * so) = keys[idx[j]];")
+    return "\n".join([
+        ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in range(ndim)]),
+        (f"const int64_t n = {x}.shape[{axis}], sx = {x}.strides[{axis}], "
+         f"so = {out}.strides[{axis}];"),
+        # One scratch block for every lane: the keys, the positions and the merge buffer.
+        f"char *scratch = malloc((size_t)n * (sizeof({t}) + 2 * sizeof(int64_t)) + 1);",
+        "if (scratch == NULL) " + ctx.fail(
+            "MemoryError", f"{_text(node.op)}: cannot allocate scratch for lanes of %lld "
+            "elements", "(long long)n"),
+        "int64_t *idx = (int64_t *)scratch, *tmp = idx + n;",
+        f"{t} *keys = ({t} *)(tmp + n);",
+        *lanes([x, out], ndim, axis, [
+            f"for (int64_t j = 0; j < n; ++j) keys[j] = *(const {t} *)(p0 + j * sx);",
+            f"exprc_argsort_{dtype}(keys, n, idx, tmp);",
+            f"for (int64_t j = 0; j < n; ++j) {store}",
+        ]),
+        "free(scratch);",
+    ])
+
+
+@C_CODE.register(Permute)
+def permute(node, ctx: NodeContext) -> str:
+    x, perm = ctx.inputs
+    out = ctx.outputs[0]
+    ndim = node.inputs[0].ndim
+    axis = node.op.axis % ndim
+    t, pt = ctype(node.inputs[0].dtype), ctype(node.inputs[1].dtype)
+    label = _text(node.op)
+    return "\n".join([
+        _same_shape(ctx, perm, x, ndim, f"{label}: perm of shape %s must have the shape of x "
+                    "%s"),
+        ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in range(ndim)]),
+        (f"const int64_t n = {x}.shape[{axis}], sx = {x}.strides[{axis}], "
+         f"sp = {perm}.strides[{axis}], so = {out}.strides[{axis}];"),
+        # Marks the positions a lane of perm has named, to catch repeats.
+        "char *seen = malloc((size_t)n + 1);",
+        "if (seen == NULL) " + ctx.fail(
+            "MemoryError", f"{label}: cannot allocate scratch for lanes of %lld elements",
+            "(long long)n"),
+        *lanes([x, perm, out], ndim, axis, [
+            "memset(seen, 0, (size_t)n);",
+            "for (int64_t j = 0; j < n; ++j) {",
+            f"    const int64_t k = (int64_t)*(const {pt} *)(p1 + j * sp);",
+            "    if (k < 0 || k >= n || seen[k]) {",
+            "        free(seen);",
+            "        " + ctx.fail("ValueError", f"{label}: perm is not a permutation of "
+                                  f"0..%lld along axis {node.op.axis}", "(long long)(n - 1)"),
+            "    }",
+            "    seen[k] = 1;",
+            f"    *({t} *)(p2 + j * so) = *(const {t} *)(p0 + k * sx);",
+            "}",
+        ]),
+        "free(seen);",
+    ])
+
+
+def _read_counts(ctx: NodeContext, j: int, size: str, total: str):
+    """Lines checking the repeats input ``j`` against an axis of ``size`` elements and adding
+    the counts up into ``total``, and a function giving the C expression of count ``k``."""
+    label = _text(ctx.node.op)
+    vector = ctx.node.inputs[j].ndim == 1
+
+    def count(k: str) -> str:
+        if not vector:
+            return "first_count"
+        return f"(ncounts == 1 ? first_count : {ctx.element(j, k)})"
+
+    first = ctx.element(j, "0") if vector else f"(int64_t){ctx.scalar(j)}"
+    lines = [
+        f"const int64_t ncounts = {f'{ctx.inputs[j]}.shape[0]' if vector else '1'};",
+        f"if (ncounts != 1 && ncounts != {size}) " + ctx.fail(
+            "ValueError", f"{label}: repeats has %lld entries but the repeated axis has size "
+            "%lld; give one count per element, or a single count", "(long long)ncounts",
+            f"(long long){size}"),
+        f"const int64_t first_count = ncounts > 0 ? {first} : 0;",
+        f"int64_t {total} = 0;",
+        f"for (int64_t k = 0; k < {size}; ++k) {{",
+        f"    const int64_t c = {count('k')};",
+        "    if (c < 0) " + ctx.fail("ValueError", f"{label}: repeats must be non-negative, "
+                                     "got %lld", "(long long)c"),
+        f"    if (__builtin_add_overflow({total}, c, &{total})) " + ctx.fail(
+            "ValueError", f"{label}: the repeated axis is too large"),
+        "}",
+    ]
+    return lines, count
+
+
+@C_CODE.register(Repeat)
+def repeat(node, ctx: NodeContext) -> str:
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    ndim = node.inputs[0].ndim
+    axis = node.op.axis % ndim
+    t = ctype(node.inputs[0].dtype)
+    counts, count = _read_counts(ctx, 1, "size", "total")
+    return "\n".join([
+        f"const int64_t size = {x}.shape[{axis}];",
+        *counts,
+        ctx.alloc_output(0, [f"{x}.shape[{d}]" if d != axis else "total"
+                             for d in range(ndim)]),
+        f"const int64_t sx = {x}.strides[{axis}], so = {out}.strides[{axis}];",
+        *lanes([x, out], ndim, axis, [
+            "char *o = p1;",
+            "for (int64_t k = 0; k < size; ++k) {",
+            f"    const {t} v = *(const {t} *)(p0 + k * sx);",
+            f"    for (int64_t c = {count('k')}; c > 0; --c, o += so) *({t} *)o = v;",
+            "}",
+        ]),
+    ])
+
+
+@C_CODE.register(RepeatSum)
+def repeat_sum(node, ctx: NodeContext) -> str:
+    g, _, shape = ctx.inputs
+    out = ctx.outputs[0]
+    ndim, dtype = node.inputs[0].ndim, node.inputs[0].dtype
+    axis = node.op.axis % ndim
+    t = ctype(dtype)
+    label = _text(node.op)
+    if dtype == "bool":
+        add = "acc = acc || v;"
+    else:
+        add = f"acc = {_combine(dtype, '+')};"
+    counts, count = _read_counts(ctx, 1, "size", "total")
+    return "\n".join([
+        f"if ({shape}.shape[0] != {ndim}) " + ctx.fail(
+            "ValueError", f"{label}: the shape vector has %lld entries, expected {ndim}",
+            f"(long long){shape}.shape[0]"),
+        f"const int64_t size = {ctx.element(2, str(axis))};",
+        "if (size < 0) " + ctx.fail("ValueError", f"{label}: negative size %lld in the "
+                                    "shape vector", "(long long)size"),
+        *counts,
+        f"if (total != {g}.shape[{axis}]) " + ctx.fail(
+            "ValueError", f"{label}: the counts add up to %lld, but g has size %lld on axis "
+            f"{node.op.axis}", "(long long)total", f"(long long){g}.shape[{axis}]"),
+        ctx.alloc_output(0, [f"{g}.shape[{d}]" if d != axis else "size"
+                             for d in range(ndim)]),
+        f"const int64_t sg = {g}.strides[{axis}], so = {out}.strides[{axis}];",
+        *lanes([g, out], ndim, axis, [
+            "const char *q = p0;",
+            "for (int64_t k = 0; k < size; ++k) {",
+            # Each copy is added, in order, to the element it was copied from.
+            f"    {t} acc = 0;",
+            f"    for (int64_t c = {count('k')}; c > 0; --c, q += sg) {{",
+            f"        const {t} v = *(const {t} *)q;",
+            f"        {add}",
+            "    }",
+            f"    *({t} *)(p1 + k * so) = acc;",
+            "}",
+        ]),
+    ])
+
+
+@C_CODE.register(OneHot)
+def one_hot(node, ctx: NodeContext) -> str:
+    y, out = ctx.inputs[0], ctx.outputs[0]
+    nb_class, dtype = node.op.nb_class, node.outputs[0].dtype
+    return "\n".join([
+        f"const int64_t n = {y}.shape[0];",
+        ctx.alloc_output(0, ["n", str(nb_class)]),
+        f"memset({out}.data, 0, (size_t)n * {nb_class * itemsize(dtype)});",
+        "for (int64_t i = 0; i < n; ++i) {",
+        f"    const int64_t label = {ctx.element(0, 'i')};",
+        f"    if (label < 0 || label >= {nb_class}) " + ctx.fail(
+            "IndexError", f"{_text(node.op)}: label %lld (at position %lld) is out of range "
+            f"for {nb_class} classes", "(long long)label", "(long long)i"),
+        f"    (({ctype(dtype)} *){out}.data)[i * {nb_class} + label] = 1;",
+        "}",
+    ])
+
+
+__all__ = ["cumop", "lanes", "linear_recurrence", "one_hot", "permute", "repeat",
+           "repeat_sum", "sort"]
