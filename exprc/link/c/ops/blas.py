@@ -75,20 +75,33 @@ def dot(node, ctx: NodeContext) -> str:
         lines += ["    " + line for line in _gemm_call(
             ctx, dtype, "A", "B", out, "n > 1 ? n : 1", "1", "0")]
     else:
-        ac, bc = ctype(node.inputs[0].dtype), ctype(node.inputs[1].dtype)
-        lines += [
-            "    for (int64_t i = 0; i < m; ++i) for (int64_t j = 0; j < n; ++j) {",
-            f"        {oc} acc = 0;",
-            "        for (int64_t q = 0; q < k; ++q)",
-            (f"            acc += ({oc})*(const {ac} *)(A.data + i * A.strides[0] + "
-            "q * A.strides[1])"),
-            (f"                 * ({oc})*(const {bc} *)(B.data + q * B.strides[0] + "
-            "j * B.strides[1]);"),
-            f"        (({oc} *){out}.data)[i * n + j] = acc;",
-            "    }",
-        ]
+        lines += plain_product(
+            oc, ctype(node.inputs[0].dtype), ctype(node.inputs[1].dtype),
+            a_row="A.data + i * A.strides[0]", b_col="B.data + j * B.strides[1]",
+            a_step="A.strides[1]", b_step="B.strides[0]",
+            out_element=f"(({oc} *){out}.data)[i * n + j]")
     lines.append("}")
     return "\n".join(lines)
+
+
+def plain_product(oc: str, ac: str, bc: str, a_row: str, b_col: str, a_step: str,
+                  b_step: str, out_element: str) -> list[str]:
+    """C lines of the plain ``m x n x k`` product loop, for dtypes BLAS does not take.
+
+    ``a_row`` and ``b_col`` point at row ``i`` of A and column ``j`` of B, ``a_step`` and
+    ``b_step`` are the byte strides along the summed axis, and ``out_element`` is the output
+    element ``(i, j)``; every product is accumulated in the output type ``oc``.
+    """
+    return [
+        "    for (int64_t i = 0; i < m; ++i) for (int64_t j = 0; j < n; ++j) {",
+        f"        const char *pa = {a_row}, *pb = {b_col};",
+        f"        {oc} acc = 0;",
+        "        for (int64_t r = 0; r < k; ++r)",
+        f"            acc += ({oc})*(const {ac} *)(pa + r * {a_step})",
+        f"                 * ({oc})*(const {bc} *)(pb + r * {b_step});",
+        f"        {out_element} = acc;",
+        "    }",
+    ]
 
 
 @C_CODE.register(Gemm)

@@ -9,7 +9,7 @@ operations. ``Split`` and ``GradientFilter`` are views and never copy.
 from __future__ import annotations
 
 from exprc.gradient.filters import GradientFilter
-from exprc.link.c.ops.blas import _GEMM, _gemm_call
+from exprc.link.c.ops.blas import _GEMM, _gemm_call, plain_product
 from exprc.link.c.ops.shape import _text
 from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype, itemsize
 from exprc.tensor.basic import Eye, Split
@@ -179,19 +179,13 @@ def batched_dot(node, ctx: NodeContext) -> str:
             "    }",
         ]
     else:
-        ac, bc = ctype(node.inputs[0].dtype), ctype(node.inputs[1].dtype)
-        lines += [
-            "    for (int64_t q = 0; q < nb; ++q)",
-            "    for (int64_t i = 0; i < m; ++i) for (int64_t j = 0; j < n; ++j) {",
-            f"        const char *pa = {a}.data + q * {a}.strides[0] + i * {a}.strides[1];",
-            f"        const char *pb = {b}.data + q * {b}.strides[0] + j * {b}.strides[2];",
-            f"        {oc} acc = 0;",
-            "        for (int64_t r = 0; r < k; ++r)",
-            f"            acc += ({oc})*(const {ac} *)(pa + r * {a}.strides[2])",
-            f"                 * ({oc})*(const {bc} *)(pb + r * {b}.strides[1]);",
-            f"        (({oc} *){out}.data)[(q * m + i) * n + j] = acc;",
-            "    }",
-        ]
+        lines.append("    for (int64_t q = 0; q < nb; ++q)")
+        lines += plain_product(
+            oc, ctype(node.inputs[0].dtype), ctype(node.inputs[1].dtype),
+            a_row=f"{a}.data + q * {a}.strides[0] + i * {a}.strides[1]",
+            b_col=f"{b}.data + q * {b}.strides[0] + j * {b}.strides[2]",
+            a_step=f"{a}.strides[2]", b_step=f"{b}.strides[1]",
+            out_element=f"(({oc} *){out}.data)[(q * m + i) * n + j]")
     lines.append("}")
     return "\n".join(lines)
 
