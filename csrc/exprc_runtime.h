@@ -4,8 +4,9 @@
  * header in front holding the usable size and a reference count, so that views (which share
  * their input's buffer) and in-place ops can tell whether anyone else still reads a buffer.  A
  * buffer whose count drops to zero goes to the call's free list (exprc_pool) and a later
- * allocation of at most its size takes it; whatever the pool holds at the end of a call is
- * freed.  Buffers handed to Python are freed by exprc_free.
+ * allocation of at most its size takes it; at the end of a call the free list is kept in the
+ * program's exprc_state for the next call (or freed, when the state says so).  Buffers handed
+ * to Python are freed by exprc_free.
  */
 #ifndef EXPRC_RUNTIME_H
 #define EXPRC_RUNTIME_H
@@ -18,35 +19,11 @@
 #include <sys/mman.h>
 #endif
 
+#include "exprc_abi.h"
 #include "exprc_common.h"
 
-#define EXPRC_MAXDIM 16
 #define EXPRC_ALIGN 64
-#define EXPRC_POOL_SIZE 32
 
-typedef struct {
-    char *data;                      /* first element */
-    int64_t ndim;
-    int64_t shape[EXPRC_MAXDIM];
-    int64_t strides[EXPRC_MAXDIM];   /* in bytes; 0 on a broadcast axis */
-    void *owner;                     /* allocation to release, or NULL for a borrowed view */
-} exprc_array;
-
-/* Error kinds; Python maps them to exception classes. */
-#define EXPRC_INDEX_ERROR 1
-#define EXPRC_VALUE_ERROR 2
-#define EXPRC_MEMORY_ERROR 3
-
-typedef struct {
-    int kind;
-    int64_t node;                    /* index of the failing node in topological order */
-    char message[512];
-} exprc_error;
-
-/* Scratch kept across calls (nothing yet: the free list lives for one call). */
-typedef struct {
-    int64_t calls;
-} exprc_state;
 
 /* ------------------------------------------------------------------ errors */
 static int exprc_set_error(exprc_error *error, int kind, int64_t node, const char *fmt, ...)
@@ -60,18 +37,26 @@ static int exprc_set_error(exprc_error *error, int kind, int64_t node, const cha
     return -1;
 }
 
-/* A shape as "(2, 3)" for messages; four rotating buffers so one message may show several. */
-static const char *exprc_shape_str(const exprc_array *a)
+/* Integers as "(2, 3)" ("(2,)" for one) or, with square brackets, "[2, 3]", for messages;
+ * four rotating buffers so that one message may show several. */
+static const char *exprc_ints_str(int64_t n, const int64_t *values, int square)
 {
     static _Thread_local char buffers[4][200];
     static _Thread_local int next = 0;
     char *out = buffers[next];
     next = (next + 1) % 4;
-    int used = snprintf(out, 200, "(");
-    for (int64_t d = 0; d < a->ndim && used < 170; ++d)
-        used += snprintf(out + used, 200 - used, d ? ", %lld" : "%lld", (long long)a->shape[d]);
-    snprintf(out + used, 200 - used, a->ndim == 1 ? ",)" : ")");
+    int used = snprintf(out, 200, square ? "[" : "(");
+    for (int64_t d = 0; d < n && used < 170; ++d)
+        used += snprintf(out + used, 200 - used, d ? ", %lld" : "%lld", (long long)values[d]);
+    if (used >= 170 && n > 0) used += snprintf(out + used, 200 - used, ", ...");
+    snprintf(out + used, 200 - used, square ? "]" : n == 1 ? ",)" : ")");
     return out;
+}
+
+/* A shape as "(2, 3)" for messages. */
+static const char *exprc_shape_str(const exprc_array *a)
+{
+    return exprc_ints_str(a->ndim, a->shape, 0);
 }
 
 /* Several shapes as "(2, 3) and (4,)" for messages. */
@@ -137,10 +122,6 @@ EXPRC_EXPORT void exprc_free(void *ptr)
     free((char *)header - header->offset);
 }
 
-typedef struct {
-    int count;
-    void *buffers[EXPRC_POOL_SIZE];
-} exprc_pool;
 
 /* The smallest pooled buffer holding nbytes, or a fresh one. */
 static void *exprc_pool_alloc(exprc_pool *pool, size_t nbytes)
@@ -176,6 +157,35 @@ static void exprc_pool_clear(exprc_pool *pool)
 {
     for (int k = 0; k < pool->count; ++k) exprc_free(pool->buffers[k]);
     pool->count = 0;
+}
+
+/* Start a call: take the state's free list if no other call holds it. */
+static int exprc_pool_begin(exprc_state *state, exprc_pool *pool)
+{
+    pool->count = 0;
+    if (state == NULL || __atomic_exchange_n(&state->busy, 1, __ATOMIC_ACQUIRE) != 0) return 0;
+    *pool = state->pool;
+    state->pool.count = 0;
+    state->calls += 1;
+    return 1;
+}
+
+/* End a call: give the free list back to the state (it owns the buffers from now on). */
+static void exprc_pool_end(exprc_state *state, exprc_pool *pool, int owned)
+{
+    if (!owned) {
+        exprc_pool_clear(pool);
+        return;
+    }
+    if (state->keep) state->pool = *pool;
+    else exprc_pool_clear(pool);
+    __atomic_store_n(&state->busy, 0, __ATOMIC_RELEASE);
+}
+
+/* Free what a state keeps; the program calls this when it is discarded. */
+EXPRC_EXPORT void exprc_state_clear(exprc_state *state)
+{
+    exprc_pool_clear(&state->pool);
 }
 
 static inline int64_t exprc_refs(const void *owner)

@@ -40,7 +40,8 @@ _FLAGS = {
     ),
     "mode": _Flag(
         "FAST_RUN", str, lambda v: isinstance(v, str),
-        "default compilation mode of function(): FAST_RUN, FAST_COMPILE or REFERENCE",
+        "default compilation mode of function(): FAST_RUN (all rewrites, compiled to C), "
+        "FAST_COMPILE (cheap rewrites, NumPy executor) or REFERENCE (no rewrites, NumPy)",
     ),
     "optimizer_excluding": _Flag(
         "", str, lambda v: isinstance(v, str),
@@ -50,6 +51,39 @@ _FLAGS = {
         False, _bool, lambda v: isinstance(v, bool),
         "let rewrites assume no value is inf or NaN (x - x -> 0, x / x -> 1, x * 0 -> 0 for "
         "floats); off by default because those rewrites change such results",
+    ),
+    "c_compiler": _Flag(
+        "", str, lambda v: isinstance(v, str),
+        "C compiler command for the C backend (e.g. 'gcc-13' or 'ccache gcc'); empty: the CC "
+        "environment variable, else cc or gcc",
+    ),
+    "c_optimize": _Flag(
+        "full", str, lambda v: v in ("full", "fast"),
+        "C compiler optimisation: 'full' (-O3 -march=native, the default) or 'fast' (-O1, "
+        "quick builds for tests)",
+    ),
+    "c_flags": _Flag(
+        "", str, lambda v: isinstance(v, str),
+        "extra C compiler flags, appended last (split like a shell command line)",
+    ),
+    "openmp": _Flag(
+        True, _bool, lambda v: isinstance(v, bool),
+        "let generated loops use OpenMP threads (when the compiler supports it); the number of "
+        "threads follows OMP_NUM_THREADS",
+    ),
+    "blas_threads": _Flag(
+        0, int, lambda v: isinstance(v, int) and v >= 0,
+        "threads OpenBLAS may use in compiled functions; 0: as many as OpenMP uses "
+        "(OMP_NUM_THREADS, else the cores), so the two pools never ask for more than that",
+    ),
+    "compiledir": _Flag(
+        "", str, lambda v: isinstance(v, str),
+        "folder of the compile cache; empty: EXPRC_CACHE_DIR, else the platform's cache folder",
+    ),
+    "keep_buffers": _Flag(
+        True, _bool, lambda v: isinstance(v, bool),
+        "compiled functions keep their intermediate buffers between calls (faster repeated "
+        "calls; memory stays held until the function is discarded)",
     ),
     "debug": _Flag(
         0, int, lambda v: isinstance(v, int) and 0 <= v <= 4,

@@ -87,11 +87,15 @@ def test_mode_c_runs_natively_end_to_end():
     assert out.flags.writeable and out.flags.c_contiguous
 
 
-def test_default_mode_stays_on_the_reference_executor():
+def test_default_mode_compiles_to_c_and_reference_mode_does_not():
     from exprc.link.reference import ReferenceProgram
 
     x = T.dvector("x")
-    assert isinstance(exprc.function([x], x + 1).program, ReferenceProgram)
+    assert isinstance(exprc.function([x], x + 1).program, CProgram)
+    assert isinstance(exprc.function([x], x + 1, mode="FAST_RUN").program, CProgram)
+    assert isinstance(exprc.function([x], x + 1, mode="REFERENCE").program, ReferenceProgram)
+    assert isinstance(exprc.function([x], x + 1, mode="FAST_COMPILE").program,
+                      ReferenceProgram)
 
 
 def test_strided_and_transposed_inputs(cache):

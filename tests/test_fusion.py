@@ -22,7 +22,12 @@ def check_against_reference(inputs, outputs, values):
     ref = exprc.function(inputs, outputs, mode="REFERENCE")
     for got, want in zip(fast(*values), ref(*values)):
         assert got.shape == want.shape and got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)  # same NumPy calls: bit-identical
+        # The compiled loop's exp/tanh/... are within a few ulp of NumPy's, not bit-identical.
+        if got.dtype.kind != "f":
+            np.testing.assert_array_equal(got, want)
+            continue
+        eps = np.finfo(got.dtype).eps
+        np.testing.assert_allclose(got, want, rtol=16 * eps, atol=16 * eps)
     return fast
 
 

@@ -139,23 +139,38 @@ class Function:
         self.rewrite_log = optimize(self.fgraph, mode.optimizer, mode.exclude)
         self.graph_outputs = self.fgraph.outputs
         self.program = _link(mode, self.fgraph.inputs, self.fgraph.outputs)
+        # The native entry checks exact arrays itself and returns fresh output buffers, so a
+        # call with well-formed arguments needs no Python-side checks or copies.
+        self._native = getattr(self.program, "native", None)
+        self._fresh_outputs = self._native is not None
+        self._shared_containers = [s.container for s in shared_vars]
+        self._new_value_containers = self._update_containers + self._state_containers
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any):
+        native = self._native
+        if native is not None and not kwargs:
+            shared = self._shared_containers
+            results = native(*args, *[c.value for c in shared]) if shared else native(*args)
+            if results is not NotImplemented:
+                return self._deliver(results)
         values = self._bind(args, kwargs)
-        shared_values = [s.container.value for s in self.shared_vars]
+        shared_values = [c.value for c in self._shared_containers]
         results = self.program(values + shared_values)
-        protected = values + shared_values
-        results = [self._unaliased(r, protected, results[:k], borrow=k < self._n_out and
-                                   self.outputs[k].borrow) for k, r in enumerate(results)]
-        outs = results[: self._n_out]
-        new_values = results[self._n_out:]
-        for container, value in zip(self._update_containers + self._state_containers,
-                                    new_values):
-            container.value = value
-        if self.single:
-            return outs[0]
-        return outs
+        if not self._fresh_outputs:
+            protected = values + shared_values
+            results = [self._unaliased(r, protected, results[:k], borrow=k < self._n_out and
+                                       self.outputs[k].borrow) for k, r in enumerate(results)]
+        return self._deliver(results)
+
+    def _deliver(self, results: list):
+        """Store the new values of updated shared variables and states; return the outputs."""
+        n_out = self._n_out
+        if len(results) > n_out:
+            for container, value in zip(self._new_value_containers, results[n_out:]):
+                container.value = value
+            del results[n_out:]
+        return results[0] if self.single else results
 
     def _bind(self, args: tuple, kwargs: dict) -> list[np.ndarray]:
         if len(args) > len(self.inputs):
@@ -194,6 +209,27 @@ class Function:
                 np.may_share_memory(result, other) for other in protected + earlier):
             return result.copy()
         return result
+
+    # ------------------------------------------------------------------ inspection
+    def placement(self) -> list[tuple[str, str]]:
+        """Where each node of the optimized graph runs.
+
+        Returns
+        -------
+        list of (str, str)
+            For each node in execution order, its description (``"3: Gemm{...}"``) and its
+            backend: ``'c'`` when it runs inside the compiled C function, ``'numpy'`` when the
+            reference executor evaluates it with NumPy.
+
+        Examples
+        --------
+        >>> import exprc, exprc.tensor as T
+        >>> x = T.dvector('x')
+        >>> exprc.function([x], T.exp(x).sum()).placement()
+        [('0: Elemwise{exp}', 'c'), ('1: Reduce{add, axis=(0,), dtype=float64}', 'c')]
+        """
+        backend = "c" if self._native is not None or hasattr(self.program, "native") else "numpy"
+        return [(f"{k}: {node.op}", backend) for k, node in enumerate(self.program.nodes)]
 
     # ------------------------------------------------------------------ state access
     def __getitem__(self, key: Any) -> np.ndarray:

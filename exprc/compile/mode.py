@@ -15,8 +15,8 @@ class Mode:
     Parameters
     ----------
     linker : str
-        The executor: ``'reference'`` evaluates each op with NumPy; ``'c'`` compiles the
-        whole graph to one C function (opt-in; ops without a C rule are refused).
+        The executor: ``'c'`` (default) compiles the whole graph to one C function called
+        once per call; ``'reference'`` evaluates each op with NumPy, as a specification.
     optimizer : str
         The rewrite pipeline: ``'fast_run'`` (all passes), ``'fast_compile'`` (cheap passes)
         or ``'none'``.
@@ -24,7 +24,7 @@ class Mode:
         Names of passes or rules to skip (see ``exprc.rewriting.PIPELINE``).
     """
 
-    linker: str = "reference"
+    linker: str = "c"
     optimizer: str = "fast_run"
     exclude: tuple = ()
 
@@ -48,7 +48,7 @@ LINKERS = {"reference", "c"}
 OPTIMIZERS = {"fast_run", "fast_compile", "none"}
 
 PREDEFINED = {
-    "FAST_RUN": Mode("reference", "fast_run"),
+    "FAST_RUN": Mode("c", "fast_run"),
     "FAST_COMPILE": Mode("reference", "fast_compile"),
     "REFERENCE": Mode("reference", "none"),
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,3 +119,31 @@ def set_num_threads(count: int) -> None:
 def get_num_threads() -> int:
     """The number of threads OpenBLAS currently uses."""
     return getattr(_runtime(), f"{find_openblas().symbol_prefix}openblas_get_num_threads")()
+
+
+_applied_threads: int | None = None
+
+
+def openmp_threads() -> int:
+    """The threads OpenMP loops of generated code use: ``OMP_NUM_THREADS`` or the cores."""
+    text = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def coordinate_threads() -> int:
+    """Give OpenBLAS the thread count of ``exprc.config.blas_threads`` (0: OpenMP's).
+
+    Generated code runs its OpenMP loops and its BLAS calls one after the other, never at the
+    same time, so with both pools sized to the same count the process never runs more busy
+    threads than that count. Returns the count applied.
+    """
+    global _applied_threads
+    from exprc.configuration import config
+
+    count = config.blas_threads or openmp_threads()
+    if count != _applied_threads:
+        set_num_threads(count)
+        _applied_threads = count
+    return count

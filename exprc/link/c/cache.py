@@ -67,9 +67,14 @@ class CompileCacheWarning(UserWarning):
 def default_cache_dir() -> Path:
     """Where the cache lives when no folder is given.
 
-    ``EXPRC_CACHE_DIR`` if set; else ``$XDG_CACHE_HOME/exprc`` or ``~/.cache/exprc`` on Linux,
-    ``~/Library/Caches/exprc`` on macOS and ``%LOCALAPPDATA%\\exprc`` on Windows.
+    ``exprc.config.compiledir`` if set, else ``EXPRC_CACHE_DIR`` if set; else
+    ``$XDG_CACHE_HOME/exprc`` or ``~/.cache/exprc`` on Linux, ``~/Library/Caches/exprc`` on
+    macOS and ``%LOCALAPPDATA%\\exprc`` on Windows.
     """
+    from exprc.configuration import config
+
+    if config.compiledir:
+        return Path(config.compiledir).expanduser()
     if os.environ.get("EXPRC_CACHE_DIR"):
         return Path(os.environ["EXPRC_CACHE_DIR"]).expanduser()
     if sys.platform == "darwin":
@@ -200,7 +205,9 @@ class CompileCache:
     def compiler(self) -> Compiler:
         """The compiler this cache builds with."""
         if self._compiler is None:
-            self._compiler = find_compiler()
+            from exprc.configuration import config
+
+            self._compiler = find_compiler(config.c_compiler or None)
         return self._compiler
 
     def key(self, source: str, flags: Sequence[str], link_args: Sequence[str] = ()) -> str:
@@ -393,12 +400,14 @@ def _read_manifest(entry: Path) -> dict:
     return manifest if isinstance(manifest, dict) else {}
 
 
-_DEFAULT_CACHES: dict[Path, CompileCache] = {}
+_DEFAULT_CACHES: dict[tuple, CompileCache] = {}
 
 
 def default_cache() -> CompileCache:
     """The process-wide cache over :func:`default_cache_dir`, keeping its loaded modules."""
-    directory = default_cache_dir()
-    if directory not in _DEFAULT_CACHES:
-        _DEFAULT_CACHES[directory] = CompileCache(directory)
-    return _DEFAULT_CACHES[directory]
+    from exprc.configuration import config
+
+    where = (default_cache_dir(), config.c_compiler)
+    if where not in _DEFAULT_CACHES:
+        _DEFAULT_CACHES[where] = CompileCache(where[0])
+    return _DEFAULT_CACHES[where]

@@ -1,24 +1,28 @@
 """The C linker: compile a graph into one native function and call it on NumPy arrays.
 
 :class:`CProgram` has the interface of :class:`~exprc.link.reference.ReferenceProgram`: it is
-called with the values of the graph's inputs and returns the outputs. A call fills
-preallocated ``exprc_array`` structs with the arrays' pointers, shapes and strides, makes one
-call into the compiled code and wraps each output buffer as a NumPy array without copying (the
-array's memory is freed by ``exprc_free`` when NumPy lets go of it).
+called with the values of the graph's inputs and returns the outputs. A call describes each
+input array (pointer, shape, strides) in an ``exprc_array``, makes one call into the compiled
+code and wraps each output buffer as a NumPy array without copying (the array's memory is
+freed by ``exprc_free`` when NumPy lets go of it). The native call path
+(:mod:`exprc.link.c.callpath`) does all of that in C; the same steps through cffi are the
+fallback when that module cannot be built.
 """
 
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Sequence
 
 import numpy as np
 
+from exprc.configuration import config
 from exprc.errors import ExprcError, ExprcShapeError
 from exprc.graph.basic import Variable
 
 # Importing the rule modules fills C_CODE.
-from exprc.link.c import ops  # noqa: F401
+from exprc.link.c import callpath, ops  # noqa: F401
 from exprc.link.c.cache import CompileCache, default_cache
 from exprc.link.c.program import DECLARATIONS, GeneratedProgram, generate
 from exprc.link.c.toolchain import compile_flags
@@ -48,8 +52,8 @@ class CProgram:
         Required when ``inputs`` is a list of variables.
     cache : CompileCache, optional
         Default :func:`~exprc.link.c.cache.default_cache`.
-    optimize : bool
-        Full optimisation (default); False builds quickly, as tests want.
+    optimize : bool, optional
+        Full optimisation or a quick build; default from ``exprc.config.c_optimize``.
 
     Raises
     ------
@@ -58,7 +62,7 @@ class CProgram:
     """
 
     def __init__(self, inputs, outputs: Sequence[Variable] | None = None, *,
-                 cache: CompileCache | None = None, optimize: bool = True):
+                 cache: CompileCache | None = None, optimize: bool | None = None):
         if outputs is None:
             inputs, outputs = inputs.inputs, inputs.outputs
         self.inputs = list(inputs)
@@ -66,16 +70,30 @@ class CProgram:
         self.generated: GeneratedProgram = generate(self.inputs, self.outputs)
         self.nodes = self.generated.nodes
         cache = cache or default_cache()
-        flags = compile_flags(cache.compiler, optimize=optimize)
+        callpath.prefetch(cache)  # built beside the program on a cold cache
+        if optimize is None:
+            optimize = config.c_optimize == "full"
+        flags = compile_flags(cache.compiler, optimize=optimize,
+                              openmp=None if config.openmp else False,
+                              extra=tuple(shlex.split(config.c_flags)))
         link_args: tuple = ()
         if self.generated.uses_blas:
-            from exprc.link.c.blas import find_openblas
+            from exprc.link.c.blas import coordinate_threads, find_openblas
 
             blas = find_openblas()
             flags, link_args = (*flags, *blas.compile_flags()), blas.link_args()
+            coordinate_threads()
         self.module = cache.load(self.generated.source, DECLARATIONS, flags=flags,
                                  link_args=link_args)
         self._prepare()
+        self.native = callpath.native_entry(
+            cache, run_address=self._address(self._run), free_address=self._address(self._free),
+            state_address=self._address(self._state), input_types=[v.type for v in self.inputs],
+            constants=self._constants, output_dtypes=self._dtypes, on_error=self._native_error,
+            keep=(self.module, self._state, self._constants))
+
+    def _address(self, cdata) -> int:
+        return int(self._ffi.cast("uintptr_t", cdata))
 
     @property
     def source(self) -> str:
@@ -97,7 +115,9 @@ class CProgram:
         self._in = ffi.new("exprc_array[]", max(n_in + len(constants), 1))
         self._out = ffi.new("exprc_array[]", max(len(self.outputs), 1))
         self._error = ffi.new("exprc_error *")
-        self._state = ffi.new("exprc_state *")
+        # The state's free list outlives calls; the library frees it with the state.
+        self._state = ffi.gc(ffi.new("exprc_state *"), self._lib.exprc_state_clear)
+        self._state.keep = 1 if config.keep_buffers else 0
         self._dtypes = [np.dtype(d) for d in self.generated.output_dtypes]
         self._constants = constants  # kept alive: the structs point into them
         for k, value in enumerate(constants):
@@ -119,11 +139,21 @@ class CProgram:
         slot.owner = self._ffi.NULL
 
     def __call__(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Run the program on ``values`` (arrays of the inputs' types) and return the outputs."""
+        values = [_readable(v) for v in values]
+        if self.native is not None:
+            results = self.native(*values)
+            if results is not NotImplemented:
+                return results
+        return self._call_through_cffi(values)
+
+    def _call_through_cffi(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
         slots = self._in
         for k, value in enumerate(values):
             self._fill(slots[k], value)
         if self._run(self._state, slots, self._out, self._error) != 0:
-            raise self._exception()
+            error = self._error
+            raise self._native_error(error.kind, error.node, self._ffi.string(error.message))
         return [self._wrap(self._out[j], dtype) for j, dtype in enumerate(self._dtypes)]
 
     def _wrap(self, slot, dtype: np.dtype) -> np.ndarray:
@@ -135,12 +165,19 @@ class CProgram:
             return np.empty(shape, dtype)
         return np.frombuffer(ffi.buffer(owner, nbytes), dtype).reshape(shape)
 
-    def _exception(self) -> Exception:
-        error = self._error
-        message = self._ffi.string(error.message).decode("utf-8", "replace")
-        node = self.nodes[error.node] if 0 <= error.node < len(self.nodes) else None
+    def _native_error(self, kind: int, index: int, raw_message: bytes) -> Exception:
+        """The exception for an error the program reported from node ``index``."""
+        message = raw_message.decode("utf-8", "replace")
+        node = self.nodes[index] if 0 <= index < len(self.nodes) else None
         if node is not None:
             where = getattr(node.outputs[0].tag, "trace", "<unknown>")
-            message = (f"{message}\n    while computing {node.op} (node {error.node}, C "
+            message = (f"{message}\n    while computing {node.op} (node {index}, C "
                        f"backend)\n    (graph built at {where})")
-        return _EXCEPTIONS.get(error.kind, ExprcError)(message)
+        return _EXCEPTIONS.get(kind, ExprcError)(message)
+
+
+def _readable(value: np.ndarray) -> np.ndarray:
+    """``value``, or a copy the compiled code can read: aligned and in native byte order."""
+    if value.flags.aligned and value.dtype.isnative:
+        return value
+    return np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("="))

@@ -14,7 +14,8 @@ The body is the nodes in topological order; each node's code comes from its op's
 ``exprc_array`` locals named ``v0, v1, ...`` after their position, never after a user's name.
 Buffers are reference counted (views and in-place results share their input's buffer) and each
 value drops its reference right after its last reader, so the call's free list
-(``exprc_pool``) can hand the buffer to a later allocation.
+(``exprc_pool``) can hand the buffer to a later allocation. The free list outlives the call in
+``exprc_state``, so a second call with the same shapes allocates only its outputs.
 """
 
 from __future__ import annotations
@@ -164,11 +165,14 @@ typedef struct {
     void *owner;
 } exprc_array;
 typedef struct { int kind; int64_t node; char message[512]; } exprc_error;
-typedef struct { int64_t calls; } exprc_state;
+typedef struct { int count; void *buffers[32]; } exprc_pool;
+typedef struct { int64_t calls; int32_t busy; int32_t keep; exprc_pool pool; } exprc_state;
 int exprc_run(exprc_state *state, const exprc_array *inputs, exprc_array *outputs,
               exprc_error *error);
 void exprc_free(void *ptr);
+void exprc_state_clear(exprc_state *state);
 """
+"""cffi's view of ``csrc/exprc_abi.h`` (kept in step with it by a test)."""
 
 
 def generate(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> GeneratedProgram:
@@ -289,20 +293,19 @@ class _Generator:
             "                           exprc_array *outputs, exprc_error *error)",
             "{",
             "    exprc_pool pool;",
-            "    pool.count = 0;",
-            "    (void)state;",
+            "    const int owns_state = exprc_pool_begin(state, &pool);",
             f"    memset(outputs, 0, {max(len(self.outputs), 1)} * sizeof *outputs);",
             *loads, *locals_, *zero,
             *body,
             "    /* Hand the outputs over: a buffer nobody else holds as it is, else a copy. */",
             *outs,
             *release_all,
-            "    exprc_pool_clear(&pool);",
+            "    exprc_pool_end(state, &pool, owns_state);",
             "    return 0;",
             "fail:",
             *release_all,
             f"    for (int k = 0; k < {len(self.outputs)}; ++k) exprc_free(outputs[k].owner);",
-            "    exprc_pool_clear(&pool);",
+            "    exprc_pool_end(state, &pool, owns_state);",
             "    return -1;",
             "}",
             "",

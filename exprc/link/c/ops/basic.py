@@ -62,7 +62,7 @@ def join(node, ctx: NodeContext) -> str:
     for v in ctx.inputs:
         test = " || ".join(f"{v}.shape[{d}] != {first}.shape[{d}]" for d in others) or "0"
         lines += [f"if ({test}) " + ctx.fail(
-            "ValueError", f"{_text(node.op)}: cannot join arrays of shapes %s and %s: sizes "
+            "ValueError", f"{_text(node.op)}: cannot join arrays of shapes %s, %s: sizes "
             f"differ on an axis other than {axis}", f"exprc_shape_str(&{first})",
             f"exprc_shape_str(&{v})"), f"total += {v}.shape[{axis}];"]
     lines.append(ctx.alloc_output(0, [f"{first}.shape[{d}]" if d != axis else "total"

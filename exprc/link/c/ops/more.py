@@ -200,9 +200,15 @@ def split(node, ctx: NodeContext) -> str:
         f"    size[p] = {ctx.element(1, 'p')};",
         "    bad = size[p] < 0 || __builtin_add_overflow(total, size[p], &total);",
         "}",
-        f"if (bad || total != {x}.shape[{axis}]) " + ctx.fail(
+        f"if (bad || total != {x}.shape[{axis}]) {{",
+        # Show the sizes as given (at most 16 of them), whatever was wrong with them.
+        f"    int64_t given[16], shown = {sizes}.shape[0] < 16 ? {sizes}.shape[0] : 16;",
+        f"    for (int64_t p = 0; p < shown; ++p) given[p] = {ctx.element(1, 'p')};",
+        "    " + ctx.fail(
             "ValueError", f"{_text(node.op)}: cannot split an array of shape %s on axis "
-            f"{axis} into {count} pieces of the given sizes", f"exprc_shape_str(&{x})"),
+            f"{axis} into {count} pieces of sizes %s", f"exprc_shape_str(&{x})",
+            "exprc_ints_str(shown, given, 1)"),
+        "}",
         "int64_t offset = 0;",
     ]
     # Every piece is a view of x: the same strides, a shifted start, a shorter axis.

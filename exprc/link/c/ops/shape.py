@@ -88,7 +88,8 @@ def reshape(node, ctx: NodeContext) -> str:
         "else bad |= known != n;",
         "if (bad) " + ctx.fail(
             "ValueError", f"{_text(node.op)}: cannot reshape an array of shape %s (%lld "
-            "elements) into the target shape", f"exprc_shape_str(&{x})", "(long long)n"),
+            "elements) into shape %s", f"exprc_shape_str(&{x})", "(long long)n",
+            f"exprc_ints_str({ndim}, t, 0)"),
         f"if (exprc_is_contiguous(&{x}, {size})) {{",
         f"    {ctx.view(0, 0)}",
         "} else if (exprc_copy_contiguous(&pool, &" + out + f", &{x}, {size}, error, "
@@ -111,8 +112,8 @@ def alloc(node, ctx: NodeContext) -> str:
         f"for (int d = 0; d < {vdim}; ++d) {{",
         f"    int64_t v = {value}.shape[d], want = t[d + {ndim - vdim}];",
         "    if (v != 1 && v != want) " + ctx.fail(
-            "ValueError", f"{_text(node.op)}: cannot broadcast a value of shape %s to the "
-            "target shape", f"exprc_shape_str(&{value})"),
+            "ValueError", f"{_text(node.op)}: cannot broadcast a value of shape %s to shape "
+            "%s", f"exprc_shape_str(&{value})", f"exprc_ints_str({ndim}, t, 0)"),
         "}",
         ctx.alloc_output(0, [f"t[{d}]" for d in range(ndim)]),
         f"exprc_assign(&{out}, &{value}, {itemsize(node.outputs[0].dtype)});",

@@ -1,0 +1,58 @@
+/* The binary interface between a generated program and its callers.
+ *
+ * A generated shared object exports
+ *
+ *     int exprc_run(exprc_state *state, const exprc_array *inputs, exprc_array *outputs,
+ *                   exprc_error *error);
+ *     void exprc_free(void *buffer);
+ *     void exprc_state_clear(exprc_state *state);
+ *
+ * and two callers use it: the cffi path of exprc/link/c/linker.py (whose declarations mirror
+ * these structs) and the native call path of exprc_callpath.c.  Any change here must be made
+ * in both places.
+ */
+#ifndef EXPRC_ABI_H
+#define EXPRC_ABI_H
+
+#include <stdint.h>
+
+#define EXPRC_MAXDIM 16
+#define EXPRC_POOL_SIZE 32
+
+typedef struct {
+    char *data;                      /* first element */
+    int64_t ndim;
+    int64_t shape[EXPRC_MAXDIM];
+    int64_t strides[EXPRC_MAXDIM];   /* in bytes; 0 on a broadcast axis */
+    void *owner;                     /* allocation to release, or NULL for a borrowed view */
+} exprc_array;
+
+/* Error kinds; Python maps them to exception classes. */
+#define EXPRC_INDEX_ERROR 1
+#define EXPRC_VALUE_ERROR 2
+#define EXPRC_MEMORY_ERROR 3
+
+typedef struct {
+    int kind;
+    int64_t node;                    /* index of the failing node in topological order */
+    char message[512];
+} exprc_error;
+
+/* Free buffers (see exprc_runtime.h). */
+typedef struct {
+    int count;
+    void *buffers[EXPRC_POOL_SIZE];
+} exprc_pool;
+
+/* What a program keeps from one call to the next: the intermediate buffers of the last call,
+ * so that a call with the same shapes allocates nothing but its outputs.  `busy` is taken
+ * atomically by a call; a call running at the same time as another (two threads, the GIL
+ * released) finds it taken and uses a private free list instead. */
+typedef struct {
+    int64_t calls;
+    int32_t busy;
+    int32_t keep;                    /* 0: free the buffers at the end of each call */
+    exprc_pool pool;
+} exprc_state;
+
+#endif /* EXPRC_ABI_H */
