@@ -305,3 +305,54 @@ def test_loops_vectorize_at_full_optimization(compiler, tmp_path):
         if number not in vectorized:
             missing.append(name)
     assert not missing, f"not vectorized: {missing}"
+
+
+# --- float32 kernels: dense sweep over the bit patterns ----------------------------------------
+
+NATIVE_FLOAT32 = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
+                  "tanh")
+"""The float32 functions evaluated in float arithmetic (the others round a double result)."""
+
+
+def every_float32(stride):
+    """Every ``stride``-th float32 bit pattern: all binades of both signs, inf and NaN."""
+    bits = np.arange(0, 1 << 32, stride, dtype=np.uint64).astype(np.uint32)
+    with np.errstate(over="ignore"):  # SPECIAL's float64-only magnitudes become inf
+        return np.concatenate([bits.view(np.float32), SPECIAL.astype(np.float32)])
+
+
+@pytest.mark.parametrize("name", NATIVE_FLOAT32)
+def test_float32_kernels_over_every_binade(harness, name):
+    x = every_float32(4099)  # a prime stride: about a million arguments, varied mantissas
+    got = apply(harness, name, np.float32, x)
+    assert ulp_error(got, reference(name, np.float32, x), np.float32) <= MAX_ULP_FLOAT32
+
+
+@pytest.mark.parametrize("name", NATIVE_FLOAT32)
+def test_float32_kernels_dense_near_the_origin(harness, name):
+    x = np.linspace(-12, 12, 400001, dtype=np.float32)
+    got = apply(harness, name, np.float32, x)
+    assert ulp_error(got, reference(name, np.float32, x), np.float32) <= MAX_ULP_FLOAT32
+
+
+def test_float32_kernel_limits(harness):
+    """Overflow to inf, gradual underflow, subnormal arguments and huge trigonometric ones."""
+    f32 = np.float32
+    exp_args = np.array([88.72, 88.73, 89.5, -87.5, -100.0, -103.9, -104.0, -200.0], dtype=f32)
+    with np.errstate(over="ignore"):
+        expected = np.exp(exp_args.astype(np.float64)).astype(f32)
+    assert np.array_equal(apply(harness, "exp", f32, exp_args), expected)
+    assert np.array_equal(apply(harness, "exp2", f32, np.array([128.0, -149.0, -150.0], f32)),
+                          np.array([np.inf, 2.0 ** -149, 0.0], f32))
+    subnormal = np.array([1e-45, 3e-40, 1e-38], dtype=f32)
+    for name in ("log", "log2", "log10"):
+        got = apply(harness, name, f32, subnormal)
+        assert ulp_error(got, reference(name, f32, subnormal), f32) <= MAX_ULP_FLOAT32
+    huge = np.array([3.4e38, -3.4e38, 1e30, 2.0 ** 100, 123456789.0], dtype=f32)
+    for name in ("sin", "cos", "tan"):
+        got = apply(harness, name, f32, huge)
+        assert ulp_error(got, reference(name, f32, huge), f32) <= MAX_ULP_FLOAT32
+    assert apply(harness, "expm1", f32, np.array([89.0], f32))[0] == np.inf
+    assert apply(harness, "tanh", f32, np.array([9.02], f32))[0] == 1.0
+    assert np.signbit(apply(harness, "tan", f32, np.array([-0.0], f32))[0])
+    assert np.signbit(apply(harness, "log1p", f32, np.array([-0.0], f32))[0])
