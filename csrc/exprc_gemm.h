@@ -63,4 +63,102 @@ static exprc_array exprc_as_matrix(const exprc_array *a, int first)
     return m;
 }
 
+/* c = alpha * a @ b + beta * c for the 2-d views a (m x k) and b (k x n) into the m x n
+ * matrix at c, rows ldc elements apart, through BLAS.
+ *
+ * With exact_zeros, zero coefficients act as the reference executor's beta * z + alpha *
+ * product does, where 0 * NaN and 0 * inf are NaN: BLAS does not read c when beta is 0 and
+ * skips the product when alpha is 0, so there c is scaled by beta first and the product is
+ * formed apart.  Without it (a plain product: alpha 1, beta 0), c is not read.
+ * Returns nonzero after setting error. */
+#define EXPRC_GEMM_DEFINE(name, enlarged, type, blas)                                      \
+    static int name(exprc_pool *pool, const exprc_array *a, const exprc_array *b, char *cp,  \
+                    int64_t ldc, type alpha, type beta, int exact_zeros, exprc_error *error, \
+                    int64_t node)                                                            \
+    {                                                                                        \
+        type *c = (type *)cp;                                                                \
+        const int64_t m = a->shape[0], n = b->shape[1], k = a->shape[1];                    \
+        const int64_t size = (int64_t)sizeof(type);                                          \
+        if (m == 0 || n == 0) return 0;                                                      \
+        if (k == 0 || (exact_zeros && alpha == 0)) {                                         \
+            /* The product is zero, or must be formed apart to keep NaN * 0. */              \
+            type *p = NULL;                                                                  \
+            exprc_array P;                                                                   \
+            memset(&P, 0, sizeof P);                                                         \
+            if (k > 0) {                                                                     \
+                P.ndim = 2; P.shape[0] = m; P.shape[1] = n;                                  \
+                if (exprc_alloc_array(pool, &P, size, error, node)) return -1;               \
+                if (name(pool, a, b, P.data, n, 1, 0, 0, error, node)) {                     \
+                    exprc_release(pool, P.owner);                                            \
+                    return -1;                                                               \
+                }                                                                            \
+                p = (type *)P.data;                                                          \
+            }                                                                                \
+            for (int64_t i = 0; i < m; ++i)                                                  \
+                for (int64_t j = 0; j < n; ++j) {                                            \
+                    type prod = p ? p[i * n + j] : (type)0;                                  \
+                    type old = exact_zeros ? beta * c[i * ldc + j] : (type)0;               \
+                    c[i * ldc + j] = old + alpha * prod;                                     \
+                }                                                                            \
+            exprc_release(pool, P.owner);                                                    \
+            return 0;                                                                        \
+        }                                                                                    \
+        if (exact_zeros && beta == 0) {                                                      \
+            for (int64_t i = 0; i < m; ++i)                                                  \
+                for (int64_t j = 0; j < n; ++j) c[i * ldc + j] *= beta;                     \
+            beta = 1;                                                                        \
+        }                                                                                    \
+        int ta, tb;                                                                          \
+        int64_t lda, ldb;                                                                    \
+        const char *pa, *pb;                                                                 \
+        exprc_array ca, cb;                                                                  \
+        if (exprc_gemm_operand(pool, a, &ca, size, &ta, &lda, &pa, error, node)) return -1;  \
+        if (exprc_gemm_operand(pool, b, &cb, size, &tb, &ldb, &pb, error, node)) {           \
+            exprc_release(pool, ca.owner);                                                   \
+            return -1;                                                                       \
+        }                                                                                    \
+        blas(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,  \
+             (blasint)m, (blasint)n, (blasint)k, alpha, (const type *)pa, (blasint)lda,      \
+             (const type *)pb, (blasint)ldb, beta, c, (blasint)ldc);                         \
+        exprc_release(pool, ca.owner);                                                       \
+        exprc_release(pool, cb.owner);                                                       \
+        return 0;                                                                            \
+    }                                                                                        \
+    /* out = beta * z + alpha * x @ y when z is larger than the product, which then         \
+     * broadcasts (a product with one row or one column): out is allocated here. */          \
+    static int enlarged(exprc_pool *pool, const exprc_array *z, const exprc_array *x,        \
+                        const exprc_array *y, exprc_array *out, type alpha, type beta,       \
+                        exprc_error *error, int64_t node)                                    \
+    {                                                                                        \
+        const int64_t m = x->shape[0], n = y->shape[1], size = (int64_t)sizeof(type);        \
+        exprc_array P;                                                                       \
+        memset(&P, 0, sizeof P);                                                             \
+        P.ndim = 2; P.shape[0] = m; P.shape[1] = n;                                          \
+        if (exprc_alloc_array(pool, &P, size, error, node)) return -1;                       \
+        if (name(pool, x, y, P.data, n > 1 ? n : 1, 1, 0, 0, error, node)) {                 \
+            exprc_release(pool, P.owner);                                                    \
+            return -1;                                                                       \
+        }                                                                                    \
+        out->ndim = 2;                                                                       \
+        out->shape[0] = m > z->shape[0] ? m : z->shape[0];                                   \
+        out->shape[1] = n > z->shape[1] ? n : z->shape[1];                                   \
+        if (exprc_alloc_array(pool, out, size, error, node)) {                               \
+            exprc_release(pool, P.owner);                                                    \
+            return -1;                                                                       \
+        }                                                                                    \
+        const type *p = (const type *)P.data;                                                \
+        for (int64_t i = 0; i < out->shape[0]; ++i)                                          \
+            for (int64_t j = 0; j < out->shape[1]; ++j) {                                    \
+                type zv = *(const type *)(z->data + (z->shape[0] > 1 ? i : 0) * z->strides[0] \
+                                          + (z->shape[1] > 1 ? j : 0) * z->strides[1]);      \
+                type pv = p[(m > 1 ? i : 0) * n + (n > 1 ? j : 0)];                          \
+                ((type *)out->data)[i * out->shape[1] + j] = beta * zv + alpha * pv;         \
+            }                                                                                \
+        exprc_release(pool, P.owner);                                                        \
+        return 0;                                                                            \
+    }
+EXPRC_GEMM_DEFINE(exprc_gemm_s, exprc_gemm_enlarged_s, float, exprc_cblas_sgemm)
+EXPRC_GEMM_DEFINE(exprc_gemm_d, exprc_gemm_enlarged_d, double, exprc_cblas_dgemm)
+#undef EXPRC_GEMM_DEFINE
+
 #endif /* EXPRC_GEMM_H */

@@ -115,12 +115,22 @@ static void *exprc_alloc(size_t nbytes)
     return block + EXPRC_ALIGN;
 }
 
+/* A program built in two parts (see exprc/link/c/program.py) defines its exported functions
+ * once, in the part holding exprc_run. */
+#if !defined(EXPRC_PART) || EXPRC_PART == 2
+#define EXPRC_DEFINE_EXPORTS 1
+#endif
+
+#ifdef EXPRC_DEFINE_EXPORTS
 EXPRC_EXPORT void exprc_free(void *ptr)
 {
     if (ptr == NULL) return;
     exprc_header *header = exprc_header_of(ptr);
     free((char *)header - header->offset);
 }
+#else
+void exprc_free(void *ptr);
+#endif
 
 
 /* The smallest pooled buffer holding nbytes, or a fresh one. */
@@ -183,10 +193,12 @@ static void exprc_pool_end(exprc_state *state, exprc_pool *pool, int owned)
 }
 
 /* Free what a state keeps; the program calls this when it is discarded. */
+#ifdef EXPRC_DEFINE_EXPORTS
 EXPRC_EXPORT void exprc_state_clear(exprc_state *state)
 {
     exprc_pool_clear(&state->pool);
 }
+#endif
 
 static inline int64_t exprc_refs(const void *owner)
 {
@@ -372,8 +384,12 @@ static void exprc_slice(int64_t length, int64_t has_start, int64_t start, int64_
     else if (stop < 0) stop = stop + length < lower ? lower : stop + length;
     else if (stop > upper) stop = upper;
     *first = start;
-    if (step > 0) *count = stop > start ? (stop - start + step - 1) / step : 0;
-    else *count = start > stop ? (start - stop - step - 1) / -step : 0;
+    /* start and stop now lie in [-1, length], so their difference fits; the step may be near
+     * +-2**63, so it is never added to it, and its magnitude is taken unsigned (-INT64_MIN
+     * does not fit an int64_t). */
+    if (step > 0) *count = stop > start ? (stop - start - 1) / step + 1 : 0;
+    else *count = start > stop
+        ? (int64_t)((uint64_t)(start - stop - 1) / ((uint64_t)0 - (uint64_t)step)) + 1 : 0;
 }
 
 #endif /* EXPRC_RUNTIME_H */

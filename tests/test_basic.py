@@ -115,6 +115,51 @@ def test_arange_gradient_with_respect_to_start_and_step():
     np.testing.assert_allclose(gc.eval({a: 0.5, c: 1.5}), (2 * values * np.arange(3)).sum())
 
 
+MODES = ["REFERENCE", exprc.Mode(linker="c")]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["reference", "c"])
+@pytest.mark.parametrize("start, stop, step", [
+    (0, 2**53 + 1, 2**52),  # NumPy's double-precision length says 2
+    (2**53 + 1, 0, -2**52),
+    (-2**63, 2**63 - 1, 2**62),  # 3 * 2**62 passes int64 on the way to the value 2**62
+    (2**63 - 1, -2**63, -2**63),
+])
+def test_integer_arange_length_is_exact(mode, start, stop, step):
+    a, b, s = T.lscalar("a"), T.lscalar("b"), T.lscalar("s")
+    f = exprc.function([a, b, s], T.arange(a, b, s), mode=mode)
+    np.testing.assert_array_equal(f(start, stop, step),
+                                  np.array(list(range(start, stop, step)), dtype="int64"))
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["reference", "c"])
+@pytest.mark.parametrize("start, stop, step", [(-2**63, 2**63 - 1, 1), (2**63 - 1, -2**63, -1),
+                                               (-2**62, 2**62, 1), (0, 2**62, 1)])
+def test_arange_longer_than_memory_is_refused(mode, start, stop, step):
+    a, b, s = T.lscalar("a"), T.lscalar("b"), T.lscalar("s")
+    f = exprc.function([a, b, s], T.arange(a, b, s), mode=mode)
+    with pytest.raises((ValueError, MemoryError)):
+        f(start, stop, step)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["reference", "c"])
+@pytest.mark.parametrize("stop, message", [(np.nan, "length"), (np.inf, "Maximum allowed size"),
+                                           (1e300, "Maximum allowed size")])
+def test_float_arange_with_an_impossible_length_raises_as_numpy(mode, stop, message):
+    with pytest.raises(ValueError, match=message):
+        np.arange(0.0, stop, 1e-300 if stop == 1e300 else 1.0)
+    a, b, s = T.dscalar("a"), T.dscalar("b"), T.dscalar("s")
+    f = exprc.function([a, b, s], T.arange(a, b, s), mode=mode)
+    with pytest.raises(ValueError, match=message):
+        f(0.0, stop, 1e-300 if stop == 1e300 else 1.0)
+
+
+@pytest.mark.xfail(strict=True, reason="arange_length (exprc/tensor/basic.py) computes the "
+                   "static length in double precision, as NumPy does")
+def test_static_integer_arange_length_is_exact():
+    assert T.arange(0, 2**53 + 1, 2**52).type.shape == (3,)
+
+
 def test_eye_and_identity_like():
     assert T.eye(3).type == T.TensorType(exprc.config.floatX, shape=(3, 3))
     assert T.eye(T.lscalar(), 4).type.shape == (None, 4)

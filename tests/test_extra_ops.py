@@ -112,6 +112,30 @@ def test_repeat_run_time_checks():
         f([1.0, 2.0], [1, 1, 1])
 
 
+MODES = ["REFERENCE", exprc.Mode(linker="c")]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["reference", "c"])
+@pytest.mark.parametrize("r, rv", [(2**62, [1, 1, 1, 1]), (1, [2**62] * 4),
+                                   (1, [2**63 - 1, 1, 0, 0]), (2**60, [1, 1, 1, 1])])
+def test_repeat_longer_than_int64_is_refused(mode, r, rv):
+    # 4 * 2**62 wraps to 0 in int64; 4 * 2**60 elements fit in int64, but not their 2**65 bytes.
+    x, rs, rvec = T.dvector("x"), T.lscalar("r"), T.lvector("rv")
+    f = exprc.function([x, rs, rvec], [T.repeat(x, rs), T.repeat(x, rvec)], mode=mode)
+    with pytest.raises(ValueError, match="too large"):
+        f(np.ones(4), r, np.array(rv))
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["reference", "c"])
+def test_repeat_sum_counts_that_wrap_around_are_refused(mode):
+    # Four counts of 2**62 add up to 0 in int64, the size of this g.
+    g, r = T.dvector("g"), T.lvector("r")
+    f = exprc.function([g, r], RepeatSum(0)(g, r, T.constant(np.array([4]))), mode=mode)
+    np.testing.assert_array_equal(f(np.arange(3.0), np.array([1, 0, 2, 0])), [0.0, 0.0, 3.0, 0.0])
+    with pytest.raises(ValueError, match="too large"):
+        f(np.zeros(0), np.array([2**62] * 4))
+
+
 def test_repeat_gradient_sums_copies():
     x, r = T.dvector("x"), T.lvector("r")
     w = T.dvector("w")

@@ -131,6 +131,26 @@ def test_zero_step():
         run(x[::k], [x, k], [np.zeros(3), 0])
 
 
+@pytest.mark.parametrize("mode", ["REFERENCE", exprc.Mode(linker="c")], ids=["reference", "c"])
+@pytest.mark.parametrize("start, stop, step", [
+    (0, 6, 2**63 - 1), (3, -5, -2**63), (5, 0, -2**63 + 1), (0, 6, 2**63 - 5),
+    (-2**63, 2**63 - 1, 2**63 - 1), (2**63 - 1, -2**63, -2**63), (None, None, -2**63),
+    (5, None, -4), (None, None, 5),
+])
+def test_slices_with_steps_near_int64_limits(mode, start, stop, step):
+    # A matrix, so that the sliced axis's stride is used by the later ones' and by the sum.
+    x, a, b, s = T.dmatrix("x"), T.lscalar("a"), T.lscalar("b"), T.lscalar("s")
+    bounds = [a if start is not None else None, b if stop is not None else None, s]
+    part = x[bounds[0]:bounds[1]:bounds[2]]
+    inputs = [x, s] + [v for v in bounds[:2] if v is not None]
+    f = exprc.function(inputs, [part, (part * 2).sum(axis=0), part.T + 1], mode=mode)
+    value = np.arange(12.0).reshape(6, 2)
+    got = f(value, step, *[v for v in (start, stop) if v is not None])
+    want = value[start:stop:step]
+    for g, w in zip(got, [want, (want * 2).sum(axis=0), want.T + 1]):
+        np.testing.assert_array_equal(g, w)
+
+
 def test_index_arrays_that_do_not_broadcast():
     with pytest.raises(IndexError, match="broadcast"):
         T.matrix()[[0, 1], [0, 1, 2]]

@@ -109,7 +109,8 @@ def elemwise_declarations(names: Sequence[str]) -> str:
 
 
 def elemwise_source(kernels: Mapping[str, ScalarProgram], dialect: Dialect = C,
-                    parallel_threshold: int = DEFAULT_PARALLEL_THRESHOLD) -> str:
+                    parallel_threshold: int = DEFAULT_PARALLEL_THRESHOLD,
+                    scalar_only: frozenset = frozenset()) -> str:
     """One source defining an entry point per program.
 
     Parameters
@@ -120,6 +121,9 @@ def elemwise_source(kernels: Mapping[str, ScalarProgram], dialect: Dialect = C,
         :data:`~exprc.link.c.render.C` or :data:`~exprc.link.c.render.CUDA`.
     parallel_threshold : int
         Loops of at least this many elements run on all OpenMP threads (C only).
+    scalar_only : frozenset of str
+        Names of entry points only ever called on 0-d operands (C only): they compute one
+        element, with no loop to compile.
 
     Returns
     -------
@@ -127,7 +131,8 @@ def elemwise_source(kernels: Mapping[str, ScalarProgram], dialect: Dialect = C,
     """
     renderer = Renderer(dialect)
     emit = _c_kernel if dialect.name == "c" else _cuda_kernel
-    bodies = [emit(_checked(name), program, renderer, parallel_threshold)
+    bodies = [_c_scalar_kernel(_checked(name), program, renderer) if name in scalar_only
+              else emit(_checked(name), program, renderer, parallel_threshold)
               for name, program in kernels.items()]
     parts = ["\n".join(dialect.includes)]
     if dialect.name == "c":
@@ -181,6 +186,27 @@ def _comment(program: ScalarProgram) -> str:
 
 
 # --------------------------------------------------------------------------- C
+def _c_scalar_kernel(name: str, program: ScalarProgram, renderer: Renderer) -> str:
+    """An entry point with the loops' signature computing one element (0-d operands), so that
+    the many scalar shape computations of a graph cost no loop code to compile."""
+    ctype = renderer.dialect.ctype
+    nin = len(program.input_dtypes)
+    body = _body(program, renderer,
+                 [f"*(const {ctype(d)} *)data[{k}]" for k, d in enumerate(program.input_dtypes)],
+                 [f"*({ctype(d)} *)data[{nin + j}] = {{}};"
+                  for j, d in enumerate(program.output_dtypes)], " " * 4)
+    return "\n".join([
+        _comment(program),
+        (f"{renderer.dialect.entry_qualifier} {name}(int64_t ndim, const int64_t *shape, "
+         "char **data, const int64_t *strides)"),
+        "{",
+        "    (void)ndim; (void)shape; (void)strides;",
+        *body,
+        "    return 0;",
+        "}",
+    ])
+
+
 def _c_kernel(name: str, program: ScalarProgram, renderer: Renderer, threshold: int) -> str:
     ctype = renderer.dialect.ctype
     nin = len(program.input_dtypes)

@@ -31,6 +31,7 @@ from exprc.graph.optable import OpTable
 from exprc.graph.traversal import toposort
 from exprc.link.c.elemwise import ScalarProgram, elemwise_source
 from exprc.link.c.render import C_TYPES
+from exprc.link.c.toolchain import TWO_PARTS_MARKER
 
 __all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "generate"]
 
@@ -105,13 +106,24 @@ class NodeContext:
         return (f"{self.outputs[i]} = {self.inputs[j]}; "
                 f"exprc_retain({self.outputs[i]}.owner);")
 
-    def kernel(self, program: ScalarProgram) -> str:
-        """The C name of an elementwise loop computing ``program`` (emitted once)."""
-        return self._gen.add_kernel(program)
+    def kernel(self, program: ScalarProgram, scalar_only: bool = False) -> str:
+        """The C name of an elementwise loop computing ``program`` (emitted once); with
+        ``scalar_only`` a function computing one element, for 0-d operands only."""
+        return self._gen.add_kernel(program, scalar_only)
 
     def include(self, header: str) -> None:
         """Include ``csrc/<header>`` in the source."""
         self._gen.includes.add(header)
+
+    def hot_function(self, params: str, body: str, includes: Sequence[str] = ()) -> str:
+        """The C name of a ``void`` function of ``params`` running ``body`` in the hot part.
+
+        Loops worth full optimisation go here rather than inline in the node's code: the hot
+        part is compiled with the full flags, the rest of the program (shape checks, calls,
+        allocation) quickly (see ``TWO_PARTS_MARKER``). Identical functions are emitted once.
+        ``includes`` are ``csrc/`` headers the body needs.
+        """
+        return self._gen.add_hot_function(params, body, tuple(includes))
 
     def temp(self, stem: str = "t") -> str:
         """A fresh C identifier for a local."""
@@ -156,6 +168,11 @@ class GeneratedProgram:
     kernels: dict = field(default_factory=dict)
 
 
+# A program is mostly glue (shape checks, allocation, calls) that gains nothing from full
+# optimisation but costs most of its compile time, and a few loops that need it. The source is
+# one text, so one cache entry, holding both parts behind EXPRC_PART: part 1 (elementwise loops
+# and hot functions) is compiled with the full flags, part 2 (exprc_run) with -O1, side by side
+# (exprc.link.c.toolchain.compile_shared); without EXPRC_PART it is one ordinary unit.
 DECLARATIONS = """
 typedef struct {
     char *data;
@@ -194,12 +211,17 @@ class _Generator:
         self.outputs = outputs
         self.nodes = toposort(outputs, inputs)
         self.kernels: dict[str, ScalarProgram] = {}
-        self._kernel_names: dict[ScalarProgram, str] = {}
+        self._kernel_names: dict[tuple, str] = {}
+        self.scalar_kernels: set[str] = set()
         self.includes: set[str] = set()
         self.counter = 0
         self.names: dict[int, str] = {}
         self.constants: list[Constant] = []
         self.internal: list[str] = []
+        self._hot_names: dict[tuple, str] = {}
+        self.hot_definitions: list[str] = []
+        self.hot_prototypes: list[str] = []
+        self.hot_includes: set[str] = set()
 
     def _name(self, var: Variable, internal: bool) -> None:
         if id(var) not in self.names:
@@ -207,11 +229,23 @@ class _Generator:
             if internal:
                 self.internal.append(self.names[id(var)])
 
-    def add_kernel(self, program: ScalarProgram) -> str:
-        name = self._kernel_names.get(program)
+    def add_kernel(self, program: ScalarProgram, scalar_only: bool = False) -> str:
+        name = self._kernel_names.get((program, scalar_only))
         if name is None:
-            name = self._kernel_names[program] = f"exprc_loop{len(self.kernels)}"
+            name = self._kernel_names[program, scalar_only] = f"exprc_loop{len(self.kernels)}"
             self.kernels[name] = program
+            if scalar_only:
+                self.scalar_kernels.add(name)
+        return name
+
+    def add_hot_function(self, params: str, body: str, includes: tuple) -> str:
+        key = (params, body, includes)
+        name = self._hot_names.get(key)
+        if name is None:
+            name = self._hot_names[key] = f"exprc_hot{len(self._hot_names)}"
+            self.hot_includes.update(includes)
+            self.hot_prototypes.append(f"void {name}({params});")
+            self.hot_definitions.append(f"void {name}({params})\n{{\n{_indent(body, 4)}\n}}")
         return name
 
     def run(self) -> GeneratedProgram:
@@ -277,10 +311,16 @@ class _Generator:
         return parts
 
     def _assemble(self, body: list[str]) -> str:
-        head = elemwise_source(self.kernels) if self.kernels else (
+        head = elemwise_source(self.kernels, scalar_only=frozenset(self.scalar_kernels)) \
+            if self.kernels else (
             "#include <math.h>\n#include <stdbool.h>\n#include <stdint.h>\n"
             '#include "exprc_common.h"\n')
+        hot_includes = "".join(f'#include "{h}"\n' for h in sorted(self.hot_includes))
         includes = "".join(f'#include "{h}"\n' for h in sorted(self.includes))
+        prototypes = [
+            *(f"int {name}(int64_t ndim, const int64_t *shape, char **data, "
+              "const int64_t *strides);" for name in self.kernels),
+            *self.hot_prototypes]
         n_in = len(self.inputs) + len(self.constants)
         loads = [f"    const exprc_array v{k} = inputs[{k}];" for k in range(n_in)]
         locals_ = [f"    exprc_array {v};" for v in self.internal]
@@ -288,7 +328,16 @@ class _Generator:
         outs = self._handover()
         release_all = [f"    exprc_release(&pool, {v}.owner);" for v in self.internal]
         return "\n".join([
-            head, '#include "exprc_runtime.h"', includes,
+            TWO_PARTS_MARKER,
+            "#if !defined(EXPRC_PART) || EXPRC_PART == 1",
+            head, hot_includes, *self.hot_definitions,
+            "#endif",
+            "#if !defined(EXPRC_PART) || EXPRC_PART == 2",
+            "#include <math.h>", "#include <stdbool.h>", "#include <stdint.h>",
+            '#include "exprc_common.h"', '#include "exprc_runtime.h"', includes,
+            "#ifdef EXPRC_PART",
+            *prototypes,
+            "#endif",
             "EXPRC_EXPORT int exprc_run(exprc_state *state, const exprc_array *inputs,",
             "                           exprc_array *outputs, exprc_error *error)",
             "{",
@@ -308,6 +357,7 @@ class _Generator:
             "    exprc_pool_end(state, &pool, owns_state);",
             "    return -1;",
             "}",
+            "#endif",
             "",
         ])
 

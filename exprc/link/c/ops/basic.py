@@ -32,23 +32,63 @@ def cast_copy(dst: str, dst_dtype: str, src: str, src_dtype: str) -> list[str]:
     ]
 
 
+def _integer_count(label: str, ctx: NodeContext) -> list[str]:
+    """Lines setting ``n`` to the exact length of an integer arange, or failing.
+
+    The span ``stop - start`` and the step's magnitude are taken as unsigned 64-bit numbers,
+    which hold them exactly for any int64 bounds (``stop - start + step - 1`` in int64 would
+    overflow near the ends of the range and give an empty result).
+    """
+    return [
+        "uint64_t span = 0, stride = step > 0 ? (uint64_t)step : (uint64_t)0 - (uint64_t)step;",
+        "if (step > 0 && stop > start) span = (uint64_t)stop - (uint64_t)start;",
+        "if (step < 0 && start > stop) span = (uint64_t)start - (uint64_t)stop;",
+        "const uint64_t length = span == 0 ? 0 : (span - 1) / stride + 1;",
+        "if (length > (uint64_t)INT64_MAX) " + ctx.fail(
+            "ValueError", f"{label}: Maximum allowed size exceeded: arange(%lld, %lld, %lld) "
+            "would hold %llu elements", "(long long)start", "(long long)stop",
+            "(long long)step", "(unsigned long long)length"),
+        "const int64_t n = (int64_t)length;",
+    ]
+
+
+def _float_count(label: str, ctx: NodeContext) -> list[str]:
+    """Lines setting ``n`` to the length of a float arange, or failing.
+
+    The length is NumPy's ``ceil((stop - start) / step)``; a NaN or too large length fails as
+    in NumPy (converting either to int64 would be undefined behaviour).
+    """
+    return [
+        "const double length = ceil((stop - start) / step);",
+        "if (length != length) " + ctx.fail(
+            "ValueError", f"{label}: cannot compute the length of arange(%g, %g, %g)",
+            "start", "stop", "step"),
+        "if (length >= 9223372036854775808.0) " + ctx.fail(
+            "ValueError", f"{label}: Maximum allowed size exceeded: arange(%g, %g, %g)",
+            "start", "stop", "step"),
+        "const int64_t n = length > 0 ? (int64_t)length : 0;",
+    ]
+
+
 @C_CODE.register(ARange)
 def arange(node, ctx: NodeContext) -> str:
     dtype = node.op.dtype
     integral = all(v.dtype.startswith(("int", "uint", "bool")) for v in node.inputs)
     kind = "int64_t" if integral else "double"
+    label = _text(node.op)
     start, stop, step = (f"(({kind}){ctx.scalar(j)})" for j in range(3))
-    count = ("(step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step)"
-             if integral else "(int64_t)ceil((stop - start) / step)")
+    # Integer values are formed in unsigned arithmetic: i * step may pass INT64_MAX on the way
+    # to a value that fits, and unsigned overflow wraps where signed overflow is undefined.
+    value = ("(int64_t)((uint64_t)start + (uint64_t)i * (uint64_t)step)" if integral
+             else "start + i * step")
     out = ctx.outputs[0]
     return "\n".join([
         f"const {kind} start = {start}, stop = {stop}, step = {step};",
-        "if (step == 0) " + ctx.fail("ValueError", f"{_text(node.op)}: step must not be zero"),
-        f"int64_t n = {count};",
-        "if (n < 0) n = 0;",
+        "if (step == 0) " + ctx.fail("ValueError", f"{label}: step must not be zero"),
+        *(_integer_count if integral else _float_count)(label, ctx),
         ctx.alloc_output(0, ["n"]),
         (f"for (int64_t i = 0; i < n; ++i) (({ctype(dtype)} *){out}.data)[i] = "
-        f"({ctype(dtype)})(start + i * step);"),
+         f"({ctype(dtype)})({value});"),
     ])
 
 

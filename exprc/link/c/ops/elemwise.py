@@ -52,7 +52,7 @@ def elemwise(node, ctx: NodeContext) -> str:
         f"int64_t st[{nops * nd}];",
         *[f"exprc_loop_strides(&{v}, {ndim}, sh, st + {k * ndim});"
           for k, v in enumerate(ins + outs)],
-        f"{ctx.kernel(program)}({ndim}, sh, data, st);",
+        f"{ctx.kernel(program, scalar_only=ndim == 0)}({ndim}, sh, data, st);",
     ]
     lines += _narrowed(node, ctx)
     return "\n".join(lines)

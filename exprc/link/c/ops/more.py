@@ -9,7 +9,7 @@ operations. ``Split`` and ``GradientFilter`` are views and never copy.
 from __future__ import annotations
 
 from exprc.gradient.filters import GradientFilter
-from exprc.link.c.ops.blas import _GEMM, _gemm_call, plain_product
+from exprc.link.c.ops.blas import BLAS_DTYPES, blas_product, plain_product
 from exprc.link.c.ops.shape import _text
 from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype, itemsize
 from exprc.tensor.basic import Eye, Split
@@ -69,7 +69,8 @@ def _gemv_direct(node, ctx: NodeContext) -> list[str]:
     ldc = f"(m > 1 ? {out}.strides[0] / {size} : 1)"
     return lines + [
         f"exprc_array Y = exprc_as_matrix(&{out}, 0);",
-        *_gemm_call(ctx, dtype, a, "X", "Y", ldc, ctx.scalar(1), ctx.scalar(4)),
+        blas_product(ctx, dtype, a, "X", "Y.data", ldc, ctx.scalar(1), ctx.scalar(4),
+                     exact_zeros=True),
     ]
 
 
@@ -87,7 +88,7 @@ def _gemv_broadcast(node, ctx: NodeContext) -> list[str]:
         f"if (exprc_alloc_array(&pool, &P, {size}, error, {ctx.index})) goto fail;",
         f"if (m > 0 && k == 0) memset(P.data, 0, (size_t)(m * {size}));",
         "else if (m > 0) {",
-        *["    " + line for line in _gemm_call(ctx, dtype, a, "X", "P", "1", "1", "0")],
+        "    " + blas_product(ctx, dtype, a, "X", "P.data", "1"),
         "}",
         f"{out}.ndim = 1;",
         f"{out}.shape[0] = {z}.shape[0] == 1 ? m : {z}.shape[0];",
@@ -156,7 +157,7 @@ def batched_dot(node, ctx: NodeContext) -> str:
          f"(size_t)(nb * m * n * {size}));"),
         "else if (nb > 0 && m > 0 && n > 0) {",
     ]
-    if all(v.dtype == dtype for v in node.inputs) and dtype in _GEMM:
+    if all(v.dtype == dtype for v in node.inputs) and dtype in BLAS_DTYPES:
         lines += [
             "    if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) " + ctx.fail(
                 "ValueError", f"{_text(node.op)}: sizes beyond 2**31 - 1 are not supported "
@@ -173,8 +174,7 @@ def batched_dot(node, ctx: NodeContext) -> str:
             f"        C = {out}; C.ndim = 2; C.data += q * {out}.strides[0];",
             "        C.shape[0] = m; C.shape[1] = n;",
             "        {",
-            *["            " + line for line in _gemm_call(
-                ctx, dtype, "A", "B", "C", "n > 1 ? n : 1", "1", "0")],
+            "            " + blas_product(ctx, dtype, "A", "B", "C.data", "n > 1 ? n : 1"),
             "        }",
             "    }",
         ]

@@ -1,17 +1,20 @@
 """C rules of the reductions ``Reduce`` and ``SumToShape``.
 
-Both accumulate into their output: it is filled with the reduction's identity, then one walk
-over the input adds each element into the output element it reduces to (the output's strides
-are 0 along the reduced axes). The input is converted to the result dtype element by element,
-as NumPy's ``ufunc.reduce(x.astype(dtype))`` does.
+Both emit a call of the kernel of ``csrc/exprc_reduce.h`` with the element type, conversion and
+operation filled in (``csrc/exprc_reduce_body.h``). The input is converted to the result dtype
+element by element, as NumPy's ``ufunc.reduce(x.astype(dtype))`` does. Sums are pairwise, so a
+float sum is about as accurate as NumPy's; integer sums are exact (wrapping around as NumPy's
+do). Above the elementwise loops' size threshold the work is shared among OpenMP threads, and
+the result does not depend on their number.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from exprc.link.c.elemwise import DEFAULT_PARALLEL_THRESHOLD
 from exprc.link.c.ops.shape import _text, read_shape
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype, itemsize
 from exprc.tensor.elemwise import SumToShape
 from exprc.tensor.reduction import Reduce
 
@@ -21,14 +24,13 @@ _BOOL = {"add": "or_", "maximum": "or_", "or_": "or_", "mul": "and_", "minimum":
 _NO_IDENTITY = {"maximum": "max", "minimum": "min"}
 
 
-def _combine(name: str, acc: str, x: str) -> str:
-    """C expression of the reduction ``name`` of ``acc`` and ``x`` (NaN propagates)."""
-    return {
-        "add": f"{acc} + {x}", "mul": f"{acc} * {x}", "or_": f"{acc} || {x}",
-        "and_": f"{acc} && {x}",
-        "maximum": f"({acc} != {acc} || {acc} >= {x}) ? {acc} : {x}",
-        "minimum": f"({acc} != {acc} || {acc} <= {x}) ? {acc} : {x}",
-    }[name]
+# The operations as csrc/exprc_reduce.h spells them (maximum and minimum propagate NaN).
+_COMBINE = {"add": "EXPRC_REDUCE_ADD", "mul": "EXPRC_REDUCE_MUL", "or_": "EXPRC_REDUCE_OR",
+            "and_": "EXPRC_REDUCE_AND", "maximum": "EXPRC_REDUCE_MAXIMUM",
+            "minimum": "EXPRC_REDUCE_MINIMUM"}
+# Reductions compiled once per program by csrc/exprc_reduce.h: exprc_reduce_<name>_<dtype>.
+_SHARED = {(name, dtype) for name in ("add", "mul", "maximum", "minimum")
+           for dtype in ("float32", "float64")}
 
 
 def _identity(name: str, dtype: str) -> str:
@@ -48,40 +50,48 @@ def _identity(name: str, dtype: str) -> str:
     return f"(({ctype(dtype)}){value}LL)"
 
 
-def accumulate(ctx: NodeContext, name: str, x: str, in_dtype: str, out: str, out_dtype: str,
-               ndim: int, reduced: str) -> list[str]:
-    """Lines filling ``out`` with the identity, then reducing ``x`` into it.
+def _combine_op(name: str, dtype: str) -> str:
+    """The C expression folding ``a`` and ``b`` for ``name`` in ``dtype``.
 
-    ``reduced`` is a C expression of the axis ``d`` that is true when axis ``d`` is reduced.
+    Integer sums and products are computed in ``uint64_t`` and converted back, so that they
+    wrap around as NumPy's do rather than overflow (undefined behaviour for signed types).
     """
-    oc, xc = ctype(out_dtype), ctype(in_dtype)
-    cast = f"(({oc})(v != 0))" if out_dtype == "bool" else f"(({oc})v)"
-    nd = max(ndim, 1)
-    return [
-        "int64_t count = 1;",
-        f"for (int d = 0; d < {out}.ndim; ++d) count *= {out}.shape[d];",
-        (f"for (int64_t i = 0; i < count; ++i) (({oc} *){out}.data)[i] = "
-        f"{_identity(name, out_dtype)};"),
-        f"int64_t st[{2 * nd}] = {{0}};",
-        f"for (int d = 0, o = 0; d < {ndim}; ++d) {{",
-        f"    st[d] = {x}.strides[d];",
-        f"    st[{ndim} + d] = ({reduced}) ? 0 : {out}.strides[o];",
-        f"    o += !({reduced}) || {out}.ndim == {ndim};",
-        "}",
-        f"char *data[2] = {{{x}.data, {out}.data}};",
-        "exprc_iter it;",
-        f"exprc_iter_init(&it, {ndim}, {x}.shape, 2, data, st);",
-        "if (!it.done) do {",
-        "    const char *p = it.ptr[0];",
-        f"    {oc} *o = ({oc} *)it.ptr[1];",
-        "    for (int64_t i = 0; i < it.inner; ++i, p += it.step[0],",
-        f"         o = ({oc} *)((char *)o + it.step[1])) {{",
-        f"        const {xc} v = *(const {xc} *)p;",
-        f"        const {oc} e = {cast};",
-        f"        *o = {_combine(name, '*o', 'e')};",
-        "    }",
-        "} while (exprc_iter_next(&it));",
+    if name in ("add", "mul") and dtype != "bool" and not dtype.startswith("float"):
+        return f"EXPRC_REDUCE_WRAP_{name.upper()[:3]}({ctype(dtype)}, a, b)"
+    return f"{_COMBINE[name]}(a, b)"
+
+
+def accumulate(ctx: NodeContext, name: str, x: str, in_dtype: str, out: str, out_dtype: str,
+               mask: str) -> list[str]:
+    """Lines reducing ``x`` into the allocated ``out`` (see ``csrc/exprc_reduce.h``).
+
+    ``mask`` is a C expression whose bit ``d`` is set when axis ``d`` of ``x`` is reduced;
+    ``out`` has the kept axes, or all the axes with the reduced ones of size 1. Sums are
+    pairwise, and large reductions run on all OpenMP threads with the same result as on one.
+    """
+    ctx.include("exprc_reduce.h")
+    lines = [
+        "exprc_reduce_plan plan;",
+        (f"exprc_reduce_plan_init(&plan, &{x}, &{out}, (int64_t)({mask}), "
+         f"{itemsize(out_dtype)}, {DEFAULT_PARALLEL_THRESHOLD});"),
     ]
+    # The loop itself goes to the program's hot part (full optimisation), once per kind.
+    params = "exprc_reduce_plan *rp, const char *rx_data, char *rout_data"
+    if in_dtype == out_dtype and (name, out_dtype) in _SHARED:
+        body = f"exprc_reduce_{name}_{out_dtype}(rp, rx_data, rout_data);"
+    else:
+        oc, xc = ctype(out_dtype), ctype(in_dtype)
+        conv = "((bool)((v) != 0))" if out_dtype == "bool" else f"(({oc})(v))"
+        body = "\n".join([
+            f"#define EXPRC_REDUCE_IN {xc}",
+            f"#define EXPRC_REDUCE_ACC {oc}",
+            f"#define EXPRC_REDUCE_CONV(v) {conv}",
+            f"#define EXPRC_REDUCE_COMB(a, b) {_combine_op(name, out_dtype)}",
+            f"#define EXPRC_REDUCE_IDENTITY {_identity(name, out_dtype)}",
+            '#include "exprc_reduce_body.h"',
+        ])
+    loop = ctx.hot_function(params, body, includes=["exprc_reduce.h"])
+    return lines + [f"{loop}(&plan, {x}.data, {out}.data);"]
 
 
 @C_CODE.register(Reduce)
@@ -104,9 +114,8 @@ def reduce(node, ctx: NodeContext) -> str:
             f"%s hold no elements, and {label} has no identity", f"exprc_shape_str(&{x})"))
     kept = [d for d in range(ndim) if d not in axes]
     lines.append(ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in kept]))
-    mask = "|".join(f"(1 << {a})" for a in axes) or "0"
-    lines += accumulate(ctx, name, x, in_dtype, ctx.outputs[0], out_dtype, ndim,
-                        f"(({mask}) >> d) & 1")
+    mask = sum(1 << a for a in axes)
+    lines += accumulate(ctx, name, x, in_dtype, ctx.outputs[0], out_dtype, f"{mask}")
     return "\n".join(lines)
 
 
@@ -126,8 +135,8 @@ def sum_to_shape(node, ctx: NodeContext) -> str:
         f"if (mask == 0) {{ {ctx.view(0, 0)} }} else {{",
         *["    " + line for line in [
             ctx.alloc_output(0, [f"t[{d}]" for d in range(ndim)]),
-            *accumulate(ctx, "or_" if dtype == "bool" else "add", g, dtype, out, dtype, ndim,
-                        "(mask >> d) & 1")]],
+            *accumulate(ctx, "or_" if dtype == "bool" else "add", g, dtype, out, dtype,
+                        "mask")]],
         "}",
     ]
     return "\n".join(lines)

@@ -57,7 +57,10 @@ def subtensor(node, ctx: NodeContext) -> str:
                 f"{int(stop is not None)}, {stop or 0}, step, &first, &count);"),
                 f"    if (count > 0) {out}.data += first * {x}.strides[{axis}];",
                 f"    {out}.shape[{out_axis}] = count;",
-                f"    {out}.strides[{out_axis}] = step * {x}.strides[{axis}];",
+                # With one element or none the stride is never used, and step * stride
+                # could overflow for a huge step: keep the input's.
+                (f"    {out}.strides[{out_axis}] = count > 1 ? step * {x}.strides[{axis}] : "
+                 f"{x}.strides[{axis}];"),
                 "}",
             ]
             axis, out_axis = axis + 1, out_axis + 1

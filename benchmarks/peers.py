@@ -1,0 +1,236 @@
+"""The workloads written idiomatically for each peer: PyTensor, PyTorch, JAX.
+
+Each peer is a class whose constructor imports the library (raising ``ImportError`` when it is
+absent); its builders take the same data as the exprc builders in ``workloads.py`` and return
+a :class:`Runner` whose ``fn`` runs the workload once and blocks until the result is ready.
+``build_peers`` returns the peers that import, and one line per peer that does not.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from workloads import LEARNING_RATE, ElementwiseData, MLPData
+
+
+@dataclass
+class Runner:
+    """One workload ready to run: ``fn()`` computes it once; ``note`` says how it was built."""
+
+    fn: Callable[[], object]
+    note: str = ""
+
+
+class PyTensorPeer:
+    """PyTensor, with ``pytensor.function`` in its default mode."""
+
+    name = "PyTensor"
+
+    def __init__(self):
+        with warnings.catch_warnings():
+            # Its C backend warns that it found no BLAS; the default linker does not use it.
+            warnings.simplefilter("ignore")
+            import pytensor
+            import pytensor.tensor as pt
+            from pytensor.compile.mode import get_default_mode
+        self._quiet_numba()
+        self.pytensor, self.pt = pytensor, pt
+        self.version = pytensor.__version__
+        linker = type(get_default_mode().linker).__name__
+        self.note = f"pytensor.function, mode {pytensor.config.mode} ({linker})"
+
+    @staticmethod
+    def _quiet_numba() -> None:
+        """Silence Numba's hints about non-contiguous ``np.dot`` operands (the transposed
+        views of the backward pass), which it prints at the first call of a function."""
+        try:
+            from numba.core.errors import NumbaPerformanceWarning
+        except ImportError:
+            return
+        warnings.filterwarnings("ignore", category=NumbaPerformanceWarning)
+
+    def _function(self, *args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.pytensor.function(*args, **kwargs)
+
+    def w1(self, d: ElementwiseData) -> Runner:
+        pt = self.pt
+        a, b, c = (pt.scalar(n, dtype="float32") for n in "abc")
+        x, y = pt.vector("x", dtype="float32"), pt.vector("y", dtype="float32")
+        f = self._function([a, x, b, y, c], a * x + b * y + c)
+        return Runner(lambda: f(d.a, d.x, d.b, d.y, d.c), self.note)
+
+    def w2(self, d: ElementwiseData) -> Runner:
+        pt = self.pt
+        x, y = pt.vector("x", dtype="float32"), pt.vector("y", dtype="float32")
+        f = self._function([x, y], pt.exp(-x * x) * pt.sin(y) + pt.log1p(abs(x)) * pt.tanh(y))
+        return Runner(lambda: f(d.x, d.y), self.note)
+
+    def w3(self, data: MLPData) -> Runner:
+        pt = self.pt
+        from pytensor.tensor.special import softmax
+        x, labels = pt.matrix("x", dtype="float32"), pt.ivector("labels")
+        params = []
+        for W, b in data.copy_params():
+            params += [self.pytensor.shared(W, borrow=True), self.pytensor.shared(b, borrow=True)]
+        h = x
+        for i in range(0, len(params), 2):
+            h = pt.dot(h, params[i]) + params[i + 1]
+            if i + 2 < len(params):
+                h = pt.maximum(h, 0)
+        p = softmax(h, axis=-1)
+        cost = -pt.log(p)[pt.arange(labels.shape[0]), labels].mean()
+        grads = self.pytensor.grad(cost, params)
+        f = self._function([x, labels], cost, updates=[
+            (q, q - LEARNING_RATE * g) for q, g in zip(params, grads)])
+        return Runner(lambda: f(data.X, data.labels), self.note)
+
+    def w5(self, x: np.ndarray) -> Runner:
+        v = self.pt.vector("x", dtype="float64")
+        f = self._function([v], v + 1)
+        return Runner(lambda: f(x), self.note)
+
+
+class TorchPeer:
+    """PyTorch on the CPU: ``torch.compile`` where it works on the workload, else eager."""
+
+    name = "PyTorch"
+
+    def __init__(self):
+        import torch
+        self.torch = torch
+        self.version = torch.__version__
+
+    def _best(self, fn: Callable, args: tuple) -> Runner:
+        """``torch.compile(fn)`` if its first call succeeds (it compiles lazily), else ``fn``."""
+        try:
+            compiled = self.torch.compile(fn)
+            compiled(*args)
+            return Runner(lambda: compiled(*args), "torch.compile")
+        except Exception as error:  # noqa: BLE001 - any compile failure means eager
+            reason = str(error).splitlines()[0][:60] if str(error) else type(error).__name__
+            return Runner(lambda: fn(*args), f"eager (torch.compile failed: {reason})")
+
+    def w1(self, d: ElementwiseData) -> Runner:
+        t = self.torch
+        args = (t.tensor(d.a), t.from_numpy(d.x), t.tensor(d.b), t.from_numpy(d.y), t.tensor(d.c))
+        return self._best(lambda a, x, b, y, c: a * x + b * y + c, args)
+
+    def w2(self, d: ElementwiseData) -> Runner:
+        t = self.torch
+
+        def w2(x, y):
+            return t.exp(-x * x) * t.sin(y) + t.log1p(t.abs(x)) * t.tanh(y)
+
+        return self._best(w2, (t.from_numpy(d.x), t.from_numpy(d.y)))
+
+    def w3(self, data: MLPData) -> Runner:
+        t = self.torch
+        layers = []
+        for W, b in data.copy_params():
+            layer = t.nn.Linear(*W.shape)
+            with t.no_grad():
+                layer.weight.copy_(t.from_numpy(W.T.copy()))
+                layer.bias.copy_(t.from_numpy(b))
+            layers += [layer, t.nn.ReLU()]
+        model = t.nn.Sequential(*layers[:-1])
+        optimizer = t.optim.SGD(model.parameters(), lr=float(LEARNING_RATE))
+        X, labels = t.from_numpy(data.X), t.from_numpy(data.labels.astype(np.int64))
+
+        def step(X, labels):
+            optimizer.zero_grad(set_to_none=True)
+            cost = t.nn.functional.cross_entropy(model(X), labels)
+            cost.backward()
+            optimizer.step()
+            return cost.detach()
+
+        return self._best(step, (X, labels))
+
+    def w5(self, x: np.ndarray) -> Runner:
+        return self._best(lambda v: v + 1, (self.torch.from_numpy(x),))
+
+
+class JaxPeer:
+    """JAX on the CPU: ``jax.jit`` functions of device arrays, with ``block_until_ready``.
+
+    64-bit types are enabled (W5 is float64); every other input is created float32, so no
+    workload changes precision because of it.
+    """
+
+    name = "JAX"
+
+    def __init__(self):
+        import jax
+        import jax.numpy as jnp
+        jax.config.update("jax_enable_x64", True)
+        self.jax, self.jnp = jax, jnp
+        self.version = jax.__version__
+        self.note = f"jax.jit on {jax.devices()[0].platform}"
+
+    def _put(self, *values):
+        return [self.jax.device_put(v) for v in values]
+
+    def w1(self, d: ElementwiseData) -> Runner:
+        f = self.jax.jit(lambda a, x, b, y, c: a * x + b * y + c)
+        args = self._put(d.a, d.x, d.b, d.y, d.c)
+        return Runner(lambda: f(*args).block_until_ready(), self.note)
+
+    def w2(self, d: ElementwiseData) -> Runner:
+        jnp = self.jnp
+        f = self.jax.jit(lambda x, y: jnp.exp(-x * x) * jnp.sin(y)
+                         + jnp.log1p(jnp.abs(x)) * jnp.tanh(y))
+        args = self._put(d.x, d.y)
+        return Runner(lambda: f(*args).block_until_ready(), self.note)
+
+    def w3(self, data: MLPData) -> Runner:
+        jax, jnp = self.jax, self.jnp
+
+        def loss(params, X, labels):
+            h = X
+            for i, (W, b) in enumerate(params):
+                h = h @ W + b
+                if i + 1 < len(params):
+                    h = jax.nn.relu(h)
+            logp = jax.nn.log_softmax(h)
+            return -jnp.mean(logp[jnp.arange(X.shape[0]), labels])
+
+        def step(params, X, labels):
+            cost, grads = jax.value_and_grad(loss)(params, X, labels)
+            return jax.tree.map(lambda p, g: p - LEARNING_RATE * g, params, grads), cost
+
+        # Donating the parameters lets XLA update them in place, as a training loop would.
+        jitted = jax.jit(step, donate_argnums=0)
+        state = {"params": [tuple(self._put(W, b)) for W, b in data.copy_params()]}
+        X, labels = self._put(data.X, data.labels)
+
+        def run():
+            state["params"], cost = jitted(state["params"], X, labels)
+            return cost.block_until_ready()
+
+        return Runner(run, self.note + " (parameters donated)")
+
+    def w5(self, x: np.ndarray) -> Runner:
+        f = self.jax.jit(lambda v: v + 1)
+        (v,) = self._put(x)
+        return Runner(lambda: f(v).block_until_ready(), self.note)
+
+
+PEER_CLASSES = (PyTensorPeer, TorchPeer, JaxPeer)
+
+
+def build_peers(names: set[str] | None = None) -> tuple[list, list[str]]:
+    """The peers that import (all, or those whose lower-case name is in ``names``), and one
+    line for each that does not."""
+    peers, skipped = [], []
+    for cls in PEER_CLASSES:
+        if names is not None and cls.name.lower() not in names:
+            continue
+        try:
+            peers.append(cls())
+        except Exception as error:  # noqa: BLE001 - a broken install is skipped, not fatal
+            skipped.append(f"{cls.name}: skipped ({type(error).__name__}: {error})")
+    return peers, skipped

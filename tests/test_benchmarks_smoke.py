@@ -1,0 +1,91 @@
+"""The benchmark workloads (benchmarks/) run on exprc at tiny sizes and agree with NumPy.
+
+Only exprc and NumPy run here (no peers, no timing assertions): the point is that the
+benchmark code keeps working as exprc changes, and that each workload computes what its
+NumPy version computes.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# The benchmark modules import each other by plain name, as they do when run as scripts.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import compile_time
+import run as bench_run
+import workloads as wl
+
+TINY_MLP = [12, 8, 8, 3]
+
+
+@pytest.mark.parametrize("numpy_fn, exprc_fn", [(wl.w1_numpy, wl.w1_exprc),
+                                                (wl.w2_numpy, wl.w2_exprc)])
+def test_elementwise_workloads_match_numpy(numpy_fn, exprc_fn):
+    data = wl.ElementwiseData.random(1000)
+    out = exprc_fn(data)()
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, numpy_fn(data), rtol=1e-5, atol=1e-6)
+
+
+def test_mlp_step_matches_handwritten_numpy_over_two_steps():
+    data = wl.MLPData.random(TINY_MLP, batch=5)
+    exprc_step, numpy_step = wl.mlp_train_exprc(data), wl.mlp_train_numpy(data)
+    # The second cost differs from the first only if both applied the same SGD update.
+    first, second = exprc_step(), exprc_step()
+    np.testing.assert_allclose(first, numpy_step(), rtol=1e-5)
+    np.testing.assert_allclose(second, numpy_step(), rtol=1e-5)
+    assert not np.isclose(first, second, rtol=1e-7)
+
+
+def test_mlp_step_cost_starts_near_log_of_the_class_count():
+    # Glorot weights and zero biases give near-uniform predictions at the start.
+    data = wl.MLPData.random(wl.mlp_sizes(1, width=16, n_in=20, n_out=10), batch=64)
+    assert abs(float(wl.mlp_train_numpy(data)()) - np.log(10)) < 0.5
+
+
+def test_step_gemm_flops_of_w3():
+    batch, layers = 128, [(784, 256), (256, 256), (256, 10)]
+    forward = sum(batch * a * b for a, b in layers)
+    input_gradients = sum(batch * a * b for a, b in layers[1:])
+    expected = 2 * (2 * forward + input_gradients)
+    products = wl.step_gemms(wl.mlp_sizes(2), batch)
+    assert len(products) == 8
+    assert sum(g.flops for g in products) == expected
+
+
+def test_call_overhead_workload():
+    x = np.arange(10, dtype=np.float64)
+    for trust_input in (False, True):
+        np.testing.assert_array_equal(wl.w5_exprc(x, trust_input=trust_input)(), x + 1)
+
+
+def test_compile_time_child_reports_its_parts():
+    result = compile_time._exprc_child(depth=1, width=8, batch=4)
+    assert result["nodes"] > 0
+    assert 0 < result["function_s"] <= result["first_result_s"]
+    assert result["import_s"] >= 0
+
+
+def test_driver_runs_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    bench_run.main(["--only", "W1,W4,W5", "--peers", "none", "--repeat", "2",
+                    "--size-log2", "10", "--json", str(out), "--markdown"])
+    printed = capsys.readouterr().out
+    assert "| W1 " in printed and "W4 LeNet" in printed
+    workloads = json.loads(out.read_text())["workloads"]
+    timed = [w for w in workloads if "rows" in w]
+    assert [w["key"] for w in timed] == ["W1", "W5"]
+    for workload in timed:
+        for row in workload["rows"]:
+            assert row["stats"] is not None and row["error"] == "", row
+
+
+def test_mlp_bench_checks_against_numpy():
+    result = bench_run.bench_mlp(repeat=1, peers=[], batch=4, sizes=TINY_MLP, peak_n=64)
+    assert [r.system for r in result.rows] == ["exprc", "NumPy"]
+    assert all(r.error == "" and r.stats is not None for r in result.rows)
+    assert result.floor_s > 0
