@@ -295,6 +295,65 @@ static void exprc_loop_strides(const exprc_array *a, int64_t ndim, const int64_t
                      : a->strides[d - off];
 }
 
+/* ------------------------------------------------------------------ node glue
+ * What many nodes do, as one call each, so that a program's glue stays a few lines per node:
+ * the generated code only names its values and constants. */
+typedef int (*exprc_kernel_fn)(int64_t ndim, const int64_t *shape, char **data,
+                               const int64_t *strides);
+
+#define EXPRC_MAX_OPERANDS 64
+
+/* An elementwise node: broadcast the inputs, give each output the broadcast shape (output 0
+ * takes over input `destroyed`'s buffer when nothing else holds it and the shapes agree; -1:
+ * none), and run the kernel over every operand's strides. */
+static int exprc_elemwise_node(exprc_pool *pool, int nin, const exprc_array *const *ins,
+                               int nout, exprc_array *const *outs, const int64_t *out_sizes,
+                               int64_t ndim, int destroyed, exprc_kernel_fn kernel,
+                               exprc_error *error, int64_t node)
+{
+    int64_t sh[EXPRC_MAXDIM + 1] = {1};
+    int64_t bad = exprc_broadcast_shape(nin, ins, ndim, sh);
+    if (bad >= 0)
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                               "shapes %s do not broadcast together (axis %lld differs)",
+                               exprc_shapes_str(nin, ins), (long long)bad);
+    for (int j = 0; j < nout; ++j) {
+        exprc_array *out = outs[j];
+        if (j == 0 && destroyed >= 0 && exprc_refs(ins[destroyed]->owner) == 1
+            && exprc_same_full_shape(ins[destroyed], sh, ndim)) {
+            *out = *ins[destroyed];
+            exprc_retain(out->owner);
+            continue;
+        }
+        out->ndim = ndim;
+        for (int64_t d = 0; d < ndim; ++d) out->shape[d] = sh[d];
+        if (exprc_alloc_array(pool, out, out_sizes[j], error, node)) return -1;
+    }
+    char *data[EXPRC_MAX_OPERANDS];
+    int64_t st[EXPRC_MAX_OPERANDS * EXPRC_MAXDIM];
+    for (int k = 0; k < nin + nout; ++k) {
+        const exprc_array *a = k < nin ? ins[k] : outs[k - nin];
+        data[k] = a->data;
+        exprc_loop_strides(a, ndim, sh, st + k * ndim);
+    }
+    return kernel(ndim, sh, data, st);
+}
+
+/* A DimShuffle view: out axis d is x's axis order[d], or a new axis of size 1 where order[d]
+ * is -1; the axes of x not named must have size 1 (checked by the caller's message). */
+static void exprc_dimshuffle(exprc_array *out, const exprc_array *x, int64_t ndim,
+                             const int8_t *order)
+{
+    exprc_array view = *x;
+    view.ndim = ndim;
+    for (int64_t d = 0; d < ndim; ++d) {
+        view.shape[d] = order[d] < 0 ? 1 : x->shape[order[d]];
+        view.strides[d] = order[d] < 0 ? 0 : x->strides[order[d]];
+    }
+    *out = view;
+    exprc_retain(out->owner);
+}
+
 /* ------------------------------------------------------------------ iteration */
 /* Walks a loop shape one row (the last axis) at a time over up to four operands. */
 #define EXPRC_ITER_MAXOPS 4

@@ -154,10 +154,13 @@ def test_float_arange_with_an_impossible_length_raises_as_numpy(mode, stop, mess
         f(0.0, stop, 1e-300 if stop == 1e300 else 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="arange_length (exprc/tensor/basic.py) computes the "
-                   "static length in double precision, as NumPy does")
 def test_static_integer_arange_length_is_exact():
     assert T.arange(0, 2**53 + 1, 2**52).type.shape == (3,)
+    assert len(range(0, 2**53 + 1, 2**52)) == 3
+    for mode in ("REFERENCE", "FAST_RUN"):
+        np.testing.assert_array_equal(
+            exprc.function([], T.arange(0, 2**53 + 1, 2**52), mode=mode)(),
+            [0, 2**52, 2**53])
 
 
 def test_eye_and_identity_like():

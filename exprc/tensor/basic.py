@@ -156,7 +156,10 @@ def _static_number(var: TensorVariable) -> float | int | None:
 
 
 def arange_length(start: Any, stop: Any, step: Any) -> int:
-    """The number of elements of ``arange(start, stop, step)``, as NumPy computes it."""
+    """The number of elements of ``arange(start, stop, step)``: exact for integer bounds
+    (NumPy's double-precision length is off by one beyond 2**53), else NumPy's."""
+    if all(isinstance(v, (int, np.integer)) for v in (start, stop, step)):
+        return max(0, -((int(start) - int(stop)) // int(step)))
     return max(0, math.ceil((stop - start) / step))
 
 

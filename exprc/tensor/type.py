@@ -177,20 +177,28 @@ def _static_dim(size: Any) -> int | None:
 
 def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
-        return f"an ndarray of dtype {value.dtype} and shape {value.shape}"
+        return f"an ndarray of dtype {value.dtype.name} and shape {value.shape}"
     return f"a {type(value).__name__}"
+
+
+#: Kinds of dtype that hold no numbers (object, strings, void, dates): never cast, not even
+#: with ``allow_input_downcast``, which would parse '1.5' or call ``float`` on objects.
+_NOT_NUMERIC = "OUSVMm"
 
 
 def _as_array(value: Any, what: str) -> np.ndarray:
     if isinstance(value, np.ndarray):
+        if value.dtype.kind in _NOT_NUMERIC:
+            raise ExprcTypeError(f"{what} must be numeric, got {_describe(value)}")
         return value
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as exc:
         raise ExprcTypeError(f"{what} cannot be converted to an array: {exc}") from None
-    if array.dtype == object or array.dtype.kind in "USVMmc":
+    # Complex Python numbers are refused here too (a complex ndarray goes to the cast rules).
+    if array.dtype.kind in _NOT_NUMERIC + "c":
         raise ExprcTypeError(f"{what} must be numeric, got {_describe(value)} "
-                             f"(dtype {array.dtype})")
+                             f"(dtype {array.dtype.name})")
     if isinstance(value, int) and not isinstance(value, bool) and array.dtype.kind == "i":
         array = array.astype("int64")
     return array

@@ -111,7 +111,13 @@ def _annotate(exc: Exception, node: Apply, args: list[np.ndarray]) -> Exception:
     where = getattr(node.outputs[0].tag, "trace", "<unknown>")
     message = (f"{exc}\n    while computing {node.op} on inputs {shapes}"
                f"\n    (graph built at {where})")
-    try:
-        return type(exc)(message)
-    except Exception:  # exception classes with unusual constructors
-        return ExprcError(message)
+    # Exception classes with unusual constructors (NumPy's _ArrayMemoryError takes a shape and
+    # a dtype) become their nearest base class that takes a message, so that the kind stays
+    # catchable: ``except MemoryError`` still sees an out-of-memory error.
+    mro = type(exc).__mro__
+    for cls in mro[:mro.index(Exception)]:
+        try:
+            return cls(message)
+        except TypeError:  # a constructor that does not take one message
+            pass
+    return ExprcError(message)

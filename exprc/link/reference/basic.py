@@ -20,11 +20,46 @@ def alloc(node, value, shape):
     return [out]
 
 
+#: The largest number of elements (and of bytes) an array may have, as in the C backend.
+_MAX_SIZE = 2**63 - 1
+
+
 @REFERENCE.register(ARange)
 def arange(node, start, stop, step):
+    """``numpy.arange``, except that integer bounds give an exactly computed length.
+
+    NumPy computes the length as ``ceil((stop - start) / step)`` in double precision, which is
+    off by one once ``stop - start`` passes 2**53 (``arange(0, 2**53 + 1, 2**52)`` has 2
+    elements in NumPy, not 3). With integer inputs the length and values here are exact, as in
+    the C backend; float inputs keep NumPy's computation.
+    """
     if step == 0:
         raise ExprcShapeError(f"{node.op}: step must not be zero")
-    return [np.arange(start.item(), stop.item(), step.item(), dtype=node.op.dtype)]
+    dtype = node.op.dtype
+    if not all(a.dtype.kind in "iub" for a in (start, stop, step)):
+        return [np.arange(start.item(), stop.item(), step.item(), dtype=dtype)]
+    first, end, stride = int(start), int(stop), int(step)
+    n = max(0, -((first - end) // stride))  # ceil((end - first) / stride), exactly
+    if n * np.dtype(dtype).itemsize > _MAX_SIZE:
+        raise ExprcShapeError(f"{node.op}: Maximum allowed size exceeded: arange({first}, "
+                              f"{end}, {stride}) would hold {n} elements")
+    return [_integer_range(first, stride, n).astype(dtype)]
+
+
+def _integer_range(first: int, stride: int, n: int) -> np.ndarray:
+    """``first + stride * i`` for i in ``range(n)``: int64, or uint64 for values past int64.
+
+    Formed modulo 2**64 (i * stride may pass the int64 range on the way to a value inside it),
+    then read as int64 or uint64, whichever holds every value.
+    """
+    last = first + stride * (n - 1) if n else first
+    wrapped = (np.arange(n, dtype=np.uint64) * np.uint64(stride % 2**64)
+               + np.uint64(first % 2**64))
+    if min(first, last) >= 0:
+        return wrapped
+    if max(first, last) < 2**63:
+        return wrapped.view(np.int64)
+    return np.array(range(first, first + stride * n, stride), dtype=object)
 
 
 @REFERENCE.register(Eye)

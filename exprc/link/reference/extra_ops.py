@@ -1,10 +1,15 @@
 """Reference implementations of the extra_ops family."""
 
+import math
+
 import numpy as np
 
 from exprc.errors import ExprcShapeError
 from exprc.link.reference.table import REFERENCE
 from exprc.tensor.extra_ops import CumOp, LinearRecurrence, OneHot, Repeat, RepeatSum
+
+#: The largest number of elements (and of bytes) an array may have, as in the C backend.
+_MAX_SIZE = 2**63 - 1
 
 
 @REFERENCE.register(CumOp)
@@ -48,18 +53,39 @@ def _counts(op, repeats, size):
     return np.broadcast_to(counts, (size,))
 
 
+def _total(op, counts) -> int:
+    """The exact sum of ``counts`` (non-negative int64), refused when it passes int64.
+
+    NumPy sums in int64, where a total of 2**64 wraps to 0, and ``np.repeat`` then writes past
+    its buffer (NumPy 2.4 segfaults): the sum is checked with Python ints first.
+    """
+    if counts.size == 0 or int(counts.max()) * counts.size <= _MAX_SIZE:
+        return int(counts.sum())  # cannot overflow
+    total = sum(int(c) for c in counts)
+    if total > _MAX_SIZE:
+        raise ExprcShapeError(f"{op}: the repeated axis is too large: the counts add up to "
+                              f"{total}, more than an array axis may hold")
+    return total
+
+
 @REFERENCE.register(Repeat)
 def repeat(node, x, repeats):
     axis = node.op.axis
-    return [np.repeat(x, _counts(node.op, repeats, x.shape[axis]), axis=axis)]
+    counts = _counts(node.op, repeats, x.shape[axis])
+    total = _total(node.op, counts)
+    shape = x.shape[:axis % x.ndim] + (total,) + x.shape[axis % x.ndim + 1:]
+    if math.prod(shape) * x.itemsize > _MAX_SIZE:
+        raise ExprcShapeError(f"{node.op}: an array of shape {shape} is too large")
+    return [np.repeat(x, counts, axis=axis)]
 
 
 @REFERENCE.register(RepeatSum)
 def repeat_sum(node, g, repeats, shape):
     axis = node.op.axis
     counts = _counts(node.op, repeats, int(shape[axis]))
-    if counts.sum() != g.shape[axis]:
-        raise ExprcShapeError(f"{node.op}: the counts {counts.tolist()} add up to {counts.sum()}, "
+    total = _total(node.op, counts)
+    if total != g.shape[axis]:
+        raise ExprcShapeError(f"{node.op}: the counts {counts.tolist()} add up to {total}, "
                               f"but g has size {g.shape[axis]} on axis {axis}")
     moved = np.moveaxis(g, axis, 0)
     out = np.zeros((counts.size,) + moved.shape[1:], dtype=g.dtype)

@@ -105,7 +105,8 @@ def _indexed_view(node, ctx: NodeContext, source: str, first_index: int,
                  f"{start or 0}, {int(stop is not None)}, {stop or 0}, step, &first, &count);"),
                 f"    if (count > 0) v.data += first * {source}.strides[{axis}];",
                 "    v.shape[v.ndim] = count;",
-                f"    v.strides[v.ndim] = step * {source}.strides[{axis}];",
+                (f"    v.strides[v.ndim] = count > 1 ? step * {source}.strides[{axis}] : "
+                 f"{source}.strides[{axis}];"),
                 "    ++v.ndim;",
                 "}",
             ]

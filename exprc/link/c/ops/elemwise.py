@@ -9,10 +9,15 @@ it and it has the output's shape) and passes every operand's byte strides over t
 from __future__ import annotations
 
 from exprc.link.c.elemwise import ScalarProgram
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, itemsize
 from exprc.tensor.composite import Composite
 from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.inplace import InplaceElemwise
+
+
+#: Operands the runtime's ``exprc_elemwise_node`` takes (``EXPRC_MAX_OPERANDS``); a node with
+#: more gets its glue written out.
+MAX_OPERANDS = 64
 
 
 @C_CODE.register(Elemwise, Composite)
@@ -25,6 +30,23 @@ def elemwise(node, ctx: NodeContext) -> str:
     nd = max(ndim, 1)
     ins, outs = ctx.inputs, ctx.outputs
     nops = len(ins) + len(outs)
+    destroyed = getattr(node.op, "destroyed", None) if isinstance(node.op, InplaceElemwise) \
+        else None
+    if destroyed is not None and node.inputs[destroyed].dtype != node.outputs[0].dtype:
+        destroyed = None
+    kernel = ctx.kernel(program, scalar_only=ndim == 0)
+    if nops <= MAX_OPERANDS:
+        sizes = ", ".join(str(itemsize(v.dtype)) for v in node.outputs)
+        return "\n".join([
+            "{",
+            f"    const exprc_array *ins[] = {{{', '.join('&' + v for v in ins)}}};",
+            f"    exprc_array *outs[] = {{{', '.join('&' + v for v in outs)}}};",
+            f"    static const int64_t sizes[] = {{{sizes}}};",
+            (f"    if (exprc_elemwise_node(&pool, {len(ins)}, ins, {len(outs)}, outs, sizes, "
+             f"{ndim}, {-1 if destroyed is None else destroyed}, {kernel}, error, "
+             f"{ctx.index})) goto fail;"),
+            "}",
+            *_narrowed(node, ctx)])
     lines = [
         f"const exprc_array *ins[] = {{{', '.join('&' + v for v in ins)}}};",
         f"int64_t sh[{nd}] = {{1}};",
@@ -32,14 +54,11 @@ def elemwise(node, ctx: NodeContext) -> str:
         "if (bad >= 0) " + ctx.fail("ValueError", "shapes %s do not broadcast together "
                                     "(axis %lld differs)", _shapes(ins), "(long long)bad"),
     ]
-    destroyed = getattr(node.op, "destroyed", None) if isinstance(node.op, InplaceElemwise) \
-        else None
     for i, out in enumerate(outs):
         alloc = [f"{out}.ndim = {ndim};",
                  f"for (int d = 0; d < {ndim}; ++d) {out}.shape[d] = sh[d];",
                  ctx.alloc_shaped(i)]
-        if destroyed is not None and i == 0 and \
-                node.inputs[destroyed].dtype == node.outputs[0].dtype:
+        if destroyed is not None and i == 0:
             src = ins[destroyed]
             lines += [(f"if (exprc_refs({src}.owner) == 1 && "
                       f"exprc_same_full_shape(&{src}, sh, {ndim})) {{"),
@@ -52,7 +71,7 @@ def elemwise(node, ctx: NodeContext) -> str:
         f"int64_t st[{nops * nd}];",
         *[f"exprc_loop_strides(&{v}, {ndim}, sh, st + {k * ndim});"
           for k, v in enumerate(ins + outs)],
-        f"{ctx.kernel(program, scalar_only=ndim == 0)}({ndim}, sh, data, st);",
+        f"{kernel}({ndim}, sh, data, st);",
     ]
     lines += _narrowed(node, ctx)
     return "\n".join(lines)

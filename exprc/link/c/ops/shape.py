@@ -24,14 +24,9 @@ def dimshuffle(node, ctx: NodeContext) -> str:
     lines = [f"if ({x}.shape[{a}] != 1) " + ctx.fail(
         "ValueError", f"{_text(node.op)}: cannot drop axis {a} of an input of shape %s: its "
         "size is not 1", f"exprc_shape_str(&{x})") for a in node.op.dropped(node.inputs[0].ndim)]
-    lines.append(ctx.view(0, 0))
-    lines.append(f"{out}.ndim = {len(node.op.new_order)};")
-    for d, axis in enumerate(node.op.new_order):
-        if axis == "x":
-            lines.append(f"{out}.shape[{d}] = 1; {out}.strides[{d}] = 0;")
-        else:
-            lines.append(f"{out}.shape[{d}] = {x}.shape[{axis}]; "
-                         f"{out}.strides[{d}] = {x}.strides[{axis}];")
+    order = [-1 if axis == "x" else axis for axis in node.op.new_order]
+    lines += [f"static const int8_t order[] = {{{', '.join(map(str, order)) or '0'}}};",
+              f"exprc_dimshuffle(&{out}, &{x}, {len(order)}, order);"]
     return "\n".join(lines)
 
 
