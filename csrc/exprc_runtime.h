@@ -405,6 +405,17 @@ static int exprc_iter_next(exprc_iter *it)
 /* dst[...] = src with src broadcast to dst's shape (same dtype). */
 static void exprc_assign(const exprc_array *dst, const exprc_array *src, int64_t itemsize)
 {
+    /* The common case, a whole contiguous array copied into a fresh one: one memcpy. */
+    if (src->ndim == dst->ndim && exprc_is_contiguous(src, itemsize)
+        && exprc_is_contiguous(dst, itemsize)) {
+        int same = 1;
+        for (int64_t d = 0; d < dst->ndim; ++d) same &= src->shape[d] == dst->shape[d];
+        if (same) {
+            int64_t n = exprc_size(dst->ndim, dst->shape, itemsize);
+            if (n > 0) memcpy(dst->data, src->data, (size_t)(n * itemsize));
+            return;
+        }
+    }
     int64_t strides[2 * EXPRC_MAXDIM];
     char *data[2] = {dst->data, src->data};
     for (int64_t d = 0; d < dst->ndim; ++d) strides[d] = dst->strides[d];

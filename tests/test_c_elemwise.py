@@ -333,3 +333,23 @@ def test_cuda_rendering_compiles_with_nvcc(tmp_path):
                            str(tmp_path / "kernels.o"), str(source)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int32", "float32", "float64"])
+def test_operands_repeated_along_the_inner_axis_use_the_contiguous_loop_correctly(dtype):
+    # A column (stride 0 along the rows' axis after broadcasting) and a 0-d value repeat along
+    # the inner axis; rows longer than the fill block and enough elements for threads.
+    rng = np.random.default_rng(3)
+    x = T.tensor(dtype, shape=(None, None), name="x")
+    col = T.tensor(dtype, shape=(None, 1), name="col")
+    s = T.tensor(dtype, shape=(), name="s")
+    f = exprc.function([x, col, s], [T.maximum(x, col), T.maximum(T.minimum(x, s), col)])
+    for shape in [(3, 2500), (200, 700), (1, 5000)]:
+        xv = (rng.integers(0, 2, shape) if dtype == "bool"
+              else rng.integers(-50, 50, shape)).astype(dtype)
+        cv = (rng.integers(0, 2, (shape[0], 1)) if dtype == "bool"
+              else rng.integers(-50, 50, (shape[0], 1))).astype(dtype)
+        sv = np.array(1 if dtype == "bool" else 7, dtype=dtype)
+        got = f(xv, cv, sv)
+        np.testing.assert_array_equal(got[0], np.maximum(xv, cv))
+        np.testing.assert_array_equal(got[1], np.maximum(np.minimum(xv, sv), cv))

@@ -262,6 +262,8 @@ _C_DRIVER = r"""#ifdef _OPENMP
 
 #define EXPRC_ELEMWISE_MAX_DIMS 64
 #define EXPRC_ELEMWISE_MAX_OPERANDS 64
+#define EXPRC_REPEAT_MAX 4
+#define EXPRC_REPEAT_BLOCK 1024
 
 typedef void (*exprc_inner_loop)(exprc_int n, char *const *data, const exprc_int *strides);
 
@@ -304,11 +306,19 @@ static int exprc_elemwise_run(int nops, const exprc_int *itemsize, int64_t ndim,
     if (nd == 0) return 0;
     const exprc_int n = sh[nd - 1];
     exprc_int inner[EXPRC_ELEMWISE_MAX_OPERANDS];
-    int is_contiguous = 1;
+    /* Operands repeated along the inner axis (stride 0: a broadcast scalar or row) do not
+     * stop the contiguous loop: each tile reads them from a buffer filled with the repeated
+     * value, as NumPy's buffered iteration does. */
+    int is_contiguous = 1, nrepeated = 0, repeated[EXPRC_REPEAT_MAX];
     for (int k = 0; k < nops; ++k) {
         inner[k] = st[k * EXPRC_ELEMWISE_MAX_DIMS + nd - 1];
-        is_contiguous &= inner[k] == itemsize[k];
+        if (inner[k] == itemsize[k]) continue;
+        if (inner[k] == 0 && n > 1 && nrepeated < EXPRC_REPEAT_MAX && itemsize[k] <= 8)
+            repeated[nrepeated++] = k;
+        else
+            is_contiguous = 0;
     }
+    if (!is_contiguous) nrepeated = 0;
     const exprc_inner_loop loop = is_contiguous ? contiguous : strided;
     exprc_int outer = 1;
     for (int d = 0; d < nd - 1; ++d) outer *= sh[d];
@@ -322,6 +332,7 @@ static int exprc_elemwise_run(int nops, const exprc_int *itemsize, int64_t ndim,
         block = block < 4096 ? 4096 : (block + 63) / 64 * 64;
     }
 #endif
+    if (nrepeated && block > EXPRC_REPEAT_BLOCK) block = EXPRC_REPEAT_BLOCK;
     const exprc_int nblocks = (n + block - 1) / block;
     const exprc_int tiles = outer * nblocks;
 #pragma omp parallel if (parallel)
@@ -343,9 +354,22 @@ static int exprc_elemwise_run(int nops, const exprc_int *itemsize, int64_t ndim,
             for (int k = 0; k < nops; ++k)
                 base[k] += index[d] * st[k * EXPRC_ELEMWISE_MAX_DIMS + d];
         }
+        _Alignas(64) char fill[EXPRC_REPEAT_MAX][EXPRC_REPEAT_BLOCK * 8];
+        const char *filled_from[EXPRC_REPEAT_MAX] = {NULL};
+        exprc_int filled[EXPRC_REPEAT_MAX] = {0};
         for (exprc_int t = first; t < last; ++t) {
             const exprc_int lo = blk * block, len = n - lo < block ? n - lo : block;
             for (int k = 0; k < nops; ++k) ptr[k] = base[k] + lo * inner[k];
+            for (int r = 0; r < nrepeated; ++r) {
+                const int k = repeated[r];
+                if (ptr[k] != filled_from[r] || len > filled[r]) {
+                    for (exprc_int i = 0; i < len; ++i)
+                        memcpy(fill[r] + i * itemsize[k], ptr[k], (size_t)itemsize[k]);
+                    filled_from[r] = ptr[k];
+                    filled[r] = len;
+                }
+                ptr[k] = fill[r];
+            }
             loop(len, ptr, inner);
             if (++blk < nblocks) continue;
             blk = 0;

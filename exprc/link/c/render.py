@@ -106,7 +106,7 @@ class Dialect:
 C = Dialect(
     name="c",
     includes=("#include <math.h>", "#include <stdbool.h>", "#include <stdint.h>",
-              '#include "exprc_common.h"')
+              "#include <string.h>", '#include "exprc_common.h"')
     + (('#include "exprc_math.h"',) if _MATH_HEADER.is_file() else ()),
     helper_qualifier="static inline",
     entry_qualifier="EXPRC_EXPORT int",
