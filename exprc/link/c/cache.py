@@ -45,6 +45,7 @@ from exprc.link.c.toolchain import (
     compile_shared,
     find_compiler,
     load_module,
+    source_dir,
 )
 
 SOURCE_NAME = "module.c"
@@ -53,7 +54,7 @@ MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".lock"
 
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
-_REPO_ROOT = Path(__file__).resolve().parents[3]
+
 
 
 class CompileCacheError(ExprcError):
@@ -195,9 +196,9 @@ class CompileCache:
                  csrc_dir: str | os.PathLike | None = None,
                  kernel_dir: str | os.PathLike | None = None):
         self.directory = Path(directory) if directory is not None else default_cache_dir()
-        self.csrc_dir = Path(csrc_dir) if csrc_dir is not None else _REPO_ROOT / "csrc"
+        self.csrc_dir = Path(csrc_dir) if csrc_dir is not None else source_dir("csrc")
         self.kernel_dir = (Path(kernel_dir) if kernel_dir is not None
-                           else _REPO_ROOT / "cuda_kernels")
+                           else source_dir("cuda_kernels"))
         self._compiler = compiler
         self._loaded: dict[tuple, CModule] = {}
 

@@ -26,11 +26,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from exprc.errors import ExprcTypeError
+from exprc.link.c.toolchain import source_dir
 from exprc.tensor.scalar import ScalarOp
 
 #: C type of each supported dtype (``bool`` from ``<stdbool.h>`` in C, native in CUDA).
@@ -49,7 +49,7 @@ LIBM_NAMES = {
         "copysign")
 }
 
-_MATH_HEADER = Path(__file__).resolve().parents[3] / "csrc" / "exprc_math.h"
+_MATH_HEADER = source_dir("csrc") / "exprc_math.h"
 
 #: The vectorizable versions of ``csrc/exprc_math.h`` (``exprc_expf``, ``exprc_exp``, ...),
 #: used by the C dialect when the header is there; rounding, ``fabs`` and the like stay libm's

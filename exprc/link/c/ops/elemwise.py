@@ -14,7 +14,6 @@ from exprc.tensor.composite import Composite
 from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.inplace import InplaceElemwise
 
-
 #: Operands the runtime's ``exprc_elemwise_node`` takes (``EXPRC_MAX_OPERANDS``); a node with
 #: more gets its glue written out.
 MAX_OPERANDS = 64
