@@ -14,6 +14,10 @@ from exprc import gradient  # noqa: F401
 from exprc import printing  # noqa: F401
 from exprc.gradient import grad
 
+# The default mode compiles to C: load its code generator now rather than inside the first
+# function() call.
+from exprc.link.c import linker as _c_linker  # noqa: E402, F401
+
 __version__ = "0.1.0"
 __all__ = ["config", "function", "grad", "Function", "In", "Out", "Mode", "shared", "SharedVariable",
            "tensor", "gradient", "__version__"]
