@@ -45,7 +45,9 @@ typedef struct {
 } exprc_pool;
 
 /* What a program keeps from one call to the next: the intermediate buffers of the last call,
- * so that a call with the same shapes allocates nothing but its outputs.  `busy` is taken
+ * so that a call with the same shapes allocates nothing, and the last output buffer that
+ * Python released (`spare`), so that a function called in a loop reuses its output's memory
+ * instead of asking the system for fresh pages every time.  `busy` is taken
  * atomically by a call; a call running at the same time as another (two threads, the GIL
  * released) finds it taken and uses a private free list instead. */
 typedef struct {
@@ -53,6 +55,7 @@ typedef struct {
     int32_t busy;
     int32_t keep;                    /* 0: free the buffers at the end of each call */
     exprc_pool pool;
+    void *spare;                     /* an output buffer Python let go of, taken atomically */
 } exprc_state;
 
 #endif /* EXPRC_ABI_H */

@@ -24,6 +24,7 @@
 
 typedef int (*exprc_run_fn)(exprc_state *, const exprc_array *, exprc_array *, exprc_error *);
 typedef void (*exprc_free_fn)(void *);
+typedef void (*exprc_give_back_fn)(exprc_state *, void *);
 
 typedef struct {
     char kind;                       /* NumPy dtype kind: 'f', 'i', 'u', 'b' */
@@ -37,6 +38,7 @@ typedef struct {
     vectorcallfunc vectorcall;
     exprc_run_fn run;
     exprc_free_fn free_buffer;
+    exprc_give_back_fn give_back;
     exprc_state *state;
     Py_ssize_t n_in, n_const, n_out;
     input_spec *specs;
@@ -50,29 +52,51 @@ typedef struct {
 #define STACK_SLOTS 16
 
 /* ------------------------------------------------------------------ output buffers */
-static void buffer_capsule_free(PyObject *capsule)
+/* The owner of one output buffer, the base of the NumPy array over it.  When NumPy lets go,
+ * the buffer goes back to the program (exprc_give_back), which reuses it for the next call's
+ * output; the reference to the NativeCall keeps the program and its state alive until then. */
+typedef struct {
+    PyObject_HEAD
+    void *buffer;
+    PyObject *call;                  /* the NativeCall that made it */
+} OutputBuffer;
+
+static void output_buffer_dealloc(PyObject *object)
 {
-    exprc_free_fn free_buffer = (exprc_free_fn)PyCapsule_GetContext(capsule);
-    free_buffer(PyCapsule_GetPointer(capsule, "exprc.buffer"));
+    OutputBuffer *self = (OutputBuffer *)object;
+    NativeCall *call = (NativeCall *)self->call;
+    call->give_back(call->state, self->buffer);
+    Py_DECREF(self->call);
+    PyObject_Free(object);
 }
 
+static PyTypeObject OutputBufferType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "exprc_callpath.OutputBuffer",
+    .tp_doc = "Memory of an output of a compiled exprc function.",
+    .tp_basicsize = sizeof(OutputBuffer),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = output_buffer_dealloc,
+};
+
 /* A NumPy array over an output buffer; the array owns the buffer from now on. */
-static PyObject *wrap_output(const NativeCall *self, exprc_array *slot, int type_num)
+static PyObject *wrap_output(NativeCall *self, exprc_array *slot, int type_num)
 {
     npy_intp dims[EXPRC_MAXDIM];
     for (int64_t d = 0; d < slot->ndim; ++d) dims[d] = (npy_intp)slot->shape[d];
     if (slot->owner == NULL) /* nothing was allocated: only possible for an empty result */
         return PyArray_SimpleNew((int)slot->ndim, dims, type_num);
-    PyObject *capsule = PyCapsule_New(slot->owner, "exprc.buffer", buffer_capsule_free);
-    if (capsule == NULL) return NULL;
-    PyCapsule_SetContext(capsule, (void *)self->free_buffer);
-    slot->owner = NULL; /* the capsule frees it, whatever happens next */
+    OutputBuffer *owner = PyObject_New(OutputBuffer, &OutputBufferType);
+    if (owner == NULL) return NULL;
+    owner->buffer = slot->owner;
+    owner->call = Py_NewRef((PyObject *)self);
+    slot->owner = NULL; /* the owner object gives it back, whatever happens next */
     PyObject *array = PyArray_SimpleNewFromData((int)slot->ndim, dims, type_num, slot->data);
     if (array == NULL) {
-        Py_DECREF(capsule);
+        Py_DECREF(owner);
         return NULL;
     }
-    if (PyArray_SetBaseObject((PyArrayObject *)array, capsule) < 0) {
+    if (PyArray_SetBaseObject((PyArrayObject *)array, (PyObject *)owner) < 0) {
         Py_DECREF(array);
         return NULL;
     }
@@ -277,16 +301,17 @@ static int native_traverse(PyObject *object, visitproc visit, void *arg)
 
 static PyObject *native_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    unsigned long long run, free_buffer, state;
+    unsigned long long run, free_buffer, give_back, state;
     PyObject *specs, *constants, *out_types, *on_error, *keep;
-    static char *names[] = {"run", "free", "state", "specs", "constants", "out_types",
-                            "on_error", "keep", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KKKOOOOO:NativeCall", names, &run,
-                                     &free_buffer, &state, &specs, &constants, &out_types,
-                                     &on_error, &keep))
+    static char *names[] = {"run", "free", "give_back", "state", "specs", "constants",
+                            "out_types", "on_error", "keep", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KKKKOOOOO:NativeCall", names, &run,
+                                     &free_buffer, &give_back, &state, &specs, &constants,
+                                     &out_types, &on_error, &keep))
         return NULL;
-    if (run == 0 || free_buffer == 0 || state == 0) {
-        PyErr_SetString(PyExc_ValueError, "NativeCall needs non-null run, free and state");
+    if (run == 0 || free_buffer == 0 || give_back == 0 || state == 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "NativeCall needs non-null run, free, give_back and state");
         return NULL;
     }
     NativeCall *self = PyObject_GC_New(NativeCall, type);
@@ -294,6 +319,7 @@ static PyObject *native_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     self->vectorcall = native_call;
     self->run = (exprc_run_fn)(uintptr_t)run;
     self->free_buffer = (exprc_free_fn)(uintptr_t)free_buffer;
+    self->give_back = (exprc_give_back_fn)(uintptr_t)give_back;
     self->state = (exprc_state *)(uintptr_t)state;
     self->specs = NULL;
     self->constants = NULL;
@@ -330,7 +356,7 @@ static struct PyModuleDef callpath_module = {
 PyMODINIT_FUNC PyInit_exprc_callpath(void)
 {
     import_array();
-    if (PyType_Ready(&NativeCallType) < 0) return NULL;
+    if (PyType_Ready(&NativeCallType) < 0 || PyType_Ready(&OutputBufferType) < 0) return NULL;
     PyObject *module = PyModule_Create(&callpath_module);
     if (module == NULL) return NULL;
     if (PyModule_AddObjectRef(module, "NativeCall", (PyObject *)&NativeCallType) < 0) {

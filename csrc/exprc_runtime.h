@@ -169,6 +169,13 @@ static void exprc_pool_clear(exprc_pool *pool)
     pool->count = 0;
 }
 
+/* Put a buffer nobody holds into the free list (or free it when the list is full). */
+static void exprc_release_into(exprc_pool *pool, void *buffer)
+{
+    exprc_header_of(buffer)->refs = 1;
+    exprc_release(pool, buffer);
+}
+
 /* Start a call: take the state's free list if no other call holds it. */
 static int exprc_pool_begin(exprc_state *state, exprc_pool *pool)
 {
@@ -177,6 +184,8 @@ static int exprc_pool_begin(exprc_state *state, exprc_pool *pool)
     *pool = state->pool;
     state->pool.count = 0;
     state->calls += 1;
+    void *spare = __atomic_exchange_n(&state->spare, NULL, __ATOMIC_ACQUIRE);
+    if (spare != NULL) exprc_release_into(pool, spare);
     return 1;
 }
 
@@ -197,6 +206,20 @@ static void exprc_pool_end(exprc_state *state, exprc_pool *pool, int owned)
 EXPRC_EXPORT void exprc_state_clear(exprc_state *state)
 {
     exprc_pool_clear(&state->pool);
+    exprc_free(__atomic_exchange_n(&state->spare, NULL, __ATOMIC_ACQUIRE));
+}
+
+/* An output buffer Python no longer uses: kept as the state's spare for the next call (which
+ * takes it with the free list), or freed when the state keeps no buffers.  Safe from any
+ * thread: the displaced spare, if any, is freed. */
+EXPRC_EXPORT void exprc_give_back(exprc_state *state, void *buffer)
+{
+    if (buffer == NULL) return;
+    if (!state->keep) {
+        exprc_free(buffer);
+        return;
+    }
+    exprc_free(__atomic_exchange_n(&state->spare, buffer, __ATOMIC_ACQ_REL));
 }
 #endif
 

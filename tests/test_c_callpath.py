@@ -197,3 +197,44 @@ def test_cffi_declarations_match_the_c_structs(tmp_path):
     assert module.size_of(1) == ffi.sizeof("exprc_error")
     assert module.size_of(2) == ffi.sizeof("exprc_state")
     assert module.size_of(3) == ffi.offsetof("exprc_state", "pool")
+
+
+def test_large_graphs_spread_over_chunk_functions_give_the_same_results(monkeypatch):
+    from exprc.link.c import program
+
+    monkeypatch.setattr(program, "CHUNK_NODES", 2)
+    x, i = T.dmatrix("x"), T.lvector("i")
+    w = exprc.shared(np.ones(3), name="w_chunks")
+    outs = [T.exp(x).sum(axis=0) * w, x[i].T.dot(x[i]), T.concatenate([x, x * 2]).max(axis=1)]
+    f = exprc.function([x, i], outs, updates=[(w, w * 0.5 + x.sum(axis=0))])
+    ref = exprc.function([x, i], outs, mode="REFERENCE")
+    assert "exprc_chunk3" in f.program.source
+    xv = np.arange(12.0).reshape(4, 3) / 10
+    expected = ref(xv, [0, 3])   # before f's update changes w
+    for got, want in zip(f(xv, [0, 3]), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(w.get_value(), 0.5 + xv.sum(axis=0))
+    with pytest.raises(IndexError, match="C backend"):   # an error from inside a chunk
+        f(xv, [7])
+    np.testing.assert_allclose(f(xv, [1])[1], xv[[1]].T @ xv[[1]])
+
+
+@pytest.mark.parametrize("through_cffi", [False, True])
+def test_released_output_memory_is_reused_by_the_next_call(monkeypatch, through_cffi):
+    x = T.dvector("x")
+    f = exprc.function([x], T.exp(x) * 2)
+    if through_cffi:
+        monkeypatch.setattr(f, "_native", None)
+        monkeypatch.setattr(f.program, "native", None)
+    a = np.linspace(0, 1, 100_000)
+    first = f(a)
+    address = first.__array_interface__["data"][0]
+    kept = f(a)                       # the first output is still alive: fresh memory
+    assert kept.__array_interface__["data"][0] != address
+    del first
+    again = f(a)                      # takes the memory the first output gave back
+    assert again.__array_interface__["data"][0] == address
+    np.testing.assert_array_equal(again, kept)
+    np.testing.assert_allclose(again, np.exp(a) * 2, rtol=1e-15)
+    del f                             # outputs outlive the function and its state
+    np.testing.assert_allclose(kept, np.exp(a) * 2, rtol=1e-15)

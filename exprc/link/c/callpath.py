@@ -106,15 +106,17 @@ def _warn_once() -> None:
 
 
 def native_entry(cache: CompileCache, *, run_address: int, free_address: int,
-                 state_address: int, input_types, constants, output_dtypes, on_error, keep):
+                 give_back_address: int, state_address: int, input_types, constants,
+                 output_dtypes, on_error, keep):
     """The ``NativeCall`` of one program, or None when the call-path module is unavailable.
 
     Parameters
     ----------
     cache : CompileCache
         Where the call-path module is built and kept.
-    run_address, free_address, state_address : int
-        Addresses of the program's ``exprc_run``, ``exprc_free`` and ``exprc_state``.
+    run_address, free_address, give_back_address, state_address : int
+        Addresses of the program's ``exprc_run``, ``exprc_free``, ``exprc_give_back`` and
+        ``exprc_state``.
     input_types : sequence of TensorType
         The types of the program's inputs, in order.
     constants : sequence of ndarray
@@ -142,6 +144,7 @@ def native_entry(cache: CompileCache, *, run_address: int, free_address: int,
         shape = tuple(-1 if size is None else size for size in tensor_type.shape)
         specs.append((dtype.kind, dtype.itemsize, shape))
     return module.NativeCall(
-        run=run_address, free=free_address, state=state_address, specs=specs,
+        run=run_address, free=free_address, give_back=give_back_address,
+        state=state_address, specs=specs,
         constants=tuple(constants), out_types=[np.dtype(d).num for d in output_dtypes],
         on_error=on_error, keep=keep)

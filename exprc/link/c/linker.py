@@ -4,7 +4,7 @@
 called with the values of the graph's inputs and returns the outputs. A call describes each
 input array (pointer, shape, strides) in an ``exprc_array``, makes one call into the compiled
 code and wraps each output buffer as a NumPy array without copying (the array's memory is
-freed by ``exprc_free`` when NumPy lets go of it). The native call path
+given back to the program for reuse when NumPy lets go of it). The native call path
 (:mod:`exprc.link.c.callpath`) does all of that in C; the same steps through cffi are the
 fallback when that module cannot be built.
 """
@@ -88,6 +88,7 @@ class CProgram:
         self._prepare()
         self.native = callpath.native_entry(
             cache, run_address=self._address(self._run), free_address=self._address(self._free),
+            give_back_address=self._address(self._lib.exprc_give_back),
             state_address=self._address(self._state), input_types=[v.type for v in self.inputs],
             constants=self._constants, output_dtypes=self._dtypes, on_error=self._native_error,
             keep=(self.module, self._state, self._constants))
@@ -156,10 +157,14 @@ class CProgram:
             raise self._native_error(error.kind, error.node, self._ffi.string(error.message))
         return [self._wrap(self._out[j], dtype) for j, dtype in enumerate(self._dtypes)]
 
+    def _give_back(self, buffer) -> None:
+        # The buffer's memory is reused by the next call (see exprc_give_back).
+        self._lib.exprc_give_back(self._state, buffer)
+
     def _wrap(self, slot, dtype: np.dtype) -> np.ndarray:
         ffi = self._ffi
         shape = tuple(slot.shape[0:slot.ndim])
-        owner = ffi.gc(ffi.cast("char *", slot.owner), self._free)
+        owner = ffi.gc(ffi.cast("char *", slot.owner), self._give_back)
         nbytes = dtype.itemsize * math.prod(shape)
         if nbytes == 0:
             return np.empty(shape, dtype)

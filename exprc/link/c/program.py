@@ -42,6 +42,10 @@ _KINDS = {"IndexError": "EXPRC_INDEX_ERROR", "ValueError": "EXPRC_VALUE_ERROR",
           "MemoryError": "EXPRC_MEMORY_ERROR"}
 
 
+#: Nodes per function in the glue of a large graph (see ``_Generator._chunked``).
+CHUNK_NODES = 48
+
+
 class CUnsupportedError(ExprcError, NotImplementedError):
     """A graph holds a node the C backend cannot compile (yet)."""
 
@@ -183,7 +187,9 @@ typedef struct {
 } exprc_array;
 typedef struct { int kind; int64_t node; char message[512]; } exprc_error;
 typedef struct { int count; void *buffers[32]; } exprc_pool;
-typedef struct { int64_t calls; int32_t busy; int32_t keep; exprc_pool pool; } exprc_state;
+typedef struct { int64_t calls; int32_t busy; int32_t keep; exprc_pool pool; void *spare; }
+    exprc_state;
+void exprc_give_back(exprc_state *state, void *buffer);
 int exprc_run(exprc_state *state, const exprc_array *inputs, exprc_array *outputs,
               exprc_error *error);
 void exprc_free(void *ptr);
@@ -322,11 +328,17 @@ class _Generator:
               "const int64_t *strides);" for name in self.kernels),
             *self.hot_prototypes]
         n_in = len(self.inputs) + len(self.constants)
-        loads = [f"    const exprc_array v{k} = inputs[{k}];" for k in range(n_in)]
-        locals_ = [f"    exprc_array {v};" for v in self.internal]
-        zero = [f"    memset(&{v}, 0, sizeof {v});" for v in self.internal]
         outs = self._handover()
         release_all = [f"    exprc_release(&pool, {v}.owner);" for v in self.internal]
+        if len(body) > CHUNK_NODES:
+            frame, chunks, begin, run_body, end = self._chunked(body, n_in)
+        else:
+            frame, chunks, end = [], [], []
+            begin = ["    exprc_pool pool;",
+                     *(f"    const exprc_array v{k} = inputs[{k}];" for k in range(n_in)),
+                     *(f"    exprc_array {v};" for v in self.internal),
+                     *(f"    memset(&{v}, 0, sizeof {v});" for v in self.internal)]
+            run_body = body
         return "\n".join([
             TWO_PARTS_MARKER,
             "#if !defined(EXPRC_PART) || EXPRC_PART == 1",
@@ -338,28 +350,56 @@ class _Generator:
             "#ifdef EXPRC_PART",
             *prototypes,
             "#endif",
+            *frame,
+            *chunks,
             "EXPRC_EXPORT int exprc_run(exprc_state *state, const exprc_array *inputs,",
             "                           exprc_array *outputs, exprc_error *error)",
             "{",
-            "    exprc_pool pool;",
+            *begin,
             "    const int owns_state = exprc_pool_begin(state, &pool);",
             f"    memset(outputs, 0, {max(len(self.outputs), 1)} * sizeof *outputs);",
-            *loads, *locals_, *zero,
-            *body,
+            *run_body,
             "    /* Hand the outputs over: a buffer nobody else holds as it is, else a copy. */",
             *outs,
             *release_all,
             "    exprc_pool_end(state, &pool, owns_state);",
+            *end,
             "    return 0;",
             "fail:",
             *release_all,
             f"    for (int k = 0; k < {len(self.outputs)}; ++k) exprc_free(outputs[k].owner);",
             "    exprc_pool_end(state, &pool, owns_state);",
+            *end,
             "    return -1;",
             "}",
             "#endif",
             "",
         ])
+
+    def _chunked(self, body: list[str], n_in: int):
+        """The pieces of an ``exprc_run`` whose nodes are spread over chunk functions.
+
+        The compiler's optimisation time grows faster than linearly with the size of one
+        function, so a large graph's nodes go into functions of ``CHUNK_NODES`` nodes. The
+        values live in one heap-allocated frame, and ``#define v7 (F->v7)`` lets every rule's
+        code name them as if they were locals.
+        """
+        values = [f"v{k}" for k in range(len(self.names))]
+        frame = ["typedef struct {", "    exprc_pool pool;",
+                 *(f"    exprc_array {v};" for v in values), "} exprc_frame;",
+                 *(f"#define {v} (F->{v})" for v in values), "#define pool (F->pool)"]
+        chunks, calls = [], []
+        for c, start in enumerate(range(0, len(body), CHUNK_NODES)):
+            chunks += [f"static int exprc_chunk{c}(exprc_frame *F, exprc_error *error)", "{",
+                       *body[start:start + CHUNK_NODES],
+                       "    return 0;", "fail:", "    return -1;", "}"]
+            calls.append(f"    if (exprc_chunk{c}(F, error)) goto fail;")
+        begin = [
+            "    exprc_frame *const F = calloc(1, sizeof *F);",
+            "    if (F == NULL) return exprc_set_error(error, EXPRC_MEMORY_ERROR, -1, "
+            '"cannot allocate the frame of a compiled function");',
+            *(f"    v{k} = inputs[{k}];" for k in range(n_in))]
+        return frame, chunks, begin, calls, ["    free(F);"]
 
     def _handover(self) -> list[str]:
         lines = []
