@@ -283,7 +283,9 @@ static inline int64_t exprc_reduce_unit_lanes(const exprc_reduce_plan *p, int64_
 
 /* The float reductions of graphs, compiled once per program whichever nodes call them (an
  * unused one costs the compiler next to nothing).  Other element types include
- * exprc_reduce_body.h in the node's own code. */
+ * exprc_reduce_body.h in a hot function of their own.  A program's glue part (EXPRC_PART 2,
+ * see exprc/link/c/program.py) only makes plans, so it skips the loops. */
+#if !defined(EXPRC_PART) || EXPRC_PART == 1
 #define EXPRC_REDUCE_IN float
 #define EXPRC_REDUCE_ACC float
 #define EXPRC_REDUCE_CONV EXPRC_REDUCE_SAME
@@ -355,5 +357,7 @@ static void exprc_reduce_maximum_float64(exprc_reduce_plan *rp, const char *rx_d
 static void exprc_reduce_minimum_float64(exprc_reduce_plan *rp, const char *rx_data,
                                          char *rout_data)
 #include "exprc_reduce_body.h"
+
+#endif /* the loops */
 
 #endif /* EXPRC_REDUCE_H */
