@@ -454,6 +454,37 @@ static void exprc_assign(const exprc_array *dst, const exprc_array *src, int64_t
     } while (exprc_iter_next(&it));
 }
 
+/* A Join of n arrays of one dtype along axis into a fresh out; `label` names the node. */
+static int exprc_join(exprc_pool *pool, exprc_array *out, int n, const exprc_array *const *ins,
+                      int64_t axis, int64_t itemsize, const char *label, exprc_error *error,
+                      int64_t node)
+{
+    const exprc_array *first = ins[0];
+    int64_t total = 0;
+    for (int k = 0; k < n; ++k) {
+        for (int64_t d = 0; d < first->ndim; ++d)
+            if (d != axis && ins[k]->shape[d] != first->shape[d])
+                return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                                       "%s: cannot join arrays of shapes %s, %s: sizes differ "
+                                       "on an axis other than %lld", label,
+                                       exprc_shape_str(first), exprc_shape_str(ins[k]),
+                                       (long long)axis);
+        total += ins[k]->shape[axis];
+    }
+    out->ndim = first->ndim;
+    for (int64_t d = 0; d < first->ndim; ++d) out->shape[d] = d == axis ? total : first->shape[d];
+    if (exprc_alloc_array(pool, out, itemsize, error, node)) return -1;
+    int64_t offset = 0;
+    for (int k = 0; k < n; ++k) {
+        exprc_array part = *out;
+        part.shape[axis] = ins[k]->shape[axis];
+        part.data = out->data + offset * out->strides[axis];
+        exprc_assign(&part, ins[k], itemsize);
+        offset += ins[k]->shape[axis];
+    }
+    return 0;
+}
+
 /* A contiguous copy of src in a fresh buffer, its shape unchanged. */
 static int exprc_copy_contiguous(exprc_pool *pool, exprc_array *dst, const exprc_array *src,
                                  int64_t itemsize, exprc_error *error, int64_t node)

@@ -60,9 +60,23 @@ def itemsize(dtype: str) -> int:
 
 
 def c_string(text: str) -> str:
-    """``text`` as a C string literal (escaping what C and printf treat specially)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
-    return '"' + escaped.replace("\n", "\\n") + '"'
+    """``text`` as a C string literal for a printf format (``%`` doubled)."""
+    return c_literal(text.replace("%", "%%"))
+
+
+def c_literal(text: str) -> str:
+    """``text`` as a C string literal holding exactly ``text`` (as UTF-8, every byte outside
+    printable ASCII escaped, so nothing in it can end the literal or a comment)."""
+    out = []
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        if char in '"\\?':
+            out.append("\\" + char)
+        elif 32 <= byte < 127:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'
 
 
 class NodeContext:
@@ -396,8 +410,8 @@ class _Generator:
             calls.append(f"    if (exprc_chunk{c}(F, error)) goto fail;")
         begin = [
             "    exprc_frame *const F = calloc(1, sizeof *F);",
-            "    if (F == NULL) return exprc_set_error(error, EXPRC_MEMORY_ERROR, -1, "
-            '"cannot allocate the frame of a compiled function");',
+            ("    if (F == NULL) return exprc_set_error(error, EXPRC_MEMORY_ERROR, -1, "
+             '"cannot allocate the frame of a compiled function");'),
             *(f"    v{k} = inputs[{k}];" for k in range(n_in))]
         return frame, chunks, begin, calls, ["    free(F);"]
 

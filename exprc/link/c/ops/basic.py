@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from exprc.link.c.ops.shape import _text
-from exprc.link.c.program import C_CODE, NodeContext, ctype, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, c_literal, ctype, itemsize
 from exprc.tensor.basic import ARange, Join
 from exprc.tensor.reduction import Argmax
 
@@ -97,6 +97,11 @@ def join(node, ctx: NodeContext) -> str:
     axis, ndim = node.op.axis, node.outputs[0].ndim
     dtype = node.outputs[0].dtype
     first, out = ctx.inputs[0], ctx.outputs[0]
+    if all(v.dtype == dtype for v in node.inputs):  # the common case: one run-time call
+        return "\n".join([
+            f"const exprc_array *ins[] = {{{', '.join('&' + v for v in ctx.inputs)}}};",
+            (f"if (exprc_join(&pool, &{out}, {len(ctx.inputs)}, ins, {axis}, "
+             f"{itemsize(dtype)}, {c_literal(str(node.op))}, error, {ctx.index})) goto fail;")])
     others = [d for d in range(ndim) if d != axis]
     lines = ["int64_t total = 0;"]
     for v in ctx.inputs:
