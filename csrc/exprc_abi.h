@@ -56,6 +56,7 @@ typedef struct {
     int32_t keep;                    /* 0: free the buffers at the end of each call */
     exprc_pool pool;
     void *spare;                     /* an output buffer Python let go of, taken atomically */
+    int64_t *node_ns;                /* when profiling: nanoseconds spent in each node */
 } exprc_state;
 
 #endif /* EXPRC_ABI_H */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #if !defined(_WIN32)
 #include <sys/mman.h>
 #endif
@@ -24,6 +25,14 @@
 
 #define EXPRC_ALIGN 64
 
+
+/* A monotonic clock in nanoseconds, for profiles. */
+static inline int64_t exprc_now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
 
 /* ------------------------------------------------------------------ errors */
 static int exprc_set_error(exprc_error *error, int kind, int64_t node, const char *fmt, ...)

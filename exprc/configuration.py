@@ -85,6 +85,11 @@ _FLAGS = {
         "compiled functions keep their intermediate buffers between calls (faster repeated "
         "calls; memory stays held until the function is discarded)",
     ),
+    "profile": _Flag(
+        False, _bool, lambda v: isinstance(v, bool),
+        "build functions that time every node (f.profile.summary() prints where the time "
+        "went); the same as function(..., profile=True)",
+    ),
     "debug": _Flag(
         0, int, lambda v: isinstance(v, int) and 0 <= v <= 4,
         "0 quiet; 1 passes and times; 2 graphs after each pass; 3 generated source; 4 compiler "

@@ -9,6 +9,7 @@ update is computed from the values the shared variables had before the call.
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any, Sequence
 
@@ -16,6 +17,8 @@ import numpy as np
 
 from exprc.compile.io import In, Out
 from exprc.compile.mode import Mode, get_mode
+from exprc.compile.profiling import FunctionProfile
+from exprc.configuration import config
 from exprc.compile.sharedvalue import Container, SharedVariable
 from exprc.errors import ExprcError, ExprcTypeError, UnusedInputError
 from exprc.graph.basic import Constant, Variable
@@ -33,7 +36,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
              updates: Any = None, givens: Any = None,
              no_default_updates: bool | Sequence[Variable] = False, name: str | None = None,
              allow_input_downcast: bool | None = None, on_unused_input: str | None = None,
-             trust_input: bool = False) -> "Function":
+             trust_input: bool = False, profile: bool | None = None) -> "Function":
     """Compile a callable computing ``outputs`` from ``inputs``.
 
     Parameters
@@ -61,6 +64,9 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
         What to do with an input no output needs (default 'raise').
     trust_input : bool
         Skip checking arguments (they must then be ndarrays of the exact types).
+    profile : bool, optional
+        Time every node of the program; ``f.profile.summary()`` then prints where the time
+        went. Default ``exprc.config.profile``.
 
     Returns
     -------
@@ -98,7 +104,8 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
         graph_inputs=explicit + shared_vars, graph_outputs=computed,
         shared_vars=shared_vars, update_targets=[s for s, _ in update_pairs],
         state_inputs=state_inputs, allow_input_downcast=allow_input_downcast,
-        trust_input=trust_input)
+        trust_input=trust_input,
+        profile=config.profile if profile is None else bool(profile))
 
 
 class Function:
@@ -113,10 +120,13 @@ class Function:
         The rewritten graph (``exprc.printing.debugprint(f)`` shows it).
     rewrite_log : RewriteLog
         Which rewrite passes ran, how long each took, and how often each rule fired.
+    profile : FunctionProfile or None
+        With ``profile=True``: the calls so far and the time spent in each node.
     """
 
     def __init__(self, *, inputs, outputs, single, mode, name, graph_inputs, graph_outputs,
-                 shared_vars, update_targets, state_inputs, allow_input_downcast, trust_input):
+                 shared_vars, update_targets, state_inputs, allow_input_downcast, trust_input,
+                 profile=False):
         self.inputs = inputs
         self.outputs = outputs
         self.single = single
@@ -138,7 +148,8 @@ class Function:
         self.fgraph = FunctionGraph(graph_inputs, graph_outputs)
         self.rewrite_log = optimize(self.fgraph, mode.optimizer, mode.exclude)
         self.graph_outputs = self.fgraph.outputs
-        self.program = _link(mode, self.fgraph.inputs, self.fgraph.outputs)
+        self.program = _link(mode, self.fgraph.inputs, self.fgraph.outputs, profile)
+        self.profile = FunctionProfile(self) if profile else None
         # The native entry checks exact arrays itself and returns fresh output buffers, so a
         # call with well-formed arguments needs no Python-side checks or copies.
         self._native = getattr(self.program, "native", None)
@@ -148,6 +159,11 @@ class Function:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any):
+        if self.profile is not None:
+            return self._profiled_call(args, kwargs)
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict):
         native = self._native
         if native is not None and not kwargs:
             shared = self._shared_containers
@@ -162,6 +178,13 @@ class Function:
             results = [self._unaliased(r, protected, results[:k], borrow=k < self._n_out and
                                        self.outputs[k].borrow) for k, r in enumerate(results)]
         return self._deliver(results)
+
+    def _profiled_call(self, args: tuple, kwargs: dict):
+        started = time.perf_counter()
+        result = self._call(args, kwargs)
+        self.profile.calls += 1
+        self.profile.call_seconds += time.perf_counter() - started
+        return result
 
     def _deliver(self, results: list):
         """Store the new values of updated shared variables and states; return the outputs."""
@@ -260,14 +283,14 @@ class Function:
 _MISSING = object()
 
 
-def _link(mode: Mode, inputs: list[Variable], outputs: list[Variable]):
+def _link(mode: Mode, inputs: list[Variable], outputs: list[Variable], profile: bool):
     if mode.linker == "c":
         from exprc.link.c.linker import CProgram
 
-        return CProgram(inputs, outputs)
+        return CProgram(inputs, outputs, profile=profile)
     from exprc.link.reference import ReferenceProgram
 
-    return ReferenceProgram(inputs, outputs)
+    return ReferenceProgram(inputs, outputs, profile=profile)
 
 
 # ---------------------------------------------------------------------- normalisation

@@ -54,6 +54,8 @@ class CProgram:
         Default :func:`~exprc.link.c.cache.default_cache`.
     optimize : bool, optional
         Full optimisation or a quick build; default from ``exprc.config.c_optimize``.
+    profile : bool
+        Build a version that times every node (see :meth:`node_seconds`).
 
     Raises
     ------
@@ -62,12 +64,14 @@ class CProgram:
     """
 
     def __init__(self, inputs, outputs: Sequence[Variable] | None = None, *,
-                 cache: CompileCache | None = None, optimize: bool | None = None):
+                 cache: CompileCache | None = None, optimize: bool | None = None,
+                 profile: bool = False):
         if outputs is None:
             inputs, outputs = inputs.inputs, inputs.outputs
         self.inputs = list(inputs)
         self.outputs = list(outputs)
-        self.generated: GeneratedProgram = generate(self.inputs, self.outputs)
+        self.profile = profile
+        self.generated: GeneratedProgram = generate(self.inputs, self.outputs, profile)
         self.nodes = self.generated.nodes
         cache = cache or default_cache()
         callpath.prefetch(cache)  # built beside the program on a cold cache
@@ -101,6 +105,12 @@ class CProgram:
         """The generated C source."""
         return self.generated.source
 
+    def node_seconds(self) -> list[float]:
+        """Seconds spent in each node over all calls so far (a profiling build only)."""
+        if not self.profile:
+            raise ExprcError("this program was not built for profiling (profile=True)")
+        return [self._node_ns[k] * 1e-9 for k in range(len(self.nodes))]
+
     def native_ops(self) -> list[tuple[str, bool]]:
         """Each node's op, with whether it runs natively (every node does, by construction)."""
         return [(str(node.op), True) for node in self.nodes]
@@ -119,6 +129,9 @@ class CProgram:
         # The state's free list outlives calls; the library frees it with the state.
         self._state = ffi.gc(ffi.new("exprc_state *"), self._lib.exprc_state_clear)
         self._state.keep = 1 if config.keep_buffers else 0
+        if self.profile:
+            self._node_ns = ffi.new("int64_t[]", max(len(self.nodes), 1))
+            self._state.node_ns = self._node_ns
         self._dtypes = [np.dtype(d) for d in self.generated.output_dtypes]
         self._constants = constants  # kept alive: the structs point into them
         for k, value in enumerate(constants):

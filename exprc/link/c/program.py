@@ -201,8 +201,8 @@ typedef struct {
 } exprc_array;
 typedef struct { int kind; int64_t node; char message[512]; } exprc_error;
 typedef struct { int count; void *buffers[32]; } exprc_pool;
-typedef struct { int64_t calls; int32_t busy; int32_t keep; exprc_pool pool; void *spare; }
-    exprc_state;
+typedef struct { int64_t calls; int32_t busy; int32_t keep; exprc_pool pool; void *spare;
+                 int64_t *node_ns; } exprc_state;
 void exprc_give_back(exprc_state *state, void *buffer);
 int exprc_run(exprc_state *state, const exprc_array *inputs, exprc_array *outputs,
               exprc_error *error);
@@ -212,8 +212,12 @@ void exprc_state_clear(exprc_state *state);
 """cffi's view of ``csrc/exprc_abi.h`` (kept in step with it by a test)."""
 
 
-def generate(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> GeneratedProgram:
+def generate(inputs: Sequence[Variable], outputs: Sequence[Variable],
+             profile: bool = False) -> GeneratedProgram:
     """The C source of the graph from ``inputs`` to ``outputs``.
+
+    With ``profile``, each node adds the nanoseconds it took to ``state->node_ns[node]``
+    (when the caller gave the state such an array).
 
     Raises
     ------
@@ -222,13 +226,14 @@ def generate(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> Generat
     """
     from exprc.link.c import ops  # noqa: F401  (the rules register themselves on import)
 
-    return _Generator(list(inputs), list(outputs)).run()
+    return _Generator(list(inputs), list(outputs), profile).run()
 
 
 class _Generator:
-    def __init__(self, inputs: list[Variable], outputs: list[Variable]):
+    def __init__(self, inputs: list[Variable], outputs: list[Variable], profile: bool = False):
         self.inputs = inputs
         self.outputs = outputs
+        self.profile = profile
         self.nodes = toposort(outputs, inputs)
         self.kernels: dict[str, ScalarProgram] = {}
         self._kernel_names: dict[tuple, str] = {}
@@ -323,6 +328,11 @@ class _Generator:
                 raise CUnsupportedError(
                     f"the C backend does not cover {type(node.op).__name__} yet for this node: "
                     f"{exc} (node {node.op})") from None
+            if self.profile:
+                code = "\n".join([
+                    "const int64_t exprc_started = exprc_now_ns();",
+                    "{", _indent(code, 4), "}",
+                    f"if (exprc_node_ns) exprc_node_ns[{k}] += exprc_now_ns() - exprc_started;"])
             label = str(node.op).replace("*/", "* /")
             released = [f"    exprc_release(&pool, {v}.owner); {v}.owner = NULL;"
                         for v in dying.get(k, [])]
@@ -349,6 +359,8 @@ class _Generator:
         else:
             frame, chunks, end = [], [], []
             begin = ["    exprc_pool pool;",
+                     *(["    int64_t *const exprc_node_ns = state ? state->node_ns : NULL;"]
+                       if self.profile else []),
                      *(f"    const exprc_array v{k} = inputs[{k}];" for k in range(n_in)),
                      *(f"    exprc_array {v};" for v in self.internal),
                      *(f"    memset(&{v}, 0, sizeof {v});" for v in self.internal)]
@@ -399,9 +411,10 @@ class _Generator:
         code name them as if they were locals.
         """
         values = [f"v{k}" for k in range(len(self.names))]
-        frame = ["typedef struct {", "    exprc_pool pool;",
+        frame = ["typedef struct {", "    exprc_pool pool;", "    int64_t *exprc_node_ns;",
                  *(f"    exprc_array {v};" for v in values), "} exprc_frame;",
-                 *(f"#define {v} (F->{v})" for v in values), "#define pool (F->pool)"]
+                 *(f"#define {v} (F->{v})" for v in values), "#define pool (F->pool)",
+                 "#define exprc_node_ns (F->exprc_node_ns)"]
         chunks, calls = [], []
         for c, start in enumerate(range(0, len(body), CHUNK_NODES)):
             chunks += [f"static int exprc_chunk{c}(exprc_frame *F, exprc_error *error)", "{",
@@ -412,7 +425,8 @@ class _Generator:
             "    exprc_frame *const F = calloc(1, sizeof *F);",
             ("    if (F == NULL) return exprc_set_error(error, EXPRC_MEMORY_ERROR, -1, "
              '"cannot allocate the frame of a compiled function");'),
-            *(f"    v{k} = inputs[{k}];" for k in range(n_in))]
+            *(f"    v{k} = inputs[{k}];" for k in range(n_in)),
+            "    exprc_node_ns = state ? state->node_ns : NULL;"]
         return frame, chunks, begin, calls, ["    free(F);"]
 
     def _handover(self) -> list[str]:

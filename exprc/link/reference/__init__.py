@@ -8,6 +8,8 @@ promised, so a disagreement between the two is caught where it happens.
 
 from __future__ import annotations
 
+import time
+
 from typing import Sequence
 
 import numpy as np
@@ -34,10 +36,13 @@ class ReferenceProgram:
     garbage.
     """
 
-    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable]):
+    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
+                 profile: bool = False):
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.nodes = toposort(self.outputs, self.inputs)
+        self.profile = profile
+        self._seconds = [0.0] * len(self.nodes)
         self.rules = [REFERENCE[node.op] for node in self.nodes]
         self.destroyed = [sorted({i for ins in getattr(node.op, "destroy_map", {}).values()
                                   for i in ins}) for node in self.nodes]
@@ -47,16 +52,27 @@ class ReferenceProgram:
     def __call__(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
         storage: dict[int, np.ndarray] = {id(v): x for v, x in zip(self.inputs, values)}
         protected = self.constant_memory | {id(_owner(x)) for x in values}
-        for node, rule, destroyed in zip(self.nodes, self.rules, self.destroyed):
+        for k, (node, rule, destroyed) in enumerate(zip(self.nodes, self.rules,
+                                                        self.destroyed)):
+            started = time.perf_counter() if self.profile else 0.0
             args = [_value(storage, v, node.op) for v in node.inputs]
             overwritten = [i for i in destroyed if id(_owner(args[i])) not in protected]
             for i in set(destroyed) - set(overwritten):
                 args[i] = args[i].copy()
             for var, result in zip(node.outputs, run_node(node, rule, args)):
                 storage[id(var)] = result
+            if self.profile:
+                self._seconds[k] += time.perf_counter() - started
             for i in overwritten:
                 storage[id(node.inputs[i])] = _Overwritten(node.op)
         return [_value(storage, v, "the graph outputs") for v in self.outputs]
+
+
+    def node_seconds(self) -> list[float]:
+        """Seconds spent in each node over all calls so far (with ``profile=True``)."""
+        if not self.profile:
+            raise ExprcError("this program was not built for profiling (profile=True)")
+        return list(self._seconds)
 
 
 def _owner(array: np.ndarray) -> object:
