@@ -33,7 +33,8 @@ from exprc.link.c.elemwise import ScalarProgram, elemwise_source
 from exprc.link.c.render import C_TYPES
 from exprc.link.c.toolchain import TWO_PARTS_MARKER
 
-__all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "generate"]
+__all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "c_literal",
+           "c_string", "format_text", "generate"]
 
 #: Op class -> ``rule(node, ctx) -> str``, the C code of one node.
 C_CODE = OpTable("C implementation")
@@ -57,6 +58,12 @@ def ctype(dtype: str) -> str:
 
 def itemsize(dtype: str) -> int:
     return np.dtype(dtype).itemsize
+
+
+def format_text(value) -> str:
+    """``str(value)`` for the inside of a printf format literal written by a rule: ``%``
+    doubled, backslashes and quotes escaped (see also :func:`c_string`)."""
+    return str(value).replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
 
 
 def c_string(text: str) -> str:

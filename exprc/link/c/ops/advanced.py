@@ -15,8 +15,14 @@ import numbers
 
 import numpy as np
 
-from exprc.link.c.ops.shape import _text
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype, itemsize
+from exprc.link.c.program import (
+    C_CODE,
+    CUnsupportedError,
+    NodeContext,
+    ctype,
+    format_text,
+    itemsize,
+)
 from exprc.tensor.subtensor import (
     ARRAY,
     MASK,
@@ -72,7 +78,7 @@ def _indexed_view(node, ctx: NodeContext, source: str, first_index: int,
         return node.inputs[detail].ndim if entry == MASK else 1
 
     fill = x_var.ndim - sum(consumed(e, d) for e, d in paired)
-    label = _text(node.op)
+    label = format_text(node.op)
     lines = ["exprc_array v = " + source + ";", "v.ndim = 0;"]
     adv, block_at, whole_axes = [], None, 0
     adv_positions = []
@@ -203,7 +209,7 @@ def _write(node, ctx: NodeContext, advanced: bool) -> str:
         loop = [
             f"{t} *before = malloc((size_t)(plan.n + 1) * sizeof *before);",
             "if (before == NULL) { exprc_adv_plan_free(&plan); " + ctx.fail(
-                "MemoryError", f"{_text(node.op)}: out of memory") + " }",
+                "MemoryError", f"{format_text(node.op)}: out of memory") + " }",
             f"for (int64_t k = 0; k < plan.n; ++k) before[k] = {target};",
             f"for (int64_t k = 0; k < plan.n; ++k) {target} = ({t})(before[k] + {value});"
             if dtype != "bool" else

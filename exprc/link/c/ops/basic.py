@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from exprc.link.c.ops.shape import _text
-from exprc.link.c.program import C_CODE, NodeContext, c_literal, ctype, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, c_literal, ctype, format_text, itemsize
 from exprc.tensor.basic import ARange, Join
 from exprc.tensor.reduction import Argmax
 
@@ -75,7 +74,7 @@ def arange(node, ctx: NodeContext) -> str:
     dtype = node.op.dtype
     integral = all(v.dtype.startswith(("int", "uint", "bool")) for v in node.inputs)
     kind = "int64_t" if integral else "double"
-    label = _text(node.op)
+    label = format_text(node.op)
     start, stop, step = (f"(({kind}){ctx.scalar(j)})" for j in range(3))
     # Integer values are formed in unsigned arithmetic: i * step may pass INT64_MAX on the way
     # to a value that fits, and unsigned overflow wraps where signed overflow is undefined.
@@ -107,7 +106,7 @@ def join(node, ctx: NodeContext) -> str:
     for v in ctx.inputs:
         test = " || ".join(f"{v}.shape[{d}] != {first}.shape[{d}]" for d in others) or "0"
         lines += [f"if ({test}) " + ctx.fail(
-            "ValueError", f"{_text(node.op)}: cannot join arrays of shapes %s, %s: sizes "
+            "ValueError", f"{format_text(node.op)}: cannot join arrays of shapes %s, %s: sizes "
             f"differ on an axis other than {axis}", f"exprc_shape_str(&{first})",
             f"exprc_shape_str(&{v})"), f"total += {v}.shape[{axis}];"]
     lines.append(ctx.alloc_output(0, [f"{first}.shape[{d}]" if d != axis else "total"
@@ -134,7 +133,7 @@ def argmax(node, ctx: NodeContext) -> str:
     join = ", ".join
     return "\n".join([
         f"if ({test}) " + ctx.fail(
-            "ValueError", f"{name} of an empty axis: axes {_text(axes)} of an input of shape "
+            "ValueError", f"{name} of an empty axis: axes {format_text(axes)} of an input of shape "
             f"%s hold no elements, and {name} has no identity", f"exprc_shape_str(&{x})"),
         ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in kept]),
         f"const int64_t rsh[{na}] = {{{join(f'{x}.shape[{a}]' for a in axes) or '1'}}};",

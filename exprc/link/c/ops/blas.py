@@ -7,8 +7,7 @@ accumulates in the result dtype, as ``np.dot`` does.
 
 from __future__ import annotations
 
-from exprc.link.c.ops.shape import _text
-from exprc.link.c.program import C_CODE, NodeContext, ctype, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text, itemsize
 from exprc.tensor.blas import Gemm
 from exprc.tensor.linalg import Dot
 
@@ -50,7 +49,7 @@ def dot(node, ctx: NodeContext) -> str:
         [f"{b}.shape[1]"] * (node.inputs[1].ndim == 2)
     lines = [f"exprc_array A = exprc_as_matrix(&{a}, 1), B = exprc_as_matrix(&{b}, 0);"]
     ctx.include("exprc_gemm.h")
-    lines += _check_sizes(ctx, "A", "B", _text(node.op))
+    lines += _check_sizes(ctx, "A", "B", format_text(node.op))
     lines.append(ctx.alloc_output(0, shape))
     oc = ctype(dtype)
     if all(v.dtype == dtype for v in node.inputs) and dtype in _SUFFIX:
@@ -98,7 +97,7 @@ def gemm(node, ctx: NodeContext) -> str:
     z, _, x, y, _ = ctx.inputs
     out = ctx.outputs[0]
     size = itemsize(dtype)
-    label = _text(node.op)
+    label = format_text(node.op)
     alpha, beta = ctx.scalar(1), ctx.scalar(4)
     lines = _check_sizes(ctx, x, y, label)
     lines += [

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from exprc.gradient.filters import GradientFilter
 from exprc.link.c.ops.blas import BLAS_DTYPES, blas_product, plain_product
-from exprc.link.c.ops.shape import _text
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype, itemsize
+from exprc.link.c.program import (
+    C_CODE,
+    CUnsupportedError,
+    NodeContext,
+    ctype,
+    format_text,
+    itemsize,
+)
 from exprc.tensor.basic import Eye, Split
 from exprc.tensor.blas import Gemv, Ger
 from exprc.tensor.linalg import BatchedDot
@@ -28,7 +34,7 @@ def _broadcast_check(ctx: NodeContext, label: str, z: str, axis: int, size: str)
 @C_CODE.register(Gemv)
 def gemv(node, ctx: NodeContext) -> str:
     z, _, a, x, _ = ctx.inputs
-    label = _text(node.op)
+    label = format_text(node.op)
     ctx.include("exprc_gemm.h")
     lines = [
         f"if ({a}.shape[1] != {x}.shape[0]) " + ctx.fail(
@@ -110,7 +116,7 @@ def ger(node, ctx: NodeContext) -> str:
     z, _, x, y, _ = ctx.inputs
     out = ctx.outputs[0]
     oc = ctype(dtype)
-    label = _text(node.op)
+    label = format_text(node.op)
     alpha, beta = ctx.scalar(1), ctx.scalar(4)
     # One pass forming beta * z + alpha * (x[i] * y[j]) gives the reference's bits without
     # a temporary for the outer product.
@@ -160,7 +166,7 @@ def batched_dot(node, ctx: NodeContext) -> str:
     if all(v.dtype == dtype for v in node.inputs) and dtype in BLAS_DTYPES:
         lines += [
             "    if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) " + ctx.fail(
-                "ValueError", f"{_text(node.op)}: sizes beyond 2**31 - 1 are not supported "
+                "ValueError", f"{format_text(node.op)}: sizes beyond 2**31 - 1 are not supported "
                 "by BLAS"),
             "    exprc_array A, B, C;",
             # Each batch entry is a 2-d view of the operands, one BLAS call apiece.
@@ -205,7 +211,7 @@ def split(node, ctx: NodeContext) -> str:
         f"    int64_t given[16], shown = {sizes}.shape[0] < 16 ? {sizes}.shape[0] : 16;",
         f"    for (int64_t p = 0; p < shown; ++p) given[p] = {ctx.element(1, 'p')};",
         "    " + ctx.fail(
-            "ValueError", f"{_text(node.op)}: cannot split an array of shape %s on axis "
+            "ValueError", f"{format_text(node.op)}: cannot split an array of shape %s on axis "
             f"{axis} into {count} pieces of sizes %s", f"exprc_shape_str(&{x})",
             "exprc_ints_str(shown, given, 1)"),
         "}",
@@ -230,7 +236,7 @@ def eye(node, ctx: NodeContext) -> str:
     return "\n".join([
         f"const int64_t n = {n}, m = {m}, k = {k};",
         "if (n < 0 || m < 0) " + ctx.fail(
-            "ValueError", f"{_text(node.op)}: negative size: n=%lld, m=%lld", "(long long)n",
+            "ValueError", f"{format_text(node.op)}: negative size: n=%lld, m=%lld", "(long long)n",
             "(long long)m"),
         ctx.alloc_output(0, ["n", "m"]),
         f"memset({out}.data, 0, (size_t)(n * m * {itemsize(node.op.dtype)}));",

@@ -7,8 +7,7 @@ infinite) before ``exp``, as the reference does, and sums are accumulated in dou
 
 from __future__ import annotations
 
-from exprc.link.c.ops.shape import _text
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype, format_text
 from exprc.tensor.nnet.softmax import CrossentropySoftmaxIntLabels, LogSoftmax, Softmax
 
 _LANE_STATS = """\
@@ -69,7 +68,7 @@ def crossentropy_softmax_int_labels(node, ctx: NodeContext) -> str:
     t, lt = ctype(dtype), ctype(node.inputs[1].dtype)
     x, labels = ctx.inputs
     out = ctx.outputs[0]
-    label = _text(node.op)
+    label = format_text(node.op)
     return "\n".join([
         f"const int64_t n = {x}.shape[0], k = {x}.shape[1];",
         f"if ({labels}.shape[0] != n) " + ctx.fail(

@@ -13,8 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from exprc.link.c.elemwise import DEFAULT_PARALLEL_THRESHOLD
-from exprc.link.c.ops.shape import _text, read_shape
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype, itemsize
+from exprc.link.c.ops.shape import read_shape
+from exprc.link.c.program import (
+    C_CODE,
+    CUnsupportedError,
+    NodeContext,
+    ctype,
+    format_text,
+    itemsize,
+)
 from exprc.tensor.elemwise import SumToShape
 from exprc.tensor.reduction import Reduce
 
@@ -110,7 +117,7 @@ def reduce(node, ctx: NodeContext) -> str:
         label = _NO_IDENTITY[op.scalar_op.name]
         test = " || ".join(f"{x}.shape[{a}] == 0" for a in axes) or "0"
         lines.append(f"if ({test}) " + ctx.fail(
-            "ValueError", f"{label} of an empty axis: axes {_text(axes)} of an input of shape "
+            "ValueError", f"{label} of an empty axis: axes {format_text(axes)} of an input of shape "
             f"%s hold no elements, and {label} has no identity", f"exprc_shape_str(&{x})"))
     kept = [d for d in range(ndim) if d not in axes]
     lines.append(ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in kept]))
@@ -123,14 +130,14 @@ def reduce(node, ctx: NodeContext) -> str:
 def sum_to_shape(node, ctx: NodeContext) -> str:
     g, out = ctx.inputs[0], ctx.outputs[0]
     ndim, dtype = node.inputs[0].ndim, node.inputs[0].dtype
-    lines = read_shape(ctx, 1, ndim, "t", _text(node.op))
+    lines = read_shape(ctx, 1, ndim, "t", format_text(node.op))
     lines += [
         "int64_t mask = 0, bad = 0;",
         f"for (int d = 0; d < {ndim}; ++d) {{",
         f"    if (t[d] == 1 && {g}.shape[d] != 1) mask |= (int64_t)1 << d;",
         f"    else bad |= {g}.shape[d] != t[d];",
         "}",
-        "if (bad) " + ctx.fail("ValueError", f"{_text(node.op)}: cannot sum an array of "
+        "if (bad) " + ctx.fail("ValueError", f"{format_text(node.op)}: cannot sum an array of "
                                "shape %s down to the target shape", f"exprc_shape_str(&{g})"),
         f"if (mask == 0) {{ {ctx.view(0, 0)} }} else {{",
         *["    " + line for line in [

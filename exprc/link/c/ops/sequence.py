@@ -9,8 +9,7 @@ stable merge sort of ``csrc/exprc_sort.h``.
 
 from __future__ import annotations
 
-from exprc.link.c.ops.shape import _text
-from exprc.link.c.program import C_CODE, NodeContext, ctype, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text, itemsize
 from exprc.tensor.extra_ops import CumOp, LinearRecurrence, OneHot, Repeat, RepeatSum
 from exprc.tensor.sort import ArgSort, Permute, Sort
 
@@ -91,7 +90,7 @@ def linear_recurrence(node, ctx: NodeContext) -> str:
     first, order = (("n - 1", "for (int64_t j = n - 2; j >= 0; --j) {") if node.op.reverse
                     else ("0", "for (int64_t j = 1; j < n; ++j) {"))
     return "\n".join([
-        _same_shape(ctx, a, b, ndim, f"{_text(node.op)}: a and b must have one shape, got %s "
+        _same_shape(ctx, a, b, ndim, f"{format_text(node.op)}: a and b must have one shape, got %s "
                     "and %s"),
         ctx.alloc_output(0, [f"{a}.shape[{d}]" for d in range(ndim)]),
         (f"const int64_t n = {a}.shape[{axis}], sa = {a}.strides[{axis}], "
@@ -126,7 +125,7 @@ def sort(node, ctx: NodeContext) -> str:
         # One scratch block for every lane: the keys, the positions and the merge buffer.
         f"char *scratch = malloc((size_t)n * (sizeof({t}) + 2 * sizeof(int64_t)) + 1);",
         "if (scratch == NULL) " + ctx.fail(
-            "MemoryError", f"{_text(node.op)}: cannot allocate scratch for lanes of %lld "
+            "MemoryError", f"{format_text(node.op)}: cannot allocate scratch for lanes of %lld "
             "elements", "(long long)n"),
         "int64_t *idx = (int64_t *)scratch, *tmp = idx + n;",
         f"{t} *keys = ({t} *)(tmp + n);",
@@ -146,7 +145,7 @@ def permute(node, ctx: NodeContext) -> str:
     ndim = node.inputs[0].ndim
     axis = node.op.axis % ndim
     t, pt = ctype(node.inputs[0].dtype), ctype(node.inputs[1].dtype)
-    label = _text(node.op)
+    label = format_text(node.op)
     return "\n".join([
         _same_shape(ctx, perm, x, ndim, f"{label}: perm of shape %s must have the shape of x "
                     "%s"),
@@ -178,7 +177,7 @@ def permute(node, ctx: NodeContext) -> str:
 def _read_counts(ctx: NodeContext, j: int, size: str, total: str):
     """Lines checking the repeats input ``j`` against an axis of ``size`` elements and adding
     the counts up into ``total``, and a function giving the C expression of count ``k``."""
-    label = _text(ctx.node.op)
+    label = format_text(ctx.node.op)
     vector = ctx.node.inputs[j].ndim == 1
 
     def count(k: str) -> str:
@@ -236,7 +235,7 @@ def repeat_sum(node, ctx: NodeContext) -> str:
     ndim, dtype = node.inputs[0].ndim, node.inputs[0].dtype
     axis = node.op.axis % ndim
     t = ctype(dtype)
-    label = _text(node.op)
+    label = format_text(node.op)
     if dtype == "bool":
         add = "acc = acc || v;"
     else:
@@ -282,7 +281,7 @@ def one_hot(node, ctx: NodeContext) -> str:
         "for (int64_t i = 0; i < n; ++i) {",
         f"    const int64_t label = {ctx.element(0, 'i')};",
         f"    if (label < 0 || label >= {nb_class}) " + ctx.fail(
-            "IndexError", f"{_text(node.op)}: label %lld (at position %lld) is out of range "
+            "IndexError", f"{format_text(node.op)}: label %lld (at position %lld) is out of range "
             f"for {nb_class} classes", "(long long)label", "(long long)i"),
         f"    (({ctype(dtype)} *){out}.data)[i * {nb_class} + label] = 1;",
         "}",

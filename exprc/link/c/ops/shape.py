@@ -7,22 +7,17 @@ strides and data pointer and take a reference to their input's buffer, never cop
 
 from __future__ import annotations
 
-from exprc.link.c.program import C_CODE, NodeContext, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, format_text, itemsize
 from exprc.tensor.basic import Alloc
 from exprc.tensor.elemwise import DimShuffle
 from exprc.tensor.shape import Reshape, Shape, SpecifyShape, format_shape
-
-
-def _text(value) -> str:
-    """A Python-side string placed in a printf format (its % signs escaped)."""
-    return str(value).replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
 
 
 @C_CODE.register(DimShuffle)
 def dimshuffle(node, ctx: NodeContext) -> str:
     x, out = ctx.inputs[0], ctx.outputs[0]
     lines = [f"if ({x}.shape[{a}] != 1) " + ctx.fail(
-        "ValueError", f"{_text(node.op)}: cannot drop axis {a} of an input of shape %s: its "
+        "ValueError", f"{format_text(node.op)}: cannot drop axis {a} of an input of shape %s: its "
         "size is not 1", f"exprc_shape_str(&{x})") for a in node.op.dropped(node.inputs[0].ndim)]
     order = [-1 if axis == "x" else axis for axis in node.op.new_order]
     lines += [f"static const int8_t order[] = {{{', '.join(map(str, order)) or '0'}}};",
@@ -39,8 +34,8 @@ def specify_shape(node, ctx: NodeContext) -> str:
     test = " || ".join(f"{x}.shape[{d}] != {s}" for d, s in wanted)
     return "\n".join([
         f"if ({test}) " + ctx.fail(
-            "ValueError", f"{_text(node.op)}: the value has shape %s, but the graph specified "
-            f"shape {_text(format_shape(node.op.shape))}", f"exprc_shape_str(&{x})"),
+            "ValueError", f"{format_text(node.op)}: the value has shape %s, but the graph specified "
+            f"shape {format_text(format_shape(node.op.shape))}", f"exprc_shape_str(&{x})"),
         ctx.view(0, 0)])
 
 
@@ -70,7 +65,7 @@ def reshape(node, ctx: NodeContext) -> str:
     x, out = ctx.inputs[0], ctx.outputs[0]
     ndim, size = node.op.ndim, itemsize(node.inputs[0].dtype)
     xdim = node.inputs[0].ndim
-    lines = read_shape(ctx, 1, ndim, "t", _text(node.op))
+    lines = read_shape(ctx, 1, ndim, "t", format_text(node.op))
     lines += [
         "int64_t n = 1, known = 1, unknown = -1, bad = 0;",
         f"for (int d = 0; d < {xdim}; ++d) n *= {x}.shape[d];",
@@ -82,7 +77,7 @@ def reshape(node, ctx: NodeContext) -> str:
         "if (!bad) t[unknown] = n / known; }"),
         "else bad |= known != n;",
         "if (bad) " + ctx.fail(
-            "ValueError", f"{_text(node.op)}: cannot reshape an array of shape %s (%lld "
+            "ValueError", f"{format_text(node.op)}: cannot reshape an array of shape %s (%lld "
             "elements) into shape %s", f"exprc_shape_str(&{x})", "(long long)n",
             f"exprc_ints_str({ndim}, t, 0)"),
         f"if (exprc_is_contiguous(&{x}, {size})) {{",
@@ -100,14 +95,14 @@ def reshape(node, ctx: NodeContext) -> str:
 def alloc(node, ctx: NodeContext) -> str:
     value, out = ctx.inputs[0], ctx.outputs[0]
     ndim, vdim = node.outputs[0].ndim, node.inputs[0].ndim
-    lines = read_shape(ctx, 1, ndim, "t", _text(node.op))
+    lines = read_shape(ctx, 1, ndim, "t", format_text(node.op))
     lines += [
         f"for (int k = 0; k < {ndim}; ++k) if (t[k] < 0) " + ctx.fail(
-            "ValueError", f"{_text(node.op)}: negative size in the target shape"),
+            "ValueError", f"{format_text(node.op)}: negative size in the target shape"),
         f"for (int d = 0; d < {vdim}; ++d) {{",
         f"    int64_t v = {value}.shape[d], want = t[d + {ndim - vdim}];",
         "    if (v != 1 && v != want) " + ctx.fail(
-            "ValueError", f"{_text(node.op)}: cannot broadcast a value of shape %s to shape "
+            "ValueError", f"{format_text(node.op)}: cannot broadcast a value of shape %s to shape "
             "%s", f"exprc_shape_str(&{value})", f"exprc_ints_str({ndim}, t, 0)"),
         "}",
         ctx.alloc_output(0, [f"t[{d}]" for d in range(ndim)]),

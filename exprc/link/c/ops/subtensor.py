@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numbers
 
-from exprc.link.c.ops.shape import _text
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, format_text
 from exprc.tensor.subtensor import SCALAR, SliceSpec, Subtensor
 
 
@@ -38,7 +37,7 @@ def subtensor(node, ctx: NodeContext) -> str:
             return f"(int64_t){ctx.scalar(j)}"
         return f"(int64_t){int(part)}LL"
 
-    label = _text(node.op)
+    label = format_text(node.op)
     lines = [ctx.view(0, 0)]
     axis, out_axis = 0, 0
     for entry in entries:
