@@ -458,8 +458,21 @@ static void exprc_assign(const exprc_array *dst, const exprc_array *src, int64_t
     do {
         char *out = it.ptr[0];
         const char *in = it.ptr[1];
-        for (int64_t i = 0; i < it.inner; ++i, out += it.step[0], in += it.step[1])
-            memcpy(out, in, (size_t)itemsize);
+        const int64_t n = it.inner, so = it.step[0], si = it.step[1];
+        if (so == itemsize && si == itemsize) {            /* contiguous rows */
+            memcpy(out, in, (size_t)(n * itemsize));
+        } else if (so == itemsize && si == 0 && itemsize == 4) {   /* a repeated value */
+            uint32_t v;
+            memcpy(&v, in, 4);
+            for (int64_t i = 0; i < n; ++i) ((uint32_t *)out)[i] = v;
+        } else if (so == itemsize && si == 0 && itemsize == 8) {
+            uint64_t v;
+            memcpy(&v, in, 8);
+            for (int64_t i = 0; i < n; ++i) ((uint64_t *)out)[i] = v;
+        } else {
+            for (int64_t i = 0; i < n; ++i, out += so, in += si)
+                memcpy(out, in, (size_t)itemsize);
+        }
     } while (exprc_iter_next(&it));
 }
 
