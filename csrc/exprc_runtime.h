@@ -368,7 +368,11 @@ static int exprc_elemwise_node(exprc_pool *pool, int nin, const exprc_array *con
         data[k] = a->data;
         exprc_loop_strides(a, ndim, sh, st + k * ndim);
     }
-    return kernel(ndim, sh, data, st);
+    if (kernel(ndim, sh, data, st) != 0)
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                               "the elementwise loop takes at most %d operands, got %d",
+                               EXPRC_MAX_OPERANDS, nin + nout);
+    return 0;
 }
 
 /* A DimShuffle view: out axis d is x's axis order[d], or a new axis of size 1 where order[d]

@@ -27,6 +27,7 @@ from exprc.errors import ExprcTypeError
 from exprc.link.c.cache import CompileCache
 from exprc.link.c.linker import CProgram
 from exprc.tensor import nnet
+from tests.test_c_backend import assert_every_node_compiled
 
 C_MODE = exprc.Mode(linker="c")
 REPO = Path(__file__).resolve().parents[1]
@@ -193,18 +194,11 @@ def _mlp_step(mode, seed: int = 0):
     return exprc.function([x, y], cost, updates=updates, mode=mode), params
 
 
-def _placement(f) -> list[tuple[str, str]]:
-    """Where each node runs: ``Function.placement()``, or the C program's own account."""
-    if hasattr(f, "placement"):
-        return f.placement()
-    assert isinstance(f.program, CProgram)
-    return [(op, "c" if native else "python") for op, native in f.program.native_ops()]
-
-
 def test_mlp_training_step_runs_every_node_natively():
     f, params = _mlp_step(C_MODE)
-    placement = _placement(f)
+    placement = f.placement()
     assert isinstance(f.program, CProgram)
+    assert_every_node_compiled(f)
     assert len(placement) == len(f.fgraph.toposort()) > 10
     elsewhere = [node for node, backend in placement if backend != "c"]
     assert not elsewhere, f"nodes not running in C: {elsewhere}"

@@ -150,10 +150,11 @@ class Function:
         self.graph_outputs = self.fgraph.outputs
         self.program = _link(mode, self.fgraph.inputs, self.fgraph.outputs, profile)
         self.profile = FunctionProfile(self) if profile else None
-        # The native entry checks exact arrays itself and returns fresh output buffers, so a
-        # call with well-formed arguments needs no Python-side checks or copies.
+        # The native entry checks exact arrays itself, and compiled programs return fresh
+        # output buffers, so a call with well-formed arguments needs no Python-side checks or
+        # copies.
         self._native = getattr(self.program, "native", None)
-        self._fresh_outputs = self._native is not None
+        self._fresh_outputs = self.program.backend == "c"
         self._shared_containers = [s.container for s in shared_vars]
         self._new_value_containers = self._update_containers + self._state_containers
 
@@ -251,7 +252,7 @@ class Function:
         >>> exprc.function([x], T.exp(x).sum()).placement()
         [('0: Elemwise{exp}', 'c'), ('1: Reduce{add, axis=(0,), dtype=float64}', 'c')]
         """
-        backend = "c" if self._native is not None or hasattr(self.program, "native") else "numpy"
+        backend = self.program.backend
         return [(f"{k}: {node.op}", backend) for k, node in enumerate(self.program.nodes)]
 
     # ------------------------------------------------------------------ state access

@@ -60,14 +60,9 @@ class FunctionProfile:
     def nodes(self) -> list[NodeTime]:
         """Every node with its time, in execution order."""
         program = self._function.program
-        backend = dict(self._function.placement())
-        seconds = program.node_seconds()
-        result = []
-        for k, node in enumerate(program.nodes):
-            label = f"{k}: {node.op}"
-            result.append(NodeTime(k, str(node.op), type(node.op).__name__,
-                                   backend.get(label, "numpy"), seconds[k]))
-        return result
+        return [NodeTime(k, str(node.op), type(node.op).__name__, program.backend, seconds)
+                for k, (node, seconds) in enumerate(zip(program.nodes,
+                                                        program.node_seconds()))]
 
     def by_op(self) -> list[tuple[str, int, float]]:
         """``(op class, node count, seconds)``, most time first."""

@@ -63,6 +63,10 @@ class CProgram:
         At construction, when a node has no C rule.
     """
 
+    #: Where the nodes run, as ``Function.placement`` reports it. Every output is a fresh
+    #: buffer (never an input, a constant or another output).
+    backend = "c"
+
     def __init__(self, inputs, outputs: Sequence[Variable] | None = None, *,
                  cache: CompileCache | None = None, optimize: bool | None = None,
                  profile: bool = False):
@@ -110,10 +114,6 @@ class CProgram:
         if not self.profile:
             raise ExprcError("this program was not built for profiling (profile=True)")
         return [self._node_ns[k] * 1e-9 for k in range(len(self.nodes))]
-
-    def native_ops(self) -> list[tuple[str, bool]]:
-        """Each node's op, with whether it runs natively (every node does, by construction)."""
-        return [(str(node.op), True) for node in self.nodes]
 
     def _prepare(self) -> None:
         ffi = self.module.ffi

@@ -36,6 +36,9 @@ class ReferenceProgram:
     garbage.
     """
 
+    #: Where the nodes run, as ``Function.placement`` reports it.
+    backend = "numpy"
+
     def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
                  profile: bool = False):
         self.inputs = list(inputs)

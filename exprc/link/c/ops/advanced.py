@@ -15,10 +15,12 @@ import numbers
 
 import numpy as np
 
+from exprc.link.c.ops.subtensor import slice_axis
 from exprc.link.c.program import (
     C_CODE,
     CUnsupportedError,
     NodeContext,
+    c_literal,
     ctype,
     format_text,
     itemsize,
@@ -32,11 +34,6 @@ from exprc.tensor.subtensor import (
     IncSubtensor,
     SliceSpec,
 )
-
-
-def _label(op) -> str:
-    """The op's text as a C string literal passed to ``%s`` (not a format itself)."""
-    return '"' + str(op).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _index_code(dtype: str) -> int:
@@ -101,21 +98,8 @@ def _indexed_view(node, ctx: NodeContext, source: str, first_index: int,
             whole_axes += 1
         elif isinstance(entry, SliceSpec):
             start, stop, step = detail
-            lines += [
-                "{",
-                f"    const int64_t step = {step or 1};",
-                "    int64_t first, count;",
-                "    if (step == 0) " + ctx.fail("ValueError", f"{label}: slice step cannot "
-                                                 "be zero"),
-                (f"    exprc_slice({source}.shape[{axis}], {int(start is not None)}, "
-                 f"{start or 0}, {int(stop is not None)}, {stop or 0}, step, &first, &count);"),
-                f"    if (count > 0) v.data += first * {source}.strides[{axis}];",
-                "    v.shape[v.ndim] = count;",
-                (f"    v.strides[v.ndim] = count > 1 ? step * {source}.strides[{axis}] : "
-                 f"{source}.strides[{axis}];"),
-                "    ++v.ndim;",
-                "}",
-            ]
+            lines += slice_axis(ctx, label, source, axis, "v", "v.ndim", start, stop, step)
+            lines.append("++v.ndim;")
             v_axes[0] += 1
             axis, whole_axes = axis + 1, whole_axes + 1
         elif not advanced and (entry == SCALAR or isinstance(entry, numbers.Integral)):
@@ -166,7 +150,7 @@ def _plan(ctx: NodeContext, lines: list[str], adv: list[str], block_at: int,
         f"const exprc_adv_entry entries[{max(count, 1)}] = {{{table}}};",
         "exprc_adv_plan plan;",
         (f"if (exprc_adv_plan_build(&plan, &v, {count}, entries, {block_at}, {values}, error, "
-         f"{ctx.index}, {_label(ctx.node.op)})) goto fail;"),
+         f"{ctx.index}, {c_literal(str(ctx.node.op))})) goto fail;"),
     ]
 
 

@@ -1,9 +1,10 @@
 """C rules of the elementwise ops: ``Elemwise``, ``InplaceElemwise`` and ``Composite``.
 
 Each node calls a loop emitted by :mod:`exprc.link.c.elemwise` (one per distinct scalar program,
-embedded in the source). The rule works out the broadcast loop shape at run time, allocates the
-outputs (or, for an in-place op, reuses the destroyed input's buffer when nothing else holds
-it and it has the output's shape) and passes every operand's byte strides over the loop.
+embedded in the source) through the run-time helper ``exprc_elemwise_node``, which works out
+the broadcast loop shape, allocates the outputs (or, for an in-place op, reuses the destroyed
+input's buffer when nothing else holds it and it has the output's shape) and passes every
+operand's byte strides over the loop.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from exprc.tensor.composite import Composite
 from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.inplace import InplaceElemwise
 
-#: Operands the runtime's ``exprc_elemwise_node`` takes (``EXPRC_MAX_OPERANDS``); a node with
-#: more gets its glue written out.
+#: Operands (inputs and outputs) one elementwise node may have: the run-time loop driver's
+#: ``EXPRC_MAX_OPERANDS``.
 MAX_OPERANDS = 64
 
 
@@ -26,58 +27,26 @@ def elemwise(node, ctx: NodeContext) -> str:
         raise CUnsupportedError(f"the loop computes {program.output_dtypes}, the node "
                                 f"promises {[v.dtype for v in node.outputs]}")
     ndim = node.outputs[0].ndim
-    nd = max(ndim, 1)
     ins, outs = ctx.inputs, ctx.outputs
-    nops = len(ins) + len(outs)
+    if len(ins) + len(outs) > MAX_OPERANDS:
+        raise CUnsupportedError(f"an elementwise node with {len(ins) + len(outs)} operands "
+                                f"(the loops take at most {MAX_OPERANDS})")
     destroyed = getattr(node.op, "destroyed", None) if isinstance(node.op, InplaceElemwise) \
         else None
     if destroyed is not None and node.inputs[destroyed].dtype != node.outputs[0].dtype:
         destroyed = None
     kernel = ctx.kernel(program, scalar_only=ndim == 0)
-    if nops <= MAX_OPERANDS:
-        sizes = ", ".join(str(itemsize(v.dtype)) for v in node.outputs)
-        return "\n".join([
-            "{",
-            f"    const exprc_array *ins[] = {{{', '.join('&' + v for v in ins)}}};",
-            f"    exprc_array *outs[] = {{{', '.join('&' + v for v in outs)}}};",
-            f"    static const int64_t sizes[] = {{{sizes}}};",
-            (f"    if (exprc_elemwise_node(&pool, {len(ins)}, ins, {len(outs)}, outs, sizes, "
-             f"{ndim}, {-1 if destroyed is None else destroyed}, {kernel}, error, "
-             f"{ctx.index})) goto fail;"),
-            "}",
-            *_narrowed(node, ctx)])
-    lines = [
-        f"const exprc_array *ins[] = {{{', '.join('&' + v for v in ins)}}};",
-        f"int64_t sh[{nd}] = {{1}};",
-        f"int64_t bad = exprc_broadcast_shape({len(ins)}, ins, {ndim}, sh);",
-        "if (bad >= 0) " + ctx.fail("ValueError", "shapes %s do not broadcast together "
-                                    "(axis %lld differs)", _shapes(ins), "(long long)bad"),
-    ]
-    for i, out in enumerate(outs):
-        alloc = [f"{out}.ndim = {ndim};",
-                 f"for (int d = 0; d < {ndim}; ++d) {out}.shape[d] = sh[d];",
-                 ctx.alloc_shaped(i)]
-        if destroyed is not None and i == 0:
-            src = ins[destroyed]
-            lines += [(f"if (exprc_refs({src}.owner) == 1 && "
-                      f"exprc_same_full_shape(&{src}, sh, {ndim})) {{"),
-                      f"    {ctx.view(0, destroyed)}",
-                      "} else {", *["    " + a for a in alloc], "}"]
-        else:
-            lines += alloc
-    lines += [
-        f"char *data[] = {{{', '.join(v + '.data' for v in ins + outs)}}};",
-        f"int64_t st[{nops * nd}];",
-        *[f"exprc_loop_strides(&{v}, {ndim}, sh, st + {k * ndim});"
-          for k, v in enumerate(ins + outs)],
-        f"{kernel}({ndim}, sh, data, st);",
-    ]
-    lines += _narrowed(node, ctx)
-    return "\n".join(lines)
-
-
-def _shapes(names) -> str:
-    return f"exprc_shapes_str({len(names)}, ins)"
+    sizes = ", ".join(str(itemsize(v.dtype)) for v in node.outputs)
+    return "\n".join([
+        "{",
+        f"    const exprc_array *ins[] = {{{', '.join('&' + v for v in ins)}}};",
+        f"    exprc_array *outs[] = {{{', '.join('&' + v for v in outs)}}};",
+        f"    static const int64_t sizes[] = {{{sizes}}};",
+        (f"    if (exprc_elemwise_node(&pool, {len(ins)}, ins, {len(outs)}, outs, sizes, "
+         f"{ndim}, {-1 if destroyed is None else destroyed}, {kernel}, error, "
+         f"{ctx.index})) goto fail;"),
+        "}",
+        *_narrowed(node, ctx)])
 
 
 def _narrowed(node, ctx: NodeContext) -> list[str]:

@@ -17,6 +17,29 @@ def _consumes(entry) -> int:
     return 0 if entry is None or entry is Ellipsis else 1
 
 
+def slice_axis(ctx: NodeContext, label: str, source: str, axis: int, view: str,
+               view_axis: str, start: str | None, stop: str | None,
+               step: str | None) -> list[str]:
+    """Lines slicing axis ``axis`` of ``source`` into axis ``view_axis`` of ``view`` (a view
+    of ``source`` being built), as Python's ``slice(start, stop, step)`` does; the bounds are C
+    expressions or None."""
+    return [
+        "{",
+        f"    const int64_t step = {step or 1};",
+        "    int64_t first, count;",
+        "    if (step == 0) " + ctx.fail("ValueError", f"{label}: slice step cannot be zero"),
+        (f"    exprc_slice({source}.shape[{axis}], {int(start is not None)}, {start or 0}, "
+         f"{int(stop is not None)}, {stop or 0}, step, &first, &count);"),
+        f"    if (count > 0) {view}.data += first * {source}.strides[{axis}];",
+        f"    {view}.shape[{view_axis}] = count;",
+        # With one element or none the stride is never used, and step * stride could
+        # overflow for a huge step: keep the input's.
+        (f"    {view}.strides[{view_axis}] = count > 1 ? step * {source}.strides[{axis}] : "
+         f"{source}.strides[{axis}];"),
+        "}",
+    ]
+
+
 @C_CODE.register(Subtensor)
 def subtensor(node, ctx: NodeContext) -> str:
     x, out = ctx.inputs[0], ctx.outputs[0]
@@ -46,22 +69,7 @@ def subtensor(node, ctx: NodeContext) -> str:
             out_axis += 1
         elif isinstance(entry, SliceSpec):
             start, stop, step = (component(p) for p in entry)
-            lines += [
-                "{",
-                f"    const int64_t step = {step or 1};",
-                "    int64_t first, count;",
-                "    if (step == 0) " + ctx.fail("ValueError", f"{label}: slice step cannot "
-                                                 "be zero"),
-                (f"    exprc_slice({x}.shape[{axis}], {int(start is not None)}, {start or 0}, "
-                f"{int(stop is not None)}, {stop or 0}, step, &first, &count);"),
-                f"    if (count > 0) {out}.data += first * {x}.strides[{axis}];",
-                f"    {out}.shape[{out_axis}] = count;",
-                # With one element or none the stride is never used, and step * stride
-                # could overflow for a huge step: keep the input's.
-                (f"    {out}.strides[{out_axis}] = count > 1 ? step * {x}.strides[{axis}] : "
-                 f"{x}.strides[{axis}];"),
-                "}",
-            ]
+            lines += slice_axis(ctx, label, x, axis, out, str(out_axis), start, stop, step)
             axis, out_axis = axis + 1, out_axis + 1
         elif entry == SCALAR or isinstance(entry, numbers.Integral):
             lines += [
