@@ -1,33 +1,40 @@
-/* CBLAS calls for generated code, independent of how the BLAS build names its symbols.
+/* The CBLAS routines the runtime library calls, bound at load time.
  *
- * The scipy-openblas32 wheel prefixes every symbol (scipy_cblas_sgemm, ...) so that it can live
- * next to other BLAS copies in one process.  The build passes that prefix as EXPRC_BLAS_PREFIX
- * (see exprc/link/c/blas.py); generated code calls exprc_cblas_* and never spells the prefix.
- * The integer type of dimensions is blasint (32-bit in this build): callers convert exprc_int
- * shapes after checking that they fit.
+ * The runtime library is built once (at install time, or once per machine) and must not
+ * depend on where the scipy-openblas32 wheel sits, so it does not link to OpenBLAS: Python
+ * loads the wheel's library and hands the addresses of its prefixed symbols
+ * (scipy_cblas_sgemm, ...) to exprc_blas_bind (see exprc/link/c/runtime.py).  The
+ * integer type of dimensions is 32-bit in that build: callers check that sizes fit first.
  */
 #ifndef EXPRC_BLAS_H
 #define EXPRC_BLAS_H
 
-#include <cblas.h>
+#include "exprc_common.h"
 
-#ifndef EXPRC_BLAS_PREFIX
-#define EXPRC_BLAS_PREFIX
-#endif
+/* The CBLAS enumerations' values are fixed by the CBLAS standard. */
+enum { EXPRC_CBLAS_ROW_MAJOR = 101 };
+enum { EXPRC_CBLAS_NO_TRANS = 111, EXPRC_CBLAS_TRANS = 112 };
 
-#define EXPRC_BLAS_CAT_(a, b) a##b
-#define EXPRC_BLAS_CAT(a, b) EXPRC_BLAS_CAT_(a, b)
-#define EXPRC_BLAS_NAME(name) EXPRC_BLAS_CAT(EXPRC_BLAS_PREFIX, name)
+typedef int32_t exprc_blasint;
 
-#define exprc_cblas_sgemm EXPRC_BLAS_NAME(cblas_sgemm)
-#define exprc_cblas_dgemm EXPRC_BLAS_NAME(cblas_dgemm)
-#define exprc_cblas_sgemv EXPRC_BLAS_NAME(cblas_sgemv)
-#define exprc_cblas_dgemv EXPRC_BLAS_NAME(cblas_dgemv)
-#define exprc_cblas_sdot EXPRC_BLAS_NAME(cblas_sdot)
-#define exprc_cblas_ddot EXPRC_BLAS_NAME(cblas_ddot)
-#define exprc_cblas_sger EXPRC_BLAS_NAME(cblas_sger)
-#define exprc_cblas_dger EXPRC_BLAS_NAME(cblas_dger)
-#define exprc_cblas_saxpy EXPRC_BLAS_NAME(cblas_saxpy)
-#define exprc_cblas_daxpy EXPRC_BLAS_NAME(cblas_daxpy)
+typedef void (*exprc_sgemm_fn)(int order, int trans_a, int trans_b, exprc_blasint m,
+                               exprc_blasint n, exprc_blasint k, float alpha, const float *a,
+                               exprc_blasint lda, const float *b, exprc_blasint ldb,
+                               float beta, float *c, exprc_blasint ldc);
+typedef void (*exprc_dgemm_fn)(int order, int trans_a, int trans_b, exprc_blasint m,
+                               exprc_blasint n, exprc_blasint k, double alpha, const double *a,
+                               exprc_blasint lda, const double *b, exprc_blasint ldb,
+                               double beta, double *c, exprc_blasint ldc);
+
+typedef struct {
+    exprc_sgemm_fn sgemm;
+    exprc_dgemm_fn dgemm;
+} exprc_blas_table;
+
+/* The bound routines (NULL until exprc_blas_bind is called). */
+extern exprc_blas_table exprc_blas;
+
+/* Bind the CBLAS routines; called once by Python when the runtime library is loaded. */
+EXPRC_EXPORT void exprc_blas_bind(void *sgemm, void *dgemm);
 
 #endif /* EXPRC_BLAS_H */

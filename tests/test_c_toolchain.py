@@ -1,5 +1,6 @@
 """The C toolchain: compiler discovery, flags, compile + load + call, errors, OpenBLAS."""
 
+import ctypes
 import math
 import os
 import subprocess
@@ -13,6 +14,7 @@ from exprc.link.c import blas
 from exprc.link.c.toolchain import (
     FAST_FLAGS,
     OPENMP_FLAG,
+    TWO_PARTS_MARKER,
     CompileError,
     accepts_flags,
     compile_flags,
@@ -147,57 +149,39 @@ def test_openmp_loop(compiler, tmp_path):
     np.testing.assert_array_equal(out, x * x)
 
 
-GEMM_SOURCE = """
-#include "exprc_common.h"
-#include "exprc_blas.h"
-EXPRC_EXPORT void sgemm_nn(const float *a, const float *b, float *c,
-                           exprc_int m, exprc_int n, exprc_int k) {
-    exprc_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)m, (blasint)n,
-                      (blasint)k, 1.0f, a, (blasint)k, b, (blasint)n, 0.0f, c, (blasint)n);
-}
-EXPRC_EXPORT void dgemm_tn(const double *a, const double *b, double *c,
-                           exprc_int m, exprc_int n, exprc_int k) {
-    exprc_cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)m, (blasint)n,
-                      (blasint)k, 2.0, a, (blasint)m, b, (blasint)n, 0.0, c, (blasint)n);
-}
-"""
-GEMM_DECL = """
-void sgemm_nn(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k);
-void dgemm_tn(const double *a, const double *b, double *c, int64_t m, int64_t n, int64_t k);
-"""
-
-
-def test_openblas_gemm_matches_numpy(compiler, tmp_path):
-    library = blas.find_openblas()
-    assert library.symbol_prefix == "scipy_"
-    flags = (*compile_flags(compiler, optimize=False, openmp=False), *library.compile_flags())
-    module = build(compiler, tmp_path, GEMM_SOURCE, GEMM_DECL, flags=flags,
-                   link_args=library.link_args())
-    ffi = module.ffi
+def test_blas_routines_bound_by_address_match_numpy():
+    # The runtime library calls OpenBLAS through addresses found at load time, with the CBLAS
+    # enumeration values of csrc/exprc_blas.h (row major 101, no transpose 111, transpose 112).
+    sgemm = ctypes.CFUNCTYPE(None, *[ctypes.c_int] * 6, ctypes.c_float, ctypes.c_void_p,
+                             ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_float,
+                             ctypes.c_void_p, ctypes.c_int)(blas.blas_routine("cblas_sgemm"))
     rng = np.random.default_rng(0)
     m, n, k = 7, 5, 9
-    a, b = rng.standard_normal((m, k), np.float32), rng.standard_normal((k, n), np.float32)
+    at, b = rng.standard_normal((k, m), np.float32), rng.standard_normal((k, n), np.float32)
     c = np.empty((m, n), np.float32)
-    module.sgemm_nn(ffi.from_buffer("float[]", a), ffi.from_buffer("float[]", b),
-                    ffi.from_buffer("float[]", c), m, n, k)
-    np.testing.assert_allclose(c, a @ b, rtol=1e-5, atol=1e-5)
-    at, b = rng.standard_normal((k, m)), rng.standard_normal((k, n))
-    c = np.empty((m, n))
-    module.dgemm_tn(ffi.from_buffer("double[]", at), ffi.from_buffer("double[]", b),
-                    ffi.from_buffer("double[]", c), m, n, k)
-    np.testing.assert_allclose(c, 2.0 * at.T @ b, rtol=1e-12)
+    sgemm(101, 112, 111, m, n, k, 2.0, at.ctypes.data, m, b.ctypes.data, n, 0.0,
+          c.ctypes.data, n)
+    np.testing.assert_allclose(c, 2.0 * at.T @ b, rtol=1e-5, atol=1e-5)
 
 
-def test_rpath_finds_openblas_in_a_fresh_process(compiler, tmp_path):
-    library = blas.find_openblas()
-    flags = (*compile_flags(compiler, optimize=False, openmp=False), *library.compile_flags())
-    module = build(compiler, tmp_path, GEMM_SOURCE, GEMM_DECL, flags=flags,
-                   link_args=library.link_args())
-    # This process has loaded OpenBLAS already (importing the wheel does); a bare interpreter
-    # has not, so only the rpath lets the dynamic loader find it.
-    script = "import ctypes, sys; ctypes.CDLL(sys.argv[1]).sgemm_nn"
+def test_program_loads_in_a_fresh_process(tmp_path):
+    # A program records the runtime library by its full path, so a bare interpreter (no
+    # LD_LIBRARY_PATH, nothing of exprc loaded) can load it.
+    import exprc
+    import exprc.tensor as T
+    from exprc.link.c.cache import CompileCache
+
+    x = T.matrix("x")
+    cache = CompileCache(tmp_path)
+    with exprc.config.change_flags(compiledir=str(tmp_path)):
+        f = exprc.function([x], T.dot(x, x.T).sum())
+    assert f(np.eye(2, dtype=x.dtype)) == 2
+    programs = [e.path / "module.so" for e in cache.entries()
+                if (e.path / "module.c").read_text().startswith(TWO_PARTS_MARKER)]
+    assert programs
+    script = "import ctypes, sys; ctypes.CDLL(sys.argv[1]).exprc_run"
     env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
-    subprocess.run([sys.executable, "-c", script, str(module.path)], check=True, env=env)
+    subprocess.run([sys.executable, "-c", script, str(programs[0])], check=True, env=env)
 
 
 def test_openblas_thread_count(compiler):

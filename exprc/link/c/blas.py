@@ -2,9 +2,9 @@
 
 The wheel ships ``cblas.h`` and ``libscipy_openblas.so`` with every symbol prefixed
 (``scipy_cblas_sgemm``, ``scipy_openblas_set_num_threads``) so that it can share a process with
-NumPy's own BLAS. Generated code includes ``csrc/exprc_blas.h`` and calls ``exprc_cblas_sgemm``;
-the prefix read from the header here is passed as ``EXPRC_BLAS_PREFIX``. Shared objects are
-linked with an rpath to the wheel's library folder, so they load without ``LD_LIBRARY_PATH``.
+NumPy's own BLAS. exprc's runtime library calls the routines through addresses found here
+(:func:`blas_routine`, bound by :meth:`~exprc.link.c.runtime.RuntimeLibrary.bind_blas`), so
+nothing exprc compiles links to the wheel's library folder.
 
 OpenBLAS runs its own thread pool. When generated code also runs OpenMP loops, call
 :func:`set_num_threads` so that the two pools together do not ask for more threads than cores.
@@ -47,23 +47,6 @@ class BlasLibrary:
     symbol_prefix: str
     version: str
 
-    def compile_flags(self) -> tuple[str, ...]:
-        """Flags that find ``cblas.h`` and name the symbol prefix for ``exprc_blas.h``.
-
-        The version is defined too, so that it enters the compile-cache key (which hashes the
-        flags): upgrading the wheel, whose paths stay the same, rebuilds what links to it.
-        """
-        return (f"-I{self.include_dir}", f"-DEXPRC_BLAS_PREFIX={self.symbol_prefix}",
-                f"-DEXPRC_BLAS_VERSION=\"{self.version}\"")
-
-    def link_args(self) -> tuple[str, ...]:
-        """Linker arguments: the library by full path, and an rpath to its folder.
-
-        ``-Xlinker`` passes the rpath as its own argument, so a folder whose name holds a
-        comma or a space reaches the linker intact (``-Wl,`` would split it at the comma).
-        """
-        return (str(self.library), "-Xlinker", "-rpath", "-Xlinker", str(self.library.parent))
-
 
 @functools.lru_cache(maxsize=1)
 def find_openblas() -> BlasLibrary:
@@ -99,6 +82,13 @@ def _runtime() -> ctypes.CDLL:
     # The same path as the one generated objects link against, so the dynamic loader hands
     # back the one copy already in the process and thread settings apply to their calls.
     return ctypes.CDLL(str(find_openblas().library))
+
+
+def blas_routine(name: str) -> int:
+    """The address of the OpenBLAS routine ``name`` (e.g. ``"cblas_sgemm"``), whatever prefix
+    the build gives its symbols; for binding it into exprc's runtime library."""
+    function = getattr(_runtime(), f"{find_openblas().symbol_prefix}{name}")
+    return ctypes.cast(function, ctypes.c_void_p).value
 
 
 def set_num_threads(count: int) -> None:

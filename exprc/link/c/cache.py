@@ -20,11 +20,9 @@ loaded modules are kept in memory, so asking again for the same source is one di
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -38,6 +36,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from exprc.errors import ExprcError
+from exprc.link.c.fingerprint import host_fingerprint, tree_digest
 from exprc.link.c.toolchain import (
     CModule,
     Compiler,
@@ -84,39 +83,6 @@ def default_cache_dir() -> Path:
         return Path(os.environ["LOCALAPPDATA"]) / "exprc"
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "exprc"
-
-
-def tree_digest(folder: Path | None) -> str:
-    """SHA-256 over the relative paths and contents of the files under ``folder``.
-
-    Hidden files and ``__pycache__`` are skipped; a missing folder has a digest of its own.
-    """
-    if folder is None or not Path(folder).is_dir():
-        return "absent"
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        for name in sorted(f for f in files if not f.startswith(".")):
-            path = Path(root, name)
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-            digest.update(b"\0")
-    return digest.hexdigest()
-
-
-@functools.lru_cache(maxsize=1)
-def host_fingerprint() -> str:
-    """The machine, OS and, on Linux, the CPU model and instruction-set features."""
-    parts = [platform.system(), platform.machine()]
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        cpuinfo = ""
-    for field in ("model name", "flags", "Features", "CPU part"):
-        match = re.search(rf"^{field}\s*:(.*)$", cpuinfo, re.MULTILINE)
-        if match:
-            parts.append(match.group(1).strip())
-    return "\n".join(parts)
 
 
 def _file_sha256(path: Path) -> str:
@@ -241,7 +207,7 @@ class CompileCache:
         flags : sequence of str, optional
             Compiler flags; default ``compile_flags(self.compiler)`` (full optimisation).
         link_args : sequence of str
-            Libraries and linker options (e.g. :meth:`BlasLibrary.link_args`).
+            Libraries and linker options (e.g. :meth:`RuntimeLibrary.link_args`).
 
         Returns
         -------

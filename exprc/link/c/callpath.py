@@ -2,9 +2,9 @@
 
 A call through cffi fills each input's ``exprc_array`` field by field and wraps each output in
 several steps, which costs microseconds per call. ``csrc/exprc_callpath.c`` does the same work
-in C: it is a small CPython extension module, built once per machine, Python and NumPy version
-and kept in the compile cache like any program, and it makes one ``NativeCall`` object per
-program (see :func:`native_entry`). When the module cannot be built (no Python headers on the
+in C: it is a small CPython extension module, built at install time (``setup.py``) or else once
+per machine, Python and NumPy version and kept in the compile cache like any program, and it
+makes one ``NativeCall`` object per program (see :func:`native_entry`). When the module cannot be built (no Python headers on the
 machine), programs are called through cffi instead, after one :class:`CallPathWarning`.
 
 The module is built in a background thread (:func:`prefetch`) while the first program compiles,
@@ -56,27 +56,46 @@ def _flags() -> tuple[str, ...]:
     return (*BASE_FLAGS, "-O2", *(f"-I{path}" for path in sorted(includes)))
 
 
+def _import(path: Path):
+    loader = importlib.machinery.ExtensionFileLoader(MODULE_NAME, str(path))
+    spec = importlib.util.spec_from_file_location(MODULE_NAME, str(path), loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def _installed():
+    """The module built at install time (``setup.py``), if it loads with this NumPy."""
+    package = Path(__file__).resolve().parents[2]
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = package / f"{MODULE_NAME}{suffix}"
+        if path.is_file():
+            try:
+                return _import(path)
+            except ImportError:
+                return None  # built against another NumPy: build one below
+    return None
+
+
 def _build(cache: CompileCache) -> None:
     global _module, _failure
     try:
         headers = Path(sysconfig.get_paths()["include"], "Python.h")
         if not headers.is_file():
             raise ExprcError(f"the Python headers are not installed ({headers} is missing)")
-        path = cache.build(_source(cache.csrc_dir), _flags())
-        loader = importlib.machinery.ExtensionFileLoader(MODULE_NAME, str(path))
-        spec = importlib.util.spec_from_file_location(MODULE_NAME, str(path), loader=loader)
-        module = importlib.util.module_from_spec(spec)
-        loader.exec_module(module)
-        _module = module
+        _module = _import(cache.build(_source(cache.csrc_dir), _flags()))
     except (ExprcError, CompileError, OSError, ImportError) as exc:
         _failure = f"{type(exc).__name__}: {exc}"
 
 
 def prefetch(cache: CompileCache) -> None:
     """Start building the call-path module in the background if it is not loaded yet."""
-    global _builder
+    global _builder, _module
     with _lock:
         if _module is not None or _failure is not None or _builder is not None:
+            return
+        _module = _installed()
+        if _module is not None:
             return
         _builder = threading.Thread(target=_build, args=(cache,), name="exprc-callpath",
                                     daemon=True)

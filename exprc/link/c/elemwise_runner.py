@@ -20,7 +20,8 @@ from exprc.link.c.elemwise import (
     elemwise_declarations,
     elemwise_source,
 )
-from exprc.link.c.toolchain import CModule, compile_flags
+from exprc.link.c.runtime import runtime_library
+from exprc.link.c.toolchain import OPENMP_FLAG, CModule, compile_flags
 
 __all__ = ["ElemwiseKernel", "compile_elemwise"]
 
@@ -127,5 +128,7 @@ def compile_elemwise(programs: Mapping[str, ScalarProgram], *, cache: CompileCac
     cache = cache or default_cache()
     source = elemwise_source(programs, parallel_threshold=parallel_threshold)
     flags = compile_flags(cache.compiler, optimize=optimize)
-    module = cache.load(source, elemwise_declarations(list(programs)), flags=flags)
+    runtime = runtime_library(cache, openmp=OPENMP_FLAG in flags)
+    module = cache.load(source, elemwise_declarations(list(programs)), flags=flags,
+                        link_args=runtime.link_args())
     return {name: ElemwiseKernel(module, name, program) for name, program in programs.items()}

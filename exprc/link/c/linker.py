@@ -25,9 +25,12 @@ from exprc.graph.basic import Variable
 from exprc.link.c import callpath, ops  # noqa: F401
 from exprc.link.c.cache import CompileCache, default_cache
 from exprc.link.c.program import DECLARATIONS, GeneratedProgram, generate
-from exprc.link.c.toolchain import compile_flags
+from exprc.link.c.runtime import runtime_library
+from exprc.link.c.toolchain import OPENMP_FLAG, compile_flags, declared
 
 __all__ = ["CProgram"]
+
+declared(DECLARATIONS)  # parsed at import, not in the first function() call
 
 _MAXDIM = 16
 
@@ -84,15 +87,14 @@ class CProgram:
         flags = compile_flags(cache.compiler, optimize=optimize,
                               openmp=None if config.openmp else False,
                               extra=tuple(shlex.split(config.c_flags)))
-        link_args: tuple = ()
+        runtime = runtime_library(cache, openmp=OPENMP_FLAG in flags)
         if self.generated.uses_blas:
-            from exprc.link.c.blas import coordinate_threads, find_openblas
+            from exprc.link.c.blas import coordinate_threads
 
-            blas = find_openblas()
-            flags, link_args = (*flags, *blas.compile_flags()), blas.link_args()
+            runtime.bind_blas()
             coordinate_threads()
         self.module = cache.load(self.generated.source, DECLARATIONS, flags=flags,
-                                 link_args=link_args)
+                                 link_args=runtime.link_args())
         self._prepare()
         self.native = callpath.native_entry(
             cache, run_address=self._address(self._run), free_address=self._address(self._free),

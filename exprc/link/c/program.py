@@ -34,7 +34,7 @@ from exprc.link.c.render import C_TYPES
 from exprc.link.c.toolchain import TWO_PARTS_MARKER
 
 __all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "c_literal",
-           "c_string", "format_text", "generate"]
+           "c_string", "format_text", "generate", "index_code"]
 
 #: Op class -> ``rule(node, ctx) -> str``, the C code of one node.
 C_CODE = OpTable("C implementation")
@@ -58,6 +58,13 @@ def ctype(dtype: str) -> str:
 
 def itemsize(dtype: str) -> int:
     return np.dtype(dtype).itemsize
+
+
+def index_code(dtype: str) -> int:
+    """How ``exprc_index_value`` (``csrc/exprc_runtime.h``) reads an integer of ``dtype``:
+    its size in bytes, negated for unsigned types."""
+    size = np.dtype(dtype).itemsize
+    return -size if dtype.startswith("uint") else size
 
 
 def format_text(value) -> str:
@@ -111,6 +118,11 @@ class NodeContext:
         fmt = '"' + message_fmt.replace('"', '\\"') + '"'
         return (f"{{ exprc_set_error(error, {_KINDS[kind]}, {self.index}, {fmt}{args}); "
                 "goto fail; }")
+
+    @property
+    def label(self) -> str:
+        """The node's op as a C string literal, for the messages of run-time helpers."""
+        return c_literal(str(self.node.op))
 
     def alloc_output(self, i: int, shape_exprs: Sequence[str]) -> str:
         """Code giving output ``i`` the shape ``shape_exprs`` (C expressions) and a buffer."""
@@ -360,18 +372,20 @@ class _Generator:
             *self.hot_prototypes]
         n_in = len(self.inputs) + len(self.constants)
         outs = self._handover()
-        release_all = [f"    exprc_release(&pool, {v}.owner);" for v in self.internal]
         if len(body) > CHUNK_NODES:
             frame, chunks, begin, run_body, end = self._chunked(body, n_in)
+            release_all = [(f"    for (int k = {n_in}; k < {len(self.names)}; ++k) "
+                            "exprc_release(&pool, F->v[k].owner);")]
         else:
             frame, chunks, end = [], [], []
             begin = ["    exprc_pool pool;",
                      *(["    int64_t *const exprc_node_ns = state ? state->node_ns : NULL;"]
                        if self.profile else []),
-                     *(f"    const exprc_array v{k} = inputs[{k}];" for k in range(n_in)),
+                     *(f"    exprc_array v{k} = inputs[{k}];" for k in range(n_in)),
                      *(f"    exprc_array {v};" for v in self.internal),
                      *(f"    memset(&{v}, 0, sizeof {v});" for v in self.internal)]
             run_body = body
+            release_all = [f"    exprc_release(&pool, {v}.owner);" for v in self.internal]
         return "\n".join([
             TWO_PARTS_MARKER,
             "#if !defined(EXPRC_PART) || EXPRC_PART == 1",
@@ -414,13 +428,13 @@ class _Generator:
 
         The compiler's optimisation time grows faster than linearly with the size of one
         function, so a large graph's nodes go into functions of ``CHUNK_NODES`` nodes. The
-        values live in one heap-allocated frame, and ``#define v7 (F->v7)`` lets every rule's
+        values live in one heap-allocated frame, and ``#define v7 (F->v[7])`` lets every rule's
         code name them as if they were locals.
         """
-        values = [f"v{k}" for k in range(len(self.names))]
+        count = len(self.names)
         frame = ["typedef struct {", "    exprc_pool pool;", "    int64_t *exprc_node_ns;",
-                 *(f"    exprc_array {v};" for v in values), "} exprc_frame;",
-                 *(f"#define {v} (F->{v})" for v in values), "#define pool (F->pool)",
+                 f"    exprc_array v[{count}];", "} exprc_frame;",
+                 *(f"#define v{k} (F->v[{k}])" for k in range(count)), "#define pool (F->pool)",
                  "#define exprc_node_ns (F->exprc_node_ns)"]
         chunks, calls = [], []
         for c, start in enumerate(range(0, len(body), CHUNK_NODES)):
@@ -432,29 +446,17 @@ class _Generator:
             "    exprc_frame *const F = calloc(1, sizeof *F);",
             ("    if (F == NULL) return exprc_set_error(error, EXPRC_MEMORY_ERROR, -1, "
              '"cannot allocate the frame of a compiled function");'),
-            *(f"    v{k} = inputs[{k}];" for k in range(n_in)),
+            f"    memcpy(F->v, inputs, {max(n_in, 1)} * sizeof *inputs);" if n_in else "",
             "    exprc_node_ns = state ? state->node_ns : NULL;"]
         return frame, chunks, begin, calls, ["    free(F);"]
 
     def _handover(self) -> list[str]:
-        lines = []
-        for j, var in enumerate(self.outputs):
-            v, size = self.names[id(var)], itemsize(var.dtype)
-            if v not in self.internal:  # the caller's array or a constant: always a copy
-                lines += [(f"    if (exprc_copy_contiguous(&pool, &outputs[{j}], &{v}, {size}, "
-                          "error, -1)) goto fail;")]
-                continue
-            lines += [
-                f"    if (exprc_refs({v}.owner) == 1 && {v}.data == (char *){v}.owner",
-                f"            && exprc_is_contiguous(&{v}, {size})) {{",
-                f"        outputs[{j}] = {v};",
-                f"        {v}.owner = NULL;",
-                (f"    }} else if (exprc_copy_contiguous(&pool, &outputs[{j}], &{v}, {size}, "
-                "error, -1)) {"),
-                "        goto fail;",
-                "    }",
-            ]
-        return lines
+        """Lines handing each output over: its buffer when nobody else holds it, else a copy
+        (always for the caller's arrays and constants)."""
+        return [(f"    if (exprc_hand_over(&pool, &outputs[{j}], &{self.names[id(var)]}, "
+                 f"{itemsize(var.dtype)}, {int(self.names[id(var)] not in self.internal)}, "
+                 "error)) goto fail;")
+                for j, var in enumerate(self.outputs)]
 
 
 def _indent(code: str, n: int) -> str:

@@ -251,13 +251,16 @@ def compile_flags(compiler: Compiler, optimize: bool = True, openmp: bool | None
     tuple of str
     """
     flags = list(BASE_FLAGS)
+    # One probe of every optional flag together answers for all of them on the usual
+    # machine; each is probed alone only when that one fails.
+    every = accepts_flags(compiler, (*OPTIONAL_OPTIMIZED_FLAGS, OPENMP_FLAG))
     if optimize:
         flags += OPTIMIZED_FLAGS
-        flags += [f for f in OPTIONAL_OPTIMIZED_FLAGS if accepts_flags(compiler, (f,))]
+        flags += [f for f in OPTIONAL_OPTIMIZED_FLAGS if every or accepts_flags(compiler, (f,))]
     else:
         flags += FAST_FLAGS
     if openmp is None:
-        openmp = accepts_flags(compiler, (OPENMP_FLAG,))
+        openmp = every or accepts_flags(compiler, (OPENMP_FLAG,))
     if openmp:
         flags.append(OPENMP_FLAG)
     return (*flags, *extra)
@@ -294,7 +297,7 @@ def compile_shared(compiler: Compiler, source_path: Path, output_path: Path,
 TWO_PARTS_MARKER = "/* exprc: program in two parts */"
 """First line of a source holding a hot part and a glue part (see exprc.link.c.program)."""
 
-GLUE_OPTIMIZATION = "-O1"
+GLUE_OPTIMIZATION = "-O0"
 """The glue part is control flow, shape checks and calls: -O1 gives it nearly all it can gain
 at a fraction of the compile time of -O2."""
 
@@ -388,6 +391,14 @@ def load_module(path: Path, declarations: str) -> CModule:
     OSError
         When the dynamic loader rejects the file.
     """
+    ffi = declared(declarations)
+    return CModule(ffi, ffi.dlopen(str(path)), path)
+
+
+@functools.lru_cache(maxsize=64)
+def declared(declarations: str) -> cffi.FFI:
+    """The FFI knowing ``declarations``, parsed once per process: parsing is the slow part of
+    loading a module, and every module with the same declarations shares it."""
     ffi = cffi.FFI()
     ffi.cdef(declarations)
-    return CModule(ffi, ffi.dlopen(str(path)), path)
+    return ffi

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from exprc.link.c.ops.subtensor import slice_axis
 from exprc.link.c.program import (
     C_CODE,
@@ -23,6 +21,7 @@ from exprc.link.c.program import (
     c_literal,
     ctype,
     format_text,
+    index_code,
     itemsize,
 )
 from exprc.tensor.subtensor import (
@@ -34,12 +33,6 @@ from exprc.tensor.subtensor import (
     IncSubtensor,
     SliceSpec,
 )
-
-
-def _index_code(dtype: str) -> int:
-    """How ``exprc_index_value`` reads an element of ``dtype``."""
-    size = np.dtype(dtype).itemsize
-    return -size if dtype.startswith("uint") else size
 
 
 def _indexed_view(node, ctx: NodeContext, source: str, first_index: int,
@@ -121,7 +114,7 @@ def _indexed_view(node, ctx: NodeContext, source: str, first_index: int,
             naxes = consumed(entry, detail)
             if entry in (ARRAY, MASK):
                 kind = "EXPRC_ADV_ARRAY" if entry == ARRAY else "EXPRC_ADV_MASK"
-                array, code = f"&{ctx.inputs[detail]}", _index_code(node.inputs[detail].dtype)
+                array, code = f"&{ctx.inputs[detail]}", index_code(node.inputs[detail].dtype)
                 value = "0"
             else:
                 kind, array, code = "EXPRC_ADV_INT", "NULL", 8

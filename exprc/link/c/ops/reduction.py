@@ -13,13 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from exprc.link.c.elemwise import DEFAULT_PARALLEL_THRESHOLD
-from exprc.link.c.ops.shape import read_shape
 from exprc.link.c.program import (
     C_CODE,
     CUnsupportedError,
     NodeContext,
     ctype,
     format_text,
+    index_code,
     itemsize,
 )
 from exprc.tensor.elemwise import SumToShape
@@ -35,7 +35,7 @@ _NO_IDENTITY = {"maximum": "max", "minimum": "min"}
 _COMBINE = {"add": "EXPRC_REDUCE_ADD", "mul": "EXPRC_REDUCE_MUL", "or_": "EXPRC_REDUCE_OR",
             "and_": "EXPRC_REDUCE_AND", "maximum": "EXPRC_REDUCE_MAXIMUM",
             "minimum": "EXPRC_REDUCE_MINIMUM"}
-# Reductions compiled once per program by csrc/exprc_reduce.h: exprc_reduce_<name>_<dtype>.
+# Compiled once in the runtime library (csrc/exprc_reduce.c): exprc_reduce_<name>_<dtype>.
 _SHARED = {(name, dtype) for name in ("add", "mul", "maximum", "minimum")
            for dtype in ("float32", "float64")}
 
@@ -82,23 +82,28 @@ def accumulate(ctx: NodeContext, name: str, x: str, in_dtype: str, out: str, out
         (f"exprc_reduce_plan_init(&plan, &{x}, &{out}, (int64_t)({mask}), "
          f"{itemsize(out_dtype)}, {DEFAULT_PARALLEL_THRESHOLD});"),
     ]
-    # The loop itself goes to the program's hot part (full optimisation), once per kind.
-    params = "exprc_reduce_plan *rp, const char *rx_data, char *rout_data"
     if in_dtype == out_dtype and (name, out_dtype) in _SHARED:
-        body = f"exprc_reduce_{name}_{out_dtype}(rp, rx_data, rout_data);"
+        loop = f"exprc_reduce_{name}_{out_dtype}"  # in the runtime library
     else:
-        oc, xc = ctype(out_dtype), ctype(in_dtype)
-        conv = "((bool)((v) != 0))" if out_dtype == "bool" else f"(({oc})(v))"
-        body = "\n".join([
-            f"#define EXPRC_REDUCE_IN {xc}",
-            f"#define EXPRC_REDUCE_ACC {oc}",
-            f"#define EXPRC_REDUCE_CONV(v) {conv}",
-            f"#define EXPRC_REDUCE_COMB(a, b) {_combine_op(name, out_dtype)}",
-            f"#define EXPRC_REDUCE_IDENTITY {_identity(name, out_dtype)}",
-            '#include "exprc_reduce_body.h"',
-        ])
-    loop = ctx.hot_function(params, body, includes=["exprc_reduce.h"])
+        loop = _reduction_loop(ctx, name, in_dtype, out_dtype)
     return lines + [f"{loop}(&plan, {x}.data, {out}.data);"]
+
+
+def _reduction_loop(ctx: NodeContext, name: str, in_dtype: str, out_dtype: str) -> str:
+    """The name of a hot function folding ``in_dtype`` into ``out_dtype`` with ``name``: the
+    kinds the runtime library does not hold, compiled with full optimisation, once each."""
+    oc, xc = ctype(out_dtype), ctype(in_dtype)
+    conv = "((bool)((v) != 0))" if out_dtype == "bool" else f"(({oc})(v))"
+    body = "\n".join([
+        f"#define EXPRC_REDUCE_IN {xc}",
+        f"#define EXPRC_REDUCE_ACC {oc}",
+        f"#define EXPRC_REDUCE_CONV(v) {conv}",
+        f"#define EXPRC_REDUCE_COMB(a, b) {_combine_op(name, out_dtype)}",
+        f"#define EXPRC_REDUCE_IDENTITY {_identity(name, out_dtype)}",
+        '#include "exprc_reduce_body.h"',
+    ])
+    return ctx.hot_function("exprc_reduce_plan *rp, const char *rx_data, char *rout_data",
+                            body, includes=["exprc_reduce.h"])
 
 
 @C_CODE.register(Reduce)
@@ -128,25 +133,17 @@ def reduce(node, ctx: NodeContext) -> str:
 
 @C_CODE.register(SumToShape)
 def sum_to_shape(node, ctx: NodeContext) -> str:
-    g, out = ctx.inputs[0], ctx.outputs[0]
-    ndim, dtype = node.inputs[0].ndim, node.inputs[0].dtype
-    lines = read_shape(ctx, 1, ndim, "t", format_text(node.op))
-    lines += [
-        "int64_t mask = 0, bad = 0;",
-        f"for (int d = 0; d < {ndim}; ++d) {{",
-        f"    if (t[d] == 1 && {g}.shape[d] != 1) mask |= (int64_t)1 << d;",
-        f"    else bad |= {g}.shape[d] != t[d];",
-        "}",
-        "if (bad) " + ctx.fail("ValueError", f"{format_text(node.op)}: cannot sum an array of "
-                               "shape %s down to the target shape", f"exprc_shape_str(&{g})"),
-        f"if (mask == 0) {{ {ctx.view(0, 0)} }} else {{",
-        *["    " + line for line in [
-            ctx.alloc_output(0, [f"t[{d}]" for d in range(ndim)]),
-            *accumulate(ctx, "or_" if dtype == "bool" else "add", g, dtype, out, dtype,
-                        "mask")]],
-        "}",
-    ]
-    return "\n".join(lines)
+    g, target = ctx.inputs
+    dtype = node.inputs[0].dtype
+    name = "or_" if dtype == "bool" else "add"
+    if (name, dtype) in _SHARED:
+        reduce_fn = f"exprc_reduce_{name}_{dtype}"
+    else:
+        reduce_fn = _reduction_loop(ctx, name, dtype, dtype)
+    ctx.include("exprc_reduce.h")
+    return (f"if (exprc_sum_to_shape(&pool, &{ctx.outputs[0]}, &{g}, &{target}, "
+            f"{index_code(node.inputs[1].dtype)}, {itemsize(dtype)}, {reduce_fn}, "
+            f"{DEFAULT_PARALLEL_THRESHOLD}, {ctx.label}, error, {ctx.index})) goto fail;")
 
 
 __all__ = ["accumulate", "reduce", "sum_to_shape"]

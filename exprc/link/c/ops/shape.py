@@ -7,7 +7,7 @@ strides and data pointer and take a reference to their input's buffer, never cop
 
 from __future__ import annotations
 
-from exprc.link.c.program import C_CODE, NodeContext, format_text, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, format_text, index_code, itemsize
 from exprc.tensor.basic import Alloc
 from exprc.tensor.elemwise import DimShuffle
 from exprc.tensor.shape import Reshape, Shape, SpecifyShape, format_shape
@@ -48,15 +48,12 @@ def shape(node, ctx: NodeContext) -> str:
         f"for (int d = 0; d < {ndim}; ++d) ((int64_t *){out}.data)[d] = {x}.shape[d];"])
 
 
-def read_shape(ctx: NodeContext, j: int, ndim: int, target: str, what: str) -> list[str]:
+def read_shape(ctx: NodeContext, j: int, ndim: int, target: str) -> list[str]:
     """Lines reading the integer vector input ``j`` (of ``ndim`` entries) into ``target``."""
-    vec = ctx.inputs[j]
     return [
         f"int64_t {target}[{max(ndim, 1)}] = {{0}};",
-        f"if ({vec}.shape[0] != {ndim}) " + ctx.fail(
-            "ValueError", f"{what}: the target shape has %lld entries, expected {ndim}",
-            f"(long long){vec}.shape[0]"),
-        f"for (int64_t k = 0; k < {ndim}; ++k) {target}[k] = {ctx.element(j, 'k')};",
+        (f"if (exprc_read_ints(&{ctx.inputs[j]}, {index_code(ctx.node.inputs[j].dtype)}, "
+         f"{ndim}, {target}, {ctx.label}, error, {ctx.index})) goto fail;"),
     ]
 
 
@@ -65,7 +62,7 @@ def reshape(node, ctx: NodeContext) -> str:
     x, out = ctx.inputs[0], ctx.outputs[0]
     ndim, size = node.op.ndim, itemsize(node.inputs[0].dtype)
     xdim = node.inputs[0].ndim
-    lines = read_shape(ctx, 1, ndim, "t", format_text(node.op))
+    lines = read_shape(ctx, 1, ndim, "t")
     lines += [
         "int64_t n = 1, known = 1, unknown = -1, bad = 0;",
         f"for (int d = 0; d < {xdim}; ++d) n *= {x}.shape[d];",
@@ -95,7 +92,7 @@ def reshape(node, ctx: NodeContext) -> str:
 def alloc(node, ctx: NodeContext) -> str:
     value, out = ctx.inputs[0], ctx.outputs[0]
     ndim, vdim = node.outputs[0].ndim, node.inputs[0].ndim
-    lines = read_shape(ctx, 1, ndim, "t", format_text(node.op))
+    lines = read_shape(ctx, 1, ndim, "t")
     lines += [
         f"for (int k = 0; k < {ndim}; ++k) if (t[k] < 0) " + ctx.fail(
             "ValueError", f"{format_text(node.op)}: negative size in the target shape"),

@@ -72,15 +72,8 @@ def subtensor(node, ctx: NodeContext) -> str:
             lines += slice_axis(ctx, label, x, axis, out, str(out_axis), start, stop, step)
             axis, out_axis = axis + 1, out_axis + 1
         elif entry == SCALAR or isinstance(entry, numbers.Integral):
-            lines += [
-                "{",
-                f"    int64_t i = {component(entry)}, size = {x}.shape[{axis}];",
-                "    if (i < -size || i >= size) " + ctx.fail(
-                    "IndexError", f"{label}: index %lld is out of bounds for axis {axis} "
-                    "with size %lld", "(long long)i", "(long long)size"),
-                f"    {out}.data += (i < 0 ? i + size : i) * {x}.strides[{axis}];",
-                "}",
-            ]
+            lines.append(f"if (exprc_index_axis(&{out}, &{x}, {axis}, {component(entry)}, "
+                         f"{ctx.label}, error, {ctx.index})) goto fail;")
             axis += 1
         else:
             raise CUnsupportedError(f"index entry {entry!r}")

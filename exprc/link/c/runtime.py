@@ -1,0 +1,154 @@
+"""exprc's runtime library: the C support that every generated program links against.
+
+The memory pool, error reporting, the elementwise loop driver, the BLAS product helpers, the
+advanced-indexing plans and the float reductions are the same for every program
+(``csrc/exprc_runtime.c`` and its neighbours, see :data:`RUNTIME_SOURCES`). Compiling them
+into each program would cost every cold compile most of its time, so they are compiled once
+into a shared library, and programs link to it by its full path (recorded in the program, so
+no search path is involved; the path is part of each program's cache key).
+
+Where the library comes from, in order:
+
+1. **Built at install time** (``pip install``; see ``setup.py``) next to the package as
+   ``exprc/_runtime_lib*.so``, with a stamp recording the ``csrc/`` digest and the host it was
+   built for. It is used only when both still match: an edited ``csrc/`` (an editable
+   install) or another CPU (a copied installation built with ``-march=native``) falls
+   through to
+2. **built on first use** into the compile cache, like any program.
+
+OpenBLAS is not linked into the library: it is bound at load time (:func:`bind_blas`) to the
+``scipy-openblas32`` wheel found then, so the library does not depend on where that wheel
+was when the library was built.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from exprc.link.c.cache import CompileCache
+from exprc.link.c.fingerprint import host_fingerprint, tree_digest
+from exprc.link.c.toolchain import CModule, compile_flags, load_module
+
+__all__ = ["PREBUILT_NAME", "RUNTIME_SOURCES", "RuntimeLibrary", "runtime_library"]
+
+RUNTIME_SOURCES = ("exprc_runtime.c", "exprc_elemwise.c", "exprc_gemm.c", "exprc_advanced.c",
+                   "exprc_reduce.c")
+"""The ``csrc/`` files compiled into the library (``setup.py`` lists the same)."""
+
+PREBUILT_NAME = "_runtime_lib"
+"""The name of the library built at install time inside the ``exprc`` package; its stamp is
+``<name>.json`` beside it."""
+
+_DECLARATIONS = "void exprc_blas_bind(void *sgemm, void *dgemm);"
+
+
+@dataclass
+class RuntimeLibrary:
+    """The loaded runtime library.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The shared object; programs record this path.
+    prebuilt : bool
+        Whether it was built at install time (else it was built into the compile cache).
+    module : CModule
+        The library as loaded by cffi (kept loaded for the life of the process).
+    """
+
+    path: Path
+    prebuilt: bool
+    module: CModule
+    blas_bound: bool = False
+
+    def link_args(self) -> tuple[str, ...]:
+        """Linker arguments of a program: the library by its full path."""
+        return (str(self.path),)
+
+    def bind_blas(self) -> None:
+        """Hand the OpenBLAS routines to the library (once), for the programs that multiply
+        matrices; raises :class:`~exprc.link.c.blas.BlasNotFoundError` without the wheel."""
+        if self.blas_bound:
+            return
+        from exprc.link.c.blas import blas_routine
+
+        ffi = self.module.ffi
+        addresses = [ffi.cast("void *", blas_routine(name)) for name in ("cblas_sgemm",
+                                                                          "cblas_dgemm")]
+        self.module.exprc_blas_bind(*addresses)
+        self.blas_bound = True
+
+
+_lock = threading.Lock()
+_loaded: dict[tuple, RuntimeLibrary] = {}
+
+
+def runtime_library(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
+    """The runtime library for programs of ``cache`` (built with OpenMP or not), loaded.
+
+    Parameters
+    ----------
+    cache : CompileCache
+        Where the library is built when no usable prebuilt one is installed.
+    openmp : bool
+        Whether the library's loops may run on OpenMP threads (the prebuilt library does).
+
+    Returns
+    -------
+    RuntimeLibrary
+
+    Raises
+    ------
+    CompileError
+        When the library has to be built and the compiler rejects it.
+    """
+    memo = (str(cache.directory), str(cache.csrc_dir), cache.compiler.identity, openmp)
+    with _lock:
+        library = _loaded.get(memo)
+        if library is None:
+            library = _loaded[memo] = _load(cache, openmp)
+        return library
+
+
+def _load(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
+    prebuilt = _prebuilt(cache) if openmp else None
+    if prebuilt is not None:
+        try:
+            return RuntimeLibrary(prebuilt, True, load_module(prebuilt, _DECLARATIONS))
+        except OSError:
+            pass  # not loadable here (e.g. a foreign build): build one below
+    flags = compile_flags(cache.compiler, optimize=True, openmp=None if openmp else False)
+    path = cache.build(unity_source(), flags)
+    return RuntimeLibrary(path, False, load_module(path, _DECLARATIONS))
+
+
+def unity_source() -> str:
+    """The library as one source: each file of :data:`RUNTIME_SOURCES` included in turn."""
+    lines = ["/* exprc's runtime library, built into the compile cache */"]
+    lines += [f'#include "{name}"' for name in RUNTIME_SOURCES]
+    return "\n".join(lines) + "\n"
+
+
+def _prebuilt(cache: CompileCache, package: Path | None = None) -> Path | None:
+    """The library built at install time in ``package`` (default: exprc's folder), if it
+    exists and its stamp matches ``cache``'s ``csrc/`` and this host."""
+    package = package or Path(__file__).resolve().parents[2]
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = package / f"{PREBUILT_NAME}{suffix}"
+        if path.is_file():
+            break
+    else:
+        return None
+    try:
+        stamp = json.loads(path.with_name(f"{PREBUILT_NAME}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stamp, dict):
+        return None
+    if stamp.get("csrc") != tree_digest(cache.csrc_dir) or stamp.get("host") != host_fingerprint():
+        return None
+    return path
