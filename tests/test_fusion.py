@@ -7,7 +7,7 @@ import pytest
 import exprc
 import exprc.tensor as T
 from exprc.compile.mode import get_mode
-from exprc.rewriting.rules.fusion import MAX_INPUTS
+from exprc.rewriting.rules.fusion import MAX_INPUTS, MAX_OPERANDS
 from exprc.tensor.composite import Composite, compose
 from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.scalar import SCALAR_OPS
@@ -115,6 +115,18 @@ def test_input_cap_cuts_the_group():
     composites = [n for n in f.fgraph.apply_nodes if isinstance(n.op, Composite)]
     assert len(composites) == 2 and len(f.fgraph.apply_nodes) == 2
     assert all(len(n.inputs) <= MAX_INPUTS for n in composites)
+
+
+def test_operand_cap_counts_outputs():
+    # One input, many outputs: the composites together must stay within the loop's operands,
+    # or the C backend could not run them.
+    x, y = T.dvector("x"), T.dvector("y")
+    outs = [T.tanh(x * (k + 1) + y) for k in range(MAX_OPERANDS + 10)]
+    values = [np.linspace(-1, 1, 5), np.linspace(0, 0.5, 5)]
+    f = check_against_reference([x, y], outs, values)
+    composites = [n for n in f.fgraph.apply_nodes if isinstance(n.op, Composite)]
+    assert len(composites) >= 2
+    assert all(len(n.inputs) + len(n.outputs) <= MAX_OPERANDS for n in composites)
 
 
 def test_no_cycle_through_a_non_elementwise_op():

@@ -15,8 +15,9 @@ is decided by work and by the graph's structure, not by correctness:
 - the group stays convex (no path leaves it and comes back), so that contracting it to one
   node keeps the graph acyclic: a producer joins only if all its readers are members, and a
   consumer only if its other inputs cannot depend on the group;
-- a composite reads at most :data:`MAX_INPUTS` inputs; a larger group is cut, in topological
-  order, into several composites.
+- a composite reads at most :data:`MAX_INPUTS` inputs and has at most :data:`MAX_OPERANDS`
+  inputs and outputs together (what a backend's loop takes); a larger group is cut, in
+  topological order, into several composites.
 
 One-element constants become literals of the composite's program instead of inputs. Growing a
 group visits each node once per neighbour that joins, so the pass is linear in graph size.
@@ -34,6 +35,10 @@ from exprc.tensor.elemwise import DimShuffle, Elemwise
 
 #: Most inputs one composite may read (a C kernel's argument list stays small).
 MAX_INPUTS = 32
+
+#: Most inputs and outputs of one composite together: the operands the C backend's loop driver
+#: takes (``EXPRC_ELEMWISE_MAX_OPERANDS`` in ``csrc/exprc_elemwise.h``).
+MAX_OPERANDS = 64
 
 
 # --------------------------------------------------------------------------- groups
@@ -121,24 +126,35 @@ def _external_reads(nodes: list[Apply], inside: set[Apply]) -> list[Variable]:
     return list(reads)
 
 
-def _cut(order: list[Apply]) -> list[list[Apply]]:
-    """Consecutive pieces of a topological order, each reading at most MAX_INPUTS inputs.
+def _cut(fgraph: FunctionGraph, order: list[Apply]) -> list[list[Apply]]:
+    """Consecutive pieces of a topological order, each reading at most MAX_INPUTS inputs and
+    with at most MAX_OPERANDS inputs and outputs together.
 
     Edges only go forward between pieces of a topological order, so the pieces stay acyclic.
     """
     pieces: list[list[Apply]] = [[]]
     members: set[Apply] = set()
     reads: set[Variable] = set()
+    leaving: set[Variable] = set()  # outputs of the piece read outside it (so far)
+
+    def leaves(var: Variable, inside: set[Apply]) -> bool:
+        return any(c == OUTPUT or c not in inside for c, _ in fgraph.clients[var])
+
     for node in order:
         # In topological order a node's outputs are not read by earlier nodes of its piece.
         extra = {i for i in node.inputs if i.owner not in members and _scalar_constant(i) is None}
-        if pieces[-1] and len(reads | extra) > MAX_INPUTS:
+        joined = members | {node}
+        still = {v for v in leaving if leaves(v, joined)} | \
+            {o for o in node.outputs if leaves(o, joined)}
+        if pieces[-1] and (len(reads | extra) > MAX_INPUTS
+                           or len(reads | extra) + len(still) > MAX_OPERANDS):
             pieces.append([])
             members, reads = set(), set()
             extra = {i for i in node.inputs if _scalar_constant(i) is None}
+            joined = {node}
+            still = {o for o in node.outputs if leaves(o, joined)}
         pieces[-1].append(node)
-        members.add(node)
-        reads |= extra
+        members, reads, leaving = joined, reads | extra, still
     return pieces
 
 
@@ -149,7 +165,7 @@ def fuse_elementwise(fgraph: FunctionGraph, node: Apply):
     group.grow()
     if len(group.members) < 2:
         return None
-    pieces = _cut(group.ordered())
+    pieces = _cut(fgraph, group.ordered())
     if len(pieces) == len(group.members):
         return None  # nothing to merge (the group was cut back into its members)
     new: dict[Variable, Variable] = {}
