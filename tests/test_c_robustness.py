@@ -26,7 +26,7 @@ import exprc.tensor as T
 from exprc.errors import ExprcTypeError
 from exprc.link.c.cache import CompileCache
 from exprc.link.c.linker import CProgram
-from exprc.link.c.toolchain import TWO_PARTS_MARKER
+from exprc.link.c.toolchain import PARTS_MARKER
 from exprc.tensor import nnet
 from tests.test_c_backend import assert_every_node_compiled
 
@@ -224,7 +224,7 @@ def _affine(names: tuple[str, str, str]):
 def _programs(cache: CompileCache) -> list:
     """The cache's entries that are programs (not the runtime library or the call path)."""
     return [e for e in cache.entries()
-            if (e.path / "module.c").read_text().startswith(TWO_PARTS_MARKER)]
+            if (e.path / "module.c").read_text().startswith(PARTS_MARKER)]
 
 
 def test_functions_of_one_structure_share_one_cache_entry(tmp_path, monkeypatch):

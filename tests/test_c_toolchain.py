@@ -14,7 +14,7 @@ from exprc.link.c import blas
 from exprc.link.c.toolchain import (
     FAST_FLAGS,
     OPENMP_FLAG,
-    TWO_PARTS_MARKER,
+    PARTS_MARKER,
     CompileError,
     accepts_flags,
     compile_flags,
@@ -177,7 +177,7 @@ def test_program_loads_in_a_fresh_process(tmp_path):
         f = exprc.function([x], T.dot(x, x.T).sum())
     assert f(np.eye(2, dtype=x.dtype)) == 2
     programs = [e.path / "module.so" for e in cache.entries()
-                if (e.path / "module.c").read_text().startswith(TWO_PARTS_MARKER)]
+                if (e.path / "module.c").read_text().startswith(PARTS_MARKER)]
     assert programs
     script = "import ctypes, sys; ctypes.CDLL(sys.argv[1]).exprc_run"
     env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}

@@ -11,8 +11,10 @@ fallback when that module cannot be built.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shlex
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +33,20 @@ from exprc.link.c.toolchain import OPENMP_FLAG, compile_flags, declared
 __all__ = ["CProgram"]
 
 declared(DECLARATIONS)  # parsed at import, not in the first function() call
+
+
+def _answer_first_questions() -> None:
+    """Probe the C compiler and load OpenBLAS while the user builds a graph, so that the first
+    ``function()`` of a process finds both answered (each costs tens of milliseconds). Any
+    failure is left for that call to report."""
+    from exprc.link.c.blas import blas_routine
+
+    with contextlib.suppress(Exception):
+        compile_flags(default_cache().compiler)
+        blas_routine("cblas_sgemm")
+
+
+threading.Thread(target=_answer_first_questions, name="exprc-warm-up", daemon=True).start()
 
 _MAXDIM = 16
 

@@ -31,7 +31,7 @@ from exprc.graph.optable import OpTable
 from exprc.graph.traversal import toposort
 from exprc.link.c.elemwise import ScalarProgram, elemwise_source
 from exprc.link.c.render import C_TYPES
-from exprc.link.c.toolchain import TWO_PARTS_MARKER
+from exprc.link.c.toolchain import PARTS_MARKER
 
 __all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "c_literal",
            "c_string", "format_text", "generate", "index_code"]
@@ -45,6 +45,9 @@ _KINDS = {"IndexError": "EXPRC_INDEX_ERROR", "ValueError": "EXPRC_VALUE_ERROR",
 
 #: Nodes per function in the glue of a large graph (see ``_Generator._chunked``).
 CHUNK_NODES = 48
+
+#: Chunk functions from which the glue is split into two parts compiled side by side.
+SPLIT_CHUNKS = 8
 
 
 class CUnsupportedError(ExprcError, NotImplementedError):
@@ -157,7 +160,7 @@ class NodeContext:
 
         Loops worth full optimisation go here rather than inline in the node's code: the hot
         part is compiled with the full flags, the rest of the program (shape checks, calls,
-        allocation) quickly (see ``TWO_PARTS_MARKER``). Identical functions are emitted once.
+        allocation) quickly (see ``PARTS_MARKER``). Identical functions are emitted once.
         ``includes`` are ``csrc/`` headers the body needs.
         """
         return self._gen.add_hot_function(params, body, tuple(includes))
@@ -207,8 +210,9 @@ class GeneratedProgram:
 
 # A program is mostly glue (shape checks, allocation, calls) that gains nothing from full
 # optimisation but costs most of its compile time, and a few loops that need it. The source is
-# one text, so one cache entry, holding both parts behind EXPRC_PART: part 1 (elementwise loops
-# and hot functions) is compiled with the full flags, part 2 (exprc_run) with -O1, side by side
+# one text, so one cache entry, holding its parts behind EXPRC_PART: part 1 (elementwise loops
+# and hot functions) is compiled with the full flags, part 2 (exprc_run) and, for a large
+# graph, part 3 (half of its chunk functions) quickly, side by side
 # (exprc.link.c.toolchain.compile_shared); without EXPRC_PART it is one ordinary unit.
 DECLARATIONS = """
 typedef struct {
@@ -386,19 +390,28 @@ class _Generator:
                      *(f"    memset(&{v}, 0, sizeof {v});" for v in self.internal)]
             run_body = body
             release_all = [f"    exprc_release(&pool, {v}.owner);" for v in self.internal]
+        # A large glue is cut in two, its first chunk functions compiled apart as part 3.
+        apart = len(chunks) // 2 if len(chunks) >= SPLIT_CHUNKS else 0
+        third = ["#if !defined(EXPRC_PART) || EXPRC_PART == 3",
+                 *(line for chunk in chunks[:apart] for line in chunk), "#endif"] \
+            if apart else []
         return "\n".join([
-            TWO_PARTS_MARKER,
+            PARTS_MARKER,
+            f"/* parts: {3 if apart else 2} */",
             "#if !defined(EXPRC_PART) || EXPRC_PART == 1",
             head, hot_includes, *self.hot_definitions,
             "#endif",
-            "#if !defined(EXPRC_PART) || EXPRC_PART == 2",
+            "#if !defined(EXPRC_PART) || EXPRC_PART >= 2",
             "#include <math.h>", "#include <stdbool.h>", "#include <stdint.h>",
             '#include "exprc_common.h"', '#include "exprc_runtime.h"', includes,
             "#ifdef EXPRC_PART",
             *prototypes,
             "#endif",
             *frame,
-            *chunks,
+            "#endif",
+            *third,
+            "#if !defined(EXPRC_PART) || EXPRC_PART == 2",
+            *(line for chunk in chunks[apart:] for line in chunk),
             "EXPRC_EXPORT int exprc_run(exprc_state *state, const exprc_array *inputs,",
             "                           exprc_array *outputs, exprc_error *error)",
             "{",
@@ -438,9 +451,10 @@ class _Generator:
                  "#define exprc_node_ns (F->exprc_node_ns)"]
         chunks, calls = [], []
         for c, start in enumerate(range(0, len(body), CHUNK_NODES)):
-            chunks += [f"static int exprc_chunk{c}(exprc_frame *F, exprc_error *error)", "{",
-                       *body[start:start + CHUNK_NODES],
-                       "    return 0;", "fail:", "    return -1;", "}"]
+            signature = f"int exprc_chunk{c}(exprc_frame *F, exprc_error *error)"
+            frame.append(signature + ";")  # chunks may sit in another part than exprc_run
+            chunks.append([signature, "{", *body[start:start + CHUNK_NODES],
+                           "    return 0;", "fail:", "    return -1;", "}"])
             calls.append(f"    if (exprc_chunk{c}(F, error)) goto fail;")
         begin = [
             "    exprc_frame *const F = calloc(1, sizeof *F);",

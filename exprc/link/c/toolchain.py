@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -287,35 +288,41 @@ def compile_shared(compiler: Compiler, source_path: Path, output_path: Path,
     """
     if config.debug >= 3:
         print(f"exprc: C source {source_path}:\n{Path(source_path).read_text()}", file=sys.stderr)
-    if _in_two_parts(source_path):
-        _compile_two_parts(compiler, Path(source_path), Path(output_path), flags, link_args)
+    parts = _parts(source_path)
+    if parts:
+        _compile_parts(compiler, Path(source_path), Path(output_path), flags, link_args, parts)
         return
     command = [*compiler.command, *flags, "-o", str(output_path), str(source_path), *link_args]
     _run_all([command], source_path)
 
 
-TWO_PARTS_MARKER = "/* exprc: program in two parts */"
-"""First line of a source holding a hot part and a glue part (see exprc.link.c.program)."""
+PARTS_MARKER = "/* exprc: program in parts */"
+"""First line of a source holding a hot part and glue parts (see exprc.link.c.program); the
+second line says how many parts there are: ``/* parts: 3 */``."""
 
 GLUE_OPTIMIZATION = "-O0"
-"""The glue part is control flow, shape checks and calls: -O1 gives it nearly all it can gain
-at a fraction of the compile time of -O2."""
+"""The glue parts only pass values to run-time functions (about one call per node): optimising
+them gains nothing measurable and costs most of a program's compile time."""
 
 
-def _in_two_parts(source_path: Path) -> bool:
+def _parts(source_path: Path) -> int:
+    """How many parts the source holds (0: an ordinary source)."""
     with open(source_path, encoding="utf-8", errors="replace") as handle:
-        return handle.readline().rstrip("\n") == TWO_PARTS_MARKER
+        if handle.readline().rstrip("\n") != PARTS_MARKER:
+            return 0
+        match = re.fullmatch(r"/\* parts: (\d+) \*/", handle.readline().strip())
+    return int(match.group(1)) if match else 0
 
 
-def _compile_two_parts(compiler: Compiler, source_path: Path, output_path: Path,
-                       flags: Sequence[str], link_args: Sequence[str]) -> None:
-    """Compile part 1 with ``flags`` and part 2 with -O1, side by side, then link them."""
+def _compile_parts(compiler: Compiler, source_path: Path, output_path: Path,
+                   flags: Sequence[str], link_args: Sequence[str], parts: int) -> None:
+    """Compile part 1 with ``flags`` and the glue parts quickly, side by side, then link."""
     glue_flags = [GLUE_OPTIMIZATION if f in ("-O2", "-O3") else f for f in flags]
-    objects = [output_path.with_name(f"{output_path.name}.part{k}.o") for k in (1, 2)]
-    compiles = [
-        [*compiler.command, *part_flags, f"-DEXPRC_PART={k}", "-c", "-o", str(obj),
-         str(source_path)]
-        for k, part_flags, obj in ((1, flags, objects[0]), (2, glue_flags, objects[1]))]
+    objects = [output_path.with_name(f"{output_path.name}.part{k}.o")
+               for k in range(1, parts + 1)]
+    compiles = [[*compiler.command, *(flags if k == 1 else glue_flags), f"-DEXPRC_PART={k}",
+                 "-c", "-o", str(obj), str(source_path)]
+                for k, obj in enumerate(objects, start=1)]
     try:
         _run_all(compiles, source_path)
         _run_all([[*compiler.command, *flags, "-o", str(output_path),
