@@ -107,8 +107,9 @@ static int exprc_gemm_operand(exprc_pool *pool, const exprc_array *a, exprc_arra
         }                                                                                    \
         blas(EXPRC_CBLAS_ROW_MAJOR, ta ? EXPRC_CBLAS_TRANS : EXPRC_CBLAS_NO_TRANS,            \
              tb ? EXPRC_CBLAS_TRANS : EXPRC_CBLAS_NO_TRANS,                                  \
-             (exprc_blasint)m, (exprc_blasint)n, (exprc_blasint)k, alpha, (const type *)pa, (exprc_blasint)lda,      \
-             (const type *)pb, (exprc_blasint)ldb, beta, c, (exprc_blasint)ldc);                         \
+             (exprc_blasint)m, (exprc_blasint)n, (exprc_blasint)k, alpha, (const type *)pa,  \
+             (exprc_blasint)lda, (const type *)pb, (exprc_blasint)ldb, beta, c,              \
+             (exprc_blasint)ldc);                                                            \
         exprc_release(pool, ca.owner);                                                       \
         exprc_release(pool, cb.owner);                                                       \
         return 0;                                                                            \

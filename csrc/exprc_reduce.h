@@ -181,7 +181,8 @@ static inline int64_t exprc_reduce_unit_lanes(const exprc_reduce_plan *p, int64_
 
 
 /* A reduction loop: folds x (at rx_data) into out (at rout_data) as the plan says. */
-typedef void (*exprc_reduce_fn)(exprc_reduce_plan *rp, const char *rx_data, char *rout_data);
+typedef void exprc_reduce_loop(exprc_reduce_plan *rp, const char *rx_data, char *rout_data);
+typedef exprc_reduce_loop *exprc_reduce_fn;
 
 /* SumToShape: g summed over every axis where the target shape (the integer vector `target`,
  * read with exprc_index_value's `code`) is 1 and g is not, keeping the axis, by `reduce`
@@ -194,21 +195,13 @@ EXPRC_EXPORT int exprc_sum_to_shape(exprc_pool *pool, exprc_array *out, const ex
 
 /* The float reductions of graphs, compiled once in the runtime library (exprc_reduce.c).
  * Other element types include exprc_reduce_body.h in a hot function of the program. */
-EXPRC_EXPORT void exprc_reduce_add_float32(exprc_reduce_plan *rp, const char *rx_data,
-                       char *rout_data);
-EXPRC_EXPORT void exprc_reduce_mul_float32(exprc_reduce_plan *rp, const char *rx_data,
-                       char *rout_data);
-EXPRC_EXPORT void exprc_reduce_maximum_float32(exprc_reduce_plan *rp, const char *rx_data,
-                       char *rout_data);
-EXPRC_EXPORT void exprc_reduce_minimum_float32(exprc_reduce_plan *rp, const char *rx_data,
-                       char *rout_data);
-EXPRC_EXPORT void exprc_reduce_add_float64(exprc_reduce_plan *rp, const char *rx_data,
-                       char *rout_data);
-EXPRC_EXPORT void exprc_reduce_mul_float64(exprc_reduce_plan *rp, const char *rx_data,
-                       char *rout_data);
-EXPRC_EXPORT void exprc_reduce_maximum_float64(exprc_reduce_plan *rp, const char *rx_data,
-                       char *rout_data);
-EXPRC_EXPORT void exprc_reduce_minimum_float64(exprc_reduce_plan *rp, const char *rx_data,
-                       char *rout_data);
+EXPRC_EXPORT exprc_reduce_loop exprc_reduce_add_float32;
+EXPRC_EXPORT exprc_reduce_loop exprc_reduce_mul_float32;
+EXPRC_EXPORT exprc_reduce_loop exprc_reduce_maximum_float32;
+EXPRC_EXPORT exprc_reduce_loop exprc_reduce_minimum_float32;
+EXPRC_EXPORT exprc_reduce_loop exprc_reduce_add_float64;
+EXPRC_EXPORT exprc_reduce_loop exprc_reduce_mul_float64;
+EXPRC_EXPORT exprc_reduce_loop exprc_reduce_maximum_float64;
+EXPRC_EXPORT exprc_reduce_loop exprc_reduce_minimum_float64;
 
 #endif /* EXPRC_REDUCE_H */

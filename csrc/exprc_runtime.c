@@ -363,7 +363,8 @@ EXPRC_EXPORT void exprc_assign(const exprc_array *dst, const exprc_array *src, i
     } while (exprc_iter_next(&it));
 }
 
-EXPRC_EXPORT int exprc_join(exprc_pool *pool, exprc_array *out, int n, const exprc_array *const *ins,
+EXPRC_EXPORT int exprc_join(exprc_pool *pool, exprc_array *out, int n,
+                            const exprc_array *const *ins,
                             int64_t axis, int64_t itemsize, const char *label, exprc_error *error,
                             int64_t node)
 {
@@ -429,7 +430,8 @@ EXPRC_EXPORT int exprc_read_ints(const exprc_array *vec, int code, int64_t n, in
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
                                "%s: the target shape has %lld entries, expected %lld", label,
                                (long long)vec->shape[0], (long long)n);
-    for (int64_t k = 0; k < n; ++k) out[k] = exprc_index_value(vec->data + k * vec->strides[0], code);
+    for (int64_t k = 0; k < n; ++k)
+        out[k] = exprc_index_value(vec->data + k * vec->strides[0], code);
     return 0;
 }
 

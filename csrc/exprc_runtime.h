@@ -7,6 +7,9 @@
  * allocation of at most its size takes it; at the end of a call the free list is kept in the
  * program's exprc_state for the next call (or freed, when the state says so).  Buffers handed
  * to Python are freed by exprc_free.
+ *
+ * Declared here, defined in exprc_runtime.c: part of the runtime library every program links
+ * against (see exprc/link/c/runtime.py).
  */
 #ifndef EXPRC_RUNTIME_H
 #define EXPRC_RUNTIME_H
@@ -210,7 +213,8 @@ EXPRC_EXPORT int exprc_iter_next(exprc_iter *it);
 EXPRC_EXPORT void exprc_assign(const exprc_array *dst, const exprc_array *src, int64_t itemsize);
 
 /* A Join of n arrays of one dtype along axis into a fresh out; `label` names the node. */
-EXPRC_EXPORT int exprc_join(exprc_pool *pool, exprc_array *out, int n, const exprc_array *const *ins,
+EXPRC_EXPORT int exprc_join(exprc_pool *pool, exprc_array *out, int n,
+                            const exprc_array *const *ins,
                             int64_t axis, int64_t itemsize, const char *label, exprc_error *error,
                             int64_t node);
 
