@@ -26,7 +26,7 @@ from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
 RUNTIME_SOURCES = ["exprc_runtime.c", "exprc_elemwise.c", "exprc_gemm.c", "exprc_advanced.c",
-                   "exprc_reduce.c"]
+                   "exprc_reduce.c", "exprc_conv.c", "exprc_pool.c", "exprc_random.c"]
 BASE = ["-std=gnu11", "-fvisibility=hidden", "-O2", "-fvect-cost-model=dynamic",
         "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"]
 TUNING = ["-march=native", "-fno-semantic-interposition"]

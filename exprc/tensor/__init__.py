@@ -22,6 +22,6 @@ from exprc.tensor.linalg import *  # noqa: F401,F403
 from exprc.tensor.subtensor import *  # noqa: F401,F403
 from exprc.tensor.sort import *  # noqa: F401,F403
 from exprc.tensor.extra_ops import *  # noqa: F401,F403
-from exprc.tensor import subtensor, nnet, extra_ops  # noqa: F401
+from exprc.tensor import subtensor, nnet, extra_ops, signal  # noqa: F401
 
 globals().update(_CONSTRUCTORS)

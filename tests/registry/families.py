@@ -11,3 +11,7 @@ from tests.registry import cases_extra_ops  # noqa: F401
 from tests.registry import cases_blas  # noqa: F401
 from tests.registry import cases_composite  # noqa: F401
 from tests.registry import cases_nnet  # noqa: F401
+from tests.registry import cases_conv  # noqa: F401
+from tests.registry import cases_pool  # noqa: F401
+from tests.registry import cases_random  # noqa: F401
+from tests.registry import cases_activations  # noqa: F401

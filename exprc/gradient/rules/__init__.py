@@ -11,3 +11,6 @@ from exprc.gradient.rules import extra_ops  # noqa: F401
 from exprc.gradient.rules import composite  # noqa: F401
 from exprc.gradient.rules import blas  # noqa: F401
 from exprc.gradient.rules import nnet  # noqa: F401
+from exprc.gradient.rules import conv  # noqa: F401
+from exprc.gradient.rules import pool  # noqa: F401
+from exprc.gradient.rules import random  # noqa: F401

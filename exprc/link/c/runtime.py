@@ -36,7 +36,7 @@ from exprc.link.c.toolchain import CModule, compile_flags, load_module
 __all__ = ["PREBUILT_NAME", "RUNTIME_SOURCES", "RuntimeLibrary", "runtime_library"]
 
 RUNTIME_SOURCES = ("exprc_runtime.c", "exprc_elemwise.c", "exprc_gemm.c", "exprc_advanced.c",
-                   "exprc_reduce.c")
+                   "exprc_reduce.c", "exprc_conv.c", "exprc_pool.c", "exprc_random.c")
 """The ``csrc/`` files compiled into the library (``setup.py`` lists the same)."""
 
 PREBUILT_NAME = "_runtime_lib"

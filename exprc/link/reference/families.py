@@ -11,3 +11,6 @@ from exprc.link.reference import gradient  # noqa: F401
 from exprc.link.reference import blas  # noqa: F401
 from exprc.link.reference import composite  # noqa: F401
 from exprc.link.reference import nnet  # noqa: F401
+from exprc.link.reference import conv  # noqa: F401
+from exprc.link.reference import pool  # noqa: F401
+from exprc.link.reference import random  # noqa: F401

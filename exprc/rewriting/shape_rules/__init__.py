@@ -200,11 +200,14 @@ from exprc.rewriting.shape_rules import (
     basic,  # noqa: F401
     blas,  # noqa: F401
     composite,  # noqa: F401
+    conv,  # noqa: F401
     elemwise,  # noqa: F401
     extra_ops,  # noqa: F401
     gradient,  # noqa: F401
     linalg,  # noqa: F401
     nnet,  # noqa: F401
+    pool,  # noqa: F401
+    random,  # noqa: F401
     reduction,  # noqa: F401
     shape,  # noqa: F401
     sort,  # noqa: F401

@@ -10,3 +10,6 @@ from exprc.tensor.nnet.softmax import (  # noqa: F401
     logsoftmax,
     softmax,
 )
+from exprc.tensor.nnet import bn  # noqa: F401,E402
+from exprc.tensor.nnet.activations import *  # noqa: F401,F403,E402
+from exprc.tensor.nnet.conv import *  # noqa: F401,F403,E402

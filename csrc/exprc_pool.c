@@ -1,0 +1,2 @@
+/* Pooling kernels: the definitions declared in exprc_pool.h. */
+#include "exprc_pool.h"

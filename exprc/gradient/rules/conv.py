@@ -1,0 +1,1 @@
+"""Gradient rules of convolution (conv2d and its gradients)."""

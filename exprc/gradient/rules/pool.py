@@ -1,0 +1,1 @@
+"""Gradient rules of pooling (pool_2d and its gradients)."""

@@ -1,0 +1,1 @@
+"""Gradient rules of random number generation (RandomStreams' counter-based generator)."""

@@ -1,0 +1,1 @@
+"""C rules of convolution (conv2d and its gradients)."""

@@ -1,0 +1,1 @@
+"""C rules of pooling (pool_2d and its gradients)."""

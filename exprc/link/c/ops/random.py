@@ -1,0 +1,1 @@
+"""C rules of random number generation (RandomStreams' counter-based generator)."""

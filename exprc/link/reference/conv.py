@@ -1,0 +1,1 @@
+"""Reference rules of convolution (conv2d and its gradients)."""

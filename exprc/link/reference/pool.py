@@ -1,0 +1,1 @@
+"""Reference rules of pooling (pool_2d and its gradients)."""

@@ -1,0 +1,1 @@
+"""Reference rules of random number generation (RandomStreams' counter-based generator)."""

@@ -1,0 +1,1 @@
+"""Shape rules of convolution (conv2d and its gradients)."""

@@ -1,0 +1,1 @@
+"""Shape rules of pooling (pool_2d and its gradients)."""

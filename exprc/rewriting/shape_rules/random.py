@@ -1,0 +1,1 @@
+"""Shape rules of random number generation (RandomStreams' counter-based generator)."""

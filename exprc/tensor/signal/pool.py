@@ -1,0 +1,3 @@
+"""Pooling: ``pool_2d`` over the last two axes, and its gradients."""
+
+__all__: list[str] = []

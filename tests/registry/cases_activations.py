@@ -1,0 +1,1 @@
+"""Registry cases of the neural-network activations, losses and batch normalization."""

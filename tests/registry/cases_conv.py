@@ -1,0 +1,1 @@
+"""Registry cases of convolution (conv2d and its gradients)."""

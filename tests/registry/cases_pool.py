@@ -1,0 +1,1 @@
+"""Registry cases of pooling (pool_2d and its gradients)."""

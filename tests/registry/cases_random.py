@@ -1,0 +1,1 @@
+"""Registry cases of random number generation (RandomStreams' counter-based generator)."""
