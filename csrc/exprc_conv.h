@@ -1,9 +1,81 @@
 /* Convolution kernels (im2col and friends) for conv2d and its gradients.
  *
+ * NCHW images (n, c, h, w) and filters (o, c / groups, kh, kw).  Each op unfolds the
+ * (padded, strided, dilated) input patches of a chunk of images into a matrix of
+ * c * kh * kw rows (channel, tap row, tap column) and one column per output position of each
+ * image of the chunk ("im2col"), then does one BLAS product per group:
+ *
+ *     forward          out_g   (o/g, cols)  = w_g (o/g, k_g) @ cols_g (k_g, cols)
+ *     filter gradient  gw_g    (o/g, k_g)  += gy_g (o/g, cols) @ cols_g^T
+ *     input gradient   dcols_g (k_g, cols)  = w_g^T @ gy_g, folded back into the input by
+ *                                             col2im (adding where windows overlap)
+ *
+ * With filter_flip, tap (a, b) of the matrix reads the input at the flipped tap
+ * (kh-1-a, kw-1-b), so the filters are used as they lie.  1x1 filters with stride 1 and no
+ * padding need no unfolding: each image is its own matrix.
+ *
+ * Threads: only the products run in parallel, on BLAS's threads.  Unfolding and folding stay
+ * on the calling thread on purpose: OpenBLAS's workers busy-wait for a while after each
+ * product, and an OpenMP region started between two products fights them for the cores
+ * (measured with 2 threads on 2 cores: the first LeNet layer's forward pass took 200 ms with
+ * OpenMP unfolding against 2.5 ms without).  Parallel unfolding pays only together with
+ * single-threaded products on each thread, which BLAS does not offer per call.
+ *
  * Declared here, defined in exprc_conv.c (part of the runtime library). */
 #ifndef EXPRC_CONV_H
 #define EXPRC_CONV_H
 
 #include "exprc_runtime.h"
+
+/* Padding codes besides a count of padded entries (>= 0). */
+#define EXPRC_CONV_PAD_HALF (-1)  /* dilated filter size // 2 */
+#define EXPRC_CONV_PAD_FULL (-2)  /* dilated filter size - 1 */
+
+/* The parameters shared by the three ops, per spatial axis (rows, cols). */
+typedef struct {
+    int64_t pad[2];       /* entries per side, or EXPRC_CONV_PAD_HALF / _FULL */
+    int64_t stride[2];
+    int64_t dilation[2];
+    int64_t groups;
+    int64_t flip;         /* nonzero: true convolution (Theano's filter_flip) */
+} exprc_conv_params;
+
+/* out (n, o, oh, ow) = conv2d(x (n, c, h, w), w (o, c / groups, kh, kw)), allocated here;
+ * errors (channels, a filter larger than the padded input) name `label`. */
+EXPRC_EXPORT int exprc_conv2d_s(exprc_pool *pool, exprc_array *out, const exprc_array *x,
+                                const exprc_array *w, const exprc_conv_params *params,
+                                const char *label, exprc_error *error, int64_t node);
+EXPRC_EXPORT int exprc_conv2d_d(exprc_pool *pool, exprc_array *out, const exprc_array *x,
+                                const exprc_array *w, const exprc_conv_params *params,
+                                const char *label, exprc_error *error, int64_t node);
+
+/* out (n, c, h, w): the gradient w.r.t. the input of conv2d given the filters w and the
+ * output gradient gy (n, o, oh, ow); `size` is the integer vector (h, w) whose elements
+ * exprc_index_value's `code` reads. */
+EXPRC_EXPORT int exprc_conv2d_grad_inputs_s(exprc_pool *pool, exprc_array *out,
+                                            const exprc_array *w, const exprc_array *gy,
+                                            const exprc_array *size, int code,
+                                            const exprc_conv_params *params, const char *label,
+                                            exprc_error *error, int64_t node);
+EXPRC_EXPORT int exprc_conv2d_grad_inputs_d(exprc_pool *pool, exprc_array *out,
+                                            const exprc_array *w, const exprc_array *gy,
+                                            const exprc_array *size, int code,
+                                            const exprc_conv_params *params, const char *label,
+                                            exprc_error *error, int64_t node);
+
+/* out (o, c / groups, kh, kw): the gradient w.r.t. the filters of conv2d given the input x
+ * and the output gradient gy; `size` is the integer vector (kh, kw). */
+EXPRC_EXPORT int exprc_conv2d_grad_weights_s(exprc_pool *pool, exprc_array *out,
+                                             const exprc_array *x, const exprc_array *gy,
+                                             const exprc_array *size, int code,
+                                             const exprc_conv_params *params,
+                                             const char *label, exprc_error *error,
+                                             int64_t node);
+EXPRC_EXPORT int exprc_conv2d_grad_weights_d(exprc_pool *pool, exprc_array *out,
+                                             const exprc_array *x, const exprc_array *gy,
+                                             const exprc_array *size, int code,
+                                             const exprc_conv_params *params,
+                                             const char *label, exprc_error *error,
+                                             int64_t node);
 
 #endif /* EXPRC_CONV_H */

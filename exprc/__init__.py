@@ -14,6 +14,9 @@ from exprc import gradient  # noqa: F401
 from exprc import printing  # noqa: F401
 from exprc.gradient import grad
 
+# T.shared_randomstreams, as in Theano (imported last: it needs exprc.shared).
+from exprc.tensor import shared_randomstreams  # noqa: E402, F401
+
 # The default mode compiles to C: load its code generator now rather than inside the first
 # function() call.
 from exprc.link.c import linker as _c_linker  # noqa: E402, F401

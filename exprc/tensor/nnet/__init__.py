@@ -1,6 +1,9 @@
 """Neural-network functions (``T.nnet``)."""
 
 from exprc.tensor.math import sigmoid, softplus  # noqa: F401
+from exprc.tensor.nnet import bn  # noqa: F401
+from exprc.tensor.nnet.activations import *
+from exprc.tensor.nnet.conv import *
 from exprc.tensor.nnet.softmax import (  # noqa: F401
     CrossentropySoftmaxIntLabels,
     LogSoftmax,
@@ -10,6 +13,3 @@ from exprc.tensor.nnet.softmax import (  # noqa: F401
     logsoftmax,
     softmax,
 )
-from exprc.tensor.nnet import bn  # noqa: F401,E402
-from exprc.tensor.nnet.activations import *  # noqa: F401,F403,E402
-from exprc.tensor.nnet.conv import *  # noqa: F401,F403,E402

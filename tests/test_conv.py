@@ -1,0 +1,185 @@
+"""conv2d and its gradients: API behaviour, errors, conv2d_transpose, and the C kernels on the
+LeNet shapes against the reference executor. Forward values and first gradients of every
+border mode, stride, dilation, group count and flip are in tests/registry/cases_conv.py."""
+
+import numpy as np
+import pytest
+
+import exprc
+import exprc.tensor as T
+from exprc.errors import ExprcShapeError, ExprcTypeError
+from exprc.gradient import verify_grad
+from exprc.tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from tests.registry.cases_conv import np_conv2d
+
+RNG = np.random.default_rng(0)
+
+
+def _rand(*shape, dtype="float64"):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def test_true_convolution_flips_the_filter_and_correlation_does_not():
+    x = np.zeros((1, 1, 3, 3))
+    x[0, 0, 1, 1] = 1.0  # an impulse: the output is the filter, flipped or not
+    w = np.arange(9.0).reshape(1, 1, 3, 3)
+    conv = T.nnet.conv2d(x, w, border_mode="half").eval()[0, 0]
+    corr = T.nnet.conv2d(x, w, border_mode="half", filter_flip=False).eval()[0, 0]
+    np.testing.assert_array_equal(conv, w[0, 0])
+    np.testing.assert_array_equal(corr, w[0, 0, ::-1, ::-1])
+
+
+@pytest.mark.parametrize("border_mode, expected", [
+    ("valid", (2, 4, 4, 4)), ("full", (2, 4, 8, 6)), ("half", (2, 4, 6, 6)),
+    (1, (2, 4, 6, 6)), ((2, 0), (2, 4, 8, 4))])
+def test_static_output_shape_follows_each_border_mode(border_mode, expected):
+    x = T.tensor("float64", shape=(2, 3, 6, 5))
+    w = T.tensor("float64", shape=(4, 3, 3, 2))
+    y = T.nnet.conv2d(x, w, border_mode=border_mode)
+    assert y.type.shape == expected
+    f = exprc.function([x, w], y)
+    assert f(_rand(2, 3, 6, 5), _rand(4, 3, 3, 2)).shape == expected
+
+
+def test_shape_hints_give_the_static_shape_and_are_checked():
+    x, w = T.tensor4("x"), T.tensor4("w")
+    y = T.nnet.conv2d(x, w, input_shape=(None, 3, 7, 7), filter_shape=(5, 3, 3, 3),
+                      subsample=(2, 2))
+    assert y.type.shape == (None, 5, 3, 3)
+    f = exprc.function([x, w], y)
+    with pytest.raises(ValueError):  # the hint is checked at run time too
+        f(_rand(1, 3, 8, 7), _rand(5, 3, 3, 3))
+    fixed = T.tensor("float64", shape=(2, 3, 6, 6))
+    with pytest.raises(ExprcShapeError, match="input_shape"):
+        T.nnet.conv2d(fixed, w, input_shape=(2, 4, 6, 6))
+    with pytest.raises(ExprcShapeError, match="filter_shape"):
+        T.nnet.conv2d(x, w, filter_shape=(5, 3, 3))
+
+
+def test_wrong_rank_and_dtype_are_build_errors_naming_the_op():
+    with pytest.raises(ExprcShapeError, match="Conv2d.*input.*4-d"):
+        T.nnet.conv2d(T.matrix("x"), T.tensor4("w"))
+    with pytest.raises(ExprcShapeError, match="Conv2d.*filters.*4-d"):
+        T.nnet.conv2d(T.tensor4("x"), T.tensor3("w"))
+    with pytest.raises(ExprcTypeError, match="border_mode"):
+        T.nnet.conv2d(T.tensor4("x"), T.tensor4("w"), border_mode="same")
+    with pytest.raises(ExprcTypeError, match="subsample"):
+        T.nnet.conv2d(T.tensor4("x"), T.tensor4("w"), subsample=(0, 1))
+
+
+def test_channel_mismatch_names_the_op_and_the_shapes():
+    x = T.tensor("float64", shape=(2, 3, 6, 6))
+    w = T.tensor("float64", shape=(4, 2, 3, 3))
+    with pytest.raises(ExprcShapeError, match=r"Conv2d: .*3 channels.*\(4, 2, 3, 3\)"):
+        T.nnet.conv2d(x, w)
+    with pytest.raises(ExprcShapeError, match="do not split into 2 groups"):
+        T.nnet.conv2d(x, T.tensor("float64", shape=(4, 1, 3, 3)), num_groups=2)
+
+
+@pytest.mark.parametrize("mode", ["REFERENCE", "FAST_RUN"])
+def test_channel_mismatch_at_run_time_names_the_op(mode):
+    x, w = T.tensor4("x"), T.tensor4("w")
+    f = exprc.function([x, w], T.nnet.conv2d(x, w), mode=mode)
+    with pytest.raises(ValueError, match=r"Conv2d.*3 channels.*\(4, 2, 3, 3\)"):
+        f(_rand(2, 3, 6, 6), _rand(4, 2, 3, 3))
+
+
+def test_filter_larger_than_padded_input_is_a_build_error_when_sizes_are_known():
+    x = T.tensor("float64", shape=(1, 1, 4, 4))
+    w = T.tensor("float64", shape=(1, 1, 5, 3))
+    with pytest.raises(ExprcShapeError, match="larger than the padded input"):
+        T.nnet.conv2d(x, w)
+    assert T.nnet.conv2d(x, w, border_mode=1).type.shape == (1, 1, 2, 4)
+
+
+@pytest.mark.parametrize("mode", ["REFERENCE", "FAST_RUN"])
+def test_filter_larger_than_padded_input_at_run_time(mode):
+    x, w = T.tensor4("x"), T.tensor4("w")
+    f = exprc.function([x, w], T.nnet.conv2d(x, w, filter_dilation=(2, 1)), mode=mode)
+    with pytest.raises(ValueError, match="Conv2d.*larger than the input of 4 x 4"):
+        f(_rand(1, 1, 4, 4), _rand(1, 1, 3, 3))  # dilated, the filter spans 5 rows
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"border_mode": "half", "subsample": (2, 2)},
+    {"border_mode": (1, 2), "filter_dilation": (2, 1), "filter_flip": False},
+    {"border_mode": "full", "num_groups": 2, "subsample": (1, 2)}])
+def test_conv2d_transpose_is_the_input_gradient_of_conv2d(params):
+    x_val, w_val = _rand(2, 4, 7, 6), _rand(6, 4 // params.get("num_groups", 1), 3, 2)
+    x, w, gy = T.tensor4("x"), T.tensor4("w"), T.tensor4("gy")
+    y = T.nnet.conv2d(x, w, **params)
+    gy_val = _rand(*exprc.function([x, w], y)(x_val, w_val).shape)
+    expected = exprc.function([x, w, gy], exprc.grad((y * gy).sum(), x),
+                              on_unused_input="ignore")(x_val, w_val, gy_val)
+    transposed = T.nnet.conv2d_transpose(
+        gy, w, (None, 4, 7, 6), border_mode=params.get("border_mode", "valid"),
+        input_dilation=params.get("subsample", (1, 1)),
+        **{k: v for k, v in params.items() if k not in ("border_mode", "subsample")})
+    assert transposed.type.shape == (None, 4, 7, 6)
+    got = exprc.function([w, gy], transposed)(w_val, gy_val)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_second_derivatives_through_the_gradient_ops():
+    x_val, w_val = _rand(2, 2, 5, 4), _rand(3, 2, 2, 3)
+
+    def filter_gradient_of_square(x, w):
+        y = T.nnet.conv2d(x, w, border_mode="half", subsample=(2, 1))
+        return exprc.grad((y ** 2).sum(), w)
+
+    verify_grad(filter_gradient_of_square, [x_val, w_val], rng=np.random.default_rng(3))
+
+
+def test_gradient_nodes_are_the_two_gradient_ops():
+    x, w = T.tensor4("x"), T.tensor4("w")
+    gx, gw = exprc.grad(T.nnet.conv2d(x, w, num_groups=1).sum(), [x, w])
+    assert isinstance(gx.owner.op, Conv2dGradInputs)
+    assert isinstance(gw.owner.op, Conv2dGradWeights)
+
+
+def test_non_contiguous_operands_in_c():
+    x, w = T.tensor4("x"), T.tensor4("w")
+    y = T.nnet.conv2d(x[:, :, ::-1, ::2], w.dimshuffle(0, 1, 3, 2), border_mode="half")
+    x_val, w_val = _rand(2, 3, 6, 9), _rand(4, 3, 2, 3)
+    got = exprc.function([x, w], y)(x_val, w_val)
+    expected = np_conv2d(x_val[:, :, ::-1, ::2], w_val.transpose(0, 1, 3, 2),
+                         border_mode="half")
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_empty_batch_gives_empty_output_and_zero_filter_gradient():
+    x, w = T.tensor4("x"), T.tensor4("w")
+    y = T.nnet.conv2d(x, w)
+    f = exprc.function([x, w], [y, exprc.grad(y.sum(), w)])
+    out, gw = f(np.zeros((0, 2, 5, 5)), _rand(3, 2, 3, 3))
+    assert out.shape == (0, 3, 3, 3)
+    np.testing.assert_array_equal(gw, np.zeros((3, 2, 3, 3)))
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((128, 1, 28, 28), (20, 1, 5, 5)),
+                                              ((128, 20, 12, 12), (50, 20, 5, 5))])
+def test_lenet_shapes_in_c_match_the_reference(x_shape, w_shape):
+    """The LeNet convolutions (batch 128, float32): forward and both gradients, C against the
+    reference executor (chunks of images, a last partial chunk, one product per chunk)."""
+    x = T.tensor("float32", shape=(None,) * 4)
+    w = T.tensor("float32", shape=(None,) * 4)
+    gy = T.tensor("float32", shape=(None,) * 4)
+    y = T.nnet.conv2d(x, w)
+    gx, gw = exprc.grad((y * gy).sum(), [x, w])
+    values = [_rand(*x_shape, dtype="float32"), _rand(*w_shape, dtype="float32")]
+    n, o = x_shape[0], w_shape[0]
+    side = x_shape[2] - w_shape[2] + 1
+    values.append(_rand(n, o, side, side, dtype="float32"))
+    c_results = exprc.function([x, w, gy], [y, gx, gw])(*values)
+    ref_results = exprc.function([x, w, gy], [y, gx, gw], mode="REFERENCE")(*values)
+    for got, expected in zip(c_results, ref_results):
+        assert got.dtype == np.float32 and got.shape == expected.shape
+        scale = np.abs(expected).max()
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * scale)
+
+
+def test_ops_compare_by_their_parameters():
+    assert Conv2d("half", 2) == Conv2d("half", (2, 2))
+    assert Conv2d((0, 0)) == Conv2d("valid")
+    assert Conv2d(filter_flip=False) != Conv2d()
+    assert str(Conv2d("half", (2, 1))) == "Conv2d{border_mode='half', subsample=(2, 1)}"
