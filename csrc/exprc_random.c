@@ -168,6 +168,26 @@ static int64_t rnd_code_size(int code)
     return code < 0 ? -code : code;
 }
 
+/* A malloc'd scratch array of count items (at least one byte), or NULL with `error` set: a
+ * ValueError when its byte size overflows, a MemoryError when malloc fails.  Call it outside
+ * parallel regions (it writes `error`). */
+static void *rnd_scratch(int64_t count, size_t itemsize, const char *label, exprc_error *error,
+                         int64_t node)
+{
+    if (count > (int64_t)(INT64_MAX / itemsize)) {
+        exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                        "%s: a scratch array of %lld items is too large", label,
+                        (long long)count);
+        return NULL;
+    }
+    void *p = malloc(count > 0 ? (size_t)count * itemsize : 1);
+    if (p == NULL)
+        exprc_set_error(error, EXPRC_MEMORY_ERROR, node,
+                        "%s: cannot allocate %lld bytes of scratch memory", label,
+                        (long long)count * (long long)itemsize);
+    return p;
+}
+
 static inline void rnd_store(char *p, int code, int64_t v)
 {
     switch (code) {
@@ -242,6 +262,21 @@ static int rnd_check_param(const exprc_array *a, int64_t ndim, const int64_t *sh
     return 0;
 }
 
+/* Check the two parameters (named na, nb) against the size, then rnd_begin without an extra
+ * axis: the start of every sampler with two broadcast parameters. */
+static int rnd_begin_with(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
+                          const exprc_array *state, int64_t ndim, const int64_t *shape,
+                          const exprc_array *a, const char *na, const exprc_array *b,
+                          const char *nb, int code, rnd_stream *g, int64_t *count,
+                          const char *label, exprc_error *error, int64_t node)
+{
+    if (rnd_check_param(a, ndim, shape, na, label, error, node)
+        || rnd_check_param(b, ndim, shape, nb, label, error, node))
+        return -1;
+    return rnd_begin(pool, new_state, out, state, ndim, shape, -1, code, g, count, label, error,
+                     node);
+}
+
 static int rnd_is_single(const exprc_array *a)
 {
     for (int64_t d = 0; d < a->ndim; ++d)
@@ -298,9 +333,8 @@ EXPRC_EXPORT int exprc_random_uniform(exprc_pool *pool, exprc_array *new_state, 
 {
     rnd_stream g;
     int64_t n;
-    if (rnd_check_param(low, ndim, shape, "low", label, error, node)
-        || rnd_check_param(high, ndim, shape, "high", label, error, node)
-        || rnd_begin(pool, new_state, out, state, ndim, shape, -1, code, &g, &n, label, error, node))
+    if (rnd_begin_with(pool, new_state, out, state, ndim, shape, low, "low", high, "high", code,
+                       &g, &n, label, error, node))
         return -1;
     const int single = code == EXPRC_RANDOM_FLOAT32;
     const int64_t blocks = single ? (n + 3) / 4 : (n + 1) / 2;
@@ -336,9 +370,8 @@ EXPRC_EXPORT int exprc_random_normal(exprc_pool *pool, exprc_array *new_state, e
 {
     rnd_stream g;
     int64_t n;
-    if (rnd_check_param(avg, ndim, shape, "avg", label, error, node)
-        || rnd_check_param(std, ndim, shape, "std", label, error, node)
-        || rnd_begin(pool, new_state, out, state, ndim, shape, -1, code, &g, &n, label, error, node))
+    if (rnd_begin_with(pool, new_state, out, state, ndim, shape, avg, "avg", std, "std", code,
+                       &g, &n, label, error, node))
         return -1;
     /* float32: two pairs per block, each from two 32-bit words; float64: one pair per block,
      * each uniform from 53 bits. */
@@ -387,10 +420,8 @@ EXPRC_EXPORT int exprc_random_binomial(exprc_pool *pool, exprc_array *new_state,
 {
     rnd_stream g;
     int64_t count;
-    if (rnd_check_param(n, ndim, shape, "n", label, error, node)
-        || rnd_check_param(p, ndim, shape, "p", label, error, node)
-        || rnd_begin(pool, new_state, out, state, ndim, shape, -1, code, &g, &count, label, error,
-                 node))
+    if (rnd_begin_with(pool, new_state, out, state, ndim, shape, n, "n", p, "p", code, &g,
+                       &count, label, error, node))
         return -1;
     /* Single parameters (the common case) are checked once. */
     const int single = rnd_is_single(n) && rnd_is_single(p);
@@ -507,12 +538,11 @@ static int rnd_check_choice(int64_t a, int64_t k, const exprc_array *p, int repl
     return 0;
 }
 
-/* Sample the k indices of a weighted choice with replacement into idx. */
-static int rnd_weighted_with_replacement(int64_t *idx, int64_t k, int64_t a, const exprc_array *p,
-                                     int64_t last, rnd_reader *r)
+/* Sample the k indices of a weighted choice with replacement into idx; cdf: a doubles. */
+static void rnd_weighted_with_replacement(int64_t *idx, int64_t k, int64_t a,
+                                          const exprc_array *p, int64_t last, double *cdf,
+                                          rnd_reader *r)
 {
-    double *cdf = malloc((size_t)a * sizeof *cdf);
-    if (cdf == NULL) return -1;
     double acc = 0;
     for (int64_t j = 0; j < a; ++j) {
         const double pj = *(const double *)(p->data + j * p->strides[0]);
@@ -528,16 +558,14 @@ static int rnd_weighted_with_replacement(int64_t *idx, int64_t k, int64_t a, con
         }
         idx[i] = lo < last ? lo : last;
     }
-    free(cdf);
-    return 0;
 }
 
-/* The k indices of the largest keys log(u_j) / p_j (Efraimidis-Spirakis) into idx. */
-static int rnd_weighted_without_replacement(int64_t *idx, int64_t k, int64_t a,
-                                        const exprc_array *p, rnd_reader *r)
+/* The k indices of the largest keys log(u_j) / p_j (Efraimidis-Spirakis) into idx; keys: a
+ * entries. */
+static void rnd_weighted_without_replacement(int64_t *idx, int64_t k, int64_t a,
+                                             const exprc_array *p, rnd_keyed *keys,
+                                             rnd_reader *r)
 {
-    rnd_keyed *keys = malloc((size_t)(a > 0 ? a : 1) * sizeof *keys);
-    if (keys == NULL) return -1;
     for (int64_t j = 0; j < a; ++j) {
         const double pj = *(const double *)(p->data + j * p->strides[0]);
         const double u = rnd_u53_at(r, (uint64_t)j) + 0x1p-53;
@@ -546,26 +574,22 @@ static int rnd_weighted_without_replacement(int64_t *idx, int64_t k, int64_t a,
     }
     qsort(keys, (size_t)a, sizeof *keys, rnd_by_key);
     for (int64_t i = 0; i < k; ++i) idx[i] = keys[i].index;
-    free(keys);
-    return 0;
 }
 
-static int rnd_uniform_choice(int64_t *idx, int64_t k, int64_t a, int replace, rnd_reader *r)
+/* k uniform indices of range(a) into idx; without replacement, perm holds a entries. */
+static void rnd_uniform_choice(int64_t *idx, int64_t k, int64_t a, int replace, int64_t *perm,
+                               rnd_reader *r)
 {
     if (replace) {
         for (int64_t i = 0; i < k; ++i) {
             const int64_t j = (int64_t)(rnd_u53_at(r, (uint64_t)i) * (double)a);
             idx[i] = j < a - 1 ? j : a - 1;
         }
-        return 0;
+        return;
     }
-    int64_t *perm = malloc((size_t)(a > 0 ? a : 1) * sizeof *perm);
-    if (perm == NULL) return -1;
     for (int64_t j = 0; j < a; ++j) perm[j] = j;
     rnd_fisher_yates(perm, a, k, r, 0);
     memcpy(idx, perm, (size_t)k * sizeof *idx);
-    free(perm);
-    return 0;
 }
 
 EXPRC_EXPORT int exprc_random_choice(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
@@ -575,26 +599,29 @@ EXPRC_EXPORT int exprc_random_choice(exprc_pool *pool, exprc_array *new_state, e
                                      int64_t node)
 {
     rnd_stream g;
-    int64_t k = 1, last = 0;
-    for (int64_t d = 0; d < ndim; ++d) k *= shape[d] > 0 ? shape[d] : 0;
+    int64_t k, last = 0;
     const int64_t population = *(const int64_t *)a->data;
-    if (rnd_check_choice(population, k, p, replace, &last, label, error, node)
-        || rnd_begin(pool, new_state, out, state, ndim, shape, -1, code, &g, &k, label, error, node))
+    if (rnd_begin(pool, new_state, out, state, ndim, shape, -1, code, &g, &k, label, error, node)
+        || rnd_check_choice(population, k, p, replace, &last, label, error, node))
         return -1;
-    int64_t *idx = malloc((size_t)(k > 0 ? k : 1) * sizeof *idx);
-    rnd_reader r = {&g, 0, 0, {0, 0, 0, 0}};
-    int failed = idx == NULL;
-    if (!failed && p == NULL)
-        failed = rnd_uniform_choice(idx, k, population, replace, &r);
-    else if (!failed && replace)
-        failed = rnd_weighted_with_replacement(idx, k, population, p, last, &r);
-    else if (!failed)
-        failed = rnd_weighted_without_replacement(idx, k, population, p, &r);
-    if (failed) {
-        free(idx);
-        return exprc_set_error(error, EXPRC_MEMORY_ERROR, node,
-                               "%s: cannot allocate scratch memory", label);
+    /* Scratch over the population: the shuffled range, the cumulative weights or the keys. */
+    const size_t item = p == NULL ? (replace ? 0 : sizeof(int64_t))
+                                  : (replace ? sizeof(double) : sizeof(rnd_keyed));
+    void *scratch = NULL;
+    if (item && (scratch = rnd_scratch(population, item, label, error, node)) == NULL) return -1;
+    int64_t *idx = rnd_scratch(k, sizeof *idx, label, error, node);
+    if (idx == NULL) {
+        free(scratch);
+        return -1;
     }
+    rnd_reader r = {&g, 0, 0, {0, 0, 0, 0}};
+    if (p == NULL)
+        rnd_uniform_choice(idx, k, population, replace, scratch, &r);
+    else if (replace)
+        rnd_weighted_with_replacement(idx, k, population, p, last, scratch, &r);
+    else
+        rnd_weighted_without_replacement(idx, k, population, p, scratch, &r);
+    free(scratch);
     const int64_t size = rnd_code_size(code);
     for (int64_t i = 0; i < k; ++i) rnd_store(out->data + i * size, code, idx[i]);
     free(idx);
@@ -619,11 +646,17 @@ EXPRC_EXPORT int exprc_random_permutation(exprc_pool *pool, exprc_array *new_sta
               node))
         return -1;
     const int64_t size = rnd_code_size(code);
+    /* An empty output needs no scratch, whatever n is; otherwise the output's allocation
+     * shows that a row of length int64 fits in memory. */
+    if (rows == 0 || length == 0) {
+        rnd_finish(new_state, &g, 0);
+        return 0;
+    }
     int failed = 0;
 #pragma omp parallel if (rows * length > RND_PARALLEL_WORK) reduction(|: failed)
     {
         rnd_reader r = {&g, 0, 0, {0, 0, 0, 0}};
-        int64_t *perm = malloc((size_t)(length > 0 ? length : 1) * sizeof *perm);
+        int64_t *perm = malloc((size_t)length * sizeof *perm);
         failed = perm == NULL;
 #pragma omp for schedule(static)
         for (int64_t row = 0; row < rows; ++row) {

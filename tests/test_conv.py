@@ -63,8 +63,20 @@ def test_wrong_rank_and_dtype_are_build_errors_naming_the_op():
         T.nnet.conv2d(T.tensor4("x"), T.tensor3("w"))
     with pytest.raises(ExprcTypeError, match="border_mode"):
         T.nnet.conv2d(T.tensor4("x"), T.tensor4("w"), border_mode="same")
-    with pytest.raises(ExprcTypeError, match="subsample"):
+    with pytest.raises(ExprcShapeError, match=r"conv2d: subsample must lie in \[1, "):
         T.nnet.conv2d(T.tensor4("x"), T.tensor4("w"), subsample=(0, 1))
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"subsample": (2 ** 70, 1)},  # once a wrapped C constant: a division by zero at run time
+    {"filter_dilation": (1, 2 ** 40)},
+    {"border_mode": (2 ** 62, 0)},
+])
+def test_geometry_beyond_32_bits_is_refused_when_the_graph_is_built(kwargs):
+    with pytest.raises(ExprcShapeError, match=r"conv2d: .* must lie in \[., 2\*\*31 - 1\]"):
+        T.nnet.conv2d(T.tensor4("x"), T.tensor4("w"), **kwargs)
+    with pytest.raises(ExprcTypeError, match="num_groups"):
+        T.nnet.conv2d(T.tensor4("x"), T.tensor4("w"), num_groups=2 ** 40)
 
 
 def test_channel_mismatch_names_the_op_and_the_shapes():
@@ -99,6 +111,18 @@ def test_filter_larger_than_padded_input_at_run_time(mode):
     with pytest.raises(ValueError, match="Conv2d.*larger than the input of 4 x 4"):
         f(_rand(1, 1, 4, 4), _rand(1, 1, 3, 3))  # dilated, the filter spans 5 rows
 
+
+
+@pytest.mark.parametrize("mode", ["REFERENCE", "FAST_RUN"])
+def test_negative_sizes_given_to_the_gradient_ops_are_errors(mode):
+    w, gy, x, size = T.tensor4("w"), T.tensor4("gy"), T.tensor4("x"), T.lvector("size")
+    gi = exprc.function([w, gy, size], Conv2dGradInputs()(w, gy, size), mode=mode)
+    gw = exprc.function([x, gy, size], Conv2dGradWeights()(x, gy, size), mode=mode)
+    with pytest.raises(ValueError, match="Conv2dGradInputs: negative input size"):
+        gi(_rand(1, 1, 2, 2), _rand(1, 1, 2, 2), np.array([-1, 3]))
+    with pytest.raises(ValueError, match="Conv2dGradWeights: .*(negative filter size|empty "
+                                         "filters of shape)"):
+        gw(_rand(1, 1, 3, 3), _rand(1, 1, 2, 2), np.array([-1, 3]))
 
 @pytest.mark.parametrize("params", [
     {}, {"border_mode": "half", "subsample": (2, 2)},

@@ -195,6 +195,21 @@ def test_weighted_choice_without_replacement_favours_heavy_items():
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_random_integers_cover_both_ends_with_broadcast_bounds(mode):
+    srng = RandomStreams(seed=3)
+    low = T.lvector("low")
+    f = exprc.function([low], srng.random_integers((4000, 2), low=low, high=[2, 9],
+                                                   dtype="int32"), mode=mode)
+    sample = f(np.array([-1, 7]))
+    assert sample.dtype == np.int32 and sample.shape == (4000, 2)
+    for column, (lo, hi) in enumerate([(-1, 2), (7, 9)]):
+        counts = np.bincount(sample[:, column] - lo, minlength=hi - lo + 1)
+        assert len(counts) == hi - lo + 1  # nothing outside [lo, hi]
+        expected = np.full(hi - lo + 1, 4000 / (hi - lo + 1))
+        assert _chi_square(counts, expected) < 20  # p ~ 2e-4 at 3 degrees of freedom
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_symbolic_size_and_ndim(mode):
     srng = RandomStreams(seed=0)
     x = T.matrix("x")
@@ -279,6 +294,19 @@ def test_bad_arguments_raise_value_errors_naming_the_op(mode, build, arg, messag
     with pytest.raises(ValueError, match=message) as info:
         f(arg)
     assert "Random" in str(info.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("population", [2 ** 62, 2 ** 61 + 1])
+def test_choice_from_a_population_too_large_for_memory_raises(mode, population):
+    """A shuffle needs the population in memory: its byte size overflows 64 bits here (a
+    wrapped malloc size once wrote past the buffer)."""
+    srng = RandomStreams(seed=0)
+    a = T.lscalar("a")
+    f = exprc.function([a], srng.choice((1,), a=a, replace=False), mode=mode)
+    with pytest.raises((ValueError, MemoryError)):
+        f(population)
+    assert f(5).shape == (1,) and 0 <= f(5)[0] < 5
 
 
 def test_parameters_that_do_not_broadcast_to_the_size():

@@ -99,7 +99,29 @@ class Uniform(Initializer):
         return floatX(get_rng().uniform(low=self.range[0], high=self.range[1], size=shape))
 
 
-class Glorot(Initializer):
+class _FanScaled(Initializer):
+    """An initializer of standard deviation ``gain * sqrt(variance(shape))``, drawn by
+    ``initializer(std=...)``: the part Glorot and He share."""
+
+    def __init__(self, initializer: type, gain: float | str = 1.0, c01b: bool = False):
+        self.initializer = initializer
+        self.gain = _gain(gain)
+        self.c01b = c01b
+
+    def variance(self, shape: tuple) -> float:
+        """The variance before the gain, from the fans of ``shape``."""
+        raise NotImplementedError()
+
+    def sample(self, shape):
+        if self.c01b and len(shape) != 4:
+            raise RuntimeError("If c01b is True, only shapes of length 4 are accepted")
+        if len(shape) < 2:
+            raise RuntimeError("This initializer only works with shapes of length >= 2")
+        std = self.gain * np.sqrt(self.variance(shape))
+        return self.initializer(std=std).sample(shape)
+
+
+class Glorot(_FanScaled):
     """Glorot (Xavier) initialization: std = gain * sqrt(2 / ((n1 + n2) * receptive_field)).
 
     Parameters
@@ -112,24 +134,14 @@ class Glorot(Initializer):
         The shape is (channels, rows, columns, filters) rather than (filters, channels, ...).
     """
 
-    def __init__(self, initializer: type, gain: float | str = 1.0, c01b: bool = False):
-        self.initializer = initializer
-        self.gain = _gain(gain)
-        self.c01b = c01b
-
-    def sample(self, shape):
+    def variance(self, shape):
         if self.c01b:
-            if len(shape) != 4:
-                raise RuntimeError("If c01b is True, only shapes of length 4 are accepted")
             n1, n2 = shape[0], shape[3]
             receptive_field_size = shape[1] * shape[2]
         else:
-            if len(shape) < 2:
-                raise RuntimeError("This initializer only works with shapes of length >= 2")
             n1, n2 = shape[:2]
             receptive_field_size = np.prod(shape[2:])
-        std = self.gain * np.sqrt(2.0 / ((n1 + n2) * receptive_field_size))
-        return self.initializer(std=std).sample(shape)
+        return 2.0 / ((n1 + n2) * receptive_field_size)
 
 
 class GlorotNormal(Glorot):
@@ -146,31 +158,21 @@ class GlorotUniform(Glorot):
         super().__init__(Uniform, gain, c01b)
 
 
-class He(Initializer):
+class He(_FanScaled):
     """He initialization: std = gain * sqrt(1 / fan_in).
 
     ``fan_in`` is ``shape[0]`` for a matrix and ``prod(shape[1:])`` for a convolution filter
     (``prod(shape[:3])`` with ``c01b``). Parameters are those of :class:`Glorot`.
     """
 
-    def __init__(self, initializer: type, gain: float | str = 1.0, c01b: bool = False):
-        self.initializer = initializer
-        self.gain = _gain(gain)
-        self.c01b = c01b
-
-    def sample(self, shape):
+    def variance(self, shape):
         if self.c01b:
-            if len(shape) != 4:
-                raise RuntimeError("If c01b is True, only shapes of length 4 are accepted")
             fan_in = np.prod(shape[:3])
         elif len(shape) == 2:
             fan_in = shape[0]
-        elif len(shape) > 2:
-            fan_in = np.prod(shape[1:])
         else:
-            raise RuntimeError("This initializer only works with shapes of length >= 2")
-        std = self.gain * np.sqrt(1.0 / fan_in)
-        return self.initializer(std=std).sample(shape)
+            fan_in = np.prod(shape[1:])
+        return 1.0 / fan_in
 
 
 class HeNormal(He):

@@ -33,7 +33,7 @@ from exprc.compile.sharedvalue import shared
 from exprc.configuration import config
 from exprc.errors import ExprcTypeError
 from exprc.tensor.basic import stack, zeros_like
-from exprc.tensor.math import add, cast
+from exprc.tensor.math import add, cast, floor, minimum
 from exprc.tensor.random import (
     STATE_TYPE,
     RandomBinomial,
@@ -142,6 +142,29 @@ class RandomStreams:
         """
         n, p = _param(n, "int64"), _param(p, "float64")
         return self.gen(RandomBinomial(dtype), _size(size, ndim, n, p), n, p)
+
+    def random_integers(self, size: Any = None, low: Any = 0, high: Any = 1,
+                        ndim: int | None = None, dtype: str = "int64") -> TensorVariable:
+        """Integers drawn uniformly from ``[low, high]``, both ends included (Theano's
+        ``random_integers``); ``low`` and ``high`` broadcast to ``size``.
+
+        Computed as ``low + floor(u * (high - low + 1))`` from a float64 uniform ``u`` (so
+        from the same stream words as :meth:`uniform`), exact for ranges below 2**52.
+
+        Examples
+        --------
+        >>> import exprc
+        >>> from exprc.tensor.shared_randomstreams import RandomStreams
+        >>> dice = exprc.function([], RandomStreams(seed=1).random_integers((1000,), 1, 6))
+        >>> sorted(set(dice().tolist()))
+        [1, 2, 3, 4, 5, 6]
+        """
+        low, high = _param(low, "int64"), _param(high, "int64")
+        span = cast(high - low + 1, "float64")
+        u = self.uniform(_size(size, ndim, low, high), 0.0, 1.0, dtype="float64")
+        # u < 1, but u * span may round up to span for large spans: the minimum keeps high.
+        offset = cast(minimum(floor(u * span), span - 1), "int64")
+        return cast(low + offset, dtype)
 
     def choice(self, size: Any = None, a: Any = 2, replace: bool = True, p: Any = None,
                ndim: int | None = None, dtype: str = "int64") -> TensorVariable:

@@ -52,6 +52,14 @@ def _grouped(x: np.ndarray, groups: int) -> np.ndarray:
     return x.reshape(x.shape[0], groups, x.shape[1] // groups, *x.shape[2:])
 
 
+def _sizes(op, size: np.ndarray, what: str) -> tuple[int, int]:
+    """The (rows, cols) given to a gradient op, which must not be negative."""
+    sizes = tuple(int(s) for s in size)
+    if min(sizes) < 0:
+        raise ExprcShapeError(f"{op}: negative {what} size {sizes}")
+    return sizes
+
+
 def _check_channels(op, channels: int, filters_shape) -> None:
     g = op.num_groups
     if channels % g or filters_shape[0] % g or channels != filters_shape[1] * g:
@@ -87,7 +95,7 @@ def conv2d(node, x, w):
 @REFERENCE.register(Conv2dGradInputs)
 def conv2d_grad_inputs(node, w, gy, size):
     op, g = node.op, node.op.num_groups
-    image_hw = tuple(int(s) for s in size)
+    image_hw = _sizes(op, size, "input")
     if gy.shape[1] != w.shape[0]:
         raise ExprcShapeError(f"{op}: the output gradient of shape {gy.shape} does not match "
                               f"filters of shape {w.shape}")
@@ -106,7 +114,7 @@ def conv2d_grad_inputs(node, w, gy, size):
 @REFERENCE.register(Conv2dGradWeights)
 def conv2d_grad_weights(node, x, gy, size):
     op, g = node.op, node.op.num_groups
-    kernel_hw = tuple(int(s) for s in size)
+    kernel_hw = _sizes(op, size, "filter")
     if gy.shape[0] != x.shape[0]:
         raise ExprcShapeError(f"{op}: the input of shape {x.shape} and the output gradient of "
                               f"shape {gy.shape} differ in batch size")

@@ -102,12 +102,18 @@ def _check_state(op, state: np.ndarray) -> None:
         raise ValueError(f"{op}: the state must hold 6 words, got shape {state.shape}")
 
 
+def _begin(op, state: np.ndarray, size: np.ndarray, **params: np.ndarray) -> tuple:
+    """Check the state and the size; broadcast each parameter to the sample's shape (in
+    keyword order, names for messages). Returns ``(shape, count, *params)``."""
+    _check_state(op, state)
+    shape, count = _sample_count(size, op)
+    return (shape, count, *(_broadcast(op, k, v, shape) for k, v in params.items()))
+
+
 @REFERENCE.register(RandomUniform)
 def uniform(node, state, size, low, high):
     op = node.op
-    _check_state(op, state)
-    shape, n = _sample_count(size, op)
-    low, high = (_broadcast(op, k, v, shape) for k, v in (("low", low), ("high", high)))
+    shape, n, low, high = _begin(op, state, size, low=low, high=high)
     used = words_used(op, n)
     words = stream_words(state, used)
     u = uniform24(words) if op.dtype == "float32" else uniform53(words)
@@ -132,9 +138,7 @@ def standard_normal(words: np.ndarray, n: int, dtype: str) -> np.ndarray:
 @REFERENCE.register(RandomNormal)
 def normal(node, state, size, avg, std):
     op = node.op
-    _check_state(op, state)
-    shape, n = _sample_count(size, op)
-    avg, std = (_broadcast(op, k, v, shape) for k, v in (("avg", avg), ("std", std)))
+    shape, n, avg, std = _begin(op, state, size, avg=avg, std=std)
     used = words_used(op, n)
     z = standard_normal(stream_words(state, used), n, op.dtype).reshape(shape)
     return [advance(state, -(-used // 4)), (avg + std * z).astype(op.dtype)]
@@ -143,9 +147,8 @@ def normal(node, state, size, avg, std):
 @REFERENCE.register(RandomBinomial)
 def binomial(node, state, size, n, p):
     op = node.op
-    _check_state(op, state)
-    shape, count = _sample_count(size, op)
-    n, p = (_broadcast(op, k, v, shape).reshape(-1) for k, v in (("n", n), ("p", p)))
+    shape, count, n, p = _begin(op, state, size, n=n, p=p)
+    n, p = n.reshape(-1), p.reshape(-1)
     if (n < 0).any():
         raise ValueError(f"{op}: n must be >= 0, got {int(n.min())}")
     if not ((p >= 0) & (p <= 1)).all():

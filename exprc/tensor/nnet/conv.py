@@ -34,6 +34,7 @@ from exprc.tensor.basic import stack
 from exprc.tensor.math import cast
 from exprc.tensor.scalar import upcast
 from exprc.tensor.shape import specify_shape, static_int_values
+from exprc.tensor.signal.pool import MAX_GEOMETRY, int_pair
 from exprc.tensor.type import FLOAT_DTYPES, INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
 
@@ -44,14 +45,9 @@ _BORDER_NAMES = ("valid", "full", "half")
 
 
 def _pair(value: Any, what: str, minimum: int) -> tuple[int, int]:
-    """``value`` (an int or a pair of ints, each >= minimum) as a pair of Python ints."""
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or any(isinstance(v, (bool, np.bool_))
-                              or not isinstance(v, (int, np.integer)) or v < minimum
-                              for v in items):
-        raise ExprcTypeError(f"conv2d: {what} must be an int >= {minimum} or a pair of them, "
-                             f"got {value!r}")
-    return int(items[0]), int(items[1])
+    """``value`` (an int, or a pair of ints) as a pair checked by :func:`int_pair`."""
+    items = value if isinstance(value, (tuple, list, np.ndarray)) else (value, value)
+    return int_pair("conv2d", what, items, minimum)
 
 
 def _border_mode(value: Any) -> str | tuple[int, int]:
@@ -105,9 +101,10 @@ class _ConvOp(Op):
         self.subsample = _pair(subsample, "subsample", 1)
         self.filter_flip = bool(filter_flip)
         self.filter_dilation = _pair(filter_dilation, "filter_dilation", 1)
-        if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) \
-                or num_groups < 1:
-            raise ExprcTypeError(f"conv2d: num_groups must be an int >= 1, got {num_groups!r}")
+        if isinstance(num_groups, (bool, np.bool_)) or not isinstance(
+                num_groups, (int, np.integer)) or not 1 <= num_groups <= MAX_GEOMETRY:
+            raise ExprcTypeError(f"conv2d: num_groups must be an int in [1, 2**31 - 1], got "
+                                 f"{num_groups!r}")
         self.num_groups = int(num_groups)
 
     def __str__(self) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "MaxPoolGrad",
     "MaxPoolGradGrad",
     "Pool",
+    "int_pair",
     "pool_2d",
     "pooled_size",
 ]
@@ -66,8 +67,16 @@ def pooled_size(size: int, ws: int, stride: int, pad: int, ignore_border: bool) 
     return max(0, (size - 1 - ws + stride) // stride) + 1
 
 
-def _int_pair(owner: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
-    """``value`` as a pair of Python ints, each at least ``minimum``, or an error naming it."""
+#: Window sizes, strides, paddings and dilations are compiled into C as integer constants, and
+#: the kernels multiply them with array sizes: keeping them below 2**31 keeps those products
+#: within 64 bits.
+MAX_GEOMETRY = 2 ** 31 - 1
+
+
+def int_pair(owner: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
+    """``value`` as a pair of Python ints in ``[minimum, MAX_GEOMETRY]``, or an error naming
+    ``owner`` and ``name`` (a type error for anything but two ints, a shape error for an int
+    out of range). Shared by pooling and convolution for their window geometry."""
     try:
         pair = tuple(value)
     except TypeError:
@@ -78,9 +87,9 @@ def _int_pair(owner: str, name: str, value: Any, minimum: int) -> tuple[int, int
         raise build_error(ExprcTypeError, owner, f"{name} must be a pair of ints (rows, "
                           f"columns), got {value!r}")
     pair = (int(pair[0]), int(pair[1]))
-    if min(pair) < minimum:
-        raise build_error(ExprcShapeError, owner, f"{name} must be >= {minimum} in each "
-                          f"dimension, got {pair}")
+    if min(pair) < minimum or max(pair) > MAX_GEOMETRY:
+        raise build_error(ExprcShapeError, owner, f"{name} must lie in [{minimum}, 2**31 - 1] "
+                          f"in each dimension, got {pair}")
     return pair
 
 
@@ -94,9 +103,9 @@ class _PoolOp(Op):
     def __init__(self, ws: Any, ignore_border: bool = True, stride: Any = None,
                  pad: Any = (0, 0)):
         name = type(self).__name__
-        self.ws = _int_pair(name, "ws", ws, 1)
-        self.stride = self.ws if stride is None else _int_pair(name, "stride", stride, 1)
-        self.pad = _int_pair(name, "pad", pad, 0)
+        self.ws = int_pair(name, "ws", ws, 1)
+        self.stride = self.ws if stride is None else int_pair(name, "stride", stride, 1)
+        self.pad = int_pair(name, "pad", pad, 0)
         self.ignore_border = bool(ignore_border)
         if self.pad != (0, 0) and not self.ignore_border:
             raise build_error(ExprcShapeError, name, f"pad={self.pad} requires "
@@ -123,6 +132,14 @@ class _PoolOp(Op):
     def _pooled_type(self, x) -> TensorType:
         return TensorType(x.dtype, shape=x.type.shape[:-2] + self.output_sizes(
             *x.type.shape[-2:]))
+
+    def _gradient_node(self, x: Any, gz: Any) -> Apply:
+        """The node of a pooling gradient: from the forward input ``x`` and the gradient
+        ``gz`` w.r.t. the pooled output, a result of ``x``'s type."""
+        x = self._image(x)
+        gz = self._image(gz, "output gradient")
+        self._check_pooled(x, gz, "output gradient")
+        return Apply(self, [x, gz], [x.type()])
 
     def _check_pooled(self, x, g, role: str) -> None:
         """``g`` must have ``x``'s dtype and the pooled shape of ``x`` (where both are known)."""
@@ -168,10 +185,7 @@ class AveragePoolGrad(_ModeOp):
     allowed_modes = ("sum", "average_inc_pad", "average_exc_pad")
 
     def make_node(self, x: Any, gz: Any) -> Apply:
-        x = self._image(x)
-        gz = self._image(gz, "output gradient")
-        self._check_pooled(x, gz, "output gradient")
-        return Apply(self, [x, gz], [x.type()])
+        return self._gradient_node(x, gz)
 
 
 class MaxPoolGrad(_PoolOp):
@@ -180,10 +194,7 @@ class MaxPoolGrad(_PoolOp):
     ``x`` and the gradient ``gz`` w.r.t. the pooled output."""
 
     def make_node(self, x: Any, gz: Any) -> Apply:
-        x = self._image(x)
-        gz = self._image(gz, "output gradient")
-        self._check_pooled(x, gz, "output gradient")
-        return Apply(self, [x, gz], [x.type()])
+        return self._gradient_node(x, gz)
 
 
 class MaxPoolGradGrad(_PoolOp):
