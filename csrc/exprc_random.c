@@ -24,6 +24,9 @@
 #define RND_PHILOX_W0 0x9E3779B9u
 #define RND_PHILOX_W1 0xBB67AE85u
 
+/* Most trials (random words) one binomial op draws in a call. */
+#define RND_BINOMIAL_MAX_WORDS ((int64_t)1 << 27)
+
 /* Above this many blocks (or trials), sampling runs on all threads. */
 #define RND_PARALLEL_WORK 4096
 
@@ -437,11 +440,14 @@ EXPRC_EXPORT int exprc_random_binomial(exprc_pool *pool, exprc_array *new_state,
                                    "%s: p must lie in [0, 1], got %g", label, pi);
         if (ni > trials) trials = ni;
     }
+    /* Every trial is drawn, so the work grows with n: a bound keeps a huge n from running
+     * for hours (the reference applies the same one). */
     int64_t words;
-    if (__builtin_mul_overflow(count, trials, &words) || words > INT64_MAX - 3)
+    if (__builtin_mul_overflow(count, trials, &words) || words > RND_BINOMIAL_MAX_WORDS)
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
-                               "%s: %lld samples of up to %lld trials are too many", label,
-                               (long long)count, (long long)trials);
+                               "%s: %lld samples of up to %lld trials are too many (at most "
+                               "%lld trials in all per call)", label, (long long)count,
+                               (long long)trials, (long long)RND_BINOMIAL_MAX_WORDS);
     const int64_t size = rnd_code_size(code);
     if (single && trials == 1) {
         /* Bernoulli draws (dropout masks): element i is word i, a whole block at a time. */

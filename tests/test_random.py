@@ -281,6 +281,8 @@ def test_reparameterised_gradients():
 @pytest.mark.parametrize("build,arg,message", [
     (lambda s, v: s.binomial((3,), p=v), 1.5, "p must lie in"),
     (lambda s, v: s.binomial((3,), n=v), -1, "n must be >= 0"),
+    # Every trial is drawn, so a huge n would run for hours: refused instead.
+    (lambda s, v: s.binomial((3,), n=v), 2 ** 40, "trials are too many"),
     (lambda s, v: s.choice((4,), a=v, replace=False), 3, "without replacement"),
     (lambda s, v: s.choice((2,), a=2, p=T.stack([v, v])), -1.0, "p must be finite"),
     (lambda s, v: s.uniform(T.stack([v, 2])), -2, "negative size"),

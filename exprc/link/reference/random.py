@@ -144,6 +144,10 @@ def normal(node, state, size, avg, std):
     return [advance(state, -(-used // 4)), (avg + std * z).astype(op.dtype)]
 
 
+#: Most trials one binomial op draws in a call (csrc/exprc_random.c has the same bound).
+BINOMIAL_MAX_WORDS = 1 << 27
+
+
 @REFERENCE.register(RandomBinomial)
 def binomial(node, state, size, n, p):
     op = node.op
@@ -154,6 +158,9 @@ def binomial(node, state, size, n, p):
     if not ((p >= 0) & (p <= 1)).all():
         raise ValueError(f"{op}: p must lie in [0, 1], got {p[~((p >= 0) & (p <= 1))][0]}")
     trials = int(n.max()) if count else 0
+    if count * trials > BINOMIAL_MAX_WORDS:  # every trial is drawn: the work grows with n
+        raise ValueError(f"{op}: {count} samples of up to {trials} trials are too many (at most "
+                         f"{BINOMIAL_MAX_WORDS} trials in all per call)")
     used = words_used(op, count, trials)
     u = stream_words(state, used).reshape(count, trials).astype(np.float64) * 2.0 ** -32
     success = (u < p[:, None]) & (np.arange(trials)[None, :] < n[:, None])
