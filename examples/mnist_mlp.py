@@ -1,0 +1,83 @@
+"""A multilayer perceptron on MNIST, built with the layer library ``exprc.nn``.
+
+The classic two-hidden-layer network: 784 inputs, two layers of 256 rectified linear units
+and a 10-way softmax, with optional dropout, trained by minibatch Adam (``--update`` picks
+another rule of ``exprc.nn.updates``) on the mean cross-entropy. The network is written as
+it would be with Lasagne, ``exprc.nn`` taking the place of ``lasagne``.
+
+Data: MNIST as a .npz file (see ``exprc.datasets.load_mnist``; run without it to see how to
+make it). Pass its path with ``--data`` or set ``EXPRC_MNIST``.
+
+    python examples/mnist_mlp.py --data ../shared/data/mnist.npz --save /tmp/mlp.npz
+"""
+
+from __future__ import annotations
+
+import _common
+
+import exprc.tensor as T
+from exprc import nn
+
+DEFAULT_EPOCHS = 30
+
+
+def build_network(input_var=None, hidden: tuple = (256, 256), dropout_input: float = 0.0,
+                  dropout_hidden: float = 0.0):
+    """The MLP: input, ``len(hidden)`` ReLU layers, class scores, softmax.
+
+    Parameters
+    ----------
+    input_var : TensorVariable, optional
+        A matrix of images, one per row.
+    hidden : tuple of int
+        The width of each hidden layer.
+    dropout_input, dropout_hidden : float
+        Dropout probability on the inputs and after each hidden layer (0: none). Dropout
+        adds no parameters, so a file saved with dropout loads into a network without.
+
+    Returns
+    -------
+    Layer
+        The softmax layer; its input layer (named ``scores``) gives the class scores.
+    """
+    layer = nn.layers.InputLayer((None, 784), input_var=input_var, name="input")
+    if dropout_input:
+        layer = nn.layers.DropoutLayer(layer, p=dropout_input)
+    for i, units in enumerate(hidden):
+        layer = nn.layers.DenseLayer(layer, units, nonlinearity=nn.nonlinearities.rectify,
+                                     W=nn.init.GlorotUniform(gain="relu"), name=f"hidden{i}")
+        if dropout_hidden:
+            layer = nn.layers.DropoutLayer(layer, p=dropout_hidden)
+    # Scores and softmax as two layers, so that saliency.py can take the scores.
+    layer = nn.layers.DenseLayer(layer, 10, nonlinearity=None, name="scores")
+    return nn.layers.NonlinearityLayer(layer, nn.nonlinearities.softmax, name="softmax")
+
+
+def make_parser():
+    parser = _common.make_parser(__doc__, epochs=DEFAULT_EPOCHS, batch_size=128, lr=1e-3,
+                                 lr_decay=0.95)
+    parser.add_argument("--dropout-input", type=float, default=0.1)
+    parser.add_argument("--dropout-hidden", type=float, default=0.3)
+    return parser
+
+
+def main(argv=None) -> dict:
+    """Train and test the MLP; returns ``{'model', 'history', 'test_accuracy'}``."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    with _common.example_config(args):
+        data = _common.load_data_or_exit(parser, args)
+        input_var = T.matrix("inputs")
+        network = build_network(input_var, dropout_input=args.dropout_input,
+                                dropout_hidden=args.dropout_hidden)
+        print(f"MLP 784-256-256-10: {nn.layers.count_params(network)} parameters, "
+              f"{len(data.train[0])} training images, update {args.update}")
+        model = _common.compile_classifier(network, input_var, args.lr, args.update)
+        history = _common.fit(model, data, args.epochs, args.batch_size, args.lr_decay,
+                              args.seed, progress=not args.no_progress)
+        test_accuracy = _common.finish(args, model, data, history)
+    return {"model": model, "history": history, "test_accuracy": test_accuracy}
+
+
+if __name__ == "__main__":
+    main()
