@@ -6,7 +6,8 @@
   loops), so the figure is the whole machine's bandwidth and not one core's; the best of one
   thread and all threads is kept.
 - Float32 GEMM rate: ``np.matmul`` on the exact shapes and transpositions of the W3 step's
-  products (the floor of W3), and on one large square product (the peak rate).
+  products (the floor of W3) and of the W4 step's, its convolutions unfolded into matrices
+  (the floor of W4), and on one large square product (the peak rate).
 
 NumPy's own OpenBLAS runs the products; exprc links OpenBLAS from the ``scipy-openblas32``
 wheel, so both are the same library family on the same cores.

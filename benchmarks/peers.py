@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from workloads import LEARNING_RATE, ElementwiseData, MLPData
+from workloads import LEARNING_RATE, ElementwiseData, LeNetData, MLPData
 
 
 @dataclass
@@ -89,6 +89,34 @@ class PyTensorPeer:
             (q, q - LEARNING_RATE * g) for q, g in zip(params, grads)])
         return Runner(lambda: f(data.X, data.labels), self.note)
 
+    def w4(self, data: LeNetData) -> Runner:
+        """PyTensor 3 has no convolution over channels (``pytensor.tensor.signal`` convolves
+        single signals), so each one is written as its k*k shifted slices of the input
+        contracted with the flipped filters by ``tensordot``; max-pooling as a reshape and
+        ``max``."""
+        pt = self.pt
+        from pytensor.tensor.special import softmax
+        shape, k = data.shape, data.shape.kernel
+        x, labels = pt.tensor4("x", dtype="float32"), pt.ivector("labels")
+        params = [self.pytensor.shared(p, borrow=True) for p in data.copy_params()]
+        h = x
+        for i, (c, o, side) in enumerate(shape.conv_layers()):
+            out = side - k + 1
+            patches = pt.stack([h[:, :, a:a + out, b:b + out]
+                                for a in range(k) for b in range(k)], axis=2)
+            filters = params[2 * i][:, :, ::-1, ::-1].reshape((o, c, k * k))
+            h = pt.tensordot(patches, filters, axes=[[1, 2], [1, 2]]).dimshuffle(0, 3, 1, 2)
+            h = pt.maximum(h + params[2 * i + 1].dimshuffle("x", 0, "x", "x"), 0)
+            h = h.reshape((shape.batch, o, out // 2, 2, out // 2, 2)).max(axis=(3, 5))
+        h = pt.maximum(pt.dot(h.reshape((shape.batch, shape.flat)), params[4]) + params[5], 0)
+        p = softmax(pt.dot(h, params[6]) + params[7], axis=-1)
+        cost = -pt.log(p)[pt.arange(labels.shape[0]), labels].mean()
+        grads = self.pytensor.grad(cost, params)
+        f = self._function([x, labels], cost, updates=[
+            (q, q - LEARNING_RATE * g) for q, g in zip(params, grads)])
+        return Runner(lambda: f(data.X, data.labels),
+                      self.note + "; conv as shifted slices + tensordot")
+
     def w5(self, x: np.ndarray) -> Runner:
         v = self.pt.vector("x", dtype="float64")
         f = self._function([v], v + 1)
@@ -150,6 +178,31 @@ class TorchPeer:
 
         return self._best(step, (X, labels))
 
+    def w4(self, data: LeNetData) -> Runner:
+        t = self.torch
+        F = t.nn.functional
+        params = []
+        for i, value in enumerate(data.copy_params()):
+            if i in (0, 2):  # Theano's conv2d flips its filters; PyTorch's does not
+                value = np.ascontiguousarray(value[:, :, ::-1, ::-1])
+            params.append(t.nn.Parameter(t.from_numpy(value)))
+        optimizer = t.optim.SGD(params, lr=float(LEARNING_RATE))
+        X, labels = t.from_numpy(data.X), t.from_numpy(data.labels.astype(np.int64))
+
+        def step(X, labels):
+            W1, b1, W2, b2, W3, b3, W4, b4 = params
+            optimizer.zero_grad(set_to_none=True)
+            h = X
+            for W, b in ((W1, b1), (W2, b2)):
+                h = F.max_pool2d(F.relu(F.conv2d(h, W, b)), 2)
+            h = F.relu(h.flatten(1) @ W3 + b3)
+            cost = F.cross_entropy(h @ W4 + b4, labels)
+            cost.backward()
+            optimizer.step()
+            return cost.detach()
+
+        return self._best(step, (X, labels))
+
     def w5(self, x: np.ndarray) -> Runner:
         return self._best(lambda v: v + 1, (self.torch.from_numpy(x),))
 
@@ -205,6 +258,40 @@ class JaxPeer:
         # Donating the parameters lets XLA update them in place, as a training loop would.
         jitted = jax.jit(step, donate_argnums=0)
         state = {"params": [tuple(self._put(W, b)) for W, b in data.copy_params()]}
+        X, labels = self._put(data.X, data.labels)
+
+        def run():
+            state["params"], cost = jitted(state["params"], X, labels)
+            return cost.block_until_ready()
+
+        return Runner(run, self.note + " (parameters donated)")
+
+    def w4(self, data: LeNetData) -> Runner:
+        jax, jnp, lax = self.jax, self.jnp, self.jax.lax
+
+        def conv(h, W):
+            # Theano's conv2d (exprc's too) flips its filters; XLA's convolution does not.
+            return lax.conv_general_dilated(h, W[:, :, ::-1, ::-1], (1, 1), "VALID",
+                                            dimension_numbers=("NCHW", "OIHW", "NCHW"))
+
+        def pool(h):
+            return lax.reduce_window(h, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+
+        def loss(params, X, labels):
+            W1, b1, W2, b2, W3, b3, W4, b4 = params
+            h = X
+            for W, b in ((W1, b1), (W2, b2)):
+                h = pool(jax.nn.relu(conv(h, W) + b[None, :, None, None]))
+            h = jax.nn.relu(h.reshape(h.shape[0], -1) @ W3 + b3)
+            logp = jax.nn.log_softmax(h @ W4 + b4)
+            return -jnp.mean(logp[jnp.arange(X.shape[0]), labels])
+
+        def step(params, X, labels):
+            cost, grads = jax.value_and_grad(loss)(params, X, labels)
+            return [p - LEARNING_RATE * g for p, g in zip(params, grads)], cost
+
+        jitted = jax.jit(step, donate_argnums=0)
+        state = {"params": self._put(*data.copy_params())}
         X, labels = self._put(data.X, data.labels)
 
         def run():

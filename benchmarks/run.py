@@ -133,12 +133,33 @@ def bench_call_overhead(repeat: int, peers) -> Result:
     return result
 
 
-def lenet_unavailable() -> str:
-    """W4 needs convolution and pooling, which exprc does not have yet."""
-    missing = [name for name in ("conv2d",) if not hasattr(exprc.tensor.nnet, name)]
-    if missing:
-        return f"W4 LeNet training step: not available (exprc has no {', '.join(missing)} yet)"
-    return "W4 LeNet training step: not available (not written in benchmarks/ yet)"
+def bench_lenet(repeat: int, peers, shape: wl.LeNetShape | None = None,
+                peak_n: int = 2048) -> Result:
+    """W4: one SGD step of LeNet (two 5x5 convolutions with ReLU and 2x2 max-pooling, a dense
+    ReLU layer, softmax), batch 128; floor from the GEMM rate on the step's products with the
+    convolutions unfolded (``workloads.lenet_gemms``), measured before and after the systems
+    as for W3."""
+    shape = shape or wl.LeNetShape()
+    data = wl.LeNetData.random(shape)
+    products = wl.lenet_gemms(shape)
+    flops = sum(g.flops for g in products)
+    before = floors.step_gemm_time(products, 2 * repeat)
+    reference = wl.lenet_train_numpy(data)()
+    builders = {"exprc": exprc_runner(wl.lenet_train_exprc, data),
+                "NumPy": lambda: Runner(wl.lenet_train_numpy(data),
+                                        "hand-written backward, windows + tensordot"),
+                **peer_builders(peers, "w4", data)}
+    rows = run_rows(builders, reference, repeat)
+    gemm_s = min(before.min, floors.step_gemm_time(products, 2 * repeat).min)
+    peak = floors.peak_gemm_rate(peak_n, max(3, repeat // 3))
+    (c1, o1, side), (_, o2, _) = shape.conv_layers()
+    k = shape.kernel
+    return Result("W4", f"LeNet step {c1}x{side}x{side} -> {o1}@{k}x{k} -> {o2}@{k}x{k} -> "
+                        f"{shape.hidden} -> {shape.classes}, batch {shape.batch}, float32",
+                  rows=rows, floor_s=gemm_s,
+                  floor_note=f"{flops / 1e6:.0f} MFLOP in {len(products)} GEMMs (im2col "
+                             f"shapes) at {flops / gemm_s / 1e9:.0f} GFLOP/s (np.matmul); "
+                             f"peak {peak / 1e9:.0f} GFLOP/s ({peak_n}^3)")
 
 
 # --------------------------------------------------------------------------- compile time
@@ -231,7 +252,7 @@ def main(argv: list[str] | None = None) -> list:
         "W1": lambda: bench_elementwise("W1", n, args.repeat, peers),
         "W2": lambda: bench_elementwise("W2", n, args.repeat, peers),
         "W3": lambda: bench_mlp(args.repeat, peers),
-        "W4": lenet_unavailable,
+        "W4": lambda: bench_lenet(args.repeat, peers),
         "W5": lambda: bench_call_overhead(args.repeat, peers),
         "W6": lambda: bench_compile_cold_warm(compile_systems),
         "W7": lambda: bench_compile_growth([int(d) for d in args.w7_depths.split(",")],

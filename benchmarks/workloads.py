@@ -203,6 +203,225 @@ def step_gemms(sizes: list[int], batch: int) -> list[Gemm]:
     return products
 
 
+# --------------------------------------------------------------------------- W4
+
+
+@dataclass(frozen=True)
+class LeNetShape:
+    """Sizes of the LeNet step: ``batch`` images of ``channels`` x ``image`` x ``image``, two
+    valid ``kernel`` x ``kernel`` convolutions of ``filters`` each followed by ReLU and 2x2
+    max-pooling, a dense ReLU layer of ``hidden`` units and a dense softmax of ``classes``.
+
+    ``LeNetShape()`` is W4 (MNIST-sized); the smoke test uses small ones.
+    """
+
+    batch: int = 128
+    channels: int = 1
+    image: int = 28
+    filters: tuple[int, int] = (20, 50)
+    kernel: int = 5
+    hidden: int = 500
+    classes: int = 10
+
+    def conv_layers(self) -> list[tuple[int, int, int]]:
+        """``(in channels, out channels, input side)`` of each convolution."""
+        layers, c, side = [], self.channels, self.image
+        for o in self.filters:
+            layers.append((c, o, side))
+            c, side = o, (side - self.kernel + 1) // 2
+        return layers
+
+    @property
+    def flat(self) -> int:
+        """Inputs of the first dense layer: the last pooled maps, flattened."""
+        _, o, side = self.conv_layers()[-1]
+        return o * ((side - self.kernel + 1) // 2) ** 2
+
+
+@dataclass
+class LeNetData:
+    """Initial float32 parameters ``[W1, b1, W2, b2, W3, b3, W4, b4]`` (filters (o, c, k, k),
+    dense weights (in, out)) and one random batch ``(X (n, c, h, w), labels)``."""
+
+    shape: LeNetShape
+    params: list[np.ndarray]
+    X: np.ndarray
+    labels: np.ndarray
+
+    @classmethod
+    def random(cls, shape: LeNetShape = LeNetShape(), seed: int = 0) -> LeNetData:
+        """Glorot-uniform weights, zero biases, standard-normal images, uniform labels."""
+        rng = np.random.default_rng(seed)
+        k, params = shape.kernel, []
+
+        def glorot(fan_in, fan_out, size):
+            bound = np.sqrt(6.0 / (fan_in + fan_out))
+            return rng.uniform(-bound, bound, size).astype(np.float32)
+
+        for c, o, _ in shape.conv_layers():
+            params += [glorot(c * k * k, o * k * k, (o, c, k, k)), np.zeros(o, np.float32)]
+        for n_a, n_b in ((shape.flat, shape.hidden), (shape.hidden, shape.classes)):
+            params += [glorot(n_a, n_b, (n_a, n_b)), np.zeros(n_b, np.float32)]
+        X = rng.standard_normal((shape.batch, shape.channels, shape.image, shape.image),
+                                dtype=np.float32)
+        labels = rng.integers(0, shape.classes, shape.batch).astype(np.int32)
+        return cls(shape, params, X, labels)
+
+    def copy_params(self) -> list[np.ndarray]:
+        """Fresh copies, so that every system starts its training from the same weights."""
+        return [p.copy() for p in self.params]
+
+
+def lenet_train_graph(data: LeNetData):
+    """The symbolic LeNet SGD step: inputs ``[x, labels]``, the cost, and the updates.
+
+    The layers are written with the ops themselves (``T.nnet.conv2d``, which flips its filters
+    as Theano's does, and ``T.signal.pool.pool_2d``), not with ``exprc.nn``, so that the
+    benchmark measures what the compiler makes of them.
+    """
+    from exprc.tensor.signal.pool import pool_2d
+
+    x, labels = T.tensor4("x", dtype="float32"), T.ivector("labels")
+    params = [exprc.shared(p, name=f"p{i}", borrow=True)
+              for i, p in enumerate(data.copy_params())]
+    h = x
+    for i in (0, 2):
+        h = T.nnet.conv2d(h, params[i], filter_shape=data.params[i].shape)
+        h = T.maximum(h + params[i + 1].dimshuffle("x", 0, "x", "x"), 0)
+        h = pool_2d(h, ws=(2, 2), ignore_border=True)
+    h = T.maximum(T.dot(h.flatten(2), params[4]) + params[5], 0)
+    h = T.dot(h, params[6]) + params[7]
+    cost = T.nnet.categorical_crossentropy(T.nnet.softmax(h), labels).mean()
+    grads = exprc.grad(cost, params)
+    return [x, labels], cost, [(p, p - LEARNING_RATE * g) for p, g in zip(params, grads)]
+
+
+def lenet_train_exprc(data: LeNetData, mode: exprc.Mode | None = None, **kwargs):
+    """The LeNet step compiled by exprc; returns a callable giving the step's cost (and the
+    compiled function as its ``function`` attribute, for profiling)."""
+    inputs, cost, updates = lenet_train_graph(data)
+    f = exprc.function(inputs, cost, updates=updates, mode=mode or c_mode(), **kwargs)
+
+    def step():
+        return f(data.X, data.labels)
+
+    step.function = f
+    return step
+
+
+def _windows(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    """The (n, c, oh, ow, kh, kw) view of every kh x kw window of x."""
+    return np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
+
+
+def conv2d_numpy(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Valid convolution of x (n, c, h, w) with the flipped filters w (o, c, kh, kw)."""
+    out = np.tensordot(_windows(x, *w.shape[2:]), w[:, :, ::-1, ::-1],
+                       axes=([1, 4, 5], [1, 2, 3]))
+    return out.transpose(0, 3, 1, 2)
+
+
+def conv2d_grads_numpy(x: np.ndarray, w: np.ndarray, gy: np.ndarray, need_input: bool):
+    """Gradients of ``conv2d_numpy`` w.r.t. the filters and (when asked) the input."""
+    kh, kw = w.shape[2:]
+    gw = np.tensordot(gy, _windows(x, kh, kw), axes=([0, 2, 3], [0, 2, 3]))[:, :, ::-1, ::-1]
+    if not need_input:
+        return gw, None
+    gx, (oh, ow), wf = np.zeros_like(x), gy.shape[2:], w[:, :, ::-1, ::-1]
+    for a, b in itertools.product(range(kh), range(kw)):
+        gx[:, :, a:a + oh, b:b + ow] += np.tensordot(gy, wf[:, :, a, b],
+                                                     axes=([1], [0])).transpose(0, 3, 1, 2)
+    return gw, gx
+
+
+def max_pool_numpy(h: np.ndarray):
+    """2x2 max-pooling of h (its sides even) and the one-hot mask of each window's first
+    maximum (row-major), shaped (n, c, h/2, w/2, 4), for the gradient."""
+    n, c, rows, cols = h.shape
+    windows = h.reshape(n, c, rows // 2, 2, cols // 2, 2).transpose(0, 1, 2, 4, 3, 5)
+    windows = windows.reshape(n, c, rows // 2, cols // 2, 4)
+    mask = np.eye(4, dtype=h.dtype)[windows.argmax(axis=-1)]
+    return windows.max(axis=-1), mask
+
+
+def max_pool_grad_numpy(mask: np.ndarray, gz: np.ndarray) -> np.ndarray:
+    """The gradient of ``max_pool_numpy`` given its mask and the pooled gradient."""
+    n, c, r2, c2, _ = mask.shape
+    g = (mask * gz[..., None]).reshape(n, c, r2, c2, 2, 2).transpose(0, 1, 2, 4, 3, 5)
+    return g.reshape(n, c, 2 * r2, 2 * c2)
+
+
+def lenet_cost_and_grads_numpy(params: list[np.ndarray], X: np.ndarray, labels: np.ndarray):
+    """The LeNet cost and its gradient w.r.t. each parameter, by hand in NumPy (windows as
+    strided views and ``np.tensordot``)."""
+    W1, b1, W2, b2, W3, b3, W4, b4 = params
+    rows = np.arange(len(labels))
+    saved, h = [], X
+    for W, b in ((W1, b1), (W2, b2)):
+        pre = conv2d_numpy(h, W) + b[:, None, None]
+        pooled, mask = max_pool_numpy(np.maximum(pre, 0))
+        saved.append((h, pre, mask))
+        h = pooled
+    flat = h.reshape(len(h), -1)
+    pre3 = flat @ W3 + b3
+    h3 = np.maximum(pre3, 0)
+    logits = h3 @ W4 + b4
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    cost = -np.log(p[rows, labels]).mean()
+    delta = p
+    delta[rows, labels] -= 1
+    delta /= len(rows)
+    grads = [None] * 8
+    grads[6], grads[7] = h3.T @ delta, delta.sum(axis=0)
+    delta = (delta @ W4.T) * (pre3 > 0)
+    grads[4], grads[5] = flat.T @ delta, delta.sum(axis=0)
+    g = (delta @ W3.T).reshape(h.shape)
+    for layer in (1, 0):
+        x_in, pre, mask = saved[layer]
+        g = max_pool_grad_numpy(mask, g) * (pre > 0)
+        gw, gx = conv2d_grads_numpy(x_in, params[2 * layer], g, need_input=layer > 0)
+        grads[2 * layer], grads[2 * layer + 1] = gw, g.sum(axis=(0, 2, 3))
+        g = gx
+    return cost, grads
+
+
+def lenet_train_numpy(data: LeNetData):
+    """The same LeNet SGD step written by hand in NumPy (forward, backward, in-place update)."""
+    params = data.copy_params()
+
+    def step() -> np.float32:
+        cost, grads = lenet_cost_and_grads_numpy(params, data.X, data.labels)
+        for param, grad in zip(params, grads):
+            param -= LEARNING_RATE * grad.astype(param.dtype)
+        return cost
+
+    return step
+
+
+def lenet_gemms(shape: LeNetShape = LeNetShape()) -> list[Gemm]:
+    """Every matrix product of one LeNet step, with the convolutions unfolded (im2col).
+
+    A convolution of c -> o channels with k x k filters and p output positions per image
+    unfolds the batch into a (c*k*k, batch*p) matrix: its forward product is
+    (o, c*k*k) @ (c*k*k, batch*p), its filter gradient (o, batch*p) @ (batch*p, c*k*k) (the
+    unfolded matrix transposed) and, except for the first layer, its input gradient
+    (c*k*k, o) @ (o, batch*p) (the filters transposed). The dense layers are as in
+    :func:`step_gemms`, each with its input gradient (the first one feeds the convolutions).
+    """
+    products, n, k2 = [], shape.batch, shape.kernel ** 2
+    for i, (c, o, side) in enumerate(shape.conv_layers()):
+        cols = n * (side - shape.kernel + 1) ** 2
+        products += [Gemm(o, c * k2, cols), Gemm(o, cols, c * k2, trans_b=True)]
+        if i > 0:
+            products.append(Gemm(c * k2, o, cols, trans_a=True))
+    sizes = [shape.flat, shape.hidden, shape.classes]
+    for n_a, n_b in itertools.pairwise(sizes):
+        products += [Gemm(n, n_a, n_b), Gemm(n_a, n, n_b, trans_a=True),
+                     Gemm(n, n_b, n_a, trans_b=True)]
+    return products
+
+
 # --------------------------------------------------------------------------- W5
 
 

@@ -1,4 +1,15 @@
 /* Convolution kernels (im2col and friends): the definitions declared in exprc_conv.h. */
+#include <dlfcn.h>
+#ifdef _OPENMP
+#include <omp.h>
+#else
+/* Built without OpenMP (exprc_runtime's fallback): every op runs on the calling thread. */
+static inline int omp_get_max_threads(void) { return 1; }
+static inline int omp_get_thread_num(void) { return 0; }
+static inline int omp_in_parallel(void) { return 0; }
+#endif
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "exprc_conv.h"
@@ -9,7 +20,9 @@
  * goes, whatever its size) so that it stays in cache between unfolding and the product.
  * Measured on the LeNet shapes: chunks of 7 and 16 images beat one image (4.9 against 5.2 ms
  * for the first layer's filter gradient) and the whole batch (12.7 against 7.2 ms for the
- * second layer's forward pass). */
+ * second layer's forward pass).  Since the unfolding writes the matrix in order (below), the
+ * choice matters less: 1 to 8 MB and 2048 to 16384 columns all came within 5% of each other
+ * on those shapes. */
 #define EXPRC_CONV_COLS_BYTES ((int64_t)2 << 20)
 #define EXPRC_CONV_TARGET_COLS 4096
 
@@ -52,9 +65,20 @@ static int exprc_conv_geometry(exprc_conv_geom *g, const int64_t *in, const int6
     if (g->kh < 1 || g->kw < 1)
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node, "%s: empty filters of shape %s",
                                label, exprc_ints_str(4, filt, 0));
+    /* Sizes come from the arrays (an empty filter array may claim any size), so the dilated
+     * filter span is checked for overflow before anything is computed from it. */
+    int64_t span_h, span_w;
+    if (__builtin_mul_overflow(g->kh - 1, g->dh, &span_h)
+        || __builtin_mul_overflow(g->kw - 1, g->dw, &span_w)
+        || span_h >= INT32_MAX || span_w >= INT32_MAX)
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                               "%s: filters of shape %s with dilation %lld x %lld span more "
+                               "than 2**31 - 1 elements", label, exprc_ints_str(4, filt, 0),
+                               (long long)g->dh, (long long)g->dw);
+    span_h += 1;
+    span_w += 1;
     g->ph = exprc_conv_pad(p->pad[0], g->kh, g->dh);
     g->pw = exprc_conv_pad(p->pad[1], g->kw, g->dw);
-    const int64_t span_h = (g->kh - 1) * g->dh + 1, span_w = (g->kw - 1) * g->dw + 1;
     if (g->h + 2 * g->ph < span_h || g->w + 2 * g->pw < span_w)
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
                                "%s: the filter of %lld x %lld (dilation %lld x %lld) is larger "
@@ -64,14 +88,20 @@ static int exprc_conv_geometry(exprc_conv_geom *g, const int64_t *in, const int6
                                (long long)g->ph, (long long)g->pw);
     g->oh = (g->h + 2 * g->ph - span_h) / g->sh + 1;
     g->ow = (g->w + 2 * g->pw - span_w) / g->sw + 1;
-    g->p = g->oh * g->ow;
-    g->k = g->c * g->kh * g->kw;
+    if (__builtin_mul_overflow(g->oh, g->ow, &g->p)
+        || __builtin_mul_overflow(g->c, g->kh, &g->k) || __builtin_mul_overflow(g->k, g->kw, &g->k))
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                               "%s: sizes beyond 2**31 - 1 are not supported by BLAS", label);
+    if ((itemsize == 4 ? (void *)exprc_blas.sgemm : (void *)exprc_blas.dgemm) == NULL)
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                               "%s: BLAS is not bound in exprc's runtime library", label);
     if (g->p > INT32_MAX || g->k > INT32_MAX || g->o > INT32_MAX)
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
                                "%s: sizes beyond 2**31 - 1 are not supported by BLAS", label);
     int64_t chunk = EXPRC_CONV_TARGET_COLS / (g->p > 0 ? g->p : 1);
-    const int64_t per_image = g->k * g->p * itemsize;
-    if (per_image > 0 && chunk * per_image > EXPRC_CONV_COLS_BYTES)
+    int64_t per_image;  /* bytes of one image's unfolded matrix; huge means one at a time */
+    if (__builtin_mul_overflow(g->k * g->p, itemsize, &per_image)) per_image = INT64_MAX;
+    if (per_image > 0 && (chunk > EXPRC_CONV_COLS_BYTES / per_image))
         chunk = EXPRC_CONV_COLS_BYTES / per_image;
     if (chunk * g->p > INT32_MAX) chunk = INT32_MAX / (g->p > 0 ? g->p : 1);
     if (chunk > g->n) chunk = g->n;
@@ -98,79 +128,108 @@ static inline void exprc_conv_valid_range(int64_t off, int64_t stride, int64_t s
     *hi = h;
 }
 
+/* One row of the unfolded matrix: dst[j] for j < n is src[j * stride] where j is in
+ * [lo, hi), zero elsewhere (padding).  Written as plain loops (no memcpy / memset calls): the
+ * rows are short (one output row of an image, often under 32 elements), so calls into libc
+ * would cost more than the copy. */
+#define EXPRC_CONV_ROW_FUNCTIONS(T, suffix)                                                     \
+    static inline void exprc_conv_row_in_##suffix(T *restrict dst, const T *restrict src,       \
+                                                  int64_t n, int64_t lo, int64_t hi,            \
+                                                  int64_t stride)                               \
+    {                                                                                           \
+        for (int64_t j = 0; j < lo; ++j) dst[j] = 0;                                            \
+        if (stride == 1) {                                                                      \
+            _Pragma("omp simd")                                                                 \
+            for (int64_t j = lo; j < hi; ++j) dst[j] = src[j];                                  \
+        } else {                                                                                \
+            for (int64_t j = lo; j < hi; ++j) dst[j] = src[j * stride];                         \
+        }                                                                                       \
+        for (int64_t j = hi; j < n; ++j) dst[j] = 0;                                            \
+    }                                                                                           \
+    /* The adjoint: dst[j * stride] += src[j] for j in [lo, hi). */                             \
+    static inline void exprc_conv_row_out_##suffix(T *restrict dst, const T *restrict src,      \
+                                                   int64_t lo, int64_t hi, int64_t stride)      \
+    {                                                                                           \
+        if (stride == 1) {                                                                      \
+            _Pragma("omp simd")                                                                 \
+            for (int64_t j = lo; j < hi; ++j) dst[j] += src[j];                                 \
+        } else {                                                                                \
+            for (int64_t j = lo; j < hi; ++j) dst[j * stride] += src[j];                        \
+        }                                                                                       \
+    }
+EXPRC_CONV_ROW_FUNCTIONS(float, f)
+EXPRC_CONV_ROW_FUNCTIONS(double, d)
+
 /* Unfold images [n0, n0 + nb) of the contiguous x (elements of `isz` bytes) into cols:
  * row (ch, a, b) holds, at column bi * p + i * ow + j, the padded input at
- * (i * sh + ta * dh, j * sw + tb * dw), where (ta, tb) is (a, b) or its flip. */
+ * (i * sh + ta * dh, j * sw + tb * dw), where (ta, tb) is (a, b) or its flip.
+ *
+ * The loops run over the rows of cols outermost, so that the matrix is written in order
+ * (writing one image's k rows at a time touches k places nb * p apart, which the cache
+ * handles badly); the chunk's images are small enough to stay in cache meanwhile. */
 static inline __attribute__((always_inline)) void
 exprc_conv_unfold(const exprc_conv_geom *g, const char *x, char *cols, int64_t n0, int64_t nb,
                   const int64_t isz)
 {
-    const int64_t row_len = nb * g->p, taps = g->kh * g->kw;
-    for (int64_t bi = 0; bi < nb; ++bi)
-        for (int64_t ch = 0; ch < g->c; ++ch) {
-            const char *image = x + ((n0 + bi) * g->c + ch) * g->h * g->w * isz;
-            for (int64_t t = 0; t < taps; ++t) {
-                const int64_t a = t / g->kw, b = t % g->kw;
-                const int64_t ta = g->flip ? g->kh - 1 - a : a;
-                const int64_t tb = g->flip ? g->kw - 1 - b : b;
-                char *row = cols + ((ch * taps + t) * row_len + bi * g->p) * isz;
-                const int64_t off = tb * g->dw - g->pw;
-                int64_t lo, hi;
-                exprc_conv_valid_range(off, g->sw, g->w, g->ow, &lo, &hi);
+    const int64_t row_len = nb * g->p, taps = g->kh * g->kw, image_len = g->h * g->w;
+    for (int64_t ch = 0; ch < g->c; ++ch)
+        for (int64_t t = 0; t < taps; ++t) {
+            const int64_t a = t / g->kw, b = t % g->kw;
+            const int64_t ta = g->flip ? g->kh - 1 - a : a;
+            const int64_t tb = g->flip ? g->kw - 1 - b : b;
+            const int64_t off = tb * g->dw - g->pw;
+            int64_t lo, hi;
+            exprc_conv_valid_range(off, g->sw, g->w, g->ow, &lo, &hi);
+            char *row = cols + (ch * taps + t) * row_len * isz;
+            for (int64_t bi = 0; bi < nb; ++bi) {
+                const char *image = x + ((n0 + bi) * g->c + ch) * image_len * isz;
                 for (int64_t i = 0; i < g->oh; ++i) {
-                    char *dst = row + i * g->ow * isz;
+                    char *dst = row + (bi * g->p + i * g->ow) * isz;
                     const int64_t y = i * g->sh + ta * g->dh - g->ph;
-                    if (y < 0 || y >= g->h) {
-                        memset(dst, 0, (size_t)(g->ow * isz));
-                        continue;
-                    }
-                    const char *src = image + (y * g->w + off) * isz;
-                    memset(dst, 0, (size_t)(lo * isz));
-                    if (g->sw == 1) {
-                        memcpy(dst + lo * isz, src + lo * isz, (size_t)((hi - lo) * isz));
-                    } else if (isz == 4) {
-                        for (int64_t j = lo; j < hi; ++j)
-                            ((float *)dst)[j] = ((const float *)src)[j * g->sw];
-                    } else {
-                        for (int64_t j = lo; j < hi; ++j)
-                            ((double *)dst)[j] = ((const double *)src)[j * g->sw];
-                    }
-                    memset(dst + hi * isz, 0, (size_t)((g->ow - hi) * isz));
+                    /* A row in the padding copies nothing: all of it is zeros. */
+                    const int64_t inside = y >= 0 && y < g->h;
+                    const char *src = image + ((inside ? y : 0) * g->w + off) * isz;
+                    const int64_t l = inside ? lo : g->ow, h = inside ? hi : g->ow;
+                    if (isz == 4)
+                        exprc_conv_row_in_f((float *)dst, (const float *)src, g->ow, l, h,
+                                            g->sw);
+                    else
+                        exprc_conv_row_in_d((double *)dst, (const double *)src, g->ow, l, h,
+                                            g->sw);
                 }
             }
         }
 }
 
 /* Fold cols (laid out as exprc_conv_unfold writes it) back into images [n0, n0 + nb) of the
- * contiguous dx, adding every column into the input entry it was read from. */
+ * contiguous dx, adding every column into the input entry it was read from (in the order
+ * of exprc_conv_unfold, reading cols in order). */
 static inline __attribute__((always_inline)) void
 exprc_conv_fold(const exprc_conv_geom *g, const char *cols, char *dx, int64_t n0, int64_t nb,
                 const int64_t isz)
 {
-    const int64_t row_len = nb * g->p, taps = g->kh * g->kw;
-    for (int64_t bi = 0; bi < nb; ++bi)
-        for (int64_t ch = 0; ch < g->c; ++ch) {
-            char *image = dx + ((n0 + bi) * g->c + ch) * g->h * g->w * isz;
-            for (int64_t t = 0; t < taps; ++t) {
-                const int64_t a = t / g->kw, b = t % g->kw;
-                const int64_t ta = g->flip ? g->kh - 1 - a : a;
-                const int64_t tb = g->flip ? g->kw - 1 - b : b;
-                const char *row = cols + ((ch * taps + t) * row_len + bi * g->p) * isz;
-                const int64_t off = tb * g->dw - g->pw;
-                int64_t lo, hi;
-                exprc_conv_valid_range(off, g->sw, g->w, g->ow, &lo, &hi);
+    const int64_t row_len = nb * g->p, taps = g->kh * g->kw, image_len = g->h * g->w;
+    for (int64_t ch = 0; ch < g->c; ++ch)
+        for (int64_t t = 0; t < taps; ++t) {
+            const int64_t a = t / g->kw, b = t % g->kw;
+            const int64_t ta = g->flip ? g->kh - 1 - a : a;
+            const int64_t tb = g->flip ? g->kw - 1 - b : b;
+            const int64_t off = tb * g->dw - g->pw;
+            int64_t lo, hi;
+            exprc_conv_valid_range(off, g->sw, g->w, g->ow, &lo, &hi);
+            const char *row = cols + (ch * taps + t) * row_len * isz;
+            for (int64_t bi = 0; bi < nb; ++bi) {
+                char *image = dx + ((n0 + bi) * g->c + ch) * image_len * isz;
                 for (int64_t i = 0; i < g->oh; ++i) {
                     const int64_t y = i * g->sh + ta * g->dh - g->ph;
                     if (y < 0 || y >= g->h) continue;
-                    const char *src = row + i * g->ow * isz;
+                    const char *src = row + (bi * g->p + i * g->ow) * isz;
                     char *dst = image + (y * g->w + off) * isz;
-                    if (isz == 4) {
-                        for (int64_t j = lo; j < hi; ++j)
-                            ((float *)dst)[j * g->sw] += ((const float *)src)[j];
-                    } else {
-                        for (int64_t j = lo; j < hi; ++j)
-                            ((double *)dst)[j * g->sw] += ((const double *)src)[j];
-                    }
+                    if (isz == 4)
+                        exprc_conv_row_out_f((float *)dst, (const float *)src, lo, hi, g->sw);
+                    else
+                        exprc_conv_row_out_d((double *)dst, (const double *)src, lo, hi,
+                                             g->sw);
                 }
             }
         }
@@ -188,30 +247,6 @@ static void exprc_conv_transpose(const exprc_conv_geom *g, char *batch, char *ch
             char *c = chunk + ((oc * nb + bi) * g->p) * isz;
             if (to_chunk) memcpy(c, b, bytes); else memcpy(b, c, bytes);
         }
-}
-
-/* A 2-d view (rows x cols) of contiguous data, or its transpose, for exprc_gemm_*. */
-static exprc_array exprc_conv_matrix(const char *data, int64_t rows, int64_t cols,
-                                     int transposed, int64_t isz)
-{
-    exprc_array m;
-    memset(&m, 0, sizeof m);
-    m.data = (char *)data;
-    m.ndim = 2;
-    m.shape[0] = transposed ? cols : rows;
-    m.shape[1] = transposed ? rows : cols;
-    m.strides[0] = transposed ? isz : cols * isz;
-    m.strides[1] = transposed ? cols * isz : isz;
-    return m;
-}
-
-/* c (rows ldc apart) = a @ b + beta * c, in float or double. */
-static int exprc_conv_gemm(exprc_pool *pool, const exprc_array *a, const exprc_array *b,
-                           char *c, int64_t ldc, int beta, int64_t isz, exprc_error *error,
-                           int64_t node)
-{
-    if (isz == 4) return exprc_gemm_s(pool, a, b, c, ldc, 1.0f, (float)beta, 0, error, node);
-    return exprc_gemm_d(pool, a, b, c, ldc, 1.0, (double)beta, 0, error, node);
 }
 
 /* A fresh contiguous buffer of `count` elements as the 1-d array *a. */
@@ -258,6 +293,135 @@ static int exprc_conv_check_grad(const exprc_conv_geom *g, const exprc_array *gy
                            exprc_ints_str(4, expected, 0));
 }
 
+/* ---------------------------------------------------------------- threads
+ *
+ * OpenBLAS's workers busy-wait after each product, and OpenMP loops run between products
+ * fight them for the cores (see exprc_conv.h).  So when OpenMP has several threads, the
+ * chunks of images are shared among OpenMP threads, each unfolding its chunks and running
+ * single-threaded products on them: one thread pool for the whole op, unfolding in parallel
+ * too, and no OpenBLAS worker left spinning after it.  OpenBLAS is switched to one thread
+ * meanwhile through its openblas_set_num_threads, found next to the bound cblas_sgemm; where
+ * it cannot be found, the chunks run one after another on multi-threaded products. */
+typedef void (*exprc_conv_set_threads_fn)(int);
+typedef int (*exprc_conv_get_threads_fn)(void);
+
+static struct {
+    int probed;
+    exprc_conv_set_threads_fn set;
+    exprc_conv_get_threads_fn get;
+    int users;        /* ops running with OpenBLAS on one thread */
+    int saved;        /* OpenBLAS's thread count before the first of them */
+} exprc_conv_blas_threads;
+
+/* The library that holds the bound sgemm, from the mapping that contains its address
+ * (/proc/self/maps: dladdr would need _GNU_SOURCE before the first system header of the
+ * runtime library's single translation unit); NULL when not found. */
+static void *exprc_conv_blas_library(void)
+{
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (maps == NULL) return NULL;
+    const unsigned long long target = (unsigned long long)(uintptr_t)exprc_blas.sgemm;
+    char line[4096];
+    void *library = NULL;
+    while (fgets(line, sizeof line, maps) != NULL) {
+        unsigned long long lo, hi;
+        int path_at = 0;
+        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &path_at) < 2) continue;
+        if (target < lo || target >= hi) continue;
+        char *path = line + path_at;
+        path[strcspn(path, "\n")] = 0;
+        if (path_at > 0 && path[0] == '/') library = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+        break;
+    }
+    fclose(maps);
+    return library;
+}
+
+/* Find openblas_{set,get}_num_threads in the library that holds the bound sgemm, with the
+ * prefix the scipy-openblas32 wheel gives its symbols or none. */
+static void exprc_conv_probe_blas(void)
+{
+    if (__atomic_load_n(&exprc_conv_blas_threads.probed, __ATOMIC_ACQUIRE)) return;
+    void *library = exprc_blas.sgemm != NULL ? exprc_conv_blas_library() : NULL;
+    void *set = NULL, *get = NULL;
+    static const char *const prefixes[] = {"scipy_", ""};
+    for (size_t i = 0; library != NULL && set == NULL && i < 2; ++i) {
+        char name[64];
+        snprintf(name, sizeof name, "%sopenblas_set_num_threads", prefixes[i]);
+        set = dlsym(library, name);
+        snprintf(name, sizeof name, "%sopenblas_get_num_threads", prefixes[i]);
+        get = dlsym(library, name);
+    }
+    /* The library stays loaded by whoever bound sgemm; this handle only counted a use. */
+    if (library != NULL) dlclose(library);
+    if (set != NULL && get != NULL) {
+        exprc_conv_blas_threads.set = (exprc_conv_set_threads_fn)set;
+        exprc_conv_blas_threads.get = (exprc_conv_get_threads_fn)get;
+    }
+    __atomic_store_n(&exprc_conv_blas_threads.probed, 1, __ATOMIC_RELEASE);
+}
+
+/* How many OpenMP threads share the `chunks` chunks of an op: 1 when OpenMP has one thread,
+ * there is one chunk, or OpenBLAS's thread count cannot be set.  Above 1, OpenBLAS is on one
+ * thread until the matching exprc_conv_threads_end. */
+static int exprc_conv_threads_begin(int64_t chunks)
+{
+    int threads = omp_get_max_threads();
+    if (chunks < threads) threads = (int)chunks;
+    if (threads <= 1 || omp_in_parallel()) return 1;
+    exprc_conv_probe_blas();
+    if (exprc_conv_blas_threads.set == NULL) return 1;
+    /* The first of concurrent ops (calls from several Python threads) saves the count and
+     * the last one restores it. */
+    if (__atomic_fetch_add(&exprc_conv_blas_threads.users, 1, __ATOMIC_ACQ_REL) == 0) {
+        exprc_conv_blas_threads.saved = exprc_conv_blas_threads.get();
+        exprc_conv_blas_threads.set(1);
+    }
+    return threads;
+}
+
+static void exprc_conv_threads_end(int threads)
+{
+    if (threads > 1
+        && __atomic_sub_fetch(&exprc_conv_blas_threads.users, 1, __ATOMIC_ACQ_REL) == 0)
+        exprc_conv_blas_threads.set(exprc_conv_blas_threads.saved);
+}
+
+/* c (m x n, rows ldc apart) = a (m x k or its transpose) @ b (k x n or its transpose) +
+ * beta * c, for contiguous operands; sizes were checked against BLAS's limits. */
+static inline void exprc_conv_blas(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                                   const char *a, const char *b, int beta, char *c,
+                                   int64_t ldc, int64_t isz)
+{
+    const int ta = trans_a ? EXPRC_CBLAS_TRANS : EXPRC_CBLAS_NO_TRANS;
+    const int tb = trans_b ? EXPRC_CBLAS_TRANS : EXPRC_CBLAS_NO_TRANS;
+    const exprc_blasint lda = (exprc_blasint)(trans_a ? m : k);
+    const exprc_blasint ldb = (exprc_blasint)(trans_b ? k : n);
+    if (isz == 4)
+        exprc_blas.sgemm(EXPRC_CBLAS_ROW_MAJOR, ta, tb, (exprc_blasint)m, (exprc_blasint)n,
+                         (exprc_blasint)k, 1.0f, (const float *)a, lda, (const float *)b, ldb,
+                         (float)beta, (float *)c, (exprc_blasint)ldc);
+    else
+        exprc_blas.dgemm(EXPRC_CBLAS_ROW_MAJOR, ta, tb, (exprc_blasint)m, (exprc_blasint)n,
+                         (exprc_blasint)k, 1.0, (const double *)a, lda, (const double *)b, ldb,
+                         (double)beta, (double *)c, (exprc_blasint)ldc);
+}
+
+/* Per-thread scratch: `threads` buffers of `count` elements each, one allocation. */
+static int exprc_conv_scratch_n(exprc_pool *pool, exprc_array *a, int threads, int64_t count,
+                                int64_t isz, exprc_error *error, int64_t node)
+{
+    /* Rounded to 64 bytes so that threads do not share cache lines. */
+    const int64_t per = (count * isz + 63) / 64 * 64 / isz;
+    return exprc_conv_scratch(pool, a, threads * per, isz, error, node);
+}
+
+static inline char *exprc_conv_slot(const exprc_array *a, int thread, int64_t count,
+                                    int64_t isz)
+{
+    return a->data + thread * ((count * isz + 63) / 64 * 64);
+}
+
 /* ---------------------------------------------------------------- the three ops */
 static inline __attribute__((always_inline)) int
 exprc_conv_forward(const exprc_conv_geom *g, exprc_pool *pool, char *out, const char *x,
@@ -265,30 +429,38 @@ exprc_conv_forward(const exprc_conv_geom *g, exprc_pool *pool, char *out, const 
 {
     const int64_t og = g->o / g->groups, kg = g->k / g->groups;
     const int pointwise = exprc_conv_is_pointwise(g);
-    const int64_t chunk = pointwise ? 1 : g->chunk;
+    const int64_t chunk = pointwise ? 1 : g->chunk, chunks = (g->n + chunk - 1) / chunk;
+    const int64_t cols_len = pointwise ? 0 : g->k * chunk * g->p;
+    const int64_t prod_len = chunk > 1 ? g->o * chunk * g->p : 0;
+    const int threads = exprc_conv_threads_begin(chunks);
     exprc_array cols = {0}, prod = {0};
     int rc = 0;
-    if (!pointwise && exprc_conv_scratch(pool, &cols, g->k * chunk * g->p, isz, error, node))
-        return -1;
-    if (chunk > 1 && exprc_conv_scratch(pool, &prod, g->o * chunk * g->p, isz, error, node))
+    if ((cols_len && exprc_conv_scratch_n(pool, &cols, threads, cols_len, isz, error, node))
+        || (prod_len && exprc_conv_scratch_n(pool, &prod, threads, prod_len, isz, error, node)))
         rc = -1;
-    for (int64_t n0 = 0; rc == 0 && n0 < g->n; n0 += chunk) {
-        const int64_t nb = g->n - n0 < chunk ? g->n - n0 : chunk, len = nb * g->p;
-        const char *unfolded = x + n0 * g->k * g->p * isz;
-        if (!pointwise) {
-            exprc_conv_unfold(g, x, cols.data, n0, nb, isz);
-            unfolded = cols.data;
+    if (rc == 0) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+        for (int64_t ci = 0; ci < chunks; ++ci) {
+            const int t = omp_get_thread_num();
+            const int64_t n0 = ci * chunk;
+            const int64_t nb = g->n - n0 < chunk ? g->n - n0 : chunk, len = nb * g->p;
+            const char *unfolded = x + n0 * g->k * g->p * isz;
+            if (!pointwise) {
+                char *mine = exprc_conv_slot(&cols, t, cols_len, isz);
+                exprc_conv_unfold(g, x, mine, n0, nb, isz);
+                unfolded = mine;
+            }
+            /* One image writes its (o, p) block in place; a chunk goes through (o, nb, p). */
+            char *tmp = prod_len ? exprc_conv_slot(&prod, t, prod_len, isz) : NULL;
+            char *dest = nb == 1 ? out + n0 * g->o * g->p * isz : tmp;
+            for (int64_t gi = 0; gi < g->groups; ++gi)
+                exprc_conv_blas(0, 0, og, len, kg, w + gi * og * kg * isz,
+                                unfolded + gi * kg * len * isz, 0,
+                                dest + gi * og * len * isz, len, isz);
+            if (nb > 1) exprc_conv_transpose(g, out, tmp, n0, nb, 0, isz);
         }
-        /* One image writes its (o, p) block in place; a chunk goes through (o, nb, p). */
-        char *dest = nb == 1 ? out + n0 * g->o * g->p * isz : prod.data;
-        for (int64_t gi = 0; rc == 0 && gi < g->groups; ++gi) {
-            exprc_array a = exprc_conv_matrix(w + gi * og * kg * isz, og, kg, 0, isz);
-            exprc_array b = exprc_conv_matrix(unfolded + gi * kg * len * isz, kg, len, 0, isz);
-            rc = exprc_conv_gemm(pool, &a, &b, dest + gi * og * len * isz, len, 0, isz, error,
-                                 node);
-        }
-        if (rc == 0 && nb > 1) exprc_conv_transpose(g, out, prod.data, n0, nb, 0, isz);
     }
+    exprc_conv_threads_end(threads);
     exprc_release(pool, cols.owner);
     exprc_release(pool, prod.owner);
     return rc;
@@ -299,37 +471,65 @@ exprc_conv_backward_weights(const exprc_conv_geom *g, exprc_pool *pool, char *gw
                             const char *x, const char *gy, const int64_t isz,
                             exprc_error *error, int64_t node)
 {
-    const int64_t og = g->o / g->groups, kg = g->k / g->groups;
+    const int64_t og = g->o / g->groups, kg = g->k / g->groups, size = g->o * kg;
     const int pointwise = exprc_conv_is_pointwise(g);
-    const int64_t chunk = pointwise ? 1 : g->chunk;
-    exprc_array cols = {0}, grads = {0};
+    const int64_t chunk = pointwise ? 1 : g->chunk, chunks = (g->n + chunk - 1) / chunk;
+    const int64_t cols_len = pointwise ? 0 : g->k * chunk * g->p;
+    const int64_t grads_len = chunk > 1 ? g->o * chunk * g->p : 0;
+    const int threads = exprc_conv_threads_begin(chunks);
+    exprc_array cols = {0}, grads = {0}, partial = {0};
     int rc = 0;
-    memset(gw, 0, (size_t)(g->o * kg * isz));  /* the result of an empty batch */
-    if (!pointwise && exprc_conv_scratch(pool, &cols, g->k * chunk * g->p, isz, error, node))
-        return -1;
-    if (chunk > 1 && exprc_conv_scratch(pool, &grads, g->o * chunk * g->p, isz, error, node))
+    memset(gw, 0, (size_t)(size * isz));  /* the result of an empty batch */
+    /* Thread 0 accumulates into gw itself, the others into partial sums added at the end. */
+    if ((cols_len && exprc_conv_scratch_n(pool, &cols, threads, cols_len, isz, error, node))
+        || (grads_len
+            && exprc_conv_scratch_n(pool, &grads, threads, grads_len, isz, error, node))
+        || (threads > 1
+            && exprc_conv_scratch_n(pool, &partial, threads, size, isz, error, node)))
         rc = -1;
-    for (int64_t n0 = 0; rc == 0 && n0 < g->n; n0 += chunk) {
-        const int64_t nb = g->n - n0 < chunk ? g->n - n0 : chunk, len = nb * g->p;
-        const char *unfolded = x + n0 * g->k * g->p * isz;
-        if (!pointwise) {
-            exprc_conv_unfold(g, x, cols.data, n0, nb, isz);
-            unfolded = cols.data;
+    if (rc == 0) {
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+            const int t = omp_get_thread_num();
+            char *acc = t == 0 ? gw : exprc_conv_slot(&partial, t, size, isz);
+            int started = 0;
+            if (t > 0) memset(acc, 0, (size_t)(size * isz));
+#pragma omp for schedule(static)
+            for (int64_t ci = 0; ci < chunks; ++ci) {
+                const int64_t n0 = ci * chunk;
+                const int64_t nb = g->n - n0 < chunk ? g->n - n0 : chunk, len = nb * g->p;
+                const char *unfolded = x + n0 * g->k * g->p * isz;
+                if (!pointwise) {
+                    char *mine = exprc_conv_slot(&cols, t, cols_len, isz);
+                    exprc_conv_unfold(g, x, mine, n0, nb, isz);
+                    unfolded = mine;
+                }
+                const char *dy = gy + n0 * g->o * g->p * isz;
+                if (nb > 1) {
+                    char *mine = exprc_conv_slot(&grads, t, grads_len, isz);
+                    exprc_conv_transpose(g, (char *)gy, mine, n0, nb, 1, isz);
+                    dy = mine;
+                }
+                for (int64_t gi = 0; gi < g->groups; ++gi)
+                    exprc_conv_blas(0, 1, og, kg, len, dy + gi * og * len * isz,
+                                    unfolded + gi * kg * len * isz, started,
+                                    acc + gi * og * kg * isz, kg, isz);
+                started = 1;
+            }
         }
-        const char *dy = gy + n0 * g->o * g->p * isz;
-        if (nb > 1) {
-            exprc_conv_transpose(g, (char *)gy, grads.data, n0, nb, 1, isz);
-            dy = grads.data;
-        }
-        for (int64_t gi = 0; rc == 0 && gi < g->groups; ++gi) {
-            exprc_array a = exprc_conv_matrix(dy + gi * og * len * isz, og, len, 0, isz);
-            exprc_array b = exprc_conv_matrix(unfolded + gi * kg * len * isz, kg, len, 1, isz);
-            rc = exprc_conv_gemm(pool, &a, &b, gw + gi * og * kg * isz, kg, n0 > 0, isz,
-                                 error, node);
+        /* The partial sums, added in a fixed order so that results do not depend on timing. */
+        for (int t = 1; t < threads; ++t) {
+            const char *part = exprc_conv_slot(&partial, t, size, isz);
+            for (int64_t i = 0; i < size; ++i) {
+                if (isz == 4) ((float *)gw)[i] += ((const float *)part)[i];
+                else ((double *)gw)[i] += ((const double *)part)[i];
+            }
         }
     }
+    exprc_conv_threads_end(threads);
     exprc_release(pool, cols.owner);
     exprc_release(pool, grads.owner);
+    exprc_release(pool, partial.owner);
     return rc;
 }
 
@@ -340,31 +540,44 @@ exprc_conv_backward_inputs(const exprc_conv_geom *g, exprc_pool *pool, char *dx,
 {
     const int64_t og = g->o / g->groups, kg = g->k / g->groups;
     const int pointwise = exprc_conv_is_pointwise(g);
-    const int64_t chunk = pointwise ? 1 : g->chunk;
+    const int64_t chunk = pointwise ? 1 : g->chunk, chunks = (g->n + chunk - 1) / chunk;
+    const int64_t cols_len = pointwise ? 0 : g->k * chunk * g->p;
+    const int64_t grads_len = chunk > 1 ? g->o * chunk * g->p : 0;
+    const int64_t image = g->c * g->h * g->w;
+    const int threads = exprc_conv_threads_begin(chunks);
     exprc_array cols = {0}, grads = {0};
     int rc = 0;
-    memset(dx, 0, (size_t)(g->n * g->c * g->h * g->w * isz));
-    if (!pointwise && exprc_conv_scratch(pool, &cols, g->k * chunk * g->p, isz, error, node))
-        return -1;
-    if (chunk > 1 && exprc_conv_scratch(pool, &grads, g->o * chunk * g->p, isz, error, node))
+    if ((cols_len && exprc_conv_scratch_n(pool, &cols, threads, cols_len, isz, error, node))
+        || (grads_len
+            && exprc_conv_scratch_n(pool, &grads, threads, grads_len, isz, error, node)))
         rc = -1;
-    for (int64_t n0 = 0; rc == 0 && n0 < g->n; n0 += chunk) {
-        const int64_t nb = g->n - n0 < chunk ? g->n - n0 : chunk, len = nb * g->p;
-        const char *dy = gy + n0 * g->o * g->p * isz;
-        if (nb > 1) {
-            exprc_conv_transpose(g, (char *)gy, grads.data, n0, nb, 1, isz);
-            dy = grads.data;
+    if (rc == 0) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+        for (int64_t ci = 0; ci < chunks; ++ci) {
+            const int t = omp_get_thread_num();
+            const int64_t n0 = ci * chunk;
+            const int64_t nb = g->n - n0 < chunk ? g->n - n0 : chunk, len = nb * g->p;
+            const char *dy = gy + n0 * g->o * g->p * isz;
+            if (nb > 1) {
+                char *mine = exprc_conv_slot(&grads, t, grads_len, isz);
+                exprc_conv_transpose(g, (char *)gy, mine, n0, nb, 1, isz);
+                dy = mine;
+            }
+            /* Pointwise: the unfolded gradient is the input gradient itself. */
+            char *unfolded = pointwise ? dx + n0 * g->k * g->p * isz
+                                       : exprc_conv_slot(&cols, t, cols_len, isz);
+            for (int64_t gi = 0; gi < g->groups; ++gi)
+                exprc_conv_blas(1, 0, kg, len, og, w + gi * og * kg * isz,
+                                dy + gi * og * len * isz, 0, unfolded + gi * kg * len * isz,
+                                len, isz);
+            if (!pointwise) {
+                /* This chunk's images only: threads fold into disjoint parts of dx. */
+                memset(dx + n0 * image * isz, 0, (size_t)(nb * image * isz));
+                exprc_conv_fold(g, unfolded, dx, n0, nb, isz);
+            }
         }
-        /* Pointwise: the unfolded gradient is the input gradient itself. */
-        char *unfolded = pointwise ? dx + n0 * g->k * g->p * isz : cols.data;
-        for (int64_t gi = 0; rc == 0 && gi < g->groups; ++gi) {
-            exprc_array a = exprc_conv_matrix(w + gi * og * kg * isz, og, kg, 1, isz);
-            exprc_array b = exprc_conv_matrix(dy + gi * og * len * isz, og, len, 0, isz);
-            rc = exprc_conv_gemm(pool, &a, &b, unfolded + gi * kg * len * isz, len, 0, isz,
-                                 error, node);
-        }
-        if (rc == 0 && !pointwise) exprc_conv_fold(g, cols.data, dx, n0, nb, isz);
     }
+    exprc_conv_threads_end(threads);
     exprc_release(pool, cols.owner);
     exprc_release(pool, grads.owner);
     return rc;

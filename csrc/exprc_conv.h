@@ -14,12 +14,16 @@
  * (kh-1-a, kw-1-b), so the filters are used as they lie.  1x1 filters with stride 1 and no
  * padding need no unfolding: each image is its own matrix.
  *
- * Threads: only the products run in parallel, on BLAS's threads.  Unfolding and folding stay
- * on the calling thread on purpose: OpenBLAS's workers busy-wait for a while after each
- * product, and an OpenMP region started between two products fights them for the cores
- * (measured with 2 threads on 2 cores: the first LeNet layer's forward pass took 200 ms with
- * OpenMP unfolding against 2.5 ms without).  Parallel unfolding pays only together with
- * single-threaded products on each thread, which BLAS does not offer per call.
+ * Threads: OpenBLAS's workers busy-wait for a while after each product, and an OpenMP region
+ * started between two products fights them for the cores (measured with 2 threads on 2
+ * cores: the first LeNet layer's forward pass took 200 ms with OpenMP unfolding between
+ * multi-threaded products against 2.5 ms without).  So when OpenMP has several threads, the
+ * chunks of images are shared among OpenMP threads instead, each unfolding its own chunks
+ * and running single-threaded products on them (OpenBLAS is set to one thread for the
+ * duration of the op): one thread pool per op, the unfolding parallel too.  On the LeNet
+ * shapes with 2 threads this took the five convolution ops of a training step from 31 to
+ * 11 ms.  Without a way to set OpenBLAS's thread count the chunks run one after another on
+ * multi-threaded products, the unfolding on the calling thread.
  *
  * Declared here, defined in exprc_conv.c (part of the runtime library). */
 #ifndef EXPRC_CONV_H

@@ -11,8 +11,12 @@
 
 #include <math.h>
 
-/* Below this many input elements the images are walked on one thread. */
-#define EXPRC_POOL2D_PARALLEL_MIN ((int64_t)1 << 15)
+/* Below this many input elements the images are walked on one thread.  Pooling is
+ * memory-bound and one core is fast at it (the 2x2 paths: 0.25 ms forward, 0.8 ms gradient
+ * for LeNet's largest map, 128 x 20 x 24 x 24 floats), while an OpenMP region started just
+ * after a BLAS call competes with OpenBLAS's still-spinning workers: in the LeNet step on 2
+ * cores the threaded pooling nodes took 3-5 ms each.  Threads pay only on larger arrays. */
+#define EXPRC_POOL2D_PARALLEL_MIN ((int64_t)1 << 22)
 
 /* Along one pooled axis, the input elements [lo, hi) a window covers, and its extent in the
  * padded axis (what average_inc_pad divides by). */
@@ -126,15 +130,20 @@ static int exprc_pool2d_fits(const exprc_array *a, const exprc_array *x, int64_t
     return a->shape[x->ndim - 2] == rows && a->shape[x->ndim - 1] == cols;
 }
 
+/* EXPRC_POOL2D_U: the unsigned integer of the element's size, for bitwise selects. */
 #define EXPRC_POOL2D_T float
+#define EXPRC_POOL2D_U uint32_t
 #define EXPRC_POOL2D_NAME(stem) stem##_f32
 #include "exprc_pool.c"
 #undef EXPRC_POOL2D_T
+#undef EXPRC_POOL2D_U
 #undef EXPRC_POOL2D_NAME
 #define EXPRC_POOL2D_T double
+#define EXPRC_POOL2D_U uint64_t
 #define EXPRC_POOL2D_NAME(stem) stem##_f64
 #include "exprc_pool.c"
 #undef EXPRC_POOL2D_T
+#undef EXPRC_POOL2D_U
 #undef EXPRC_POOL2D_NAME
 
 EXPRC_EXPORT int exprc_pool_2d(exprc_pool *pool, exprc_array *out, const exprc_array *x,
@@ -280,6 +289,20 @@ static inline int64_t EXPRC_POOL2D_NAME(exprc_pool2d_first_max)(const char *x, i
     return best_r;
 }
 
+/* The maximum of a 2x2 window, NaN when any element is (which NaN does not matter).  The
+ * comparisons `b > a ? b : a` are exactly the processor's max instruction, and the NaN test
+ * is a branch that real data always predicts, so the loops below stay free of unpredictable
+ * branches (the rows are short, and their scalar remainders would otherwise dominate). */
+static inline POOL_T EXPRC_POOL2D_NAME(exprc_pool2d_max4)(POOL_T v0, POOL_T v1, POOL_T v2,
+                                                          POOL_T v3)
+{
+    const POOL_T m01 = v1 > v0 ? v1 : v0, m23 = v3 > v2 ? v3 : v2;
+    const POOL_T m = m23 > m01 ? m23 : m01;
+    if (__builtin_expect((v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3), 0))
+        return v0 + v1 + v2 + v3;
+    return m;
+}
+
 /* Max pooling of an image with contiguous rows by 2x2 windows side by side (the usual case
  * in CNNs): no spans to consult, and a loop over the columns the compiler vectorizes. */
 static void EXPRC_POOL2D_NAME(exprc_pool2d_max_pairs)(const char *x, int64_t xr, POOL_T *out,
@@ -290,32 +313,47 @@ static void EXPRC_POOL2D_NAME(exprc_pool2d_max_pairs)(const char *x, int64_t xr,
         const POOL_T *b = (const POOL_T *)(x + (2 * i + 1) * xr);
         POOL_T *o = out + i * out_cols;
         for (int64_t j = 0; j < out_cols; ++j) {
-            POOL_T m = a[2 * j];
-            m = POOL_MAX(m, a[2 * j + 1]);
-            m = POOL_MAX(m, b[2 * j]);
-            o[j] = POOL_MAX(m, b[2 * j + 1]);
+            o[j] = EXPRC_POOL2D_NAME(exprc_pool2d_max4)(a[2 * j], a[2 * j + 1], b[2 * j],
+                                                        b[2 * j + 1]);
         }
     }
 }
 
-/* The gradient of exprc_pool2d_max_pairs into the zeroed gx (rows of `cols` elements). */
+/* The gradient of exprc_pool2d_max_pairs into gx (rows of `cols` elements): every element
+ * of the covered rows and columns is written, gz's value at its window's first maximum and
+ * zero elsewhere.  Which of the four wins is random on real data, so the choice is made with
+ * bit masks (exact for any value of gz, inf and NaN included) rather than branches, which
+ * would be mispredicted half the time. */
 static void EXPRC_POOL2D_NAME(exprc_pool2d_max_grad_pairs)(const char *x, int64_t xr,
                                                            const char *gz, int64_t gr,
                                                            int64_t gc, POOL_T *gx,
                                                            int64_t cols, int64_t out_rows,
                                                            int64_t out_cols)
 {
+    typedef EXPRC_POOL2D_U bits;
     for (int64_t i = 0; i < out_rows; ++i) {
         const POOL_T *a = (const POOL_T *)(x + 2 * i * xr);
         const POOL_T *b = (const POOL_T *)(x + (2 * i + 1) * xr);
-        POOL_T *ga = gx + 2 * i * cols, *gb = ga + cols;
+        const char *g = gz + i * gr;
+        bits *restrict ga = (bits *)(gx + 2 * i * cols), *restrict gb = ga + cols;
+        _Pragma("omp simd")
         for (int64_t j = 0; j < out_cols; ++j) {
-            POOL_T *best = ga + 2 * j;
-            POOL_T m = a[2 * j];
-            if (POOL_BEATS(a[2 * j + 1], m)) { m = a[2 * j + 1]; best = ga + 2 * j + 1; }
-            if (POOL_BEATS(b[2 * j], m)) { m = b[2 * j]; best = gb + 2 * j; }
-            if (POOL_BEATS(b[2 * j + 1], m)) best = gb + 2 * j + 1;
-            *best = POOL_AT(gz, i * gr + j * gc);
+            const POOL_T v0 = a[2 * j], v1 = a[2 * j + 1], v2 = b[2 * j], v3 = b[2 * j + 1];
+            /* The first element equal to the maximum (a NaN "equals" a NaN maximum). */
+            const POOL_T m = EXPRC_POOL2D_NAME(exprc_pool2d_max4)(v0, v1, v2, v3);
+            const bits nan = (bits)0 - (bits)(m != m);
+            const bits e0 = ((bits)0 - (bits)(v0 == m)) | (nan & ((bits)0 - (bits)(v0 != v0)));
+            const bits e1 = (((bits)0 - (bits)(v1 == m)) | (nan & ((bits)0 - (bits)(v1 != v1))))
+                            & ~e0;
+            const bits e2 = (((bits)0 - (bits)(v2 == m)) | (nan & ((bits)0 - (bits)(v2 != v2))))
+                            & ~(e0 | e1);
+            const bits e3 = ~(e0 | e1 | e2);
+            bits gv;
+            memcpy(&gv, g + j * gc, sizeof gv);
+            ga[2 * j] = gv & e0;
+            ga[2 * j + 1] = gv & e1;
+            gb[2 * j] = gv & e2;
+            gb[2 * j + 1] = gv & e3;
         }
     }
 }
@@ -356,7 +394,10 @@ static void EXPRC_POOL2D_NAME(exprc_pool2d_max_grad)(const exprc_pool2d_plan *pl
         const char *xp = x->data + exprc_pool2d_image_offset(x, n);
         const char *gp = gz->data + exprc_pool2d_image_offset(gz, n);
         POOL_T *gxp = (POOL_T *)gx->data + n * image;
-        memset(gxp, 0, sizeof(POOL_T) * (size_t)image);
+        /* The pairs write every element their windows cover: only an odd last row or
+         * column is left to zero. */
+        if (!pairs || plan->rows % 2 || plan->cols % 2)
+            memset(gxp, 0, sizeof(POOL_T) * (size_t)image);
         if (pairs) {
             EXPRC_POOL2D_NAME(exprc_pool2d_max_grad_pairs)(xp, xr, gp, gr, gc, gxp, cols_in,
                                                            plan->out_rows, plan->out_cols);

@@ -79,6 +79,15 @@ def test_geometry_beyond_32_bits_is_refused_when_the_graph_is_built(kwargs):
         T.nnet.conv2d(T.tensor4("x"), T.tensor4("w"), num_groups=2 ** 40)
 
 
+def test_dilated_span_beyond_64_bits_is_an_error_in_c():
+    # An empty filter array may claim any size: (2**34 - 1) * 2**30 overflows int64.
+    x, w = T.tensor4("x"), T.tensor4("w")
+    f = exprc.function([x, w], T.nnet.conv2d(x, w, filter_dilation=(2 ** 30, 1),
+                                             border_mode="full"), mode="FAST_RUN")
+    with pytest.raises(ValueError, match=r"Conv2d.*span more than 2\*\*31 - 1"):
+        f(np.zeros((1, 1, 3, 3), x.dtype), np.empty((0, 1, 2 ** 34, 1), w.dtype))
+
+
 def test_channel_mismatch_names_the_op_and_the_shapes():
     x = T.tensor("float64", shape=(2, 3, 6, 6))
     w = T.tensor("float64", shape=(4, 2, 3, 3))

@@ -22,6 +22,23 @@ from pathlib import Path
 from exprc.errors import ExprcError
 
 
+def _quiet_idle_threads() -> None:
+    """Make OpenBLAS's and libgomp's idle workers sleep soon instead of spinning.
+
+    Generated code alternates BLAS products with OpenMP loops. By default OpenBLAS's workers
+    spin for 2**28 cycles (about 0.1 s) after each product and libgomp's for 300,000 spins, so
+    each pool's idle threads hold the cores the other pool needs next (the LeNet step, W4, took
+    56-80 ms with a wide spread on 2 cores, 20 ms with these settings). Both libraries read the
+    variables when they are loaded, so this runs at import, before exprc loads either; values
+    the user set are kept.
+    """
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
+
+_quiet_idle_threads()
+
+
 class BlasNotFoundError(ExprcError, ImportError):
     """The ``scipy-openblas32`` package is not installed or is not laid out as expected."""
 

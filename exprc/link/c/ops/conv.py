@@ -1,8 +1,9 @@
 """C rules of convolution (conv2d and its gradients).
 
 Each node is one call into ``csrc/exprc_conv.c`` (im2col, one BLAS product per chunk of
-images and group, col2im), with the op's parameters passed as an ``exprc_conv_params``
-constant; the run-time library checks the shapes and reports errors naming the node.
+images and group, col2im; the chunks shared among OpenMP threads, see ``exprc_conv.h``), with
+the op's parameters passed as an ``exprc_conv_params`` constant; the run-time library checks
+the shapes and reports errors naming the node.
 """
 
 from __future__ import annotations
