@@ -3,13 +3,14 @@
 The examples (``mnist_mlp.py``, ``mnist_lenet.py``, ``saliency.py``, ``adversarial.py``,
 ``transfer.py``) import this module by its bare name, which works because Python puts the
 folder of the script it runs first on ``sys.path``. Nothing here needs more than NumPy and
-exprc; ``--plot`` uses matplotlib when it is installed and says so when it is not.
+exprc; ``--plot`` draws the learning curves into a PNG with NumPy alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import struct
 import sys
 import time
@@ -69,7 +70,7 @@ def make_parser(doc: str, epochs: int, batch_size: int = 128, lr: float = 1e-3,
     parser.add_argument("--save", metavar="NPZ", default=None,
                         help="write the trained parameters to this .npz file")
     parser.add_argument("--plot", metavar="PNG", default=None,
-                        help="draw the learning curves to this file (needs matplotlib)")
+                        help="draw the learning curves to this PNG file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -403,34 +404,55 @@ def to_uint8(image: np.ndarray, scale: int = 1) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- curves
+#: Colours of the curves: training loss, validation loss, validation accuracy.
+CURVE_COLOURS = ((31, 119, 180), (255, 127, 14), (44, 160, 44))
+
+
 def plot_curves(history: History, path: str | Path,
-                log: Callable[[str], None] = print) -> bool:
-    """Draw training loss and validation accuracy per epoch to ``path`` with matplotlib.
+                log: Callable[[str], None] = print) -> None:
+    """Draw the learning curves to the PNG ``path``: losses per epoch on the left (training
+    blue, validation orange), validation accuracy on the right (green), each scaled to its own
+    range, drawn with NumPy and :func:`write_png` (no plotting library needed)."""
+    height, width, margin = 240, 320, 20
+    canvas = np.full((height, 2 * width, 3), 255, dtype=np.uint8)
+    panels = [(0, [history.column("train_loss"), history.column("valid_loss")]),
+              (width, [history.column("valid_accuracy")])]
+    colours = iter(CURVE_COLOURS)
+    for left, series in panels:
+        box = (margin, height - margin, left + margin, left + width - margin)
+        _draw_axes(canvas, box)
+        values = [v for curve in series for v in curve]
+        low, high = min(values), max(values)
+        for curve in series:
+            _draw_curve(canvas, box, curve, low, high, next(colours))
+    write_png(path, canvas)
+    log(f"drew the learning curves to {path} (left: training and validation loss; "
+        f"right: validation accuracy)")
 
-    Returns False, after saying so, when matplotlib is not installed: it is optional.
-    """
-    try:
-        import matplotlib
 
-        matplotlib.use("Agg")  # files only: no display needed
-        import matplotlib.pyplot as plt
-    except ImportError:
-        log(f"--plot {path}: matplotlib is not installed, so no curves were drawn "
-            f"(pip install matplotlib; training does not need it)")
-        return False
-    epochs = history.column("epoch")
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(epochs, history.column("train_loss"), label="training")
-    left.plot(epochs, history.column("valid_loss"), label="validation")
-    left.set(xlabel="epoch", ylabel="loss", title="loss")
-    left.legend()
-    right.plot(epochs, [100 * a for a in history.column("valid_accuracy")])
-    right.set(xlabel="epoch", ylabel="accuracy (%)", title="validation accuracy")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    log(f"drew the learning curves to {path}")
-    return True
+def _draw_axes(canvas: np.ndarray, box: tuple) -> None:
+    top, bottom, left, right = box
+    canvas[bottom, left:right] = 0
+    canvas[top:bottom + 1, left] = 0
+
+
+def _draw_curve(canvas: np.ndarray, box: tuple, values: list, low: float, high: float,
+                colour: tuple) -> None:
+    """A polyline through ``values`` (one per epoch), ``low`` at the bottom of ``box`` and
+    ``high`` at its top."""
+    top, bottom, left, right = box
+    span = (high - low) or 1.0
+    n = len(values)
+    xs = [left + (right - left) * (k / (n - 1) if n > 1 else 0.5) for k in range(n)]
+    ys = [bottom - (bottom - top) * (v - low) / span for v in values]
+    points = list(zip(xs, ys)) if n > 1 else [(xs[0], ys[0])] * 2
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        steps = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
+        t = np.linspace(0.0, 1.0, steps + 1)
+        rows = np.round(y0 + (y1 - y0) * t).astype(int)
+        columns = np.round(x0 + (x1 - x0) * t).astype(int)
+        for dr in (-1, 0, 1):  # three pixels thick
+            canvas[np.clip(rows + dr, top, bottom), columns] = colour
 
 
 # ---------------------------------------------------------------------------- trained models

@@ -293,8 +293,28 @@ def test_mlp_program_runs_end_to_end(tmp_path, capsys):
     with np.load(tmp_path / "p.npz") as saved:
         assert [saved[k].shape for k in sorted(saved.files)] == [
             (784, 256), (256,), (256, 256), (256,), (256, 10), (10,)]
-    # Curves need matplotlib, which is optional: either a file or a message saying why not.
-    assert (tmp_path / "curves.png").is_file() or "matplotlib is not installed" in out
+    assert "drew the learning curves" in out
+    curves = read_png(tmp_path / "curves.png")
+    assert curves.shape == (240, 640, 3)
+
+
+def test_learning_curves_follow_the_history(tmp_path):
+    # Training loss falls from 2 to 1 over three epochs (validation loss stays between);
+    # accuracy rises from 0.5 to 0.9.
+    history = _common.History([_common.EpochRecord(k + 1, 2 - k / 2, 1.6 - k / 10,
+                                                   0.5 + 0.2 * k, 1) for k in range(3)])
+    _common.plot_curves(history, tmp_path / "c.png", log=lambda _: None)
+    pixels = read_png(tmp_path / "c.png")
+
+    def rows_of(colour, columns):
+        hit = (pixels[:, columns] == colour).all(axis=2).any(axis=1)
+        return np.flatnonzero(hit)
+
+    training, _, accuracy = _common.CURVE_COLOURS
+    # The falling loss starts at the top of the left panel and ends at its bottom; the rising
+    # accuracy does the opposite in the right panel.
+    assert rows_of(training, slice(20, 24)).mean() < rows_of(training, slice(296, 300)).mean()
+    assert rows_of(accuracy, slice(340, 344)).mean() > rows_of(accuracy, slice(616, 620)).mean()
 
 
 @pytest.mark.parametrize("module", [mnist_mlp, mnist_lenet, saliency, adversarial, transfer])
