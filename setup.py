@@ -25,8 +25,6 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
-RUNTIME_SOURCES = ["exprc_runtime.c", "exprc_elemwise.c", "exprc_gemm.c", "exprc_advanced.c",
-                   "exprc_reduce.c", "exprc_conv.c", "exprc_pool.c", "exprc_random.c"]
 BASE = ["-std=gnu11", "-fvisibility=hidden", "-O2", "-fvect-cost-model=dynamic",
         "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"]
 TUNING = ["-march=native", "-fno-semantic-interposition"]
@@ -39,6 +37,9 @@ def _fingerprint_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+FINGERPRINT = _fingerprint_module()
 
 
 def _accepted(compiler: list[str], flags: list[str]) -> bool:
@@ -83,9 +84,8 @@ class BuildNative(build_ext):
         library = Path(self.get_ext_fullpath("exprc._runtime_lib"))
         stamp = library.with_name("_runtime_lib.json")
         if library.is_file() and getattr(self, "_openmp", False):
-            fingerprint = _fingerprint_module()
-            stamp.write_text(json.dumps({"csrc": fingerprint.tree_digest(HERE / "csrc"),
-                                         "host": fingerprint.host_fingerprint()}))
+            stamp.write_text(json.dumps({"csrc": FINGERPRINT.tree_digest(HERE / "csrc"),
+                                         "host": FINGERPRINT.host_fingerprint()}))
         else:
             stamp.unlink(missing_ok=True)
 
@@ -104,9 +104,10 @@ def _numpy_include() -> list[str]:
 
 setup(
     ext_modules=[
-        Extension("exprc._runtime_lib", sources=[f"csrc/{name}" for name in RUNTIME_SOURCES],
+        Extension("exprc._runtime_lib",
+                  sources=[f"csrc/{n}" for n in FINGERPRINT.runtime_sources(HERE / "csrc")],
                   include_dirs=["csrc"], optional=True),
-        Extension("exprc.exprc_callpath", sources=["csrc/exprc_callpath.c"],
+        Extension("exprc.exprc_callpath", sources=[f"csrc/{FINGERPRINT.CALLPATH_SOURCE}"],
                   include_dirs=["csrc", *_numpy_include()], extra_compile_args=["-O2"],
                   optional=True),
     ],

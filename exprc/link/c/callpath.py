@@ -25,12 +25,13 @@ import numpy as np
 
 from exprc.errors import ExprcError
 from exprc.link.c.cache import CompileCache
+from exprc.link.c.fingerprint import CALLPATH_SOURCE
 from exprc.link.c.toolchain import BASE_FLAGS, CompileError
 
 __all__ = ["CallPathWarning", "native_entry", "prefetch"]
 
 MODULE_NAME = "exprc_callpath"
-SOURCE_NAME = "exprc_callpath.c"
+SOURCE_NAME = CALLPATH_SOURCE
 
 
 class CallPathWarning(UserWarning):

@@ -1,8 +1,9 @@
-"""Fingerprints of the C sources and of the host, for cache keys and prebuilt objects.
+"""Fingerprints of the C sources and of the host, for cache keys and prebuilt objects, and
+which sources make up the runtime library.
 
-Standard library only: ``setup.py`` loads this file by path (without importing exprc) to stamp
-the runtime library it builds at install time with the same fingerprints that
-:mod:`exprc.link.c.runtime` checks before using it.
+Standard library only: ``setup.py`` loads this file by path (without importing exprc) to build
+the runtime library at install time from the same sources, and to stamp it with the same
+fingerprints that :mod:`exprc.link.c.runtime` checks before using it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ import platform
 import re
 from pathlib import Path
 
-__all__ = ["host_fingerprint", "tree_digest"]
+__all__ = ["CALLPATH_SOURCE", "host_fingerprint", "runtime_sources", "tree_digest"]
+
+CALLPATH_SOURCE = "exprc_callpath.c"
+"""The one C file of ``csrc/`` that is not part of the runtime library: the CPython extension
+through which Python calls programs (:mod:`exprc.link.c.callpath`)."""
+
+
+def runtime_sources(csrc_dir: Path) -> list[str]:
+    """The file names of the runtime library's sources: every ``.c`` file of ``csrc_dir`` but
+    the call path, in a fixed order."""
+    return sorted(p.name for p in Path(csrc_dir).glob("*.c") if p.name != CALLPATH_SOURCE)
 
 
 def tree_digest(folder: Path | None) -> str:

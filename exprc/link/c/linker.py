@@ -25,6 +25,7 @@ from exprc.graph.basic import Variable
 
 # Importing the rule modules fills C_CODE.
 from exprc.link.c import callpath, ops  # noqa: F401
+from exprc.link.c.blas import coordinate_threads
 from exprc.link.c.cache import CompileCache, default_cache
 from exprc.link.c.program import DECLARATIONS, GeneratedProgram, generate
 from exprc.link.c.runtime import runtime_library
@@ -104,11 +105,9 @@ class CProgram:
                               openmp=None if config.openmp else False,
                               extra=tuple(shlex.split(config.c_flags)))
         runtime = runtime_library(cache, openmp=OPENMP_FLAG in flags)
-        if self.generated.uses_blas:
-            from exprc.link.c.blas import coordinate_threads
-
-            runtime.bind_blas()
-            coordinate_threads()
+        # Any runtime kernel may multiply matrices (Gemm, Dot, convolutions): bound once.
+        runtime.bind_blas()
+        coordinate_threads()
         self.module = cache.load(self.generated.source, DECLARATIONS, flags=flags,
                                  link_args=runtime.link_args())
         self._prepare()

@@ -194,8 +194,6 @@ class GeneratedProgram:
     constants : list of ndarray
         Contiguous values passed after the graph inputs.
     output_dtypes : list of str
-    uses_blas : bool
-        Whether the source must be linked with OpenBLAS.
     kernels : dict of str to ScalarProgram
         The elementwise loops embedded in the source, by C name.
     """
@@ -204,7 +202,6 @@ class GeneratedProgram:
     nodes: list
     constants: list
     output_dtypes: list
-    uses_blas: bool = False
     kernels: dict = field(default_factory=dict)
 
 
@@ -317,7 +314,6 @@ class _Generator:
             source=source, nodes=self.nodes,
             constants=[np.array(c.data, order="C") for c in self.constants],
             output_dtypes=[v.dtype for v in self.outputs],
-            uses_blas=bool({"exprc_blas.h", "exprc_gemm.h"} & self.includes),
             kernels=dict(self.kernels))
 
     def _last_readers(self) -> dict[int, int]:

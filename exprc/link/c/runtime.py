@@ -2,7 +2,8 @@
 
 The memory pool, error reporting, the elementwise loop driver, the BLAS product helpers, the
 advanced-indexing plans and the float reductions are the same for every program
-(``csrc/exprc_runtime.c`` and its neighbours, see :data:`RUNTIME_SOURCES`). Compiling them
+(every ``.c`` file of ``csrc/`` but the call path's, see
+:func:`~exprc.link.c.fingerprint.runtime_sources`). Compiling them
 into each program would cost every cold compile most of its time, so they are compiled once
 into a shared library, and programs link to it by its full path (recorded in the program, so
 no search path is involved; the path is part of each program's cache key).
@@ -30,14 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exprc.link.c.cache import CompileCache
-from exprc.link.c.fingerprint import host_fingerprint, tree_digest
+from exprc.link.c.fingerprint import host_fingerprint, runtime_sources, tree_digest
 from exprc.link.c.toolchain import CModule, compile_flags, load_module
 
-__all__ = ["PREBUILT_NAME", "RUNTIME_SOURCES", "RuntimeLibrary", "runtime_library"]
-
-RUNTIME_SOURCES = ("exprc_runtime.c", "exprc_elemwise.c", "exprc_gemm.c", "exprc_advanced.c",
-                   "exprc_reduce.c", "exprc_conv.c", "exprc_pool.c", "exprc_random.c")
-"""The ``csrc/`` files compiled into the library (``setup.py`` lists the same)."""
+__all__ = ["PREBUILT_NAME", "RuntimeLibrary", "runtime_library"]
 
 PREBUILT_NAME = "_runtime_lib"
 """The name of the library built at install time inside the ``exprc`` package; its stamp is
@@ -58,6 +55,8 @@ class RuntimeLibrary:
         Whether it was built at install time (else it was built into the compile cache).
     module : CModule
         The library as loaded by cffi (kept loaded for the life of the process).
+    blas_bound : bool
+        Whether :meth:`bind_blas` has handed it the OpenBLAS routines.
     """
 
     path: Path
@@ -122,14 +121,14 @@ def _load(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
         except OSError:
             pass  # not loadable here (e.g. a foreign build): build one below
     flags = compile_flags(cache.compiler, optimize=True, openmp=None if openmp else False)
-    path = cache.build(unity_source(), flags)
+    path = cache.build(unity_source(cache.csrc_dir), flags)
     return RuntimeLibrary(path, False, load_module(path, _DECLARATIONS))
 
 
-def unity_source() -> str:
-    """The library as one source: each file of :data:`RUNTIME_SOURCES` included in turn."""
+def unity_source(csrc_dir: Path) -> str:
+    """The library as one source: each of its files in ``csrc_dir`` included in turn."""
     lines = ["/* exprc's runtime library, built into the compile cache */"]
-    lines += [f'#include "{name}"' for name in RUNTIME_SOURCES]
+    lines += [f'#include "{name}"' for name in runtime_sources(csrc_dir)]
     return "\n".join(lines) + "\n"
 
 

@@ -30,7 +30,6 @@ def _call(node, ctx: NodeContext, function: str, operands: str) -> str:
     if dtype not in _SUFFIX:
         raise CUnsupportedError(f"{type(node.op).__name__} of dtype {dtype}")
     ctx.include("exprc_conv.h")
-    ctx.include("exprc_gemm.h")  # the products go through BLAS, which the linker then binds
     return (f"{{ static const exprc_conv_params cp = {_params(node.op)};\n"
             f"  if (exprc_{function}_{_SUFFIX[dtype]}(&pool, &{ctx.outputs[0]}, {operands}, "
             f"&cp, {ctx.label}, error, {ctx.index})) goto fail; }}")
