@@ -160,6 +160,22 @@ static inline void exprc_conv_valid_range(int64_t off, int64_t stride, int64_t s
 EXPRC_CONV_ROW_FUNCTIONS(float, f)
 EXPRC_CONV_ROW_FUNCTIONS(double, d)
 
+/* Filter tap t (row-major over kh x kw) as the unfolding sees it: its row ta (flipped when
+ * the filter is), the input column `off` that output column 0 reads, and the output columns
+ * [lo, hi) that read inside the input row (the others read padding). */
+typedef struct {
+    int64_t ta, off, lo, hi;
+} exprc_conv_tap;
+
+static inline exprc_conv_tap exprc_conv_tap_at(const exprc_conv_geom *g, int64_t t)
+{
+    const int64_t a = t / g->kw, b = t % g->kw;
+    const int64_t tb = g->flip ? g->kw - 1 - b : b;
+    exprc_conv_tap tap = {.ta = g->flip ? g->kh - 1 - a : a, .off = tb * g->dw - g->pw};
+    exprc_conv_valid_range(tap.off, g->sw, g->w, g->ow, &tap.lo, &tap.hi);
+    return tap;
+}
+
 /* Unfold images [n0, n0 + nb) of the contiguous x (elements of `isz` bytes) into cols:
  * row (ch, a, b) holds, at column bi * p + i * ow + j, the padded input at
  * (i * sh + ta * dh, j * sw + tb * dw), where (ta, tb) is (a, b) or its flip.
@@ -174,22 +190,17 @@ exprc_conv_unfold(const exprc_conv_geom *g, const char *x, char *cols, int64_t n
     const int64_t row_len = nb * g->p, taps = g->kh * g->kw, image_len = g->h * g->w;
     for (int64_t ch = 0; ch < g->c; ++ch)
         for (int64_t t = 0; t < taps; ++t) {
-            const int64_t a = t / g->kw, b = t % g->kw;
-            const int64_t ta = g->flip ? g->kh - 1 - a : a;
-            const int64_t tb = g->flip ? g->kw - 1 - b : b;
-            const int64_t off = tb * g->dw - g->pw;
-            int64_t lo, hi;
-            exprc_conv_valid_range(off, g->sw, g->w, g->ow, &lo, &hi);
+            const exprc_conv_tap tap = exprc_conv_tap_at(g, t);
             char *row = cols + (ch * taps + t) * row_len * isz;
             for (int64_t bi = 0; bi < nb; ++bi) {
                 const char *image = x + ((n0 + bi) * g->c + ch) * image_len * isz;
                 for (int64_t i = 0; i < g->oh; ++i) {
                     char *dst = row + (bi * g->p + i * g->ow) * isz;
-                    const int64_t y = i * g->sh + ta * g->dh - g->ph;
+                    const int64_t y = i * g->sh + tap.ta * g->dh - g->ph;
                     /* A row in the padding copies nothing: all of it is zeros. */
                     const int64_t inside = y >= 0 && y < g->h;
-                    const char *src = image + ((inside ? y : 0) * g->w + off) * isz;
-                    const int64_t l = inside ? lo : g->ow, h = inside ? hi : g->ow;
+                    const char *src = image + ((inside ? y : 0) * g->w + tap.off) * isz;
+                    const int64_t l = inside ? tap.lo : g->ow, h = inside ? tap.hi : g->ow;
                     if (isz == 4)
                         exprc_conv_row_in_f((float *)dst, (const float *)src, g->ow, l, h,
                                             g->sw);
@@ -211,24 +222,20 @@ exprc_conv_fold(const exprc_conv_geom *g, const char *cols, char *dx, int64_t n0
     const int64_t row_len = nb * g->p, taps = g->kh * g->kw, image_len = g->h * g->w;
     for (int64_t ch = 0; ch < g->c; ++ch)
         for (int64_t t = 0; t < taps; ++t) {
-            const int64_t a = t / g->kw, b = t % g->kw;
-            const int64_t ta = g->flip ? g->kh - 1 - a : a;
-            const int64_t tb = g->flip ? g->kw - 1 - b : b;
-            const int64_t off = tb * g->dw - g->pw;
-            int64_t lo, hi;
-            exprc_conv_valid_range(off, g->sw, g->w, g->ow, &lo, &hi);
+            const exprc_conv_tap tap = exprc_conv_tap_at(g, t);
             const char *row = cols + (ch * taps + t) * row_len * isz;
             for (int64_t bi = 0; bi < nb; ++bi) {
                 char *image = dx + ((n0 + bi) * g->c + ch) * image_len * isz;
                 for (int64_t i = 0; i < g->oh; ++i) {
-                    const int64_t y = i * g->sh + ta * g->dh - g->ph;
+                    const int64_t y = i * g->sh + tap.ta * g->dh - g->ph;
                     if (y < 0 || y >= g->h) continue;
                     const char *src = row + (bi * g->p + i * g->ow) * isz;
-                    char *dst = image + (y * g->w + off) * isz;
+                    char *dst = image + (y * g->w + tap.off) * isz;
                     if (isz == 4)
-                        exprc_conv_row_out_f((float *)dst, (const float *)src, lo, hi, g->sw);
+                        exprc_conv_row_out_f((float *)dst, (const float *)src, tap.lo, tap.hi,
+                                             g->sw);
                     else
-                        exprc_conv_row_out_d((double *)dst, (const double *)src, lo, hi,
+                        exprc_conv_row_out_d((double *)dst, (const double *)src, tap.lo, tap.hi,
                                              g->sw);
                 }
             }
@@ -584,6 +591,47 @@ exprc_conv_backward_inputs(const exprc_conv_geom *g, exprc_pool *pool, char *dx,
 }
 
 /* ---------------------------------------------------------------- entry points */
+typedef enum {
+    EXPRC_CONV_FORWARD,
+    EXPRC_CONV_GRAD_INPUTS,
+    EXPRC_CONV_GRAD_WEIGHTS
+} exprc_conv_kernel;
+
+/* One of the three ops on contiguous operands (a, b: the op's two arrays in its order), each
+ * expanded for a constant isz of 4 or 8 so that the element size folds into its loops. */
+static int exprc_conv_dispatch(exprc_conv_kernel kernel, const exprc_conv_geom *g,
+                               exprc_pool *pool, char *out, const char *a, const char *b,
+                               int64_t isz, exprc_error *error, int64_t node)
+{
+    switch (kernel) {
+    case EXPRC_CONV_FORWARD:
+        return isz == 4 ? exprc_conv_forward(g, pool, out, a, b, 4, error, node)
+                        : exprc_conv_forward(g, pool, out, a, b, 8, error, node);
+    case EXPRC_CONV_GRAD_INPUTS:
+        return isz == 4 ? exprc_conv_backward_inputs(g, pool, out, a, b, 4, error, node)
+                        : exprc_conv_backward_inputs(g, pool, out, a, b, 8, error, node);
+    default:
+        return isz == 4 ? exprc_conv_backward_weights(g, pool, out, a, b, 4, error, node)
+                        : exprc_conv_backward_weights(g, pool, out, a, b, 8, error, node);
+    }
+}
+
+/* The kernel on a and b made contiguous (copied only when they are not) into out, which is
+ * already allocated; the copies are released whatever the outcome. */
+static int exprc_conv_run(exprc_conv_kernel kernel, const exprc_conv_geom *g, exprc_pool *pool,
+                          exprc_array *out, const exprc_array *a, const exprc_array *b,
+                          int64_t isz, exprc_error *error, int64_t node)
+{
+    exprc_array ac, bc;
+    const char *ad = exprc_conv_contiguous(pool, a, &ac, isz, error, node);
+    const char *bd = ad ? exprc_conv_contiguous(pool, b, &bc, isz, error, node) : NULL;
+    int rc = -1;
+    if (bd != NULL) rc = exprc_conv_dispatch(kernel, g, pool, out->data, ad, bd, isz, error, node);
+    if (ad != NULL) exprc_release(pool, ac.owner);
+    if (bd != NULL) exprc_release(pool, bc.owner);
+    return rc;
+}
+
 static int exprc_conv2d_any(exprc_pool *pool, exprc_array *out, const exprc_array *x,
                             const exprc_array *w, const exprc_conv_params *params,
                             const char *label, exprc_error *error, int64_t node, int64_t isz)
@@ -591,16 +639,7 @@ static int exprc_conv2d_any(exprc_pool *pool, exprc_array *out, const exprc_arra
     exprc_conv_geom g;
     if (exprc_conv_geometry(&g, x->shape, w->shape, params, isz, label, error, node)) return -1;
     if (exprc_conv_alloc4(pool, out, g.n, g.o, g.oh, g.ow, isz, error, node)) return -1;
-    exprc_array xc, wc;
-    const char *xd = exprc_conv_contiguous(pool, x, &xc, isz, error, node);
-    const char *wd = xd ? exprc_conv_contiguous(pool, w, &wc, isz, error, node) : NULL;
-    int rc = -1;
-    if (wd != NULL)
-        rc = isz == 4 ? exprc_conv_forward(&g, pool, out->data, xd, wd, 4, error, node)
-                      : exprc_conv_forward(&g, pool, out->data, xd, wd, 8, error, node);
-    if (xd != NULL) exprc_release(pool, xc.owner);
-    if (wd != NULL) exprc_release(pool, wc.owner);
-    return rc;
+    return exprc_conv_run(EXPRC_CONV_FORWARD, &g, pool, out, x, w, isz, error, node);
 }
 
 static int exprc_conv2d_grad_inputs_any(exprc_pool *pool, exprc_array *out,
@@ -623,16 +662,7 @@ static int exprc_conv2d_grad_inputs_any(exprc_pool *pool, exprc_array *out,
     if (exprc_conv_geometry(&g, in, w->shape, params, isz, label, error, node)) return -1;
     if (exprc_conv_check_grad(&g, gy, label, error, node)) return -1;
     if (exprc_conv_alloc4(pool, out, g.n, g.c, g.h, g.w, isz, error, node)) return -1;
-    exprc_array wc, gc;
-    const char *wd = exprc_conv_contiguous(pool, w, &wc, isz, error, node);
-    const char *gd = wd ? exprc_conv_contiguous(pool, gy, &gc, isz, error, node) : NULL;
-    int rc = -1;
-    if (gd != NULL)
-        rc = isz == 4 ? exprc_conv_backward_inputs(&g, pool, out->data, wd, gd, 4, error, node)
-                      : exprc_conv_backward_inputs(&g, pool, out->data, wd, gd, 8, error, node);
-    if (wd != NULL) exprc_release(pool, wc.owner);
-    if (gd != NULL) exprc_release(pool, gc.owner);
-    return rc;
+    return exprc_conv_run(EXPRC_CONV_GRAD_INPUTS, &g, pool, out, w, gy, isz, error, node);
 }
 
 static int exprc_conv2d_grad_weights_any(exprc_pool *pool, exprc_array *out,
@@ -653,17 +683,7 @@ static int exprc_conv2d_grad_weights_any(exprc_pool *pool, exprc_array *out,
     if (exprc_conv_geometry(&g, x->shape, filt, params, isz, label, error, node)) return -1;
     if (exprc_conv_check_grad(&g, gy, label, error, node)) return -1;
     if (exprc_conv_alloc4(pool, out, g.o, g.cg, g.kh, g.kw, isz, error, node)) return -1;
-    exprc_array xc, gc;
-    const char *xd = exprc_conv_contiguous(pool, x, &xc, isz, error, node);
-    const char *gd = xd ? exprc_conv_contiguous(pool, gy, &gc, isz, error, node) : NULL;
-    int rc = -1;
-    if (gd != NULL)
-        rc = isz == 4
-            ? exprc_conv_backward_weights(&g, pool, out->data, xd, gd, 4, error, node)
-            : exprc_conv_backward_weights(&g, pool, out->data, xd, gd, 8, error, node);
-    if (xd != NULL) exprc_release(pool, xc.owner);
-    if (gd != NULL) exprc_release(pool, gc.owner);
-    return rc;
+    return exprc_conv_run(EXPRC_CONV_GRAD_WEIGHTS, &g, pool, out, x, gy, isz, error, node);
 }
 
 EXPRC_EXPORT int exprc_conv2d_s(exprc_pool *pool, exprc_array *out, const exprc_array *x,

@@ -130,6 +130,23 @@ static int exprc_pool2d_fits(const exprc_array *a, const exprc_array *x, int64_t
     return a->shape[x->ndim - 2] == rows && a->shape[x->ndim - 1] == cols;
 }
 
+/* For a gradient w.r.t. the input: check that gz has the pooled shape of x, then give gx
+ * x's shape; 0, or -1 with the error filled. */
+static int exprc_pool2d_alloc_grad(exprc_pool *pool, exprc_array *gx, const exprc_array *x,
+                                   const exprc_array *gz, const exprc_pool2d_plan *plan,
+                                   int64_t itemsize, const char *label, exprc_error *error,
+                                   int64_t node)
+{
+    if (!exprc_pool2d_fits(gz, x, plan->out_rows, plan->out_cols)) {
+        const int64_t pooled[2] = {plan->out_rows, plan->out_cols};
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node, "%s: the output gradient has "
+                               "shape %s, but pooling the input of shape %s gives %s in the "
+                               "last two axes", label, exprc_shape_str(gz), exprc_shape_str(x),
+                               exprc_ints_str(2, pooled, 0));
+    }
+    return exprc_pool2d_alloc(pool, gx, x, plan->rows, plan->cols, itemsize, error, node);
+}
+
 /* EXPRC_POOL2D_U: the unsigned integer of the element's size, for bitwise selects. */
 #define EXPRC_POOL2D_T float
 #define EXPRC_POOL2D_U uint32_t
@@ -169,16 +186,7 @@ EXPRC_EXPORT int exprc_max_pool_grad(exprc_pool *pool, exprc_array *gx, const ex
 {
     exprc_pool2d_plan plan;
     if (exprc_pool2d_plan_init(&plan, x, params, label, error, node)) return -1;
-    int status;
-    if (!exprc_pool2d_fits(gz, x, plan.out_rows, plan.out_cols)) {
-        const int64_t pooled[2] = {plan.out_rows, plan.out_cols};
-        status = exprc_set_error(error, EXPRC_VALUE_ERROR, node, "%s: the output gradient has "
-                                 "shape %s, but pooling the input of shape %s gives %s in the "
-                                 "last two axes", label, exprc_shape_str(gz),
-                                 exprc_shape_str(x), exprc_ints_str(2, pooled, 0));
-    } else {
-        status = exprc_pool2d_alloc(pool, gx, x, plan.rows, plan.cols, itemsize, error, node);
-    }
+    int status = exprc_pool2d_alloc_grad(pool, gx, x, gz, &plan, itemsize, label, error, node);
     if (status == 0) {
         if (itemsize == 4) exprc_pool2d_max_grad_f32(&plan, x, gz, gx);
         else exprc_pool2d_max_grad_f64(&plan, x, gz, gx);
@@ -218,16 +226,7 @@ EXPRC_EXPORT int exprc_average_pool_grad(exprc_pool *pool, exprc_array *gx,
 {
     exprc_pool2d_plan plan;
     if (exprc_pool2d_plan_init(&plan, x, params, label, error, node)) return -1;
-    int status;
-    if (!exprc_pool2d_fits(gz, x, plan.out_rows, plan.out_cols)) {
-        const int64_t pooled[2] = {plan.out_rows, plan.out_cols};
-        status = exprc_set_error(error, EXPRC_VALUE_ERROR, node, "%s: the output gradient has "
-                                 "shape %s, but pooling the input of shape %s gives %s in the "
-                                 "last two axes", label, exprc_shape_str(gz),
-                                 exprc_shape_str(x), exprc_ints_str(2, pooled, 0));
-    } else {
-        status = exprc_pool2d_alloc(pool, gx, x, plan.rows, plan.cols, itemsize, error, node);
-    }
+    int status = exprc_pool2d_alloc_grad(pool, gx, x, gz, &plan, itemsize, label, error, node);
     if (status == 0) {
         if (itemsize == 4) exprc_pool2d_average_grad_f32(&plan, gz, gx, params->mode);
         else exprc_pool2d_average_grad_f64(&plan, gz, gx, params->mode);

@@ -364,6 +364,22 @@ def finish(args: argparse.Namespace, model: Classifier, data: Dataset, history: 
     return test_accuracy
 
 
+def train_and_test(args: argparse.Namespace, data: Dataset, network: Any, input_var: Any,
+                   title: str) -> dict:
+    """Train ``network`` on ``data`` as the command line ``args`` say, then :func:`finish`.
+
+    Prints ``title`` with the number of parameters first. Returns
+    ``{'model', 'history', 'test_accuracy'}``, what the training examples' ``main`` returns.
+    """
+    print(f"{title}: {nn.layers.count_params(network)} parameters, "
+          f"{len(data.train[0])} training images, update {args.update}")
+    model = compile_classifier(network, input_var, args.lr, args.update)
+    history = fit(model, data, args.epochs, args.batch_size, args.lr_decay, args.seed,
+                  progress=not args.no_progress)
+    test_accuracy = finish(args, model, data, history)
+    return {"model": model, "history": history, "test_accuracy": test_accuracy}
+
+
 # ---------------------------------------------------------------------------- images
 def write_png(path: str | Path, pixels: np.ndarray) -> None:
     """Write an 8-bit grayscale ``(rows, columns)`` or RGB ``(rows, columns, 3)`` PNG.
@@ -505,6 +521,17 @@ def add_model_arguments(parser: argparse.ArgumentParser, default_kind: str = "ml
                              "(default: train one briefly)")
     parser.add_argument("--model", choices=("mlp", "lenet"), default=default_kind,
                         help="the network to train when --params is not given")
+
+
+def trained_classifier_or_exit(parser: argparse.ArgumentParser,
+                               args: argparse.Namespace) -> tuple[Classifier, Dataset]:
+    """:func:`trained_classifier` for a command line with :func:`add_model_arguments`: a
+    missing MNIST file ends the program with status 2."""
+    try:
+        return trained_classifier(args.params, args.model, args.data, args.epochs,
+                                  args.train_size)
+    except DatasetError as exc:
+        parser.exit(2, f"error: {exc}\n")
 
 
 def scores_layer(network: Any) -> Any:

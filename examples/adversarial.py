@@ -78,11 +78,7 @@ def main(argv=None) -> dict:
     parser = make_parser()
     args = parser.parse_args(argv)
     with _common.example_config(args):
-        try:
-            model, data = _common.trained_classifier(args.params, args.model, args.data,
-                                                     args.epochs, args.train_size)
-        except _common.DatasetError as exc:
-            parser.exit(2, f"error: {exc}\n")
+        model, data = _common.trained_classifier_or_exit(parser, args)
         x, y = data.test
         if args.test_size is not None:
             x, y = x[:args.test_size], y[:args.test_size]

@@ -73,13 +73,7 @@ def main(argv=None) -> dict:
         data = _common.load_data_or_exit(parser, args, _common.IMAGE_SHAPE)
         input_var = T.tensor4("inputs")
         network = build_network(input_var, dense=args.dense, dropout=args.dropout)
-        print(f"LeNet: {nn.layers.count_params(network)} parameters, "
-              f"{len(data.train[0])} training images, update {args.update}")
-        model = _common.compile_classifier(network, input_var, args.lr, args.update)
-        history = _common.fit(model, data, args.epochs, args.batch_size, args.lr_decay,
-                              args.seed, progress=not args.no_progress)
-        test_accuracy = _common.finish(args, model, data, history)
-    return {"model": model, "history": history, "test_accuracy": test_accuracy}
+        return _common.train_and_test(args, data, network, input_var, "LeNet")
 
 
 if __name__ == "__main__":

@@ -70,13 +70,7 @@ def main(argv=None) -> dict:
         input_var = T.matrix("inputs")
         network = build_network(input_var, dropout_input=args.dropout_input,
                                 dropout_hidden=args.dropout_hidden)
-        print(f"MLP 784-256-256-10: {nn.layers.count_params(network)} parameters, "
-              f"{len(data.train[0])} training images, update {args.update}")
-        model = _common.compile_classifier(network, input_var, args.lr, args.update)
-        history = _common.fit(model, data, args.epochs, args.batch_size, args.lr_decay,
-                              args.seed, progress=not args.no_progress)
-        test_accuracy = _common.finish(args, model, data, history)
-    return {"model": model, "history": history, "test_accuracy": test_accuracy}
+        return _common.train_and_test(args, data, network, input_var, "MLP 784-256-256-10")
 
 
 if __name__ == "__main__":

@@ -66,11 +66,7 @@ def main(argv=None) -> dict:
     parser = make_parser()
     args = parser.parse_args(argv)
     with _common.example_config(args):
-        try:
-            model, data = _common.trained_classifier(args.params, args.model, args.data,
-                                                     args.epochs, args.train_size)
-        except _common.DatasetError as exc:
-            parser.exit(2, f"error: {exc}\n")
+        model, data = _common.trained_classifier_or_exit(parser, args)
         x_test, y_test = data.test
         image = x_test[args.index:args.index + 1]
         probabilities = model.predict(image)[0]

@@ -155,6 +155,15 @@ class _ConvOp(Op):
             var = specify_shape(var, (2,))
         return cast(var, "int64") if var.dtype != "int64" else var
 
+    def _grad_operands(self, operand: Any, what: str, output_grad: Any, size: Any,
+                       size_what: str) -> tuple:
+        """A gradient op's inputs: ``operand`` (the filters or the input) and the output
+        gradient as 4-d tensors of the operand's float dtype, and ``size`` as an int64
+        2-vector."""
+        operand = self._float4(operand, what)
+        output_grad = self._float4(output_grad, "output gradient", operand.dtype)
+        return operand, output_grad, self._size_vector(size, size_what)
+
     def _check_channels(self, channels, filters) -> None:
         """Input channels against the filters' (out_channels, in_channels / groups)."""
         g = self.num_groups
@@ -205,9 +214,8 @@ class Conv2dGradInputs(_ConvOp):
     transposed convolution (see :func:`conv2d_transpose`)."""
 
     def make_node(self, filters: Any, output_grad: Any, input_size: Any) -> Apply:
-        filters = self._float4(filters, "filters")
-        output_grad = self._float4(output_grad, "output gradient", filters.dtype)
-        input_size = self._size_vector(input_size, "the input size")
+        filters, output_grad, input_size = self._grad_operands(
+            filters, "filters", output_grad, input_size, "the input size")
         fshape, gshape = filters.type.shape, output_grad.type.shape
         if None not in (fshape[0], gshape[1]) and fshape[0] != gshape[1]:
             raise build_error(ExprcShapeError, self, f"the output gradient of shape "
@@ -226,9 +234,8 @@ class Conv2dGradWeights(_ConvOp):
     output gradient (N, O, oh, ow) and the filters' (kh, kw): (O, C / g, kh, kw)."""
 
     def make_node(self, image: Any, output_grad: Any, filter_size: Any) -> Apply:
-        image = self._float4(image, "input")
-        output_grad = self._float4(output_grad, "output gradient", image.dtype)
-        filter_size = self._size_vector(filter_size, "the filter size")
+        image, output_grad, filter_size = self._grad_operands(
+            image, "input", output_grad, filter_size, "the filter size")
         ishape, gshape = image.type.shape, output_grad.type.shape
         if None not in (ishape[0], gshape[0]) and ishape[0] != gshape[0]:
             raise build_error(ExprcShapeError, self, f"the input of shape {_fmt(ishape)} and "
