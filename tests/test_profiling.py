@@ -26,9 +26,11 @@ def test_profile_counts_calls_and_times_every_node(mode):
     assert all(n.seconds >= 0 for n in nodes)
     backend = "c" if mode == "FAST_RUN" else "numpy"
     assert {n.backend for n in nodes} == {backend}
-    # The 300x200x200 product dominates whatever the backend calls it.
+    # The 300x200x200 product, or on a busy machine the tanh over its result (which the C
+    # backend computes in place), dominates whatever the backend calls it: never the glue.
     slowest = max(nodes, key=lambda n: n.seconds)
-    assert slowest.op_class in ("Dot", "Gemm", "Gemv", "Composite", "Elemwise")
+    assert slowest.op_class in ("Dot", "Gemm", "Gemv", "Composite", "Elemwise",
+                                "InplaceElemwise")
     assert sum(n.seconds for n in nodes) <= profile.call_seconds
     by_op = profile.by_op()
     assert sum(count for _, count, _ in by_op) == len(nodes)
