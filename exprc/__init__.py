@@ -8,18 +8,11 @@ from exprc.configuration import config
 from exprc.compile.function import Function, function
 from exprc.compile.io import In, Out
 from exprc.compile.mode import Mode
-from exprc.compile.sharedvalue import SharedVariable, shared
+from exprc.tensor.sharedvar import SharedVariable, shared
 from exprc import tensor  # noqa: F401
 from exprc import gradient  # noqa: F401
 from exprc import printing  # noqa: F401
 from exprc.gradient import grad
-
-# T.shared_randomstreams, as in Theano (imported last: it needs exprc.shared).
-from exprc.tensor import shared_randomstreams  # noqa: E402, F401
-
-# The default mode compiles to C: load its code generator now rather than inside the first
-# function() call.
-from exprc.link.c import linker as _c_linker  # noqa: E402, F401
 
 __version__ = "0.1.0"
 __all__ = ["config", "function", "grad", "Function", "In", "Out", "Mode", "shared", "SharedVariable",

@@ -14,8 +14,9 @@ from typing import Any, Callable, Sequence
 
 import networkx as nx
 
+from exprc import hooks
 from exprc.errors import ExprcError, ExprcTypeError
-from exprc.graph.basic import Apply, Constant, Variable
+from exprc.graph.ir import Apply, Constant, Variable
 from exprc.graph.optable import OpTable
 from exprc.graph.traversal import ancestors, toposort
 from exprc.tensor.elemwise import DimShuffle, Elemwise
@@ -28,10 +29,9 @@ ID_STYLES = ("CHAR", "int", "id", "")
 
 
 def _outputs_of(obj: Any) -> list[Variable]:
-    from exprc.compile.function import Function
-
-    if isinstance(obj, Function):
-        return list(obj.graph_outputs)
+    graph_outputs = getattr(obj, "graph_outputs", None)
+    if graph_outputs is not None:  # a compiled function (duck-typed: compile is above us)
+        return list(graph_outputs)
     if isinstance(obj, Variable):
         return [obj]
     if isinstance(obj, Apply):
@@ -313,3 +313,6 @@ def pydotprint(obj: Any, outfile: str, format: str = "dot") -> str:
     if result.returncode != 0:
         raise ExprcError(f"pydotprint: dot failed: {result.stderr.decode(errors='replace')}")
     return outfile
+
+
+hooks.GRAPH_PRINTER.install(debugprint)

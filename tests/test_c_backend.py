@@ -11,7 +11,6 @@ import pytest
 import exprc
 import exprc.tensor as T
 from exprc.compile.mode import Mode
-from exprc.graph.basic import Op
 from exprc.link.c.cache import CompileCache
 from exprc.link.c.linker import CProgram
 from exprc.link.c.program import C_CODE, CUnsupportedError, generate
@@ -213,12 +212,3 @@ def test_mnist_logistic_regression_step_runs_natively():
         yb = rng.integers(0, 10, 100).astype("int32")
         np.testing.assert_allclose(f(xb, yb), g(xb, yb), rtol=1e-5)
     np.testing.assert_allclose(W.get_value(), W_ref.get_value(), rtol=1e-4, atol=1e-6)
-
-
-def test_report_ops_without_c_rules(capsys):
-    missing = sorted(c.__name__ for c in Op.ALL_OPS if C_CODE.find(c) is None)
-    covered = sorted(c.__name__ for c in Op.ALL_OPS if C_CODE.find(c) is not None)
-    with capsys.disabled():
-        print(f"\nC backend: {len(covered)} ops with C rules, {len(missing)} without: "
-              f"{', '.join(missing)}")
-    assert covered

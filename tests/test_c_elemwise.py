@@ -14,11 +14,11 @@ import pytest
 
 import exprc
 import exprc.tensor as T
-from exprc.graph.basic import Constant
+from exprc.graph.ir import Constant
 from exprc.graph.traversal import toposort
-from exprc.link.c.elemwise import ScalarProgram, elemwise_source
-from exprc.link.c.elemwise_runner import compile_elemwise
-from exprc.link.c.render import CUDA, SCALAR_C
+from exprc.link.codegen.loops import ScalarProgram, elemwise_source
+from tests.c_elemwise_runner import compile_elemwise
+from exprc.link.codegen.render import CUDA, SCALAR_C
 from exprc.link.reference.elemwise import apply_scalar_op, dimshuffle
 from exprc.tensor.composite import Composite, compose
 from exprc.tensor.elemwise import DimShuffle, Elemwise

@@ -20,7 +20,7 @@ from exprc.rewriting.destroy import (
     view_map,
 )
 from exprc.tensor.blas import Gemm
-from exprc.tensor.inplace import InplaceElemwise
+from exprc.tensor.elemwise import InplaceElemwise
 from exprc.tensor.scalar import SCALAR_OPS
 from tests.registry import load_all
 

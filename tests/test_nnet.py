@@ -7,7 +7,7 @@ import pytest
 import exprc
 import exprc.tensor as T
 from exprc.errors import ExprcShapeError, ExprcTypeError
-from tests.registry.cases_nnet import np_logsoftmax, np_softmax
+from tests.registry.cases_softmax import np_logsoftmax, np_softmax
 
 BIG = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]])
 

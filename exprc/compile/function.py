@@ -18,11 +18,14 @@ import numpy as np
 from exprc.compile.io import In, Out
 from exprc.compile.mode import Mode, get_mode
 from exprc.compile.profiling import FunctionProfile
+from exprc import hooks
 from exprc.configuration import config
-from exprc.compile.sharedvalue import Container, SharedVariable
+from exprc.tensor.sharedvar import Container, SharedVariable
 from exprc.errors import ExprcError, ExprcTypeError, UnusedInputError
-from exprc.graph.basic import Constant, Variable
+from exprc.graph.ir import Constant, Variable
 from exprc.graph.fgraph import FunctionGraph
+from exprc.link.c import linker as c_linker
+from exprc.link.reference import ReferenceProgram
 from exprc.rewriting.pipeline import optimize
 from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
 from exprc.tensor.variable import as_tensor_variable
@@ -145,6 +148,8 @@ class Function:
                                 else allow_input_downcast for i in inputs]
         self._labels = [_input_label(k, i, name) for k, i in enumerate(inputs)]
         self._by_name = {i.name: k for k, i in enumerate(inputs) if i.name is not None}
+        if mode.linker == "c":
+            c_linker.warm_up()  # overlaps the backend's first-use set-up with the rewrites
         self.fgraph = FunctionGraph(graph_inputs, graph_outputs)
         self.rewrite_log = optimize(self.fgraph, mode.optimizer, mode.exclude)
         self.graph_outputs = self.fgraph.outputs
@@ -286,11 +291,7 @@ _MISSING = object()
 
 def _link(mode: Mode, inputs: list[Variable], outputs: list[Variable], profile: bool):
     if mode.linker == "c":
-        from exprc.link.c.linker import CProgram
-
-        return CProgram(inputs, outputs, profile=profile)
-    from exprc.link.reference import ReferenceProgram
-
+        return c_linker.CProgram(inputs, outputs, profile=profile)
     return ReferenceProgram(inputs, outputs, profile=profile)
 
 
@@ -433,3 +434,6 @@ def _state_value(inp: In) -> np.ndarray:
     array = inp.variable.type.filter(inp.value, allow_downcast=inp.allow_downcast,
                                      what=f"default value of input {inp.name or inp.variable}")
     return array if inp.borrow or array is not inp.value else array.copy()
+
+
+hooks.COMPILER.install(function)

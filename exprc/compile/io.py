@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from exprc.errors import ExprcTypeError
-from exprc.graph.basic import Constant, Variable
+from exprc.graph.ir import Constant, Variable
 
 
 class In:

@@ -11,7 +11,7 @@ from exprc.gradient import rules  # noqa: F401  (fills GRAD)
 from exprc.gradient.walk import DisconnectedType, grad
 from exprc.gradient.derived import Lop, Rop, hessian, jacobian
 from exprc.gradient.verify import GradientError, verify_grad
-from exprc.gradient.filters import (
+from exprc.tensor.gradient_filters import (
     GradientFilter,
     consider_constant,
     disconnected_grad,

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from exprc.errors import ExprcTypeError
 from exprc.gradient.walk import grad
-from exprc.graph.basic import Variable
+from exprc.graph.ir import Variable
 from exprc.graph.traversal import clone_replace
 from exprc.tensor.math import fill
 from exprc.tensor.variable import as_tensor_variable, constant

@@ -56,3 +56,8 @@ class _Zero:
 #: A rule's answer for an input the output depends on with derivative zero everywhere
 #: (comparisons, rounding): connected, but no graph is built for it.
 ZERO = _Zero()
+
+
+#: Why an in-place op (``destroy_map``) has no gradient.
+INPLACE_REASON = ("it overwrites an input that its gradient would read; in-place ops are "
+                   "made by the last rewrite pass, so differentiate the graph before compiling")

@@ -6,7 +6,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from exprc import hooks
 from exprc.errors import ExprcError, ExprcTypeError
+from exprc.gradient.walk import grad
 from exprc.tensor.type import TensorType
 
 #: Default step and tolerances per dtype (central differences have O(eps**2) error).
@@ -66,8 +68,7 @@ def verify_grad(fun: Callable[..., Any], pt: Sequence[Any], n_tests: int = 2, rn
     >>> from exprc.gradient import verify_grad
     >>> verify_grad(lambda x: T.tanh(x) * x, [np.array([0.3, -1.2])], rng=0)
     """
-    from exprc.compile.function import function
-    from exprc.gradient.walk import grad
+    function = hooks.COMPILER
 
     points = [_float_array(p, k) for k, p in enumerate(pt)]
     dtype = np.result_type(*points).name

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from exprc.errors import DisconnectedInputError, ExprcError, ExprcTypeError, NullGradError
 from exprc.gradient.table import BROADCASTING_OPS, DISCONNECTED, GRAD, ZERO, NullGrad
-from exprc.graph.basic import Variable
+from exprc.graph.ir import Variable
 from exprc.graph.traversal import toposort
 from exprc.tensor.elemwise import sum_to
 from exprc.tensor.math import add, cast, fill

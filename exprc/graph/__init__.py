@@ -1,6 +1,6 @@
 """The graph IR (variables, apply nodes, ops, types) and the algorithms over it."""
 
-from exprc.graph.basic import Apply, Constant, Op, Type, Variable
+from exprc.graph.ir import Apply, Constant, Op, Type, Variable
 from exprc.graph.optable import MissingRuleError, OpTable
 from exprc.graph.traversal import (
     ancestors,

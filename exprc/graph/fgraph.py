@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from exprc.errors import ExprcError
-from exprc.graph.basic import Apply, Variable
+from exprc.graph.ir import Apply, Variable
 from exprc.graph.traversal import toposort
 
 OUTPUT = "output"

@@ -9,6 +9,7 @@ an op has neither a rule nor a reason in a table.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 from exprc.errors import ExprcError
@@ -29,15 +30,22 @@ class OpTable:
         self.concern = concern
         self._rules: dict[type, Callable] = {}
         self._reasons: dict[type, str] = {}
+        self._origins: dict[type, str] = {}
 
     def register(self, *op_classes: type) -> Callable[[Callable], Callable]:
-        """Decorator: register ``fn`` as this concern's rule for ``op_classes``."""
+        """Decorator: register ``fn`` as this concern's rule for ``op_classes``.
+
+        The module that calls ``register`` is recorded as the rule's origin (see
+        :meth:`origin`), so a test can check that each rule sits in its op's family module.
+        """
+        caller = sys._getframe(1).f_globals.get("__name__", "?")
 
         def decorate(fn: Callable) -> Callable:
             for cls in op_classes:
                 if cls in self._rules:
                     raise ExprcError(f"{self.concern} rule for {cls.__name__} registered twice")
                 self._rules[cls] = fn
+                self._origins[cls] = caller
             return fn
 
         return decorate
@@ -45,6 +53,7 @@ class OpTable:
     def exempt(self, op_class: type, reason: str) -> None:
         """Record that ``op_class`` deliberately has no rule here, and why."""
         self._reasons[op_class] = reason
+        self._origins[op_class] = sys._getframe(1).f_globals.get("__name__", "?")
 
     def find(self, op: Any) -> Callable | None:
         """The rule for ``op`` (an op instance or class), or None."""
@@ -53,6 +62,14 @@ class OpTable:
             if klass in self._rules:
                 return self._rules[klass]
         return None
+
+    def origin(self, op_class: type) -> str | None:
+        """The module that registered ``op_class``'s own rule or exemption (None if neither)."""
+        return self._origins.get(op_class)
+
+    def exempted(self) -> dict[type, str]:
+        """The op classes exempted from this table, with their reasons."""
+        return dict(self._reasons)
 
     def reason(self, op: Any) -> str | None:
         """The written reason ``op`` has no rule, or None."""

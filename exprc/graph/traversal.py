@@ -10,7 +10,7 @@ from typing import Iterable, Mapping, Sequence
 
 import networkx as nx
 
-from exprc.graph.basic import Apply, Constant, Variable
+from exprc.graph.ir import Apply, Constant, Variable
 
 
 def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:

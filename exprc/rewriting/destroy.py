@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from exprc.gradient.filters import GradientFilter
-from exprc.graph.basic import Apply, Op, Variable
+from exprc.tensor.gradient_filters import GradientFilter
+from exprc.graph.ir import Apply, Op, Variable
 from exprc.graph.fgraph import OUTPUT, FunctionGraph
 from exprc.tensor.basic import Split
 from exprc.tensor.elemwise import DimShuffle, SumToShape

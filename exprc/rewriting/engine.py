@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from exprc.errors import ExprcError
-from exprc.graph.basic import Apply, Variable
+from exprc.graph.ir import Apply, Variable
 from exprc.graph.fgraph import FunctionGraph, check_compatible
 from exprc.rewriting.patterns import Pattern
 from exprc.tensor.elemwise import Elemwise

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from exprc.graph.basic import Constant, Variable
+from exprc.graph.ir import Constant, Variable
 from exprc.tensor.elemwise import DimShuffle, Elemwise
 
 #: Scalar ops whose two operands may be swapped when matching.

@@ -11,11 +11,13 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from exprc import hooks
 from exprc.configuration import config
 from exprc.errors import ExprcError, tracing_off
 from exprc.graph.fgraph import FunctionGraph
 from exprc.rewriting.engine import RULE_SETS, RewriteLog, run_to_fixpoint, timed
-from exprc.rewriting import basic
+from exprc.rewriting import rules  # noqa: F401  (importing the rule modules registers them)
+from exprc.rewriting.rules import cleanup
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ def _rules(set_name: str) -> Callable:
 
 
 def _merge(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
-    basic.merge(fgraph, log)
+    cleanup.merge(fgraph, log)
 
 
 PIPELINE = [
@@ -56,7 +58,6 @@ def optimize(fgraph: FunctionGraph, optimizer: str = "fast_run",
              exclude: Iterable[str] = ()) -> RewriteLog:
     """Run the pipeline (``'fast_run'``: every pass; ``'fast_compile'``: the cheap ones;
     ``'none'``) on ``fgraph`` in place. ``exclude`` names passes or rules to skip."""
-    _load_rule_modules()
     exclude = frozenset(exclude) | frozenset(filter(None, config.optimizer_excluding.split(":")))
     unknown = {e for e in exclude if e not in PASS_NAMES and not _is_rule(e)}
     if unknown:
@@ -87,16 +88,9 @@ def _run_passes(fgraph: FunctionGraph, optimizer: str, exclude: frozenset,
             continue
         timed(lambda fg, lg, p=p: p.run(fg, lg, exclude), p.name)(fgraph, log)
         if config.debug >= 2:
-            from exprc.printing import debugprint
-
             print(f"--- after {p.name}:", file=sys.stderr)
-            debugprint(fgraph.outputs, file=sys.stderr)
+            hooks.GRAPH_PRINTER(fgraph.outputs, file=sys.stderr)
 
 
 def _is_rule(name: str) -> bool:
     return any(r.name == name for rules in RULE_SETS.values() for r in rules)
-
-
-def _load_rule_modules() -> None:
-    # Importing the rule modules registers their rules.
-    from exprc.rewriting import rules  # noqa: F401

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.elemwise import DimShuffle, pad_left
 from exprc.tensor.math import fill
 from exprc.tensor.shape import (

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.elemwise import broadcast_static_shapes
 from exprc.tensor.type import FLOAT_DTYPES, TensorType
 from exprc.tensor.variable import TensorVariable, as_tensor_variable

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Constant, Op, Variable
+from exprc.graph.ir import Apply, Constant, Op, Variable
 from exprc.graph.traversal import toposort
 from exprc.tensor.elemwise import DimShuffle, Elemwise, broadcast_static_shapes
 from exprc.tensor.scalar import SCALAR_OPS, ScalarOp

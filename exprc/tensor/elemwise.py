@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.scalar import ScalarOp
 from exprc.tensor.type import TensorType
 from exprc.tensor.variable import TensorVariable, as_tensor_variable, constant
@@ -198,3 +198,39 @@ def sum_to(g: TensorVariable, like: TensorVariable) -> TensorVariable:
     from exprc.tensor.shape import shape
 
     return SumToShape(like.type.shape)(g, shape(like))
+
+
+class InplaceElemwise(Elemwise):
+    """``Elemwise(scalar_op)`` whose result overwrites input ``destroyed``.
+
+    Same values, types and gradients as the ``Elemwise`` it replaces; the destroyed input must
+    already have the output's dtype. An op that overwrites an input declares it with
+    ``destroy_map`` (``{output_index: [input_index]}``); only the ``inplace`` rewrite pass
+    creates such ops, after :mod:`exprc.rewriting.destroy` has checked that no other reader of
+    the overwritten value runs afterwards. Executors write the result into that input's memory
+    (the reference executor falls back to a fresh array when the run-time shape or dtype make
+    that impossible, and never overwrites a function's inputs or constants).
+    """
+
+    __props__ = ("scalar_op", "destroyed")
+
+    def __init__(self, scalar_op: ScalarOp, destroyed: int):
+        super().__init__(scalar_op)
+        self.destroyed = int(destroyed)
+        self.destroy_map = {0: [self.destroyed]}
+
+    def make_node(self, *inputs: Any) -> Apply:
+        if not 0 <= self.destroyed < self.scalar_op.nin:
+            raise build_error(ExprcTypeError, self, f"cannot destroy input {self.destroyed} of "
+                              f"an op with {self.scalar_op.nin} input(s)")
+        node = super().make_node(*inputs)
+        target, out = node.inputs[self.destroyed], node.outputs[0]
+        if target.dtype != out.dtype:
+            raise build_error(ExprcTypeError, self, f"input {self.destroyed} ({target}) has "
+                              f"dtype {target.dtype}; it cannot hold the {out.dtype} result")
+        return node
+
+    def __str__(self) -> str:
+        return f"Elemwise{{{self.scalar_op}}}[destroys {self.destroyed}]"
+
+    __repr__ = __str__

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Constant, Op
+from exprc.graph.ir import Apply, Constant, Op
 from exprc.tensor import math as tmath
 from exprc.tensor.scalar import upcast
 from exprc.tensor.shape import flatten

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.basic import alloc
 from exprc.tensor.elemwise import DimShuffle
 from exprc.tensor.math import eq, mul, switch

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.basic import _static_sizes
 from exprc.tensor.elemwise import pad_left
 from exprc.tensor.shape import as_shape_vector, format_shape, static_int_values

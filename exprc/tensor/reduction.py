@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.elemwise import DimShuffle
 from exprc.tensor.math import cast, sqr, sqrt, sub, switch, true_div
 from exprc.tensor.scalar import SCALAR_OPS, ScalarOp

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Constant, Op, Variable
+from exprc.graph.ir import Apply, Constant, Op, Variable
 from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.math import cast
 from exprc.tensor.type import INTEGER_DTYPES, TensorType

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from exprc.compile.sharedvalue import shared
+from exprc.tensor.sharedvar import shared
 from exprc.configuration import config
 from exprc.errors import ExprcTypeError
 from exprc.tensor.basic import stack, zeros_like

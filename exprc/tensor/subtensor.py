@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from exprc.errors import ExprcError, ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.elemwise import DimShuffle, broadcast_static_shapes
 from exprc.tensor.math import cast, clip, mod
 from exprc.tensor.type import INTEGER_DTYPES, TensorType

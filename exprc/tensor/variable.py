@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from exprc import hooks
 from exprc.configuration import config
 from exprc.errors import ExprcTypeError
-from exprc.graph.basic import Constant, Variable
+from exprc.graph.ir import Constant, Variable
 from exprc.tensor.type import TensorType, canonical_dtype
 
 
@@ -176,14 +177,12 @@ class TensorVariable(Variable):
         >>> (x * 2).eval({x: [1.0, 2.0]})
         array([2., 4.])
         """
-        from exprc.compile.function import function
-
         inputs_to_values = inputs_to_values or {}
         keys = tuple(inputs_to_values)
         # Kept outside the variable so that clones (which copy tags) never share it.
         cache = _EVAL_CACHE.setdefault(self, {})
         if keys not in cache:
-            cache[keys] = function(list(keys), self, on_unused_input="ignore")
+            cache[keys] = hooks.COMPILER(list(keys), self, on_unused_input="ignore")
         return cache[keys](*[inputs_to_values[k] for k in keys])
 
 

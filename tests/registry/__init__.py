@@ -9,6 +9,7 @@ and the completeness test (every op class appears in some case). Family modules
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -90,6 +91,7 @@ class Case:
     rtol: float = 1e-6
     atol: float = 1e-8
     extra: dict = field(default_factory=dict)
+    module: str = ""  # the cases_<family> module that added it (set by add)
 
     def symbols(self) -> list:
         return [a.symbol(f"in{i}") for i, a in enumerate(self.args)]
@@ -106,9 +108,11 @@ CASES: list[Case] = []
 
 
 def add(*cases: Case) -> None:
-    """Register cases (names must be unique)."""
+    """Register cases (names must be unique), noting the module that adds them."""
+    caller = sys._getframe(1).f_globals.get("__name__", "?")
     known = {c.name for c in CASES}
     for case in cases:
+        case.module = caller
         if case.name in known:
             raise ValueError(f"duplicate registry case {case.name!r}")
         known.add(case.name)

@@ -1,4 +1,4 @@
-"""Registry cases of the BLAS ops (``Gemm``, ``Gemv``, ``Ger``) and ``InplaceElemwise``.
+"""Registry cases of the BLAS ops (``Gemm``, ``Gemv``, ``Ger``).
 
 The in-place variants are built on graph inputs here: the executor copies an input before an
 op may overwrite it, so these cases check values, not memory reuse (tests/test_inplace.py
@@ -8,11 +8,10 @@ does that).
 import numpy as np
 
 from exprc.tensor.blas import Gemm, Gemv, Ger
-from exprc.tensor.inplace import InplaceElemwise
-from exprc.tensor.scalar import SCALAR_OPS
+from exprc.gradient.table import INPLACE_REASON
 from tests.registry import Arg, Case, add
 
-NO_INPLACE_GRAD = "in-place ops have no gradient (they are made after differentiation)"
+NO_INPLACE_GRAD = INPLACE_REASON
 _PRODUCT = {"gemm": np.dot, "gemv": np.dot, "ger": np.outer}
 _OPS = {"gemm": Gemm, "gemv": Gemv, "ger": Ger}
 
@@ -53,20 +52,4 @@ add(
     _case("ger", "float32", (3, 4), (3,), (4,), dtype="float32"),
     _case("ger", "bias_row", (1, 4), (3,), (4,)),
     _case("ger", "inplace", (3, 4), (3,), (4,), inplace=True),
-)
-
-
-def _inplace_elemwise(name, destroyed, shapes, reference, dtype="float64"):
-    op = InplaceElemwise(SCALAR_OPS[name], destroyed)
-    return Case(f"inplace_elemwise/{name}/{destroyed}", op, reference,
-                [Arg(s, dtype) for s in shapes], grad=NO_INPLACE_GRAD)
-
-
-add(
-    _inplace_elemwise("add", 0, [(3, 4), (4,)], np.add),
-    _inplace_elemwise("mul", 1, [(3, 1), (3, 4)], np.multiply),
-    _inplace_elemwise("tanh", 0, [(2, 3)], np.tanh),
-    _inplace_elemwise("sub", 0, [(3, 4), (3, 4)], np.subtract, dtype="float32"),
-    # The destroyed input is smaller than the output: a fresh array is computed.
-    _inplace_elemwise("add", 1, [(1, 4), (2, 1)], np.add),
 )

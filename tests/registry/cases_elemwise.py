@@ -1,12 +1,13 @@
-"""Registry cases of Elemwise (every scalar op), DimShuffle, SumToShape and GradientFilter."""
+"""Registry cases of Elemwise (every scalar op), InplaceElemwise, DimShuffle and SumToShape."""
 
 import math
 
 import numpy as np
 
 import exprc.tensor as T
-from exprc.gradient import filters
-from exprc.tensor.elemwise import sum_to
+from exprc.tensor.elemwise import InplaceElemwise, sum_to
+from exprc.tensor.scalar import SCALAR_OPS
+from exprc.gradient.table import INPLACE_REASON
 from tests.registry import BINARY_SHAPES, UNARY_SHAPES, Arg, Case, add
 
 
@@ -157,9 +158,23 @@ add(Case("sum_to_shape/runtime", sum_to, lambda g, like: g.sum(axis=0, keepdims=
     Case("sum_to_shape/static", sum_to, lambda g, like: g.sum(axis=1, keepdims=True),
          [Arg((3, 4)), Arg((3, 1), static=(None, 1), differentiable=False)]))
 
-for kind, make in [("zero", filters.zero_grad), ("disconnected", filters.disconnected_grad),
-                   ("clip", lambda x: filters.grad_clip(x, -1.0, 1.0)),
-                   ("scale", lambda x: filters.grad_scale(x, 3.0)),
-                   ("undefined", filters.undefined_grad)]:
-    add(Case(f"gradient_filter/{kind}", make, np.copy, [Arg((3, 2))],
-             grad="changes the gradient on purpose; tested in test_gradient.py"))
+
+# The in-place variant, built on graph inputs: the executor copies an input before an op may
+# overwrite it, so these cases check values, not memory reuse (tests/test_inplace.py does that).
+NO_INPLACE_GRAD = INPLACE_REASON
+
+
+def _inplace_elemwise(name, destroyed, shapes, reference, dtype="float64"):
+    op = InplaceElemwise(SCALAR_OPS[name], destroyed)
+    return Case(f"inplace_elemwise/{name}/{destroyed}", op, reference,
+                [Arg(s, dtype) for s in shapes], grad=NO_INPLACE_GRAD)
+
+
+add(
+    _inplace_elemwise("add", 0, [(3, 4), (4,)], np.add),
+    _inplace_elemwise("mul", 1, [(3, 1), (3, 4)], np.multiply),
+    _inplace_elemwise("tanh", 0, [(2, 3)], np.tanh),
+    _inplace_elemwise("sub", 0, [(3, 4), (3, 4)], np.subtract, dtype="float32"),
+    # The destroyed input is smaller than the output: a fresh array is computed.
+    _inplace_elemwise("add", 1, [(1, 4), (2, 1)], np.add),
+)

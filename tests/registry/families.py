@@ -1,17 +1,8 @@
-"""Imports every family's registry cases."""
+"""Imports every family's registry cases (``cases_<family>``), and the cases of graphs that are
+not one op (``cases_activations``)."""
 
-from tests.registry import cases_elemwise  # noqa: F401
-from tests.registry import cases_shape  # noqa: F401
-from tests.registry import cases_basic  # noqa: F401
-from tests.registry import cases_subtensor  # noqa: F401
-from tests.registry import cases_reduction  # noqa: F401
-from tests.registry import cases_linalg  # noqa: F401
-from tests.registry import cases_sort  # noqa: F401
-from tests.registry import cases_extra_ops  # noqa: F401
-from tests.registry import cases_blas  # noqa: F401
-from tests.registry import cases_composite  # noqa: F401
-from tests.registry import cases_nnet  # noqa: F401
-from tests.registry import cases_conv  # noqa: F401
-from tests.registry import cases_pool  # noqa: F401
-from tests.registry import cases_random  # noqa: F401
-from tests.registry import cases_activations  # noqa: F401
+from exprc.tensor.families import load_rules
+
+load_rules("tests.registry", prefix="cases_")
+
+from tests.registry import cases_activations  # noqa: E402,F401

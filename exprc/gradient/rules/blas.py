@@ -1,28 +1,22 @@
-"""Gradient rules of ``Gemm``, ``Gemv`` and ``Ger``, and of the in-place elementwise op.
+"""Gradient rules of ``Gemm``, ``Gemv`` and ``Ger``.
 
 For ``out = beta * z + alpha * P`` with ``P = product(x, y)``: ``z`` gets ``beta * g``,
 ``alpha`` gets ``sum(g * P)``, ``beta`` gets ``sum(g * z)``, and ``x`` and ``y`` get the
 product's own gradients of ``alpha * g``. ``z`` and ``P`` broadcast against each other, so
 ``g`` is summed down to each one's shape first (nothing is added when static shapes prove it
 unnecessary.
-
-In-place variants have no gradient: the rewrite pass that creates them runs after
-differentiation, and a gradient graph would read the input they overwrite.
 """
 
 from __future__ import annotations
 
 import exprc.tensor.math as M
 from exprc.gradient.rules.linalg import dot_grad
-from exprc.gradient.table import GRAD, NullGrad
+from exprc.gradient.table import GRAD, INPLACE_REASON, NullGrad
 from exprc.tensor.blas import Gemm, Gemv, Ger
 from exprc.tensor.elemwise import DimShuffle, sum_to
-from exprc.tensor.inplace import InplaceElemwise
 from exprc.tensor.linalg import Dot
 from exprc.tensor.reduction import sum as tsum
 
-_INPLACE_REASON = ("it overwrites an input that its gradient would read; in-place ops are "
-                   "made by the last rewrite pass, so differentiate the graph before compiling")
 
 _dot = Dot()
 
@@ -31,7 +25,7 @@ _dot = Dot()
 def blas_grad(node, output_grads):
     (z, alpha, x, y, beta), (g,) = node.inputs, output_grads
     if node.op.inplace:
-        return [NullGrad(node.op, _INPLACE_REASON)] * 5
+        return [NullGrad(node.op, INPLACE_REASON)] * 5
     if isinstance(node.op, Ger):
         product = M.mul(DimShuffle((0, "x"))(x), DimShuffle(("x", 0))(y))
         g_product = sum_to(g, product)
@@ -43,8 +37,3 @@ def blas_grad(node, output_grads):
         gx, gy = dot_grad(dot_node, [g_product])
     return [sum_to(M.mul(beta, g), z), tsum(g_product * product), M.mul(alpha, gx),
             M.mul(alpha, gy), tsum(g * z)]
-
-
-@GRAD.register(InplaceElemwise)
-def inplace_elemwise_grad(node, output_grads):
-    return [NullGrad(node.op, _INPLACE_REASON)] * len(node.inputs)

@@ -1,5 +1,6 @@
-"""Gradient rules of ``Elemwise`` (one derivative per scalar op), ``DimShuffle``,
-``SumToShape`` and the gradient filters.
+"""Gradient rules of ``Elemwise`` (one derivative per scalar op), ``DimShuffle`` and
+``SumToShape``. In-place variants have no gradient: the rewrite pass that creates them runs
+after differentiation, and a gradient graph would read the input they overwrite.
 
 Elementwise derivatives are written in the broadcast shape of the output; the reverse walk
 sums them back to each input's shape (``Elemwise`` is in ``BROADCASTING_OPS``).
@@ -10,9 +11,8 @@ from __future__ import annotations
 import math
 
 import exprc.tensor.math as M
-from exprc.gradient.filters import GradientFilter
-from exprc.gradient.table import BROADCASTING_OPS, DISCONNECTED, GRAD, ZERO, NullGrad
-from exprc.tensor.elemwise import DimShuffle, Elemwise, SumToShape
+from exprc.gradient.table import BROADCASTING_OPS, DISCONNECTED, GRAD, INPLACE_REASON, ZERO, NullGrad
+from exprc.tensor.elemwise import DimShuffle, Elemwise, InplaceElemwise, SumToShape
 
 
 def _zeros(n):
@@ -109,16 +109,8 @@ def sum_to_shape_grad(node, output_grads):
     return [M.fill(node.inputs[0], gz), DISCONNECTED]
 
 
-@GRAD.register(GradientFilter)
-def gradient_filter_grad(node, output_grads):
-    (gz,) = output_grads
-    op = node.op
-    if op.kind == "zero":
-        return [ZERO]
-    if op.kind == "disconnected":
-        return [DISCONNECTED]
-    if op.kind == "clip":
-        return [M.clip(gz, op.low, op.high)]
-    if op.kind == "scale":
-        return [gz * op.low]
-    return [NullGrad(op, "the graph marks this gradient undefined (undefined_grad)")]
+
+
+@GRAD.register(InplaceElemwise)
+def inplace_elemwise_grad(node, output_grads):
+    return [NullGrad(node.op, INPLACE_REASON)] * len(node.inputs)

@@ -22,21 +22,19 @@ from pathlib import Path
 from exprc.errors import ExprcError
 
 
-def _quiet_idle_threads() -> None:
+def quiet_idle_threads() -> None:
     """Make OpenBLAS's and libgomp's idle workers sleep soon instead of spinning.
 
     Generated code alternates BLAS products with OpenMP loops. By default OpenBLAS's workers
     spin for 2**28 cycles (about 0.1 s) after each product and libgomp's for 300,000 spins, so
     each pool's idle threads hold the cores the other pool needs next (the LeNet step, W4, took
     56-80 ms with a wide spread on 2 cores, 20 ms with these settings). Both libraries read the
-    variables when they are loaded, so this runs at import, before exprc loads either; values
-    the user set are kept.
+    variables when they are loaded, so this runs before exprc loads either (at the first
+    compile, and again before OpenBLAS is loaded); values the user set are kept. Importing
+    exprc changes no environment variable.
     """
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     os.environ.setdefault("GOMP_SPINCOUNT", "10000")
-
-
-_quiet_idle_threads()
 
 
 class BlasNotFoundError(ExprcError, ImportError):
@@ -98,6 +96,7 @@ def find_openblas() -> BlasLibrary:
 def _runtime() -> ctypes.CDLL:
     # The same path as the one generated objects link against, so the dynamic loader hands
     # back the one copy already in the process and thread settings apply to their calls.
+    quiet_idle_threads()
     return ctypes.CDLL(str(find_openblas().library))
 
 

@@ -44,8 +44,8 @@ from exprc.link.c.toolchain import (
     compile_shared,
     find_compiler,
     load_module,
-    source_dir,
 )
+from exprc.link.sources import source_dir
 
 SOURCE_NAME = "module.c"
 LIBRARY_NAME = "module.so"

@@ -21,33 +21,51 @@ import numpy as np
 
 from exprc.configuration import config
 from exprc.errors import ExprcError, ExprcShapeError
-from exprc.graph.basic import Variable
+from exprc.graph.ir import Variable
 
 # Importing the rule modules fills C_CODE.
 from exprc.link.c import callpath, ops  # noqa: F401
-from exprc.link.c.blas import coordinate_threads
+from exprc.link.c.blas import coordinate_threads, quiet_idle_threads
 from exprc.link.c.cache import CompileCache, default_cache
 from exprc.link.c.program import DECLARATIONS, GeneratedProgram, generate
 from exprc.link.c.runtime import runtime_library
 from exprc.link.c.toolchain import OPENMP_FLAG, compile_flags, declared
 
-__all__ = ["CProgram"]
+__all__ = ["CProgram", "warm_up"]
 
-declared(DECLARATIONS)  # parsed at import, not in the first function() call
+_warm_up_lock = threading.Lock()
+_warm_up_thread: threading.Thread | None = None
+
+
+def warm_up() -> None:
+    """Prepare the C backend for a first compile, once per process; return at once.
+
+    Sets the idle-thread settings of OpenBLAS and libgomp (see
+    :func:`~exprc.link.c.blas.quiet_idle_threads`) before either is loaded, and starts a
+    thread that parses the call declarations, probes the C compiler and loads OpenBLAS while
+    the caller rewrites its graph, so that code generation finds all three answered (each
+    costs tens of milliseconds). :func:`exprc.function` calls this first thing for a C mode;
+    importing exprc does none of it.
+    """
+    global _warm_up_thread
+    with _warm_up_lock:
+        if _warm_up_thread is not None:
+            return
+        quiet_idle_threads()
+        _warm_up_thread = threading.Thread(target=_answer_first_questions,
+                                           name="exprc-warm-up", daemon=True)
+        _warm_up_thread.start()
 
 
 def _answer_first_questions() -> None:
-    """Probe the C compiler and load OpenBLAS while the user builds a graph, so that the first
-    ``function()`` of a process finds both answered (each costs tens of milliseconds). Any
-    failure is left for that call to report."""
+    # Any failure is left for the compile itself to report, with its context.
     from exprc.link.c.blas import blas_routine
 
     with contextlib.suppress(Exception):
+        declared(DECLARATIONS)
         compile_flags(default_cache().compiler)
         blas_routine("cblas_sgemm")
 
-
-threading.Thread(target=_answer_first_questions, name="exprc-warm-up", daemon=True).start()
 
 _MAXDIM = 16
 

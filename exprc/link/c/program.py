@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exprc.errors import ExprcError
-from exprc.graph.basic import Apply, Constant, Variable
+from exprc.graph.ir import Apply, Constant, Variable
 from exprc.graph.optable import OpTable
 from exprc.graph.traversal import toposort
-from exprc.link.c.elemwise import ScalarProgram, elemwise_source
-from exprc.link.c.render import C_TYPES
+from exprc.link.codegen.loops import ScalarProgram, elemwise_source
+from exprc.link.codegen.render import C_TYPES
 from exprc.link.c.toolchain import PARTS_MARKER
 
 __all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "c_literal",
@@ -57,6 +57,11 @@ class CUnsupportedError(ExprcError, NotImplementedError):
 def ctype(dtype: str) -> str:
     """The C type of one element of ``dtype``."""
     return C_TYPES[dtype]
+
+
+#: The BLAS name prefix of each dtype BLAS computes in (``sgemm``, ``dgemm``); the runtime
+#: library's BLAS-backed kernels carry the same suffix (``exprc_gemm_s``, ``exprc_conv2d_d``).
+BLAS_PREFIX = {"float32": "s", "float64": "d"}
 
 
 def itemsize(dtype: str) -> int:

@@ -48,13 +48,6 @@ OPTIONAL_OPTIMIZED_FLAGS = ("-march=native", "-fno-semantic-interposition")
 OPENMP_FLAG = "-fopenmp"
 
 
-def source_dir(name: str) -> Path:
-    """The folder ``csrc`` or ``cuda_kernels``: inside the installed package
-    (``exprc/_csrc``, where a wheel puts it) or at the top of a source checkout."""
-    package = Path(__file__).resolve().parents[2]
-    packaged = package / f"_{name}"
-    return packaged if packaged.is_dir() else package.parent / name
-
 
 class CompileError(ExprcError):
     """The C compiler rejected a source.

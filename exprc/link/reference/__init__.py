@@ -14,14 +14,16 @@ from typing import Sequence
 
 import numpy as np
 
+from exprc import hooks
 from exprc.errors import ExprcError
-from exprc.graph.basic import Apply, Constant, Variable
+from exprc.graph.ir import Apply, Constant, Variable
 from exprc.graph.traversal import toposort
 from exprc.link.reference.table import REFERENCE
 
-# Importing the rule modules fills the table.
-from exprc.link.reference import elemwise  # noqa: F401,E402
-from exprc.link.reference import families  # noqa: F401,E402
+from exprc.tensor.families import load_rules
+
+# Importing the rule modules fills the table (they import REFERENCE from table.py).
+load_rules(__name__)
 
 __all__ = ["REFERENCE", "ReferenceProgram", "run_node"]
 
@@ -140,3 +142,9 @@ def _annotate(exc: Exception, node: Apply, args: list[np.ndarray]) -> Exception:
         except TypeError:  # a constructor that does not take one message
             pass
     return ExprcError(message)
+
+
+@hooks.NODE_EVALUATOR.install
+def evaluate_node(node: Apply, input_values: list) -> list[np.ndarray]:
+    """The values of ``node``'s outputs for ``input_values``, by its reference rule."""
+    return run_node(node, REFERENCE[node.op], input_values)

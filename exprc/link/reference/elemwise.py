@@ -1,5 +1,11 @@
-"""Reference implementations of ``Elemwise`` (one NumPy function per scalar op) and
-``DimShuffle``."""
+"""Reference implementations of ``Elemwise`` (one NumPy function per scalar op), its in-place
+variant, ``DimShuffle`` and ``SumToShape``.
+
+An in-place op (``destroy_map``) writes its result into the destroyed input's memory when that
+array can hold it (same shape and dtype, writable) and returns that array; otherwise it returns
+a fresh one. The executor has already copied any input it must not overwrite (see
+:class:`exprc.link.reference.ReferenceProgram`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError
 from exprc.link.reference.table import REFERENCE
-from exprc.tensor.elemwise import DimShuffle, Elemwise, SumToShape
+from exprc.tensor.elemwise import DimShuffle, Elemwise, InplaceElemwise, SumToShape
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -106,3 +112,18 @@ def sum_to_shape(node, g, target):
         raise ExprcShapeError(f"{node.op}: cannot sum an array of shape {g.shape} down to "
                               f"shape {target}")
     return [out]
+
+
+@REFERENCE.register(InplaceElemwise)
+def inplace_elemwise(node, *inputs):
+    (result,) = elemwise(node, *inputs)
+    target = inputs[node.op.destroyed]
+    if can_overwrite(target, result.shape, result.dtype.name):
+        np.copyto(target, result)
+        return [target]
+    return [result]
+
+
+def can_overwrite(target: np.ndarray, shape: tuple, dtype: str) -> bool:
+    """Whether ``target`` can receive a result of ``shape`` and ``dtype`` in place."""
+    return target.shape == shape and target.dtype.name == dtype and target.flags.writeable

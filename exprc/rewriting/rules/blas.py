@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import exprc.tensor.math as M
-from exprc.graph.basic import Constant, Variable
+from exprc.graph.ir import Constant, Variable
 from exprc.graph.fgraph import FunctionGraph
 from exprc.rewriting.engine import node_rule
 from exprc.tensor.blas import Gemm, Gemv, Ger

@@ -19,7 +19,7 @@ from fractions import Fraction
 import numpy as np
 
 from exprc.configuration import config
-from exprc.graph.basic import Constant, Variable
+from exprc.graph.ir import Constant, Variable
 from exprc.rewriting.engine import node_rule, rule
 from exprc.rewriting.patterns import Const, Elem, Var, constant_value
 from exprc.tensor.elemwise import Elemwise

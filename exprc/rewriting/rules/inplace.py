@@ -14,7 +14,7 @@ from exprc.rewriting.destroy import can_destroy
 from exprc.rewriting.engine import node_rule
 from exprc.tensor.blas import Gemm, Gemv, Ger
 from exprc.tensor.elemwise import Elemwise
-from exprc.tensor.inplace import InplaceElemwise
+from exprc.tensor.elemwise import InplaceElemwise
 
 
 @node_rule("inplace", "inplace_elemwise", tracks=[Elemwise])

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from exprc.graph.basic import Constant, Variable
-from exprc.rewriting.basic import fold_constants
+from exprc.graph.ir import Constant, Variable
+from exprc.rewriting.rules.cleanup import fold_constants
 from exprc.rewriting.engine import node_rule, rule
 from exprc.rewriting.patterns import Node, Var
 from exprc.tensor.basic import Alloc

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from exprc.configuration import config
-from exprc.graph.basic import Constant, Variable
+from exprc.graph.ir import Constant, Variable
 from exprc.rewriting.engine import node_rule, rule
 from exprc.rewriting.patterns import Const, Elem, Node, Var, constant_value
 from exprc.rewriting.rules.canonicalize import (

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprc.gradient.rules.nnet import logsoftmax_grad, softmax_grad
-from exprc.graph.basic import Variable
+from exprc.graph.ir import Variable
 from exprc.graph.traversal import equal_computations
 from exprc.rewriting.engine import node_rule, rule
 from exprc.rewriting.patterns import Const, Elem, Node, Var, constant_value
@@ -32,7 +31,13 @@ from exprc.rewriting.shape_rules import reads_shape_of, shape_of
 from exprc.tensor import math as M
 from exprc.tensor.basic import ARange, alloc, join
 from exprc.tensor.elemwise import DimShuffle, Elemwise, SumToShape
-from exprc.tensor.nnet.softmax import CrossentropySoftmaxIntLabels, LogSoftmax, Softmax
+from exprc.tensor.nnet.softmax import (
+    CrossentropySoftmaxIntLabels,
+    LogSoftmax,
+    Softmax,
+    logsoftmax_grad,
+    softmax_grad,
+)
 from exprc.tensor.reduction import Reduce, keep_dims
 from exprc.tensor.shape import Shape
 from exprc.tensor.subtensor import ARRAY, AdvancedIncSubtensor, AdvancedSubtensor

@@ -11,18 +11,19 @@ arguments are made of.
 
 :func:`shape_of` applies the rules from the graph inputs down, so the shape of a computed
 variable is known without computing it; the ``shape`` pass
-(:mod:`exprc.rewriting.rules.shape`) uses it to make ``x.shape`` independent of ``x``.
+(:mod:`exprc.rewriting.rules.shape_pass`) uses it to make ``x.shape`` independent of ``x``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exprc.graph.basic import Constant, Variable
+from exprc.graph.ir import Constant, Variable
 from exprc.graph.optable import OpTable
 from exprc.rewriting.shape_rules.sizes import as_size, const
 from exprc.tensor.basic import Join, Split
 from exprc.tensor.elemwise import DimShuffle, Elemwise
+from exprc.tensor.families import load_rules
 from exprc.tensor.shape import Shape
 from exprc.tensor.subtensor import Subtensor
 from exprc.tensor.type import INTEGER_DTYPES
@@ -195,21 +196,5 @@ def _is_int64_cast(node) -> bool:
         and node.inputs[0].dtype in INTEGER_DTYPES
 
 
-# Importing the family modules registers their rules.
-from exprc.rewriting.shape_rules import (
-    basic,  # noqa: F401
-    blas,  # noqa: F401
-    composite,  # noqa: F401
-    conv,  # noqa: F401
-    elemwise,  # noqa: F401
-    extra_ops,  # noqa: F401
-    gradient,  # noqa: F401
-    linalg,  # noqa: F401
-    nnet,  # noqa: F401
-    pool,  # noqa: F401
-    random,  # noqa: F401
-    reduction,  # noqa: F401
-    shape,  # noqa: F401
-    sort,  # noqa: F401
-    subtensor,  # noqa: F401
-)
+# Importing the family modules registers their rules (they import SHAPE from here).
+load_rules(__name__)

@@ -8,7 +8,7 @@ helper takes and returns int64 0-d tensor variables (comparisons return bool 0-d
 
 from __future__ import annotations
 
-from exprc.graph.basic import Constant, Variable
+from exprc.graph.ir import Constant, Variable
 from exprc.tensor import math as tm
 from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.shape import Shape

@@ -3,7 +3,7 @@ shape of the tensor written into)."""
 
 import numpy as np
 
-from exprc.graph.basic import Constant
+from exprc.graph.ir import Constant
 from exprc.rewriting.shape_rules import SHAPE
 from exprc.rewriting.shape_rules.sizes import broadcast, const, slice_length
 from exprc.tensor.subtensor import (

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from exprc.graph.basic import Variable
+from exprc.graph.ir import Variable
 from exprc.tensor.math import abs as abs_
 from exprc.tensor.math import (
     add,

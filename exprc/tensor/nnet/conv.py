@@ -29,7 +29,7 @@ import numpy as np
 
 from exprc.configuration import config
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.basic import stack
 from exprc.tensor.math import cast
 from exprc.tensor.scalar import upcast

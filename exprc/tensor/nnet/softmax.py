@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.basic import arange
-from exprc.tensor.math import log, mul, neg
+from exprc.tensor.math import log, mul, neg, sub
 from exprc.tensor.reduction import sum as reduce_sum
 from exprc.tensor.type import FLOAT_DTYPES, INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
@@ -166,3 +166,15 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any):
                       f"true_dist {true_dist} of type {true_dist.type} must be integer labels "
                       f"(n,) or a distribution (n, k) for coding_dist {coding_dist} of type "
                       f"{coding_dist.type}")
+
+
+def softmax_grad(gp, sm, axis: int):
+    """``(gp - sum(gp * sm, axis, keepdims)) * sm``: the gradient through ``sm = softmax(x)``
+    given the gradient ``gp`` w.r.t. ``sm``."""
+    return mul(sub(gp, reduce_sum(mul(gp, sm), axis=axis, keepdims=True)), sm)
+
+
+def logsoftmax_grad(g, sm, axis: int):
+    """``g - sum(g, axis, keepdims) * sm``: the gradient through ``log(softmax(x))`` given the
+    gradient ``g`` w.r.t. it, with ``sm = softmax(x)``; it never divides by ``sm``."""
+    return sub(g, mul(reduce_sum(g, axis=axis, keepdims=True), sm))

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.type import FLOAT_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
 

@@ -1,10 +1,13 @@
-"""C rules of the construction ops ``ARange`` and ``Join``, and of ``Argmax``."""
+"""C rules of the construction ops: ``ARange``, ``Join``, ``Split``, ``Eye`` and ``Alloc``.
+
+``Split`` returns views of its input and never copies.
+"""
 
 from __future__ import annotations
 
+from exprc.link.c.ops.shape import read_shape
 from exprc.link.c.program import C_CODE, NodeContext, c_literal, ctype, format_text, itemsize
-from exprc.tensor.basic import ARange, Join
-from exprc.tensor.reduction import Argmax
+from exprc.tensor.basic import Alloc, ARange, Eye, Join, Split
 
 
 def cast_copy(dst: str, dst_dtype: str, src: str, src_dtype: str) -> list[str]:
@@ -120,51 +123,75 @@ def join(node, ctx: NodeContext) -> str:
     return "\n".join(lines)
 
 
-@C_CODE.register(Argmax)
-def argmax(node, ctx: NodeContext) -> str:
-    x, out = ctx.inputs[0], ctx.outputs[0]
-    ndim, axes = node.inputs[0].ndim, node.op.axis
-    t = ctype(node.inputs[0].dtype)
-    kept = [d for d in range(ndim) if d not in axes]
-    name = "argmax" if node.op.largest else "argmin"
-    cmp = ">" if node.op.largest else "<"
-    test = " || ".join(f"{x}.shape[{a}] == 0" for a in axes) or "0"
-    nk, na = max(len(kept), 1), max(len(axes), 1)
-    join = ", ".join
+__all__ = ["arange", "argmax", "cast_copy", "join"]
+
+
+@C_CODE.register(Split)
+def split(node, ctx: NodeContext) -> str:
+    x, sizes = ctx.inputs
+    axis, count = node.op.axis, node.op.n_splits
+    lines = [
+        f"int64_t size[{count}], total = 0, bad = {sizes}.shape[0] != {count};",
+        f"for (int64_t p = 0; !bad && p < {count}; ++p) {{",
+        f"    size[p] = {ctx.element(1, 'p')};",
+        "    bad = size[p] < 0 || __builtin_add_overflow(total, size[p], &total);",
+        "}",
+        f"if (bad || total != {x}.shape[{axis}]) {{",
+        # Show the sizes as given (at most 16 of them), whatever was wrong with them.
+        f"    int64_t given[16], shown = {sizes}.shape[0] < 16 ? {sizes}.shape[0] : 16;",
+        f"    for (int64_t p = 0; p < shown; ++p) given[p] = {ctx.element(1, 'p')};",
+        "    " + ctx.fail(
+            "ValueError", f"{format_text(node.op)}: cannot split an array of shape %s on axis "
+            f"{axis} into {count} pieces of sizes %s", f"exprc_shape_str(&{x})",
+            "exprc_ints_str(shown, given, 1)"),
+        "}",
+        "int64_t offset = 0;",
+    ]
+    # Every piece is a view of x: the same strides, a shifted start, a shorter axis.
+    for i, piece in enumerate(ctx.outputs):
+        lines += [
+            ctx.view(i, 0),
+            f"{piece}.shape[{axis}] = size[{i}];",
+            f"{piece}.data += offset * {x}.strides[{axis}];",
+            f"offset += size[{i}];",
+        ]
+    return "\n".join(lines)
+
+
+@C_CODE.register(Eye)
+def eye(node, ctx: NodeContext) -> str:
+    out = ctx.outputs[0]
+    oc = ctype(node.op.dtype)
+    n, m, k = (f"(int64_t){ctx.scalar(j)}" for j in range(3))
     return "\n".join([
-        f"if ({test}) " + ctx.fail(
-            "ValueError", f"{name} of an empty axis: axes {format_text(axes)} of an input of shape "
-            f"%s hold no elements, and {name} has no identity", f"exprc_shape_str(&{x})"),
-        ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in kept]),
-        f"const int64_t rsh[{na}] = {{{join(f'{x}.shape[{a}]' for a in axes) or '1'}}};",
-        f"const int64_t rst[{na}] = {{{join(f'{x}.strides[{a}]' for a in axes) or '0'}}};",
-        f"int64_t sh[{nk}] = {{{join(f'{x}.shape[{d}]' for d in kept) or '1'}}};",
-        (f"int64_t st[{2 * nk}] = {{{join(f'{x}.strides[{d}]' for d in kept) or '0'}, "
-        f"{join(f'{out}.strides[{o}]' for o in range(len(kept))) or '0'}}};"),
-        "int64_t count = 1;",
-        f"for (int a = 0; a < {len(axes)}; ++a) count *= rsh[a];",
-        f"char *data[2] = {{{x}.data, {out}.data}};",
-        "exprc_iter it;",
-        f"exprc_iter_init(&it, {len(kept)}, sh, 2, data, st);",
-        "if (!it.done) do {",
-        "    for (int64_t i = 0; i < it.inner; ++i) {",
-        "        const char *base = it.ptr[0] + i * it.step[0];",
-        f"        int64_t index[{na}] = {{0}}, offset = 0, best = 0;",
-        f"        {t} top = *(const {t} *)base;",
-        "        for (int64_t f = 0; f < count; ++f) {",
-        f"            const {t} v = *(const {t} *)(base + offset);",
-        f"            if (v {cmp} top || (v != v && top == top)) {{ top = v; best = f; }}",
-        f"            for (int a = {len(axes) - 1}; a >= 0; --a) {{",
-        "                offset += rst[a];",
-        "                if (++index[a] < rsh[a]) break;",
-        "                offset -= rsh[a] * rst[a];",
-        "                index[a] = 0;",
-        "            }",
-        "        }",
-        "        *(int64_t *)(it.ptr[1] + i * it.step[1]) = best;",
-        "    }",
-        "} while (exprc_iter_next(&it));",
+        f"const int64_t n = {n}, m = {m}, k = {k};",
+        "if (n < 0 || m < 0) " + ctx.fail(
+            "ValueError", f"{format_text(node.op)}: negative size: n=%lld, m=%lld", "(long long)n",
+            "(long long)m"),
+        ctx.alloc_output(0, ["n", "m"]),
+        f"memset({out}.data, 0, (size_t)(n * m * {itemsize(node.op.dtype)}));",
+        # Row i holds its one at column i + k; the bounds keep i + k from overflowing.
+        "if (k < m && k > -n)",
+        "    for (int64_t i = k < 0 ? -k : 0; i < n && i + k < m; ++i)",
+        f"        (({oc} *){out}.data)[i * m + i + k] = ({oc})1;",
     ])
 
 
-__all__ = ["arange", "argmax", "cast_copy", "join"]
+@C_CODE.register(Alloc)
+def alloc(node, ctx: NodeContext) -> str:
+    value, out = ctx.inputs[0], ctx.outputs[0]
+    ndim, vdim = node.outputs[0].ndim, node.inputs[0].ndim
+    lines = read_shape(ctx, 1, ndim, "t")
+    lines += [
+        f"for (int k = 0; k < {ndim}; ++k) if (t[k] < 0) " + ctx.fail(
+            "ValueError", f"{format_text(node.op)}: negative size in the target shape"),
+        f"for (int d = 0; d < {vdim}; ++d) {{",
+        f"    int64_t v = {value}.shape[d], want = t[d + {ndim - vdim}];",
+        "    if (v != 1 && v != want) " + ctx.fail(
+            "ValueError", f"{format_text(node.op)}: cannot broadcast a value of shape %s to shape "
+            "%s", f"exprc_shape_str(&{value})", f"exprc_ints_str({ndim}, t, 0)"),
+        "}",
+        ctx.alloc_output(0, [f"t[{d}]" for d in range(ndim)]),
+        f"exprc_assign(&{out}, &{value}, {itemsize(node.outputs[0].dtype)});",
+    ]
+    return "\n".join(lines)

@@ -8,10 +8,9 @@ the shapes and reports errors naming the node.
 
 from __future__ import annotations
 
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, index_code
+from exprc.link.c.program import BLAS_PREFIX, C_CODE, CUnsupportedError, NodeContext, index_code
 from exprc.tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 
-_SUFFIX = {"float32": "s", "float64": "d"}
 # Border modes as csrc/exprc_conv.h codes them (a non-negative count is explicit padding).
 _PAD_CODES = {"valid": "0", "half": "EXPRC_CONV_PAD_HALF", "full": "EXPRC_CONV_PAD_FULL"}
 
@@ -27,11 +26,11 @@ def _params(op) -> str:
 
 def _call(node, ctx: NodeContext, function: str, operands: str) -> str:
     dtype = node.outputs[0].dtype
-    if dtype not in _SUFFIX:
+    if dtype not in BLAS_PREFIX:
         raise CUnsupportedError(f"{type(node.op).__name__} of dtype {dtype}")
     ctx.include("exprc_conv.h")
     return (f"{{ static const exprc_conv_params cp = {_params(node.op)};\n"
-            f"  if (exprc_{function}_{_SUFFIX[dtype]}(&pool, &{ctx.outputs[0]}, {operands}, "
+            f"  if (exprc_{function}_{BLAS_PREFIX[dtype]}(&pool, &{ctx.outputs[0]}, {operands}, "
             f"&cp, {ctx.label}, error, {ctx.index})) goto fail; }}")
 
 

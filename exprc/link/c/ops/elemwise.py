@@ -1,26 +1,30 @@
-"""C rules of the elementwise ops: ``Elemwise``, ``InplaceElemwise`` and ``Composite``.
+"""C rules of the elementwise ops: ``Elemwise``, ``InplaceElemwise``, ``DimShuffle`` and
+``SumToShape``.
 
-Each node calls a loop emitted by :mod:`exprc.link.c.elemwise` (one per distinct scalar program,
-embedded in the source) through the run-time helper ``exprc_elemwise_node``, which works out
-the broadcast loop shape, allocates the outputs (or, for an in-place op, reuses the destroyed
-input's buffer when nothing else holds it and it has the output's shape) and passes every
-operand's byte strides over the loop.
+Each elementwise node calls a loop emitted by :mod:`exprc.link.codegen.loops` (one per distinct
+scalar program, embedded in the source) through the run-time helper ``exprc_elemwise_node``,
+which works out the broadcast loop shape, allocates the outputs (or, for an in-place op, reuses
+the destroyed input's buffer when nothing else holds it and it has the output's shape) and
+passes every operand's byte strides over the loop. ``DimShuffle`` is a view: it rewrites the
+shape and strides and takes a reference to its input's buffer. ``SumToShape`` is a reduction
+(see :mod:`exprc.link.c.ops.reduction`).
 """
 
 from __future__ import annotations
 
-from exprc.link.c.elemwise import ScalarProgram
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, itemsize
+from exprc.link.c.ops.reduction import SHARED_KERNELS, reduction_loop
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, format_text, index_code, itemsize
+from exprc.link.codegen.loops import DEFAULT_PARALLEL_THRESHOLD, ScalarProgram
 from exprc.tensor.composite import Composite
-from exprc.tensor.elemwise import Elemwise
-from exprc.tensor.inplace import InplaceElemwise
+from exprc.tensor.elemwise import DimShuffle, Elemwise, InplaceElemwise, SumToShape
+
 
 #: Operands (inputs and outputs) one elementwise node may have: the run-time loop driver's
 #: ``EXPRC_MAX_OPERANDS``.
 MAX_OPERANDS = 64
 
 
-@C_CODE.register(Elemwise, Composite)
+@C_CODE.register(Elemwise)
 def elemwise(node, ctx: NodeContext) -> str:
     program = ScalarProgram.from_op(node.op, [v.dtype for v in node.inputs])
     if program.output_dtypes != [v.dtype for v in node.outputs]:
@@ -66,3 +70,29 @@ def _narrowed(node, ctx: NodeContext) -> list[str]:
                   f"{out}.shape[d] = dsh[d]; }}")]
     return lines
 
+
+@C_CODE.register(DimShuffle)
+def dimshuffle(node, ctx: NodeContext) -> str:
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    lines = [f"if ({x}.shape[{a}] != 1) " + ctx.fail(
+        "ValueError", f"{format_text(node.op)}: cannot drop axis {a} of an input of shape %s: its "
+        "size is not 1", f"exprc_shape_str(&{x})") for a in node.op.dropped(node.inputs[0].ndim)]
+    order = [-1 if axis == "x" else axis for axis in node.op.new_order]
+    lines += [f"static const int8_t order[] = {{{', '.join(map(str, order)) or '0'}}};",
+              f"exprc_dimshuffle(&{out}, &{x}, {len(order)}, order);"]
+    return "\n".join(lines)
+
+
+@C_CODE.register(SumToShape)
+def sum_to_shape(node, ctx: NodeContext) -> str:
+    g, target = ctx.inputs
+    dtype = node.inputs[0].dtype
+    name = "or_" if dtype == "bool" else "add"
+    if (name, dtype) in SHARED_KERNELS:
+        reduce_fn = f"exprc_reduce_{name}_{dtype}"
+    else:
+        reduce_fn = reduction_loop(ctx, name, dtype, dtype)
+    ctx.include("exprc_reduce.h")
+    return (f"if (exprc_sum_to_shape(&pool, &{ctx.outputs[0]}, &{g}, &{target}, "
+            f"{index_code(node.inputs[1].dtype)}, {itemsize(dtype)}, {reduce_fn}, "
+            f"{DEFAULT_PARALLEL_THRESHOLD}, {ctx.label}, error, {ctx.index})) goto fail;")

@@ -1,29 +1,22 @@
-"""C rules of the reductions ``Reduce`` and ``SumToShape``.
+"""C rules of the reductions ``Reduce`` and ``Argmax``.
 
-Both emit a call of the kernel of ``csrc/exprc_reduce.h`` with the element type, conversion and
-operation filled in (``csrc/exprc_reduce_body.h``). The input is converted to the result dtype
-element by element, as NumPy's ``ufunc.reduce(x.astype(dtype))`` does. Sums are pairwise, so a
-float sum is about as accurate as NumPy's; integer sums are exact (wrapping around as NumPy's
-do). Above the elementwise loops' size threshold the work is shared among OpenMP threads, and
-the result does not depend on their number.
+``Reduce`` (and ``SumToShape``, whose rule lives with the elementwise family) emits a call of
+the kernel of ``csrc/exprc_reduce.h`` with the element type, conversion and operation filled in
+(``csrc/exprc_reduce_body.h``). The input is converted to the result dtype element by element,
+as NumPy's ``ufunc.reduce(x.astype(dtype))`` does. Sums are pairwise, so a float sum is about as
+accurate as NumPy's; integer sums are exact (wrapping around as NumPy's do). Above the
+elementwise loops' size threshold the work is shared among OpenMP threads, and the result does
+not depend on their number.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from exprc.link.c.elemwise import DEFAULT_PARALLEL_THRESHOLD
-from exprc.link.c.program import (
-    C_CODE,
-    CUnsupportedError,
-    NodeContext,
-    ctype,
-    format_text,
-    index_code,
-    itemsize,
-)
-from exprc.tensor.elemwise import SumToShape
-from exprc.tensor.reduction import Reduce
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype, format_text, itemsize
+from exprc.link.codegen.loops import DEFAULT_PARALLEL_THRESHOLD
+from exprc.tensor.reduction import Argmax, Reduce
+
 
 # Result dtype bool: every reduction is a logical one.
 _BOOL = {"add": "or_", "maximum": "or_", "or_": "or_", "mul": "and_", "minimum": "and_",
@@ -36,7 +29,7 @@ _COMBINE = {"add": "EXPRC_REDUCE_ADD", "mul": "EXPRC_REDUCE_MUL", "or_": "EXPRC_
             "and_": "EXPRC_REDUCE_AND", "maximum": "EXPRC_REDUCE_MAXIMUM",
             "minimum": "EXPRC_REDUCE_MINIMUM"}
 # Compiled once in the runtime library (csrc/exprc_reduce.c): exprc_reduce_<name>_<dtype>.
-_SHARED = {(name, dtype) for name in ("add", "mul", "maximum", "minimum")
+SHARED_KERNELS = {(name, dtype) for name in ("add", "mul", "maximum", "minimum")
            for dtype in ("float32", "float64")}
 
 
@@ -82,14 +75,14 @@ def accumulate(ctx: NodeContext, name: str, x: str, in_dtype: str, out: str, out
         (f"exprc_reduce_plan_init(&plan, &{x}, &{out}, (int64_t)({mask}), "
          f"{itemsize(out_dtype)}, {DEFAULT_PARALLEL_THRESHOLD});"),
     ]
-    if in_dtype == out_dtype and (name, out_dtype) in _SHARED:
+    if in_dtype == out_dtype and (name, out_dtype) in SHARED_KERNELS:
         loop = f"exprc_reduce_{name}_{out_dtype}"  # in the runtime library
     else:
-        loop = _reduction_loop(ctx, name, in_dtype, out_dtype)
+        loop = reduction_loop(ctx, name, in_dtype, out_dtype)
     return lines + [f"{loop}(&plan, {x}.data, {out}.data);"]
 
 
-def _reduction_loop(ctx: NodeContext, name: str, in_dtype: str, out_dtype: str) -> str:
+def reduction_loop(ctx: NodeContext, name: str, in_dtype: str, out_dtype: str) -> str:
     """The name of a hot function folding ``in_dtype`` into ``out_dtype`` with ``name``: the
     kinds the runtime library does not hold, compiled with full optimisation, once each."""
     oc, xc = ctype(out_dtype), ctype(in_dtype)
@@ -131,19 +124,51 @@ def reduce(node, ctx: NodeContext) -> str:
     return "\n".join(lines)
 
 
-@C_CODE.register(SumToShape)
-def sum_to_shape(node, ctx: NodeContext) -> str:
-    g, target = ctx.inputs
-    dtype = node.inputs[0].dtype
-    name = "or_" if dtype == "bool" else "add"
-    if (name, dtype) in _SHARED:
-        reduce_fn = f"exprc_reduce_{name}_{dtype}"
-    else:
-        reduce_fn = _reduction_loop(ctx, name, dtype, dtype)
-    ctx.include("exprc_reduce.h")
-    return (f"if (exprc_sum_to_shape(&pool, &{ctx.outputs[0]}, &{g}, &{target}, "
-            f"{index_code(node.inputs[1].dtype)}, {itemsize(dtype)}, {reduce_fn}, "
-            f"{DEFAULT_PARALLEL_THRESHOLD}, {ctx.label}, error, {ctx.index})) goto fail;")
-
-
 __all__ = ["accumulate", "reduce", "sum_to_shape"]
+
+
+@C_CODE.register(Argmax)
+def argmax(node, ctx: NodeContext) -> str:
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    ndim, axes = node.inputs[0].ndim, node.op.axis
+    t = ctype(node.inputs[0].dtype)
+    kept = [d for d in range(ndim) if d not in axes]
+    name = "argmax" if node.op.largest else "argmin"
+    cmp = ">" if node.op.largest else "<"
+    test = " || ".join(f"{x}.shape[{a}] == 0" for a in axes) or "0"
+    nk, na = max(len(kept), 1), max(len(axes), 1)
+    join = ", ".join
+    return "\n".join([
+        f"if ({test}) " + ctx.fail(
+            "ValueError", f"{name} of an empty axis: axes {format_text(axes)} of an input of shape "
+            f"%s hold no elements, and {name} has no identity", f"exprc_shape_str(&{x})"),
+        ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in kept]),
+        f"const int64_t rsh[{na}] = {{{join(f'{x}.shape[{a}]' for a in axes) or '1'}}};",
+        f"const int64_t rst[{na}] = {{{join(f'{x}.strides[{a}]' for a in axes) or '0'}}};",
+        f"int64_t sh[{nk}] = {{{join(f'{x}.shape[{d}]' for d in kept) or '1'}}};",
+        (f"int64_t st[{2 * nk}] = {{{join(f'{x}.strides[{d}]' for d in kept) or '0'}, "
+        f"{join(f'{out}.strides[{o}]' for o in range(len(kept))) or '0'}}};"),
+        "int64_t count = 1;",
+        f"for (int a = 0; a < {len(axes)}; ++a) count *= rsh[a];",
+        f"char *data[2] = {{{x}.data, {out}.data}};",
+        "exprc_iter it;",
+        f"exprc_iter_init(&it, {len(kept)}, sh, 2, data, st);",
+        "if (!it.done) do {",
+        "    for (int64_t i = 0; i < it.inner; ++i) {",
+        "        const char *base = it.ptr[0] + i * it.step[0];",
+        f"        int64_t index[{na}] = {{0}}, offset = 0, best = 0;",
+        f"        {t} top = *(const {t} *)base;",
+        "        for (int64_t f = 0; f < count; ++f) {",
+        f"            const {t} v = *(const {t} *)(base + offset);",
+        f"            if (v {cmp} top || (v != v && top == top)) {{ top = v; best = f; }}",
+        f"            for (int a = {len(axes) - 1}; a >= 0; --a) {{",
+        "                offset += rst[a];",
+        "                if (++index[a] < rsh[a]) break;",
+        "                offset -= rsh[a] * rst[a];",
+        "                index[a] = 0;",
+        "            }",
+        "        }",
+        "        *(int64_t *)(it.ptr[1] + i * it.step[1]) = best;",
+        "    }",
+        "} while (exprc_iter_next(&it));",
+    ])

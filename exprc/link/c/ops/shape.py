@@ -1,28 +1,13 @@
-"""C rules of the shape ops: ``DimShuffle``, ``SpecifyShape``, ``Shape``, ``Reshape`` and
-``Alloc``.
+"""C rules of the shape ops: ``SpecifyShape``, ``Shape`` and ``Reshape``.
 
-DimShuffle, SpecifyShape and Reshape of contiguous data are views: they rewrite the shape,
-strides and data pointer and take a reference to their input's buffer, never copying.
+SpecifyShape and Reshape of contiguous data are views: they rewrite the shape, strides and data
+pointer and take a reference to their input's buffer, never copying.
 """
 
 from __future__ import annotations
 
 from exprc.link.c.program import C_CODE, NodeContext, format_text, index_code, itemsize
-from exprc.tensor.basic import Alloc
-from exprc.tensor.elemwise import DimShuffle
 from exprc.tensor.shape import Reshape, Shape, SpecifyShape, format_shape
-
-
-@C_CODE.register(DimShuffle)
-def dimshuffle(node, ctx: NodeContext) -> str:
-    x, out = ctx.inputs[0], ctx.outputs[0]
-    lines = [f"if ({x}.shape[{a}] != 1) " + ctx.fail(
-        "ValueError", f"{format_text(node.op)}: cannot drop axis {a} of an input of shape %s: its "
-        "size is not 1", f"exprc_shape_str(&{x})") for a in node.op.dropped(node.inputs[0].ndim)]
-    order = [-1 if axis == "x" else axis for axis in node.op.new_order]
-    lines += [f"static const int8_t order[] = {{{', '.join(map(str, order)) or '0'}}};",
-              f"exprc_dimshuffle(&{out}, &{x}, {len(order)}, order);"]
-    return "\n".join(lines)
 
 
 @C_CODE.register(SpecifyShape)
@@ -88,24 +73,4 @@ def reshape(node, ctx: NodeContext) -> str:
     return "\n".join(lines)
 
 
-@C_CODE.register(Alloc)
-def alloc(node, ctx: NodeContext) -> str:
-    value, out = ctx.inputs[0], ctx.outputs[0]
-    ndim, vdim = node.outputs[0].ndim, node.inputs[0].ndim
-    lines = read_shape(ctx, 1, ndim, "t")
-    lines += [
-        f"for (int k = 0; k < {ndim}; ++k) if (t[k] < 0) " + ctx.fail(
-            "ValueError", f"{format_text(node.op)}: negative size in the target shape"),
-        f"for (int d = 0; d < {vdim}; ++d) {{",
-        f"    int64_t v = {value}.shape[d], want = t[d + {ndim - vdim}];",
-        "    if (v != 1 && v != want) " + ctx.fail(
-            "ValueError", f"{format_text(node.op)}: cannot broadcast a value of shape %s to shape "
-            "%s", f"exprc_shape_str(&{value})", f"exprc_ints_str({ndim}, t, 0)"),
-        "}",
-        ctx.alloc_output(0, [f"t[{d}]" for d in range(ndim)]),
-        f"exprc_assign(&{out}, &{value}, {itemsize(node.outputs[0].dtype)});",
-    ]
-    return "\n".join(lines)
-
-
-__all__ = ["alloc", "dimshuffle", "read_shape", "reshape", "shape", "specify_shape"]
+__all__ = ["read_shape", "reshape", "shape", "specify_shape"]

@@ -1,16 +1,43 @@
-"""C rule of ``Subtensor`` for basic indices: a view, with NumPy's bounds checks.
+"""C rules of the indexing ops: ``Subtensor``, ``AdvancedSubtensor``, ``IncSubtensor`` and
+``AdvancedIncSubtensor``.
 
-Integers (literal or symbolic) pick one position and drop the axis, slices follow Python's
-``slice.indices``, ``None`` inserts an axis of size 1 and ``Ellipsis`` stands for the axes the
-other entries leave.
+A basic index makes a view, with NumPy's bounds checks: integers (literal or symbolic) pick
+one position and drop the axis, slices follow Python's ``slice.indices``, ``None`` inserts an
+axis of size 1 and ``Ellipsis`` stands for the axes the other entries leave.
+
+The basic entries of the index (slices, None, and integers of a basic index) become a view
+``v`` of the indexed array, as in ``Subtensor``; the advanced entries (integer arrays, masks,
+and integers of an advanced index) keep their axes of ``v``. ``exprc_adv_plan_build``
+(``csrc/exprc_advanced.h``) then lists the byte offset of every element of the indexed region
+in C order, so reading, setting and incrementing are one flat loop. That loop visits repeated
+positions in order: setting keeps the last write and incrementing accumulates, as NumPy's
+``x[index] = y`` and ``np.add.at`` do.
 """
 
 from __future__ import annotations
 
 import numbers
 
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, format_text
-from exprc.tensor.subtensor import SCALAR, SliceSpec, Subtensor
+from exprc.link.c.program import (
+    C_CODE,
+    CUnsupportedError,
+    NodeContext,
+    c_literal,
+    ctype,
+    format_text,
+    index_code,
+    itemsize,
+)
+from exprc.tensor.subtensor import (
+    ARRAY,
+    MASK,
+    SCALAR,
+    AdvancedIncSubtensor,
+    AdvancedSubtensor,
+    IncSubtensor,
+    SliceSpec,
+    Subtensor,
+)
 
 
 def _consumes(entry) -> int:
@@ -85,4 +112,184 @@ def subtensor(node, ctx: NodeContext) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["subtensor"]
+
+def _indexed_view(node, ctx: NodeContext, source: str, first_index: int,
+                  advanced: bool) -> tuple[list[str], list[str], int]:
+    """Lines making ``v`` the basic part of ``source[index]``, the C initialisers of the
+    advanced entries, and how many whole axes of ``v`` come before the index block."""
+    x_var = node.inputs[0]
+    entries = list(node.op.idx_list)
+    index_vars = node.inputs[first_index:]
+    # Pair each entry with its index inputs (a slice takes one per symbolic component).
+    paired, j = [], first_index
+    for entry in entries:
+        if isinstance(entry, SliceSpec):
+            parts = []
+            for part in entry:
+                if part == SCALAR:
+                    parts.append(f"(int64_t){ctx.scalar(j)}")
+                    j += 1
+                else:
+                    parts.append(None if part is None else f"(int64_t){int(part)}LL")
+            paired.append((entry, parts))
+        elif isinstance(entry, str):
+            paired.append((entry, j))
+            j += 1
+        else:
+            paired.append((entry, None))
+    if j != first_index + len(index_vars):
+        raise CUnsupportedError("index inputs do not match the index")
+
+    def consumed(entry, detail) -> int:
+        if entry is None or entry is Ellipsis:
+            return 0
+        return node.inputs[detail].ndim if entry == MASK else 1
+
+    fill = x_var.ndim - sum(consumed(e, d) for e, d in paired)
+    label = format_text(node.op)
+    lines = ["exprc_array v = " + source + ";", "v.ndim = 0;"]
+    adv, block_at, whole_axes = [], None, 0
+    adv_positions = []
+    axis = 0
+    v_axes = [0]  # axes of v made so far (known statically)
+
+    def keep(x_axis: int) -> None:
+        lines.append(f"v.shape[v.ndim] = {source}.shape[{x_axis}]; "
+                     f"v.strides[v.ndim] = {source}.strides[{x_axis}]; ++v.ndim;")
+        v_axes[0] += 1
+
+    for position, (entry, detail) in enumerate(paired):
+        if entry is Ellipsis:
+            for _ in range(fill):
+                keep(axis)
+                axis, whole_axes = axis + 1, whole_axes + 1
+        elif entry is None:
+            lines.append("v.shape[v.ndim] = 1; v.strides[v.ndim] = 0; ++v.ndim;")
+            v_axes[0] += 1
+            whole_axes += 1
+        elif isinstance(entry, SliceSpec):
+            start, stop, step = detail
+            lines += slice_axis(ctx, label, source, axis, "v", "v.ndim", start, stop, step)
+            lines.append("++v.ndim;")
+            v_axes[0] += 1
+            axis, whole_axes = axis + 1, whole_axes + 1
+        elif not advanced and (entry == SCALAR or isinstance(entry, numbers.Integral)):
+            value = f"(int64_t){ctx.scalar(detail)}" if entry == SCALAR else f"{int(entry)}LL"
+            lines += [
+                "{",
+                f"    int64_t i = {value}, size = {source}.shape[{axis}];",
+                "    if (i < -size || i >= size) " + ctx.fail(
+                    "IndexError", f"{label}: index %lld is out of bounds for axis {axis} "
+                    "with size %lld", "(long long)i", "(long long)size"),
+                f"    v.data += (i < 0 ? i + size : i) * {source}.strides[{axis}];",
+                "}",
+            ]
+            axis += 1
+        elif entry == SCALAR or isinstance(entry, numbers.Integral) or entry in (ARRAY, MASK):
+            adv_positions.append(position)
+            if block_at is None:
+                block_at = whole_axes
+            naxes = consumed(entry, detail)
+            if entry in (ARRAY, MASK):
+                kind = "EXPRC_ADV_ARRAY" if entry == ARRAY else "EXPRC_ADV_MASK"
+                array, code = f"&{ctx.inputs[detail]}", index_code(node.inputs[detail].dtype)
+                value = "0"
+            else:
+                kind, array, code = "EXPRC_ADV_INT", "NULL", 8
+                value = f"(int64_t){ctx.scalar(detail)}" if entry == SCALAR else f"{int(entry)}LL"
+            adv.append(f"{{{kind}, {v_axes[0]}, {axis}, {naxes}, {array}, {code}, {value}}}")
+            for k in range(naxes):
+                keep(axis + k)
+            axis += naxes
+        else:
+            raise CUnsupportedError(f"index entry {entry!r}")
+    for rest in range(axis, x_var.ndim):
+        keep(rest)
+    if adv_positions and adv_positions != list(range(adv_positions[0],
+                                                     adv_positions[-1] + 1)):
+        block_at = 0  # NumPy puts the block of separated advanced entries first
+    return lines, adv, block_at or 0
+
+
+def _plan(ctx: NodeContext, lines: list[str], adv: list[str], block_at: int,
+          values: str) -> list[str]:
+    """Lines building ``plan`` from ``v`` and the advanced entries."""
+    count = len(adv)
+    table = ", ".join(adv) if adv else "{0}"
+    return [
+        *lines,
+        f"const exprc_adv_entry entries[{max(count, 1)}] = {{{table}}};",
+        "exprc_adv_plan plan;",
+        (f"if (exprc_adv_plan_build(&plan, &v, {count}, entries, {block_at}, {values}, error, "
+         f"{ctx.index}, {c_literal(str(ctx.node.op))})) goto fail;"),
+    ]
+
+
+@C_CODE.register(AdvancedSubtensor)
+def advanced_subtensor(node, ctx: NodeContext) -> str:
+    ctx.include("exprc_advanced.h")
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    dtype = node.outputs[0].dtype
+    t, size = ctype(dtype), itemsize(dtype)
+    lines, adv, block_at = _indexed_view(node, ctx, x, 1, True)
+    return "\n".join([
+        *_plan(ctx, lines, adv, block_at, "NULL"),
+        f"{out}.ndim = plan.ndim;",
+        f"for (int64_t d = 0; d < plan.ndim; ++d) {out}.shape[d] = plan.shape[d];",
+        (f"if (exprc_alloc_array(&pool, &{out}, {size}, error, {ctx.index})) "
+         "{ exprc_adv_plan_free(&plan); goto fail; }"),
+        f"{t} *dst = ({t} *){out}.data;",
+        f"for (int64_t k = 0; k < plan.n; ++k) dst[k] = *(const {t} *)(v.data + plan.xoff[k]);",
+        "exprc_adv_plan_free(&plan);",
+    ])
+
+
+def _write(node, ctx: NodeContext, advanced: bool) -> str:
+    ctx.include("exprc_advanced.h")
+    x, y, out = ctx.inputs[0], ctx.inputs[1], ctx.outputs[0]
+    dtype, y_dtype = node.outputs[0].dtype, node.inputs[1].dtype
+    t, ty, size = ctype(dtype), ctype(y_dtype), itemsize(dtype)
+    lines, adv, block_at = _indexed_view(node, ctx, out, 2, advanced)
+    value = f"*(const {ty} *)({y}.data + plan.yoff[k])"
+    target = f"*({t} *)(v.data + plan.xoff[k])"
+    if node.op.set_instead_of_inc:
+        update = f"{target} = ({t}){value};"
+    elif dtype == "bool":
+        update = f"{target} = {target} || {value};"  # NumPy's bool addition is `or`
+    else:
+        update = f"{target} += ({t}){value};"
+    if advanced and node.op.ignore_duplicates and not node.op.set_instead_of_inc:
+        # x[index] += y reads every position before writing any, so a repeated position
+        # ends up as its original value plus its last update, not the sum of all of them.
+        loop = [
+            f"{t} *before = malloc((size_t)(plan.n + 1) * sizeof *before);",
+            "if (before == NULL) { exprc_adv_plan_free(&plan); " + ctx.fail(
+                "MemoryError", f"{format_text(node.op)}: out of memory") + " }",
+            f"for (int64_t k = 0; k < plan.n; ++k) before[k] = {target};",
+            f"for (int64_t k = 0; k < plan.n; ++k) {target} = ({t})(before[k] + {value});"
+            if dtype != "bool" else
+            f"for (int64_t k = 0; k < plan.n; ++k) {target} = before[k] || {value};",
+            "free(before);",
+        ]
+    else:
+        loop = [f"for (int64_t k = 0; k < plan.n; ++k) {update}"]
+    return "\n".join([
+        # The result starts as a copy of x; the indexed region of the copy is then updated.
+        f"if (exprc_copy_contiguous(&pool, &{out}, &{x}, {size}, error, {ctx.index})) goto fail;",
+        *_plan(ctx, lines, adv, block_at, f"&{y}"),
+        *loop,
+        "exprc_adv_plan_free(&plan);",
+    ])
+
+
+@C_CODE.register(AdvancedIncSubtensor)
+def advanced_inc_subtensor(node, ctx: NodeContext) -> str:
+    return _write(node, ctx, True)
+
+
+@C_CODE.register(IncSubtensor)
+def inc_subtensor(node, ctx: NodeContext) -> str:
+    return _write(node, ctx, False)
+
+
+__all__ = ["advanced_inc_subtensor", "advanced_subtensor", "inc_subtensor"]

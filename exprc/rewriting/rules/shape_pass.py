@@ -22,9 +22,9 @@ import weakref
 
 import numpy as np
 
-from exprc.graph.basic import Apply, Constant, Variable
+from exprc.graph.ir import Apply, Constant, Variable
 from exprc.graph.fgraph import OUTPUT, FunctionGraph
-from exprc.gradient.filters import GradientFilter
+from exprc.tensor.gradient_filters import GradientFilter
 from exprc.tensor.composite import Composite
 from exprc.tensor.extra_ops import CumOp
 from exprc.tensor.linalg import Dot

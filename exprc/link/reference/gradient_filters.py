@@ -1,6 +1,6 @@
 """Reference implementation of the gradient filters (identity forward)."""
 
-from exprc.gradient.filters import GradientFilter
+from exprc.tensor.gradient_filters import GradientFilter
 from exprc.link.reference.table import REFERENCE
 
 

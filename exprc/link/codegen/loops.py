@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from exprc.errors import ExprcTypeError
-from exprc.link.c.render import C, Dialect, Renderer
+from exprc.link.codegen.render import C, Dialect, Renderer
 from exprc.tensor.composite import Composite, constant_value
 from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.scalar import ScalarOp
@@ -118,7 +118,7 @@ def elemwise_source(kernels: Mapping[str, ScalarProgram], dialect: Dialect = C,
     kernels : mapping of str to ScalarProgram
         Entry point name (an identifier the caller generates) -> program.
     dialect : Dialect
-        :data:`~exprc.link.c.render.C` or :data:`~exprc.link.c.render.CUDA`.
+        :data:`~exprc.link.codegen.render.C` or :data:`~exprc.link.codegen.render.CUDA`.
     parallel_threshold : int
         Loops of at least this many elements run on all OpenMP threads (C only).
     scalar_only : frozenset of str

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from exprc.errors import ExprcTypeError, build_error
-from exprc.graph.basic import Apply, Op
+from exprc.graph.ir import Apply, Op
 from exprc.tensor.variable import as_tensor_variable
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exprc.errors import ExprcTypeError
-from exprc.link.c.toolchain import source_dir
+from exprc.link.sources import source_dir
 from exprc.tensor.scalar import ScalarOp
 
 #: C type of each supported dtype (``bool`` from ``<stdbool.h>`` in C, native in CUDA).

@@ -1,17 +1,14 @@
-"""C rules of the ops that work along one axis: ``CumOp``, ``LinearRecurrence``, ``Sort``,
-``ArgSort``, ``Permute``, ``Repeat``, ``RepeatSum``, and ``OneHot``.
+"""C rules of ``CumOp``, ``LinearRecurrence``, ``Repeat``, ``RepeatSum`` and ``OneHot``.
 
 Each of the axis ops walks its operands one lane (a 1-d slice along the op's axis) at a time:
 an ``exprc_iter`` over the other axes hands every lane's first element to a loop along the
-axis. Sorting copies a lane's keys into a contiguous buffer and sorts positions with the
-stable merge sort of ``csrc/exprc_sort.h``.
+axis (:func:`lanes`, shared with the sort family).
 """
 
 from __future__ import annotations
 
 from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text, itemsize
 from exprc.tensor.extra_ops import CumOp, LinearRecurrence, OneHot, Repeat, RepeatSum
-from exprc.tensor.sort import ArgSort, Permute, Sort
 
 
 def lanes(arrays: list[str], ndim: int, axis: int, body: list[str]) -> list[str]:
@@ -38,7 +35,7 @@ def lanes(arrays: list[str], ndim: int, axis: int, body: list[str]) -> list[str]
     ]
 
 
-def _same_shape(ctx: NodeContext, a: str, b: str, ndim: int, message: str) -> str:
+def same_shape(ctx: NodeContext, a: str, b: str, ndim: int, message: str) -> str:
     test = " || ".join(f"{a}.shape[{d}] != {b}.shape[{d}]" for d in range(ndim)) or "0"
     return f"if ({test}) " + ctx.fail("ValueError", message, f"exprc_shape_str(&{a})",
                                       f"exprc_shape_str(&{b})")
@@ -90,7 +87,7 @@ def linear_recurrence(node, ctx: NodeContext) -> str:
     first, order = (("n - 1", "for (int64_t j = n - 2; j >= 0; --j) {") if node.op.reverse
                     else ("0", "for (int64_t j = 1; j < n; ++j) {"))
     return "\n".join([
-        _same_shape(ctx, a, b, ndim, f"{format_text(node.op)}: a and b must have one shape, got %s "
+        same_shape(ctx, a, b, ndim, f"{format_text(node.op)}: a and b must have one shape, got %s "
                     "and %s"),
         ctx.alloc_output(0, [f"{a}.shape[{d}]" for d in range(ndim)]),
         (f"const int64_t n = {a}.shape[{axis}], sa = {a}.strides[{axis}], "
@@ -106,71 +103,6 @@ def linear_recurrence(node, ctx: NodeContext) -> str:
             f"    *({oc} *)(p2 + j * so) = s;",
             "}",
         ]),
-    ])
-
-
-@C_CODE.register(Sort, ArgSort)
-def sort(node, ctx: NodeContext) -> str:
-    ctx.include("exprc_sort.h")
-    x, out = ctx.inputs[0], ctx.outputs[0]
-    ndim, dtype = node.inputs[0].ndim, node.inputs[0].dtype
-    axis = node.op.axis % ndim
-    t = ctype(dtype)
-    store = ("*(int64_t *)(p1 + j * so) = idx[j];" if isinstance(node.op, ArgSort)
-             else f"*({t} *)(p1 + j * so) = keys[idx[j]];")
-    return "\n".join([
-        ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in range(ndim)]),
-        (f"const int64_t n = {x}.shape[{axis}], sx = {x}.strides[{axis}], "
-         f"so = {out}.strides[{axis}];"),
-        # One scratch block for every lane: the keys, the positions and the merge buffer.
-        f"char *scratch = malloc((size_t)n * (sizeof({t}) + 2 * sizeof(int64_t)) + 1);",
-        "if (scratch == NULL) " + ctx.fail(
-            "MemoryError", f"{format_text(node.op)}: cannot allocate scratch for lanes of %lld "
-            "elements", "(long long)n"),
-        "int64_t *idx = (int64_t *)scratch, *tmp = idx + n;",
-        f"{t} *keys = ({t} *)(tmp + n);",
-        *lanes([x, out], ndim, axis, [
-            f"for (int64_t j = 0; j < n; ++j) keys[j] = *(const {t} *)(p0 + j * sx);",
-            f"exprc_argsort_{dtype}(keys, n, idx, tmp);",
-            f"for (int64_t j = 0; j < n; ++j) {store}",
-        ]),
-        "free(scratch);",
-    ])
-
-
-@C_CODE.register(Permute)
-def permute(node, ctx: NodeContext) -> str:
-    x, perm = ctx.inputs
-    out = ctx.outputs[0]
-    ndim = node.inputs[0].ndim
-    axis = node.op.axis % ndim
-    t, pt = ctype(node.inputs[0].dtype), ctype(node.inputs[1].dtype)
-    label = format_text(node.op)
-    return "\n".join([
-        _same_shape(ctx, perm, x, ndim, f"{label}: perm of shape %s must have the shape of x "
-                    "%s"),
-        ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in range(ndim)]),
-        (f"const int64_t n = {x}.shape[{axis}], sx = {x}.strides[{axis}], "
-         f"sp = {perm}.strides[{axis}], so = {out}.strides[{axis}];"),
-        # Marks the positions a lane of perm has named, to catch repeats.
-        "char *seen = malloc((size_t)n + 1);",
-        "if (seen == NULL) " + ctx.fail(
-            "MemoryError", f"{label}: cannot allocate scratch for lanes of %lld elements",
-            "(long long)n"),
-        *lanes([x, perm, out], ndim, axis, [
-            "memset(seen, 0, (size_t)n);",
-            "for (int64_t j = 0; j < n; ++j) {",
-            f"    const int64_t k = (int64_t)*(const {pt} *)(p1 + j * sp);",
-            "    if (k < 0 || k >= n || seen[k]) {",
-            "        free(seen);",
-            "        " + ctx.fail("ValueError", f"{label}: perm is not a permutation of "
-                                  f"0..%lld along axis {node.op.axis}", "(long long)(n - 1)"),
-            "    }",
-            "    seen[k] = 1;",
-            f"    *({t} *)(p2 + j * so) = *(const {t} *)(p0 + k * sx);",
-            "}",
-        ]),
-        "free(seen);",
     ])
 
 

@@ -1,6 +1,6 @@
 """Run generated elementwise kernels on NumPy arrays (a driver for tests and tools).
 
-The whole-graph generator calls the entry points of :mod:`exprc.link.c.elemwise` from C; this
+The whole-graph generator calls the entry points of :mod:`exprc.link.codegen.loops` from C; this
 module calls them from Python instead: it builds a batch of programs into one shared object
 through the compile cache, works out the broadcast loop shape and every operand's byte strides,
 allocates the outputs with NumPy and makes one call through cffi per kernel.
@@ -14,7 +14,7 @@ import numpy as np
 
 from exprc.errors import ExprcError, ExprcShapeError
 from exprc.link.c.cache import CompileCache, default_cache
-from exprc.link.c.elemwise import (
+from exprc.link.codegen.loops import (
     DEFAULT_PARALLEL_THRESHOLD,
     ScalarProgram,
     elemwise_declarations,

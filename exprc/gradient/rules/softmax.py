@@ -6,21 +6,14 @@ from __future__ import annotations
 import exprc.tensor.math as M
 from exprc.gradient.table import DISCONNECTED, GRAD
 from exprc.tensor.basic import arange
-from exprc.tensor.nnet.softmax import CrossentropySoftmaxIntLabels, LogSoftmax, Softmax
-from exprc.tensor.reduction import sum as reduce_sum
+from exprc.tensor.nnet.softmax import (
+    CrossentropySoftmaxIntLabels,
+    LogSoftmax,
+    Softmax,
+    logsoftmax_grad,
+    softmax_grad,
+)
 from exprc.tensor.subtensor import inc_subtensor
-
-
-def softmax_grad(gp, sm, axis: int):
-    """``(gp - sum(gp * sm, axis, keepdims)) * sm``: the gradient through ``sm = softmax(x)``
-    given the gradient ``gp`` w.r.t. ``sm``."""
-    return M.mul(M.sub(gp, reduce_sum(M.mul(gp, sm), axis=axis, keepdims=True)), sm)
-
-
-def logsoftmax_grad(g, sm, axis: int):
-    """``g - sum(g, axis, keepdims) * sm``: the gradient through ``log(softmax(x))`` given the
-    gradient ``g`` w.r.t. it, with ``sm = softmax(x)``; it never divides by ``sm``."""
-    return M.sub(g, M.mul(reduce_sum(g, axis=axis, keepdims=True), sm))
 
 
 @GRAD.register(Softmax)

@@ -1,6 +1,6 @@
 """Shape rules of the gradient filters: identities forward, so the input's shape."""
 
-from exprc.gradient.filters import GradientFilter
+from exprc.tensor.gradient_filters import GradientFilter
 from exprc.rewriting.shape_rules import SHAPE
 
 
