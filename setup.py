@@ -1,5 +1,9 @@
 """Build exprc's native parts at install time (everything else is in pyproject.toml).
 
+It also adds the packages ``exprc._csrc`` and ``exprc._cuda_kernels`` (mapped in
+pyproject.toml to ``csrc/`` and ``cuda_kernels/``) to those that pyproject.toml's package
+search finds: no folder under ``exprc/`` bears their names, so the search cannot find them.
+
 Two shared objects are built from ``csrc/`` into the ``exprc`` package, both optional: when the
 machine cannot build one, the install still succeeds and exprc builds it into its compile cache
 on first use instead (``exprc/link/c/runtime.py``, ``exprc/link/c/callpath.py``).
@@ -23,6 +27,7 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.dist import Distribution
 
 HERE = Path(__file__).resolve().parent
 BASE = ["-std=gnu11", "-fvisibility=hidden", "-O2", "-fvect-cost-model=dynamic",
@@ -30,9 +35,13 @@ BASE = ["-std=gnu11", "-fvisibility=hidden", "-O2", "-fvect-cost-model=dynamic",
 TUNING = ["-march=native", "-fno-semantic-interposition"]
 
 
+SOURCE_PACKAGES = ("exprc._csrc", "exprc._cuda_kernels")
+"""The packages that carry ``csrc/`` and ``cuda_kernels/`` in an installation."""
+
+
 def _fingerprint_module():
-    """exprc/link/c/fingerprint.py, loaded by path: exprc itself cannot be imported here."""
-    path = HERE / "exprc" / "link" / "c" / "fingerprint.py"
+    """exprc/cache/fingerprint.py, loaded by path: exprc itself cannot be imported here."""
+    path = HERE / "exprc" / "cache" / "fingerprint.py"
     spec = importlib.util.spec_from_file_location("exprc_install_fingerprint", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -73,7 +82,7 @@ class BuildNative(build_ext):
     def build_extension(self, ext):
         try:
             super().build_extension(ext)
-        except Exception as exc:  # noqa: BLE001  (optional: exprc builds it on first use)
+        except Exception as exc:
             print(f"exprc: not building {ext.name} at install time ({exc}); it will be built "
                   "on first use", file=sys.stderr)
 
@@ -94,6 +103,15 @@ class BuildNative(build_ext):
         return [] if ext.name == "exprc._runtime_lib" else super().get_export_symbols(ext)
 
 
+class WithSourcePackages(Distribution):
+    """A distribution whose packages are those pyproject.toml finds plus SOURCE_PACKAGES."""
+
+    def parse_config_files(self, *args, **kwargs):
+        super().parse_config_files(*args, **kwargs)
+        found = list(self.packages or [])
+        self.packages = found + [name for name in SOURCE_PACKAGES if name not in found]
+
+
 def _numpy_include() -> list[str]:
     try:
         import numpy
@@ -112,4 +130,5 @@ setup(
                   optional=True),
     ],
     cmdclass={"build_ext": BuildNative},
+    distclass=WithSourcePackages,
 )

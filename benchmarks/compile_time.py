@@ -48,8 +48,9 @@ def _timed_c_compiler():
     """
     spent = {}
     try:
-        from exprc.link.c import cache as cache_module
-        original = cache_module.compile_shared
+        # The C toolchain that the compile cache builds through calls this module function.
+        from exprc.link.c import toolchain as toolchain_module
+        original = toolchain_module.compile_shared
     except (ImportError, AttributeError):
         yield spent
         return
@@ -62,11 +63,11 @@ def _timed_c_compiler():
             spent["cc_s"] = spent.get("cc_s", 0.0) + time.perf_counter() - start
             spent["source_bytes"] = spent.get("source_bytes", 0) + Path(source_path).stat().st_size
 
-    cache_module.compile_shared = timed
+    toolchain_module.compile_shared = timed
     try:
         yield spent
     finally:
-        cache_module.compile_shared = original
+        toolchain_module.compile_shared = original
 
 
 def _exprc_child(depth: int, width: int, batch: int) -> dict:
@@ -130,7 +131,8 @@ def run_child(system: str, depth: int, cache_dir: str, width: int = 256, batch: 
     command = [sys.executable, str(HERE / "compile_time.py"), system, str(depth),
                "--width", str(width), "--batch", str(batch)]
     try:
-        done = subprocess.run(command, check=False, capture_output=True, text=True, env=env, cwd=HERE,
+        done = subprocess.run(command, check=False, capture_output=True, text=True, env=env,
+                              cwd=HERE,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"no result within {timeout:.0f} s"}

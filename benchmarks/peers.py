@@ -139,7 +139,7 @@ class TorchPeer:
             compiled = self.torch.compile(fn)
             compiled(*args)
             return Runner(lambda: compiled(*args), "torch.compile")
-        except Exception as error:  # noqa: BLE001 - any compile failure means eager
+        except Exception as error:
             reason = str(error).splitlines()[0][:60] if str(error) else type(error).__name__
             return Runner(lambda: fn(*args), f"eager (torch.compile failed: {reason})")
 
@@ -318,6 +318,6 @@ def build_peers(names: set[str] | None = None) -> tuple[list, list[str]]:
             continue
         try:
             peers.append(cls())
-        except Exception as error:  # noqa: BLE001 - a broken install is skipped, not fatal
+        except Exception as error:
             skipped.append(f"{cls.name}: skipped ({type(error).__name__}: {error})")
     return peers, skipped

@@ -46,10 +46,12 @@ static int64_t exprc_conv_pad(int64_t code, int64_t k, int64_t dilation)
 }
 
 /* Fill in the geometry from the input (n, c, h, w) and filter (o, cg, kh, kw) sizes, check
- * them, and choose the chunk; -1 with the error set when they do not fit together. */
+ * them, and choose the chunk for elements of `itemsize` bytes; -1 with the error set when
+ * they do not fit together, or when `bound` is 0 (the element type's BLAS routine is not
+ * bound). */
 static int exprc_conv_geometry(exprc_conv_geom *g, const int64_t *in, const int64_t *filt,
-                               const exprc_conv_params *p, int64_t itemsize, const char *label,
-                               exprc_error *error, int64_t node)
+                               const exprc_conv_params *p, int64_t itemsize, int bound,
+                               const char *label, exprc_error *error, int64_t node)
 {
     g->n = in[0]; g->c = in[1]; g->h = in[2]; g->w = in[3];
     g->o = filt[0]; g->cg = filt[1]; g->kh = filt[2]; g->kw = filt[3];
@@ -92,7 +94,7 @@ static int exprc_conv_geometry(exprc_conv_geom *g, const int64_t *in, const int6
         || __builtin_mul_overflow(g->c, g->kh, &g->k) || __builtin_mul_overflow(g->k, g->kw, &g->k))
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
                                "%s: sizes beyond 2**31 - 1 are not supported by BLAS", label);
-    if ((itemsize == 4 ? (void *)exprc_blas.sgemm : (void *)exprc_blas.dgemm) == NULL)
+    if (!bound)
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
                                "%s: BLAS is not bound in exprc's runtime library", label);
     if (g->p > INT32_MAX || g->k > INT32_MAX || g->o > INT32_MAX)
@@ -128,38 +130,6 @@ static inline void exprc_conv_valid_range(int64_t off, int64_t stride, int64_t s
     *hi = h;
 }
 
-/* One row of the unfolded matrix: dst[j] for j < n is src[j * stride] where j is in
- * [lo, hi), zero elsewhere (padding).  Written as plain loops (no memcpy / memset calls): the
- * rows are short (one output row of an image, often under 32 elements), so calls into libc
- * would cost more than the copy. */
-#define EXPRC_CONV_ROW_FUNCTIONS(T, suffix)                                                     \
-    static inline void exprc_conv_row_in_##suffix(T *restrict dst, const T *restrict src,       \
-                                                  int64_t n, int64_t lo, int64_t hi,            \
-                                                  int64_t stride)                               \
-    {                                                                                           \
-        for (int64_t j = 0; j < lo; ++j) dst[j] = 0;                                            \
-        if (stride == 1) {                                                                      \
-            _Pragma("omp simd")                                                                 \
-            for (int64_t j = lo; j < hi; ++j) dst[j] = src[j];                                  \
-        } else {                                                                                \
-            for (int64_t j = lo; j < hi; ++j) dst[j] = src[j * stride];                         \
-        }                                                                                       \
-        for (int64_t j = hi; j < n; ++j) dst[j] = 0;                                            \
-    }                                                                                           \
-    /* The adjoint: dst[j * stride] += src[j] for j in [lo, hi). */                             \
-    static inline void exprc_conv_row_out_##suffix(T *restrict dst, const T *restrict src,      \
-                                                   int64_t lo, int64_t hi, int64_t stride)      \
-    {                                                                                           \
-        if (stride == 1) {                                                                      \
-            _Pragma("omp simd")                                                                 \
-            for (int64_t j = lo; j < hi; ++j) dst[j] += src[j];                                 \
-        } else {                                                                                \
-            for (int64_t j = lo; j < hi; ++j) dst[j * stride] += src[j];                        \
-        }                                                                                       \
-    }
-EXPRC_CONV_ROW_FUNCTIONS(float, f)
-EXPRC_CONV_ROW_FUNCTIONS(double, d)
-
 /* Filter tap t (row-major over kh x kw) as the unfolding sees it: its row ta (flipped when
  * the filter is), the input column `off` that output column 0 reads, and the output columns
  * [lo, hi) that read inside the input row (the others read padding). */
@@ -174,72 +144,6 @@ static inline exprc_conv_tap exprc_conv_tap_at(const exprc_conv_geom *g, int64_t
     exprc_conv_tap tap = {.ta = g->flip ? g->kh - 1 - a : a, .off = tb * g->dw - g->pw};
     exprc_conv_valid_range(tap.off, g->sw, g->w, g->ow, &tap.lo, &tap.hi);
     return tap;
-}
-
-/* Unfold images [n0, n0 + nb) of the contiguous x (elements of `isz` bytes) into cols:
- * row (ch, a, b) holds, at column bi * p + i * ow + j, the padded input at
- * (i * sh + ta * dh, j * sw + tb * dw), where (ta, tb) is (a, b) or its flip.
- *
- * The loops run over the rows of cols outermost, so that the matrix is written in order
- * (writing one image's k rows at a time touches k places nb * p apart, which the cache
- * handles badly); the chunk's images are small enough to stay in cache meanwhile. */
-static inline __attribute__((always_inline)) void
-exprc_conv_unfold(const exprc_conv_geom *g, const char *x, char *cols, int64_t n0, int64_t nb,
-                  const int64_t isz)
-{
-    const int64_t row_len = nb * g->p, taps = g->kh * g->kw, image_len = g->h * g->w;
-    for (int64_t ch = 0; ch < g->c; ++ch)
-        for (int64_t t = 0; t < taps; ++t) {
-            const exprc_conv_tap tap = exprc_conv_tap_at(g, t);
-            char *row = cols + (ch * taps + t) * row_len * isz;
-            for (int64_t bi = 0; bi < nb; ++bi) {
-                const char *image = x + ((n0 + bi) * g->c + ch) * image_len * isz;
-                for (int64_t i = 0; i < g->oh; ++i) {
-                    char *dst = row + (bi * g->p + i * g->ow) * isz;
-                    const int64_t y = i * g->sh + tap.ta * g->dh - g->ph;
-                    /* A row in the padding copies nothing: all of it is zeros. */
-                    const int64_t inside = y >= 0 && y < g->h;
-                    const char *src = image + ((inside ? y : 0) * g->w + tap.off) * isz;
-                    const int64_t l = inside ? tap.lo : g->ow, h = inside ? tap.hi : g->ow;
-                    if (isz == 4)
-                        exprc_conv_row_in_f((float *)dst, (const float *)src, g->ow, l, h,
-                                            g->sw);
-                    else
-                        exprc_conv_row_in_d((double *)dst, (const double *)src, g->ow, l, h,
-                                            g->sw);
-                }
-            }
-        }
-}
-
-/* Fold cols (laid out as exprc_conv_unfold writes it) back into images [n0, n0 + nb) of the
- * contiguous dx, adding every column into the input entry it was read from (in the order
- * of exprc_conv_unfold, reading cols in order). */
-static inline __attribute__((always_inline)) void
-exprc_conv_fold(const exprc_conv_geom *g, const char *cols, char *dx, int64_t n0, int64_t nb,
-                const int64_t isz)
-{
-    const int64_t row_len = nb * g->p, taps = g->kh * g->kw, image_len = g->h * g->w;
-    for (int64_t ch = 0; ch < g->c; ++ch)
-        for (int64_t t = 0; t < taps; ++t) {
-            const exprc_conv_tap tap = exprc_conv_tap_at(g, t);
-            const char *row = cols + (ch * taps + t) * row_len * isz;
-            for (int64_t bi = 0; bi < nb; ++bi) {
-                char *image = dx + ((n0 + bi) * g->c + ch) * image_len * isz;
-                for (int64_t i = 0; i < g->oh; ++i) {
-                    const int64_t y = i * g->sh + tap.ta * g->dh - g->ph;
-                    if (y < 0 || y >= g->h) continue;
-                    const char *src = row + (bi * g->p + i * g->ow) * isz;
-                    char *dst = image + (y * g->w + tap.off) * isz;
-                    if (isz == 4)
-                        exprc_conv_row_out_f((float *)dst, (const float *)src, tap.lo, tap.hi,
-                                             g->sw);
-                    else
-                        exprc_conv_row_out_d((double *)dst, (const double *)src, tap.lo, tap.hi,
-                                             g->sw);
-                }
-            }
-        }
 }
 
 /* Copy between the batch layout (n, o, p) of images [n0, n0 + nb) and the chunk layout
@@ -394,26 +298,6 @@ static void exprc_conv_threads_end(int threads)
         exprc_conv_blas_threads.set(exprc_conv_blas_threads.saved);
 }
 
-/* c (m x n, rows ldc apart) = a (m x k or its transpose) @ b (k x n or its transpose) +
- * beta * c, for contiguous operands; sizes were checked against BLAS's limits. */
-static inline void exprc_conv_blas(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                                   const char *a, const char *b, int beta, char *c,
-                                   int64_t ldc, int64_t isz)
-{
-    const int ta = trans_a ? EXPRC_CBLAS_TRANS : EXPRC_CBLAS_NO_TRANS;
-    const int tb = trans_b ? EXPRC_CBLAS_TRANS : EXPRC_CBLAS_NO_TRANS;
-    const exprc_blasint lda = (exprc_blasint)(trans_a ? m : k);
-    const exprc_blasint ldb = (exprc_blasint)(trans_b ? k : n);
-    if (isz == 4)
-        exprc_blas.sgemm(EXPRC_CBLAS_ROW_MAJOR, ta, tb, (exprc_blasint)m, (exprc_blasint)n,
-                         (exprc_blasint)k, 1.0f, (const float *)a, lda, (const float *)b, ldb,
-                         (float)beta, (float *)c, (exprc_blasint)ldc);
-    else
-        exprc_blas.dgemm(EXPRC_CBLAS_ROW_MAJOR, ta, tb, (exprc_blasint)m, (exprc_blasint)n,
-                         (exprc_blasint)k, 1.0, (const double *)a, lda, (const double *)b, ldb,
-                         (double)beta, (double *)c, (exprc_blasint)ldc);
-}
-
 /* Per-thread scratch: `threads` buffers of `count` elements each, one allocation. */
 static int exprc_conv_scratch_n(exprc_pool *pool, exprc_array *a, int threads, int64_t count,
                                 int64_t isz, exprc_error *error, int64_t node)
@@ -429,196 +313,20 @@ static inline char *exprc_conv_slot(const exprc_array *a, int thread, int64_t co
     return a->data + thread * ((count * isz + 63) / 64 * 64);
 }
 
-/* ---------------------------------------------------------------- the three ops */
-static inline __attribute__((always_inline)) int
-exprc_conv_forward(const exprc_conv_geom *g, exprc_pool *pool, char *out, const char *x,
-                   const char *w, const int64_t isz, exprc_error *error, int64_t node)
-{
-    const int64_t og = g->o / g->groups, kg = g->k / g->groups;
-    const int pointwise = exprc_conv_is_pointwise(g);
-    const int64_t chunk = pointwise ? 1 : g->chunk, chunks = (g->n + chunk - 1) / chunk;
-    const int64_t cols_len = pointwise ? 0 : g->k * chunk * g->p;
-    const int64_t prod_len = chunk > 1 ? g->o * chunk * g->p : 0;
-    const int threads = exprc_conv_threads_begin(chunks);
-    exprc_array cols = {0}, prod = {0};
-    int rc = 0;
-    if ((cols_len && exprc_conv_scratch_n(pool, &cols, threads, cols_len, isz, error, node))
-        || (prod_len && exprc_conv_scratch_n(pool, &prod, threads, prod_len, isz, error, node)))
-        rc = -1;
-    if (rc == 0) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-        for (int64_t ci = 0; ci < chunks; ++ci) {
-            const int t = omp_get_thread_num();
-            const int64_t n0 = ci * chunk;
-            const int64_t nb = g->n - n0 < chunk ? g->n - n0 : chunk, len = nb * g->p;
-            const char *unfolded = x + n0 * g->k * g->p * isz;
-            if (!pointwise) {
-                char *mine = exprc_conv_slot(&cols, t, cols_len, isz);
-                exprc_conv_unfold(g, x, mine, n0, nb, isz);
-                unfolded = mine;
-            }
-            /* One image writes its (o, p) block in place; a chunk goes through (o, nb, p). */
-            char *tmp = prod_len ? exprc_conv_slot(&prod, t, prod_len, isz) : NULL;
-            char *dest = nb == 1 ? out + n0 * g->o * g->p * isz : tmp;
-            for (int64_t gi = 0; gi < g->groups; ++gi)
-                exprc_conv_blas(0, 0, og, len, kg, w + gi * og * kg * isz,
-                                unfolded + gi * kg * len * isz, 0,
-                                dest + gi * og * len * isz, len, isz);
-            if (nb > 1) exprc_conv_transpose(g, out, tmp, n0, nb, 0, isz);
-        }
-    }
-    exprc_conv_threads_end(threads);
-    exprc_release(pool, cols.owner);
-    exprc_release(pool, prod.owner);
-    return rc;
-}
+/* ---------------------------------------------------------------- entry points
+ *
+ * The steps every element type shares: sizes, checks, allocation and contiguous operands.
+ * The element type comes in as its size, whether its BLAS routine is bound, and the op's
+ * kernel for it (exprc_conv_body.h). */
 
-static inline __attribute__((always_inline)) int
-exprc_conv_backward_weights(const exprc_conv_geom *g, exprc_pool *pool, char *gw,
-                            const char *x, const char *gy, const int64_t isz,
-                            exprc_error *error, int64_t node)
-{
-    const int64_t og = g->o / g->groups, kg = g->k / g->groups, size = g->o * kg;
-    const int pointwise = exprc_conv_is_pointwise(g);
-    const int64_t chunk = pointwise ? 1 : g->chunk, chunks = (g->n + chunk - 1) / chunk;
-    const int64_t cols_len = pointwise ? 0 : g->k * chunk * g->p;
-    const int64_t grads_len = chunk > 1 ? g->o * chunk * g->p : 0;
-    const int threads = exprc_conv_threads_begin(chunks);
-    exprc_array cols = {0}, grads = {0}, partial = {0};
-    int rc = 0;
-    memset(gw, 0, (size_t)(size * isz));  /* the result of an empty batch */
-    /* Thread 0 accumulates into gw itself, the others into partial sums added at the end. */
-    if ((cols_len && exprc_conv_scratch_n(pool, &cols, threads, cols_len, isz, error, node))
-        || (grads_len
-            && exprc_conv_scratch_n(pool, &grads, threads, grads_len, isz, error, node))
-        || (threads > 1
-            && exprc_conv_scratch_n(pool, &partial, threads, size, isz, error, node)))
-        rc = -1;
-    if (rc == 0) {
-#pragma omp parallel num_threads(threads) if (threads > 1)
-        {
-            const int t = omp_get_thread_num();
-            char *acc = t == 0 ? gw : exprc_conv_slot(&partial, t, size, isz);
-            int started = 0;
-            if (t > 0) memset(acc, 0, (size_t)(size * isz));
-#pragma omp for schedule(static)
-            for (int64_t ci = 0; ci < chunks; ++ci) {
-                const int64_t n0 = ci * chunk;
-                const int64_t nb = g->n - n0 < chunk ? g->n - n0 : chunk, len = nb * g->p;
-                const char *unfolded = x + n0 * g->k * g->p * isz;
-                if (!pointwise) {
-                    char *mine = exprc_conv_slot(&cols, t, cols_len, isz);
-                    exprc_conv_unfold(g, x, mine, n0, nb, isz);
-                    unfolded = mine;
-                }
-                const char *dy = gy + n0 * g->o * g->p * isz;
-                if (nb > 1) {
-                    char *mine = exprc_conv_slot(&grads, t, grads_len, isz);
-                    exprc_conv_transpose(g, (char *)gy, mine, n0, nb, 1, isz);
-                    dy = mine;
-                }
-                for (int64_t gi = 0; gi < g->groups; ++gi)
-                    exprc_conv_blas(0, 1, og, kg, len, dy + gi * og * len * isz,
-                                    unfolded + gi * kg * len * isz, started,
-                                    acc + gi * og * kg * isz, kg, isz);
-                started = 1;
-            }
-        }
-        /* The partial sums, added in a fixed order so that results do not depend on timing. */
-        for (int t = 1; t < threads; ++t) {
-            const char *part = exprc_conv_slot(&partial, t, size, isz);
-            for (int64_t i = 0; i < size; ++i) {
-                if (isz == 4) ((float *)gw)[i] += ((const float *)part)[i];
-                else ((double *)gw)[i] += ((const double *)part)[i];
-            }
-        }
-    }
-    exprc_conv_threads_end(threads);
-    exprc_release(pool, cols.owner);
-    exprc_release(pool, grads.owner);
-    exprc_release(pool, partial.owner);
-    return rc;
-}
-
-static inline __attribute__((always_inline)) int
-exprc_conv_backward_inputs(const exprc_conv_geom *g, exprc_pool *pool, char *dx,
-                           const char *w, const char *gy, const int64_t isz,
-                           exprc_error *error, int64_t node)
-{
-    const int64_t og = g->o / g->groups, kg = g->k / g->groups;
-    const int pointwise = exprc_conv_is_pointwise(g);
-    const int64_t chunk = pointwise ? 1 : g->chunk, chunks = (g->n + chunk - 1) / chunk;
-    const int64_t cols_len = pointwise ? 0 : g->k * chunk * g->p;
-    const int64_t grads_len = chunk > 1 ? g->o * chunk * g->p : 0;
-    const int64_t image = g->c * g->h * g->w;
-    const int threads = exprc_conv_threads_begin(chunks);
-    exprc_array cols = {0}, grads = {0};
-    int rc = 0;
-    if ((cols_len && exprc_conv_scratch_n(pool, &cols, threads, cols_len, isz, error, node))
-        || (grads_len
-            && exprc_conv_scratch_n(pool, &grads, threads, grads_len, isz, error, node)))
-        rc = -1;
-    if (rc == 0) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-        for (int64_t ci = 0; ci < chunks; ++ci) {
-            const int t = omp_get_thread_num();
-            const int64_t n0 = ci * chunk;
-            const int64_t nb = g->n - n0 < chunk ? g->n - n0 : chunk, len = nb * g->p;
-            const char *dy = gy + n0 * g->o * g->p * isz;
-            if (nb > 1) {
-                char *mine = exprc_conv_slot(&grads, t, grads_len, isz);
-                exprc_conv_transpose(g, (char *)gy, mine, n0, nb, 1, isz);
-                dy = mine;
-            }
-            /* Pointwise: the unfolded gradient is the input gradient itself. */
-            char *unfolded = pointwise ? dx + n0 * g->k * g->p * isz
-                                       : exprc_conv_slot(&cols, t, cols_len, isz);
-            for (int64_t gi = 0; gi < g->groups; ++gi)
-                exprc_conv_blas(1, 0, kg, len, og, w + gi * og * kg * isz,
-                                dy + gi * og * len * isz, 0, unfolded + gi * kg * len * isz,
-                                len, isz);
-            if (!pointwise) {
-                /* This chunk's images only: threads fold into disjoint parts of dx. */
-                memset(dx + n0 * image * isz, 0, (size_t)(nb * image * isz));
-                exprc_conv_fold(g, unfolded, dx, n0, nb, isz);
-            }
-        }
-    }
-    exprc_conv_threads_end(threads);
-    exprc_release(pool, cols.owner);
-    exprc_release(pool, grads.owner);
-    return rc;
-}
-
-/* ---------------------------------------------------------------- entry points */
-typedef enum {
-    EXPRC_CONV_FORWARD,
-    EXPRC_CONV_GRAD_INPUTS,
-    EXPRC_CONV_GRAD_WEIGHTS
-} exprc_conv_kernel;
-
-/* One of the three ops on contiguous operands (a, b: the op's two arrays in its order), each
- * expanded for a constant isz of 4 or 8 so that the element size folds into its loops. */
-static int exprc_conv_dispatch(exprc_conv_kernel kernel, const exprc_conv_geom *g,
-                               exprc_pool *pool, char *out, const char *a, const char *b,
-                               int64_t isz, exprc_error *error, int64_t node)
-{
-    switch (kernel) {
-    case EXPRC_CONV_FORWARD:
-        return isz == 4 ? exprc_conv_forward(g, pool, out, a, b, 4, error, node)
-                        : exprc_conv_forward(g, pool, out, a, b, 8, error, node);
-    case EXPRC_CONV_GRAD_INPUTS:
-        return isz == 4 ? exprc_conv_backward_inputs(g, pool, out, a, b, 4, error, node)
-                        : exprc_conv_backward_inputs(g, pool, out, a, b, 8, error, node);
-    default:
-        return isz == 4 ? exprc_conv_backward_weights(g, pool, out, a, b, 4, error, node)
-                        : exprc_conv_backward_weights(g, pool, out, a, b, 8, error, node);
-    }
-}
+/* An op's kernel on contiguous operands (a, b: the op's two arrays in its order) into the
+ * allocated out. */
+typedef int exprc_conv_kernel(const exprc_conv_geom *g, exprc_pool *pool, char *out,
+                              const char *a, const char *b, exprc_error *error, int64_t node);
 
 /* The kernel on a and b made contiguous (copied only when they are not) into out, which is
  * already allocated; the copies are released whatever the outcome. */
-static int exprc_conv_run(exprc_conv_kernel kernel, const exprc_conv_geom *g, exprc_pool *pool,
+static int exprc_conv_run(exprc_conv_kernel *kernel, const exprc_conv_geom *g, exprc_pool *pool,
                           exprc_array *out, const exprc_array *a, const exprc_array *b,
                           int64_t isz, exprc_error *error, int64_t node)
 {
@@ -626,7 +334,7 @@ static int exprc_conv_run(exprc_conv_kernel kernel, const exprc_conv_geom *g, ex
     const char *ad = exprc_conv_contiguous(pool, a, &ac, isz, error, node);
     const char *bd = ad ? exprc_conv_contiguous(pool, b, &bc, isz, error, node) : NULL;
     int rc = -1;
-    if (bd != NULL) rc = exprc_conv_dispatch(kernel, g, pool, out->data, ad, bd, isz, error, node);
+    if (bd != NULL) rc = kernel(g, pool, out->data, ad, bd, error, node);
     if (ad != NULL) exprc_release(pool, ac.owner);
     if (bd != NULL) exprc_release(pool, bc.owner);
     return rc;
@@ -634,19 +342,22 @@ static int exprc_conv_run(exprc_conv_kernel kernel, const exprc_conv_geom *g, ex
 
 static int exprc_conv2d_any(exprc_pool *pool, exprc_array *out, const exprc_array *x,
                             const exprc_array *w, const exprc_conv_params *params,
-                            const char *label, exprc_error *error, int64_t node, int64_t isz)
+                            const char *label, exprc_error *error, int64_t node, int64_t isz,
+                            int bound, exprc_conv_kernel *kernel)
 {
     exprc_conv_geom g;
-    if (exprc_conv_geometry(&g, x->shape, w->shape, params, isz, label, error, node)) return -1;
+    if (exprc_conv_geometry(&g, x->shape, w->shape, params, isz, bound, label, error, node))
+        return -1;
     if (exprc_conv_alloc4(pool, out, g.n, g.o, g.oh, g.ow, isz, error, node)) return -1;
-    return exprc_conv_run(EXPRC_CONV_FORWARD, &g, pool, out, x, w, isz, error, node);
+    return exprc_conv_run(kernel, &g, pool, out, x, w, isz, error, node);
 }
 
 static int exprc_conv2d_grad_inputs_any(exprc_pool *pool, exprc_array *out,
                                         const exprc_array *w, const exprc_array *gy,
                                         const exprc_array *size, int code,
                                         const exprc_conv_params *params, const char *label,
-                                        exprc_error *error, int64_t node, int64_t isz)
+                                        exprc_error *error, int64_t node, int64_t isz,
+                                        int bound, exprc_conv_kernel *kernel)
 {
     int64_t hw[2];
     if (exprc_read_ints(size, code, 2, hw, label, error, node)) return -1;
@@ -659,17 +370,19 @@ static int exprc_conv2d_grad_inputs_any(exprc_pool *pool, exprc_array *out,
                                "shape %s", label, exprc_shape_str(gy), exprc_shape_str(w));
     const int64_t in[4] = {gy->shape[0], w->shape[1] * params->groups, hw[0], hw[1]};
     exprc_conv_geom g;
-    if (exprc_conv_geometry(&g, in, w->shape, params, isz, label, error, node)) return -1;
+    if (exprc_conv_geometry(&g, in, w->shape, params, isz, bound, label, error, node))
+        return -1;
     if (exprc_conv_check_grad(&g, gy, label, error, node)) return -1;
     if (exprc_conv_alloc4(pool, out, g.n, g.c, g.h, g.w, isz, error, node)) return -1;
-    return exprc_conv_run(EXPRC_CONV_GRAD_INPUTS, &g, pool, out, w, gy, isz, error, node);
+    return exprc_conv_run(kernel, &g, pool, out, w, gy, isz, error, node);
 }
 
 static int exprc_conv2d_grad_weights_any(exprc_pool *pool, exprc_array *out,
                                          const exprc_array *x, const exprc_array *gy,
                                          const exprc_array *size, int code,
                                          const exprc_conv_params *params, const char *label,
-                                         exprc_error *error, int64_t node, int64_t isz)
+                                         exprc_error *error, int64_t node, int64_t isz,
+                                         int bound, exprc_conv_kernel *kernel)
 {
     int64_t khw[2];
     if (exprc_read_ints(size, code, 2, khw, label, error, node)) return -1;
@@ -680,64 +393,20 @@ static int exprc_conv2d_grad_weights_any(exprc_pool *pool, exprc_array *out,
                                exprc_shape_str(gy));
     const int64_t filt[4] = {gy->shape[1], x->shape[1] / params->groups, khw[0], khw[1]};
     exprc_conv_geom g;
-    if (exprc_conv_geometry(&g, x->shape, filt, params, isz, label, error, node)) return -1;
+    if (exprc_conv_geometry(&g, x->shape, filt, params, isz, bound, label, error, node))
+        return -1;
     if (exprc_conv_check_grad(&g, gy, label, error, node)) return -1;
     if (exprc_conv_alloc4(pool, out, g.o, g.cg, g.kh, g.kw, isz, error, node)) return -1;
-    return exprc_conv_run(EXPRC_CONV_GRAD_WEIGHTS, &g, pool, out, x, gy, isz, error, node);
+    return exprc_conv_run(kernel, &g, pool, out, x, gy, isz, error, node);
 }
 
-EXPRC_EXPORT int exprc_conv2d_s(exprc_pool *pool, exprc_array *out, const exprc_array *x,
-                                const exprc_array *w, const exprc_conv_params *params,
-                                const char *label, exprc_error *error, int64_t node)
-{
-    return exprc_conv2d_any(pool, out, x, w, params, label, error, node, 4);
-}
+/* The typed kernels and entry points (see csrc/README.md, "Typed kernels"). */
+#define EXPRC_T float
+#define EXPRC_TYPED(stem) stem##_float32
+#define EXPRC_CONV_GEMM exprc_blas.sgemm
+#include "exprc_conv_body.h"
 
-EXPRC_EXPORT int exprc_conv2d_d(exprc_pool *pool, exprc_array *out, const exprc_array *x,
-                                const exprc_array *w, const exprc_conv_params *params,
-                                const char *label, exprc_error *error, int64_t node)
-{
-    return exprc_conv2d_any(pool, out, x, w, params, label, error, node, 8);
-}
-
-EXPRC_EXPORT int exprc_conv2d_grad_inputs_s(exprc_pool *pool, exprc_array *out,
-                                            const exprc_array *w, const exprc_array *gy,
-                                            const exprc_array *size, int code,
-                                            const exprc_conv_params *params, const char *label,
-                                            exprc_error *error, int64_t node)
-{
-    return exprc_conv2d_grad_inputs_any(pool, out, w, gy, size, code, params, label, error,
-                                        node, 4);
-}
-
-EXPRC_EXPORT int exprc_conv2d_grad_inputs_d(exprc_pool *pool, exprc_array *out,
-                                            const exprc_array *w, const exprc_array *gy,
-                                            const exprc_array *size, int code,
-                                            const exprc_conv_params *params, const char *label,
-                                            exprc_error *error, int64_t node)
-{
-    return exprc_conv2d_grad_inputs_any(pool, out, w, gy, size, code, params, label, error,
-                                        node, 8);
-}
-
-EXPRC_EXPORT int exprc_conv2d_grad_weights_s(exprc_pool *pool, exprc_array *out,
-                                             const exprc_array *x, const exprc_array *gy,
-                                             const exprc_array *size, int code,
-                                             const exprc_conv_params *params,
-                                             const char *label, exprc_error *error,
-                                             int64_t node)
-{
-    return exprc_conv2d_grad_weights_any(pool, out, x, gy, size, code, params, label, error,
-                                         node, 4);
-}
-
-EXPRC_EXPORT int exprc_conv2d_grad_weights_d(exprc_pool *pool, exprc_array *out,
-                                             const exprc_array *x, const exprc_array *gy,
-                                             const exprc_array *size, int code,
-                                             const exprc_conv_params *params,
-                                             const char *label, exprc_error *error,
-                                             int64_t node)
-{
-    return exprc_conv2d_grad_weights_any(pool, out, x, gy, size, code, params, label, error,
-                                         node, 8);
-}
+#define EXPRC_T double
+#define EXPRC_TYPED(stem) stem##_float64
+#define EXPRC_CONV_GEMM exprc_blas.dgemm
+#include "exprc_conv_body.h"

@@ -44,42 +44,27 @@ typedef struct {
     int64_t flip;         /* nonzero: true convolution (Theano's filter_flip) */
 } exprc_conv_params;
 
+/* Each op has one entry point per element type, exprc_<op>_float32 and exprc_<op>_float64
+ * (defined by exprc_conv_body.h), of the signature below. */
+
 /* out (n, o, oh, ow) = conv2d(x (n, c, h, w), w (o, c / groups, kh, kw)), allocated here;
  * errors (channels, a filter larger than the padded input) name `label`. */
-EXPRC_EXPORT int exprc_conv2d_s(exprc_pool *pool, exprc_array *out, const exprc_array *x,
-                                const exprc_array *w, const exprc_conv_params *params,
-                                const char *label, exprc_error *error, int64_t node);
-EXPRC_EXPORT int exprc_conv2d_d(exprc_pool *pool, exprc_array *out, const exprc_array *x,
-                                const exprc_array *w, const exprc_conv_params *params,
-                                const char *label, exprc_error *error, int64_t node);
+typedef int exprc_conv2d_entry(exprc_pool *pool, exprc_array *out, const exprc_array *x,
+                               const exprc_array *w, const exprc_conv_params *params,
+                               const char *label, exprc_error *error, int64_t node);
+EXPRC_EXPORT exprc_conv2d_entry exprc_conv2d_float32, exprc_conv2d_float64;
 
-/* out (n, c, h, w): the gradient w.r.t. the input of conv2d given the filters w and the
- * output gradient gy (n, o, oh, ow); `size` is the integer vector (h, w) whose elements
- * exprc_index_value's `code` reads. */
-EXPRC_EXPORT int exprc_conv2d_grad_inputs_s(exprc_pool *pool, exprc_array *out,
-                                            const exprc_array *w, const exprc_array *gy,
-                                            const exprc_array *size, int code,
-                                            const exprc_conv_params *params, const char *label,
-                                            exprc_error *error, int64_t node);
-EXPRC_EXPORT int exprc_conv2d_grad_inputs_d(exprc_pool *pool, exprc_array *out,
-                                            const exprc_array *w, const exprc_array *gy,
-                                            const exprc_array *size, int code,
-                                            const exprc_conv_params *params, const char *label,
-                                            exprc_error *error, int64_t node);
-
-/* out (o, c / groups, kh, kw): the gradient w.r.t. the filters of conv2d given the input x
- * and the output gradient gy; `size` is the integer vector (kh, kw). */
-EXPRC_EXPORT int exprc_conv2d_grad_weights_s(exprc_pool *pool, exprc_array *out,
-                                             const exprc_array *x, const exprc_array *gy,
-                                             const exprc_array *size, int code,
-                                             const exprc_conv_params *params,
-                                             const char *label, exprc_error *error,
-                                             int64_t node);
-EXPRC_EXPORT int exprc_conv2d_grad_weights_d(exprc_pool *pool, exprc_array *out,
-                                             const exprc_array *x, const exprc_array *gy,
-                                             const exprc_array *size, int code,
-                                             const exprc_conv_params *params,
-                                             const char *label, exprc_error *error,
-                                             int64_t node);
+/* The gradients of conv2d given the output gradient gy (n, o, oh, ow) and `size`, the integer
+ * vector of the two spatial sizes of out, whose elements exprc_index_value's `code` reads:
+ * - grad_inputs: out (n, c, h, w) w.r.t. the input, given the filters a = w, size (h, w);
+ * - grad_weights: out (o, c / groups, kh, kw) w.r.t. the filters, given the input a = x,
+ *   size (kh, kw). */
+typedef int exprc_conv2d_grad_entry(exprc_pool *pool, exprc_array *out, const exprc_array *a,
+                                    const exprc_array *gy, const exprc_array *size, int code,
+                                    const exprc_conv_params *params, const char *label,
+                                    exprc_error *error, int64_t node);
+EXPRC_EXPORT exprc_conv2d_grad_entry exprc_conv2d_grad_inputs_float32,
+    exprc_conv2d_grad_inputs_float64, exprc_conv2d_grad_weights_float32,
+    exprc_conv2d_grad_weights_float64;
 
 #endif /* EXPRC_CONV_H */

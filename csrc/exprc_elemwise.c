@@ -126,3 +126,10 @@ EXPRC_EXPORT int exprc_elemwise_run(int nops, const exprc_int *itemsize, int64_t
     }
     return 0;
 }
+
+void exprc_openmp_single_thread(void)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+}

@@ -27,4 +27,9 @@ EXPRC_EXPORT int exprc_elemwise_run(int nops, const exprc_int *itemsize, int64_t
                                     const int64_t *strides, exprc_inner_loop contiguous,
                                     exprc_inner_loop strided, exprc_int threshold);
 
+/* Run every later OpenMP loop of this process on one thread. Called in a child process right
+ * after fork(): GNU OpenMP cannot start the workers of a pool the parent created, and a loop
+ * that waits for them never ends. */
+EXPRC_EXPORT void exprc_openmp_single_thread(void);
+
 #endif /* EXPRC_ELEMWISE_H */

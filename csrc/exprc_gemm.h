@@ -26,52 +26,57 @@ static inline exprc_array exprc_as_matrix(const exprc_array *a, int first)
     return m;
 }
 
+/* Each function has a version per element type, named with its dtype (exprc_gemm_float32 on
+ * floats, exprc_gemm_float64 on doubles, ...), defined by exprc_gemm_body.h. */
+
 /* c = alpha * a @ b + beta * c for the 2-d views a (m x k) and b (k x n) into the m x n
- * matrix at c (float for _s, double for _d), rows ldc elements apart, through BLAS.
+ * matrix at c, rows ldc elements apart, through BLAS.
  *
  * With exact_zeros, zero coefficients act as the reference executor's beta * z + alpha *
  * product does, where 0 * NaN and 0 * inf are NaN: BLAS does not read c when beta is 0 and
  * skips the product when alpha is 0, so there c is scaled by beta first and the product is
  * formed apart.  Without it (a plain product: alpha 1, beta 0), c is not read.
  * Returns nonzero after setting error. */
-EXPRC_EXPORT int exprc_gemm_s(exprc_pool *pool, const exprc_array *a, const exprc_array *b,
-                              char *c, int64_t ldc, float alpha, float beta, int exact_zeros,
-                              exprc_error *error, int64_t node);
-EXPRC_EXPORT int exprc_gemm_d(exprc_pool *pool, const exprc_array *a, const exprc_array *b,
-                              char *c, int64_t ldc, double alpha, double beta, int exact_zeros,
-                              exprc_error *error, int64_t node);
+EXPRC_EXPORT int exprc_gemm_float32(exprc_pool *pool, const exprc_array *a,
+                                    const exprc_array *b, char *c, int64_t ldc, float alpha,
+                                    float beta, int exact_zeros, exprc_error *error,
+                                    int64_t node);
+EXPRC_EXPORT int exprc_gemm_float64(exprc_pool *pool, const exprc_array *a,
+                                    const exprc_array *b, char *c, int64_t ldc, double alpha,
+                                    double beta, int exact_zeros, exprc_error *error,
+                                    int64_t node);
 
 /* out = beta * z + alpha * x @ y when z is larger than the product, which then broadcasts (a
  * product with one row or one column): out is allocated here. */
-EXPRC_EXPORT int exprc_gemm_enlarged_s(exprc_pool *pool, const exprc_array *z,
-                                       const exprc_array *x, const exprc_array *y,
-                                       exprc_array *out, float alpha, float beta,
-                                       exprc_error *error, int64_t node);
-EXPRC_EXPORT int exprc_gemm_enlarged_d(exprc_pool *pool, const exprc_array *z,
-                                       const exprc_array *x, const exprc_array *y,
-                                       exprc_array *out, double alpha, double beta,
-                                       exprc_error *error, int64_t node);
+EXPRC_EXPORT int exprc_gemm_enlarged_float32(exprc_pool *pool, const exprc_array *z,
+                                             const exprc_array *x, const exprc_array *y,
+                                             exprc_array *out, float alpha, float beta,
+                                             exprc_error *error, int64_t node);
+EXPRC_EXPORT int exprc_gemm_enlarged_float64(exprc_pool *pool, const exprc_array *z,
+                                             const exprc_array *x, const exprc_array *y,
+                                             exprc_array *out, double alpha, double beta,
+                                             exprc_error *error, int64_t node);
 
 /* A Gemm node: out = beta * z + alpha * x @ y, checked (aligned sizes within BLAS's reach, z
  * broadcasting to the product), with errors naming `label`.  With `inplace`, out takes over
  * z's buffer when nothing else holds it and BLAS can write into it. */
-EXPRC_EXPORT int exprc_gemm_node_s(exprc_pool *pool, exprc_array *out, const exprc_array *z,
-                                   const exprc_array *x, const exprc_array *y, float alpha,
-                                   float beta, int inplace, const char *label,
-                                   exprc_error *error, int64_t node);
-EXPRC_EXPORT int exprc_gemm_node_d(exprc_pool *pool, exprc_array *out, const exprc_array *z,
-                                   const exprc_array *x, const exprc_array *y, double alpha,
-                                   double beta, int inplace, const char *label,
-                                   exprc_error *error, int64_t node);
+EXPRC_EXPORT int exprc_gemm_node_float32(exprc_pool *pool, exprc_array *out,
+                                         const exprc_array *z, const exprc_array *x,
+                                         const exprc_array *y, float alpha, float beta,
+                                         int inplace, const char *label, exprc_error *error,
+                                         int64_t node);
+EXPRC_EXPORT int exprc_gemm_node_float64(exprc_pool *pool, exprc_array *out,
+                                         const exprc_array *z, const exprc_array *x,
+                                         const exprc_array *y, double alpha, double beta,
+                                         int inplace, const char *label, exprc_error *error,
+                                         int64_t node);
 
-/* A Dot node of float (_s) or double (_d) vectors or matrices a and b into a fresh out,
- * checked, with errors naming `label`. */
-EXPRC_EXPORT int exprc_dot_node_s(exprc_pool *pool, exprc_array *out, const exprc_array *a,
-                                  const exprc_array *b, const char *label, exprc_error *error,
-                                  int64_t node);
-EXPRC_EXPORT int exprc_dot_node_d(exprc_pool *pool, exprc_array *out, const exprc_array *a,
-                                  const exprc_array *b, const char *label, exprc_error *error,
-                                  int64_t node);
+/* A Dot node of vectors or matrices a and b into a fresh out, checked, with errors naming
+ * `label`. */
+typedef int exprc_dot_node_entry(exprc_pool *pool, exprc_array *out, const exprc_array *a,
+                                 const exprc_array *b, const char *label, exprc_error *error,
+                                 int64_t node);
+EXPRC_EXPORT exprc_dot_node_entry exprc_dot_node_float32, exprc_dot_node_float64;
 
 /* Whether the 2-d product a @ b is aligned and within BLAS's 32-bit sizes; else 0 with the
  * error set (naming `label`). */

@@ -2,7 +2,7 @@
  *
  * Every function pools the last two axes of its arrays, looping over the leading axes (on
  * OpenMP threads when the input is large); inputs may have any strides, outputs are fresh
- * contiguous arrays.  The element type is float32 (itemsize 4) or float64 (itemsize 8).
+ * contiguous arrays.  The element type is float32 or float64, in the entry point's name.
  * Windows follow Theano's rules (see exprc_pool2d_params).  Each function returns 0, or -1
  * with the error filled (naming `label`) when its inputs' shapes do not fit together.
  *
@@ -29,29 +29,28 @@ typedef struct {
     int64_t mode;                    /* EXPRC_POOL2D_* */
 } exprc_pool2d_params;
 
-/* out = the pooling of x. */
-EXPRC_EXPORT int exprc_pool_2d(exprc_pool *pool, exprc_array *out, const exprc_array *x,
-                               const exprc_pool2d_params *params, int64_t itemsize,
-                               const char *label, exprc_error *error, int64_t node);
+/* Each op has one entry point per element type, exprc_<op>_float32 and exprc_<op>_float64
+ * (defined by exprc_pool_body.h), of the signatures below. */
 
-/* gx (shaped like x) = the gradient of max pooling: gz[..., i, j] added at the first
- * maximum (row-major) of window (i, j) of x; gz has the pooled shape. */
-EXPRC_EXPORT int exprc_max_pool_grad(exprc_pool *pool, exprc_array *gx, const exprc_array *x,
-                                     const exprc_array *gz, const exprc_pool2d_params *params,
-                                     int64_t itemsize, const char *label, exprc_error *error,
-                                     int64_t node);
+/* exprc_pool_2d: out = the pooling of x. */
+typedef int exprc_pool_2d_entry(exprc_pool *pool, exprc_array *out, const exprc_array *x,
+                                const exprc_pool2d_params *params, const char *label,
+                                exprc_error *error, int64_t node);
+EXPRC_EXPORT exprc_pool_2d_entry exprc_pool_2d_float32, exprc_pool_2d_float64;
 
-/* out (pooled shape) = g[...] at the first maximum of each window of x; g is shaped like x. */
-EXPRC_EXPORT int exprc_max_pool_grad_grad(exprc_pool *pool, exprc_array *out,
-                                          const exprc_array *x, const exprc_array *g,
-                                          const exprc_pool2d_params *params, int64_t itemsize,
-                                          const char *label, exprc_error *error, int64_t node);
-
-/* gx (shaped like x, whose values are not read) = the gradient of the sum and average modes:
- * gz[..., i, j], divided as the mode divides, added over window (i, j). */
-EXPRC_EXPORT int exprc_average_pool_grad(exprc_pool *pool, exprc_array *gx,
-                                         const exprc_array *x, const exprc_array *gz,
-                                         const exprc_pool2d_params *params, int64_t itemsize,
-                                         const char *label, exprc_error *error, int64_t node);
+/* The gradients, given x and the array a:
+ * - exprc_max_pool_grad: out (shaped like x) = the gradient of max pooling: a[..., i, j] (a
+ *   has the pooled shape) added at the first maximum (row-major) of window (i, j) of x;
+ * - exprc_max_pool_grad_grad: out (pooled shape) = a[...] at the first maximum of each window
+ *   of x; a is shaped like x;
+ * - exprc_average_pool_grad: out (shaped like x, whose values are not read) = the gradient of
+ *   the sum and average modes: a[..., i, j] (pooled shape), divided as the mode divides,
+ *   added over window (i, j). */
+typedef int exprc_pool_grad_entry(exprc_pool *pool, exprc_array *out, const exprc_array *x,
+                                  const exprc_array *a, const exprc_pool2d_params *params,
+                                  const char *label, exprc_error *error, int64_t node);
+EXPRC_EXPORT exprc_pool_grad_entry exprc_max_pool_grad_float32, exprc_max_pool_grad_float64,
+    exprc_max_pool_grad_grad_float32, exprc_max_pool_grad_grad_float64,
+    exprc_average_pool_grad_float32, exprc_average_pool_grad_float64;
 
 #endif /* EXPRC_POOL_H */

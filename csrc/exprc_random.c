@@ -208,11 +208,12 @@ static inline void rnd_store(char *p, int code, int64_t v)
 }
 
 /* Read the state into g; check the sizes; give the sample its shape (plus an axis of `extra`
- * when extra >= 0) and a buffer, and new_state a buffer.  *count: elements of shape. */
+ * when extra >= 0) and a buffer of elements of `itemsize` bytes, and new_state a buffer.
+ * *count: elements of shape. */
 static int rnd_begin(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
-                 const exprc_array *state, int64_t ndim, const int64_t *shape, int64_t extra,
-                 int code, rnd_stream *g, int64_t *count, const char *label, exprc_error *error,
-                 int64_t node)
+                     const exprc_array *state, int64_t ndim, const int64_t *shape, int64_t extra,
+                     int64_t itemsize, rnd_stream *g, int64_t *count, const char *label,
+                     exprc_error *error, int64_t node)
 {
     if (state->ndim != 1 || state->shape[0] != 6)
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
@@ -231,7 +232,7 @@ static int rnd_begin(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
     out->ndim = ndim + (extra >= 0);
     for (int64_t d = 0; d < ndim; ++d) out->shape[d] = shape[d];
     if (extra >= 0) out->shape[ndim] = extra;
-    if (exprc_alloc_array(pool, out, rnd_code_size(code), error, node)) return -1;
+    if (exprc_alloc_array(pool, out, itemsize, error, node)) return -1;
     *count = 1;
     for (int64_t d = 0; d < ndim; ++d) *count *= shape[d];
     new_state->ndim = 1;
@@ -270,14 +271,14 @@ static int rnd_check_param(const exprc_array *a, int64_t ndim, const int64_t *sh
 static int rnd_begin_with(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
                           const exprc_array *state, int64_t ndim, const int64_t *shape,
                           const exprc_array *a, const char *na, const exprc_array *b,
-                          const char *nb, int code, rnd_stream *g, int64_t *count,
+                          const char *nb, int64_t itemsize, rnd_stream *g, int64_t *count,
                           const char *label, exprc_error *error, int64_t node)
 {
     if (rnd_check_param(a, ndim, shape, na, label, error, node)
         || rnd_check_param(b, ndim, shape, nb, label, error, node))
         return -1;
-    return rnd_begin(pool, new_state, out, state, ndim, shape, -1, code, g, count, label, error,
-                     node);
+    return rnd_begin(pool, new_state, out, state, ndim, shape, -1, itemsize, g, count, label,
+                     error, node);
 }
 
 static int rnd_is_single(const exprc_array *a)
@@ -300,119 +301,45 @@ static inline const char *rnd_param_at(const exprc_array *a, int64_t ndim, const
     return p;
 }
 
-/* out[i] = a + b * out[i] (uniform: a = low, b = high - low; normal: a = avg, b = std), in the
- * sample's precision, with the parameters broadcast. */
-#define RND_DEFINE_AFFINE(NAME, T, IS_UNIFORM)                                                     \
-    static void NAME(T *o, int64_t n, const exprc_array *pa, const exprc_array *pb,            \
-                     int64_t ndim, const int64_t *shape)                                       \
-    {                                                                                          \
-        if (rnd_is_single(pa) && rnd_is_single(pb)) {                                                  \
-            const T a = *(const T *)pa->data, b = *(const T *)pb->data;                       \
-            const T scale = IS_UNIFORM ? (T)(b - a) : b;                                       \
-            _Pragma("omp parallel for if (n > 16 * RND_PARALLEL_WORK) schedule(static)")           \
-            for (int64_t i = 0; i < n; ++i) o[i] = a + scale * o[i];                           \
-            return;                                                                            \
-        }                                                                                      \
-        _Pragma("omp parallel for if (n > 4 * RND_PARALLEL_WORK) schedule(static)")                \
-        for (int64_t i = 0; i < n; ++i) {                                                      \
-            const T a = *(const T *)rnd_param_at(pa, ndim, shape, i);                              \
-            const T b = *(const T *)rnd_param_at(pb, ndim, shape, i);                              \
-            const T scale = IS_UNIFORM ? (T)(b - a) : b;                                       \
-            o[i] = a + scale * o[i];                                                           \
-        }                                                                                      \
-    }
+/* ------------------------------------------------------------------ uniform and normal
+ *
+ * A uniform variate of a float32 sample is made from one stream word, one of a float64
+ * sample from two (exprc/tensor/random.py): the functions below turn words into variates per
+ * type, and the sampling loops, the affine step and the entry points are one template. */
 
-RND_DEFINE_AFFINE(rnd_affine_f, float, 1)
-RND_DEFINE_AFFINE(rnd_affine_d, double, 1)
-RND_DEFINE_AFFINE(rnd_scale_shift_f, float, 0)
-RND_DEFINE_AFFINE(rnd_scale_shift_d, double, 0)
-
-/* ------------------------------------------------------------------ uniform and normal */
-EXPRC_EXPORT int exprc_random_uniform(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
-                                      const exprc_array *state, int64_t ndim,
-                                      const int64_t *shape, const exprc_array *low,
-                                      const exprc_array *high, int code, const char *label,
-                                      exprc_error *error, int64_t node)
+/* A uniform float in [0, 1) from 24 bits of w[0]. */
+static inline float rnd_unit_float32(const uint32_t *w)
 {
-    rnd_stream g;
-    int64_t n;
-    if (rnd_begin_with(pool, new_state, out, state, ndim, shape, low, "low", high, "high", code,
-                       &g, &n, label, error, node))
-        return -1;
-    const int single = code == EXPRC_RANDOM_FLOAT32;
-    const int64_t blocks = single ? (n + 3) / 4 : (n + 1) / 2;
-    if (single) {
-        float *o = (float *)out->data;
-#pragma omp parallel for if (blocks > RND_PARALLEL_WORK) schedule(static)
-        for (int64_t b = 0; b < blocks; ++b) {
-            uint32_t w[4];
-            rnd_block_at(&g, (uint64_t)b, w);
-            for (int64_t j = 0; j < 4 && 4 * b + j < n; ++j)
-                o[4 * b + j] = (float)(w[j] >> 8) * 0x1p-24f;
-        }
-        rnd_affine_f(o, n, low, high, ndim, shape);
-    } else {
-        double *o = (double *)out->data;
-#pragma omp parallel for if (blocks > RND_PARALLEL_WORK) schedule(static)
-        for (int64_t b = 0; b < blocks; ++b) {
-            uint32_t w[4];
-            rnd_block_at(&g, (uint64_t)b, w);
-            o[2 * b] = rnd_u53(w[0], w[1]);
-            if (2 * b + 1 < n) o[2 * b + 1] = rnd_u53(w[2], w[3]);
-        }
-        rnd_affine_d(o, n, low, high, ndim, shape);
-    }
-    rnd_finish(new_state, &g, (uint64_t)blocks);
-    return 0;
+    return (float)(w[0] >> 8) * 0x1p-24f;
 }
 
-EXPRC_EXPORT int exprc_random_normal(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
-                                     const exprc_array *state, int64_t ndim, const int64_t *shape,
-                                     const exprc_array *avg, const exprc_array *std, int code,
-                                     const char *label, exprc_error *error, int64_t node)
+/* A uniform double in [0, 1) from 53 bits of w[0] and w[1]. */
+static inline double rnd_unit_float64(const uint32_t *w)
 {
-    rnd_stream g;
-    int64_t n;
-    if (rnd_begin_with(pool, new_state, out, state, ndim, shape, avg, "avg", std, "std", code,
-                       &g, &n, label, error, node))
-        return -1;
-    /* float32: two pairs per block, each from two 32-bit words; float64: one pair per block,
-     * each uniform from 53 bits. */
-    const int single = code == EXPRC_RANDOM_FLOAT32;
-    const int64_t pairs = (n + 1) / 2, blocks = single ? (pairs + 1) / 2 : pairs;
-    if (single) {
-        float *o = (float *)out->data;
-#pragma omp parallel for if (blocks > RND_PARALLEL_WORK / 4) schedule(static)
-        for (int64_t b = 0; b < blocks; ++b) {
-            uint32_t w[4];
-            rnd_block_at(&g, (uint64_t)b, w);
-            for (int64_t h = 0; h < 2; ++h) {
-                const int64_t i = 4 * b + 2 * h;
-                if (i >= n) break;
-                double z0, z1;
-                rnd_box_muller(((double)w[2 * h] + 1.0) * 0x1p-32, (double)w[2 * h + 1] * 0x1p-32,
-                           &z0, &z1);
-                o[i] = (float)z0;
-                if (i + 1 < n) o[i + 1] = (float)z1;
-            }
-        }
-        rnd_scale_shift_f(o, n, avg, std, ndim, shape);
-    } else {
-        double *o = (double *)out->data;
-#pragma omp parallel for if (blocks > RND_PARALLEL_WORK / 4) schedule(static)
-        for (int64_t b = 0; b < blocks; ++b) {
-            uint32_t w[4];
-            rnd_block_at(&g, (uint64_t)b, w);
-            double z0, z1;
-            rnd_box_muller(rnd_u53(w[0], w[1]) + 0x1p-53, rnd_u53(w[2], w[3]), &z0, &z1);
-            o[2 * b] = z0;
-            if (2 * b + 1 < n) o[2 * b + 1] = z1;
-        }
-        rnd_scale_shift_d(o, n, avg, std, ndim, shape);
-    }
-    rnd_finish(new_state, &g, (uint64_t)blocks);
-    return 0;
+    return rnd_u53(w[0], w[1]);
 }
+
+/* The two uniforms of a float32 Box-Muller pair: u1 in (0, 1] from w[0], u2 from w[1]. */
+static inline void rnd_normal_units_float32(const uint32_t *w, double *u1, double *u2)
+{
+    *u1 = ((double)w[0] + 1.0) * 0x1p-32;
+    *u2 = (double)w[1] * 0x1p-32;
+}
+
+/* The two uniforms of a float64 Box-Muller pair: 53 bits each from w[0:2] and w[2:4]. */
+static inline void rnd_normal_units_float64(const uint32_t *w, double *u1, double *u2)
+{
+    *u1 = rnd_u53(w[0], w[1]) + 0x1p-53;
+    *u2 = rnd_u53(w[2], w[3]);
+}
+
+#define EXPRC_T float
+#define EXPRC_TYPED(stem) stem##_float32
+#include "exprc_random_body.h"
+
+#define EXPRC_T double
+#define EXPRC_TYPED(stem) stem##_float64
+#include "exprc_random_body.h"
 
 /* ------------------------------------------------------------------ binomial */
 EXPRC_EXPORT int exprc_random_binomial(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
@@ -423,8 +350,8 @@ EXPRC_EXPORT int exprc_random_binomial(exprc_pool *pool, exprc_array *new_state,
 {
     rnd_stream g;
     int64_t count;
-    if (rnd_begin_with(pool, new_state, out, state, ndim, shape, n, "n", p, "p", code, &g,
-                       &count, label, error, node))
+    if (rnd_begin_with(pool, new_state, out, state, ndim, shape, n, "n", p, "p",
+                       rnd_code_size(code), &g, &count, label, error, node))
         return -1;
     /* Single parameters (the common case) are checked once. */
     const int single = rnd_is_single(n) && rnd_is_single(p);
@@ -607,7 +534,8 @@ EXPRC_EXPORT int exprc_random_choice(exprc_pool *pool, exprc_array *new_state, e
     rnd_stream g;
     int64_t k, last = 0;
     const int64_t population = *(const int64_t *)a->data;
-    if (rnd_begin(pool, new_state, out, state, ndim, shape, -1, code, &g, &k, label, error, node)
+    if (rnd_begin(pool, new_state, out, state, ndim, shape, -1, rnd_code_size(code), &g, &k,
+                  label, error, node)
         || rnd_check_choice(population, k, p, replace, &last, label, error, node))
         return -1;
     /* Scratch over the population: the shuffled range, the cumulative weights or the keys. */
@@ -648,8 +576,8 @@ EXPRC_EXPORT int exprc_random_permutation(exprc_pool *pool, exprc_array *new_sta
     if (length < 0)
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node, "%s: n must be >= 0, got %lld",
                                label, (long long)length);
-    if (rnd_begin(pool, new_state, out, state, ndim, shape, length, code, &g, &rows, label, error,
-              node))
+    if (rnd_begin(pool, new_state, out, state, ndim, shape, length, rnd_code_size(code), &g,
+                  &rows, label, error, node))
         return -1;
     const int64_t size = rnd_code_size(code);
     /* An empty output needs no scratch, whatever n is; otherwise the output's allocation

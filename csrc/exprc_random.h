@@ -12,8 +12,11 @@
  * Every sampler takes the state, the sample's shape (ndim sizes, read from the size input)
  * and the distribution's parameters, each with ndim axes of the sample's size or 1; it
  * allocates new_state and out and returns 0, or fills `error` (naming `label`) and returns -1.
- * Output dtypes are given by a code: 1, 2, 4, 8 for signed integers of that many bytes,
- * -1, -2, -4, -8 for unsigned ones, 32 and 64 for float32 and float64.
+ * The float samplers have one entry point per dtype (exprc_random_uniform_float32, ...: a
+ * float32 sample reads other words than a float64 one).  The integer samplers compute int64
+ * counts and indices and store them into the output's dtype, given by a store code: 1, 2, 4, 8
+ * for signed integers of that many bytes, -1, -2, -4, -8 for unsigned ones (exprc_index_value's
+ * codes), 32 and 64 for float32 and float64.
  *
  * Declared here, defined in exprc_random.c (part of the runtime library). */
 #ifndef EXPRC_RANDOM_H
@@ -28,18 +31,18 @@
 EXPRC_EXPORT void exprc_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2],
                                       uint32_t out[4]);
 
-/* low + (high - low) * u, u in [0, 1) from 24 (float32) or 53 (float64) random bits. */
-EXPRC_EXPORT int exprc_random_uniform(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
-                                      const exprc_array *state, int64_t ndim,
-                                      const int64_t *shape, const exprc_array *low,
-                                      const exprc_array *high, int code, const char *label,
-                                      exprc_error *error, int64_t node);
-
-/* avg + std * z, z standard normal by Box-Muller. */
-EXPRC_EXPORT int exprc_random_normal(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
-                                     const exprc_array *state, int64_t ndim, const int64_t *shape,
-                                     const exprc_array *avg, const exprc_array *std, int code,
-                                     const char *label, exprc_error *error, int64_t node);
+/* The float samplers, of parameters a and b (defined by exprc_random_body.h):
+ * - exprc_random_uniform_<dtype>: low + (high - low) * u (a = low, b = high), u in [0, 1)
+ *   from 24 (float32) or 53 (float64) random bits;
+ * - exprc_random_normal_<dtype>: avg + std * z (a = avg, b = std), z standard normal by
+ *   Box-Muller. */
+typedef int exprc_random_float_entry(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
+                                     const exprc_array *state, int64_t ndim,
+                                     const int64_t *shape, const exprc_array *a,
+                                     const exprc_array *b, const char *label,
+                                     exprc_error *error, int64_t node);
+EXPRC_EXPORT exprc_random_float_entry exprc_random_uniform_float32, exprc_random_uniform_float64,
+    exprc_random_normal_float32, exprc_random_normal_float64;
 
 /* Binomial counts of n (int64) trials of probability p (double). */
 EXPRC_EXPORT int exprc_random_binomial(exprc_pool *pool, exprc_array *new_state, exprc_array *out,

@@ -1,9 +1,10 @@
 """What the MNIST examples share: arguments, data, the training loop, progress, PNG files.
 
-The examples (``mnist_mlp.py``, ``mnist_lenet.py``, ``saliency.py``, ``adversarial.py``,
-``transfer.py``) import this module by its bare name, which works because Python puts the
-folder of the script it runs first on ``sys.path``. Nothing here needs more than NumPy and
-exprc; ``--plot`` draws the learning curves into a PNG with NumPy alone.
+The examples (``logistic_regression.py``, ``mnist_mlp.py``, ``mnist_lenet.py``,
+``saliency.py``, ``adversarial.py``, ``transfer.py``) import this module by its bare name,
+which works from any working directory because Python puts the folder of the script it runs
+first on ``sys.path``. Nothing here needs more than NumPy and exprc; ``--plot`` draws the
+learning curves into a PNG with NumPy alone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 import exprc
 import exprc.tensor as T
 from exprc import nn
-from exprc.datasets import DatasetError, load_mnist
+from exprc.datasets import MNIST_ENV, DatasetError, load_mnist
 
 #: The shape of one MNIST image for the convolutional networks: (channels, rows, columns).
 IMAGE_SHAPE = (1, 28, 28)
@@ -39,11 +40,37 @@ UPDATES = {
     "sgd": lambda loss, params, lr: nn.updates.sgd(loss, params, learning_rate=lr),
 }
 
+#: The end of every example's ``--help``: where the data comes from.
+DATA_HELP = f"""\
+Data: MNIST as a .npz file (x_train, y_train, x_valid, y_valid, x_test, y_test), made from
+mnist.pkl.gz of the Theano deep-learning tutorials; run without it to see how to make it.
+Pass its path with --data or set {MNIST_ENV}."""
+
 
 # ---------------------------------------------------------------------------- arguments
+def basic_parser(doc: str, epochs: int, batch_size: int, lr: float) -> argparse.ArgumentParser:
+    """The options of every example: the data, how long to train, the learning rate.
+
+    ``doc`` (the example's module docstring) heads ``--help``; ``epochs``, ``batch_size``
+    and ``lr`` are the defaults of ``--epochs``, ``--batch-size`` and ``--lr``.
+    """
+    parser = argparse.ArgumentParser(description=doc, epilog=DATA_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=None, help=f"MNIST .npz file (default: ${MNIST_ENV})")
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    parser.add_argument("--lr", type=float, default=lr, help="learning rate")
+    parser.add_argument("--train-size", type=int, default=None,
+                        help="train on the first N training images only (quick runs)")
+    return parser
+
+
 def make_parser(doc: str, epochs: int, batch_size: int = 128, lr: float = 1e-3,
                 lr_decay: float = 1.0) -> argparse.ArgumentParser:
-    """The command line every example accepts, with the example's own defaults.
+    """The command line of the examples built with ``exprc.nn``, with the example's defaults.
+
+    :func:`basic_parser`'s options, and the update rule, the learning-rate decay, the seed,
+    the float type, saving, plotting and the progress bar.
 
     Parameters
     ----------
@@ -52,18 +79,11 @@ def make_parser(doc: str, epochs: int, batch_size: int = 128, lr: float = 1e-3,
     epochs, batch_size, lr, lr_decay
         Defaults of ``--epochs``, ``--batch-size``, ``--lr`` and ``--lr-decay``.
     """
-    parser = argparse.ArgumentParser(description=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=None, help="MNIST .npz file (default: $EXPRC_MNIST)")
-    parser.add_argument("--epochs", type=int, default=epochs)
-    parser.add_argument("--batch-size", type=int, default=batch_size)
-    parser.add_argument("--lr", type=float, default=lr, help="learning rate")
+    parser = basic_parser(doc, epochs, batch_size, lr)
     parser.add_argument("--lr-decay", type=float, default=lr_decay,
                         help="factor applied to the learning rate after each epoch")
     parser.add_argument("--update", choices=sorted(UPDATES), default="adam",
                         help="the exprc.nn.updates rule")
-    parser.add_argument("--train-size", type=int, default=None,
-                        help="train on the first N training images only (quick runs)")
     parser.add_argument("--seed", type=int, default=1, help="seeds weights and shuffling")
     parser.add_argument("--floatX", default="float32", choices=("float32", "float64"),
                         help="the float type of the parameters and data")
@@ -72,6 +92,23 @@ def make_parser(doc: str, epochs: int, batch_size: int = 128, lr: float = 1e-3,
     parser.add_argument("--plot", metavar="PNG", default=None,
                         help="draw the learning curves to this PNG file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def make_inspection_parser(doc: str, index_help: str) -> argparse.ArgumentParser:
+    """The command line of the examples that look into a trained network.
+
+    :func:`make_parser`'s options (one epoch by default, for the network trained when no
+    parameters are given), ``--params``, ``--model`` and ``--index``, a test image that
+    ``index_help`` says what for; see :func:`classifier_from_args`.
+    """
+    parser = make_parser(doc, epochs=1)
+    parser.add_argument("--params", default=None,
+                        help="parameters saved by mnist_mlp.py or mnist_lenet.py --save "
+                             "(default: train one briefly)")
+    parser.add_argument("--model", choices=("mlp", "lenet"), default="mlp",
+                        help="the network to train when --params is not given")
+    parser.add_argument("--index", type=int, default=0, help=index_help)
     return parser
 
 
@@ -89,6 +126,28 @@ def example_config(args: argparse.Namespace) -> Iterator[None]:
             yield
     finally:
         nn.random.set_rng(previous_rng)
+
+
+@contextlib.contextmanager
+def exit_on_missing_data(parser: argparse.ArgumentParser) -> Iterator[None]:
+    """End the program with status 2 and the loader's advice when MNIST cannot be read."""
+    try:
+        yield
+    except DatasetError as exc:
+        parser.exit(2, f"error: {exc}\n")
+
+
+@contextlib.contextmanager
+def command_line(parser: argparse.ArgumentParser,
+                 argv: list[str] | None) -> Iterator[argparse.Namespace]:
+    """Parse ``argv`` (None: ``sys.argv``) and run the block as the command line says.
+
+    For a :func:`make_parser` parser: the block runs under :func:`example_config`, and a
+    missing MNIST file ends the program as :func:`exit_on_missing_data` does.
+    """
+    args = parser.parse_args(argv)
+    with exit_on_missing_data(parser), example_config(args):
+        yield args
 
 
 # ---------------------------------------------------------------------------- data
@@ -120,11 +179,11 @@ def load_data(path: Any, image_shape: tuple | None = None,
     Parameters
     ----------
     path : str, path-like or None
-        The ``.npz`` file; None reads ``$EXPRC_MNIST``.
+        The ``.npz`` file (an example's ``--data``); None reads ``$EXPRC_MNIST``.
     image_shape : tuple, optional
         Reshape each image (784 values) to this, e.g. :data:`IMAGE_SHAPE` for convolutions.
     train_size : int, optional
-        Keep only the first ``train_size`` training images.
+        Keep only the first ``train_size`` training images (an example's ``--train-size``).
 
     Raises
     ------
@@ -138,15 +197,6 @@ def load_data(path: Any, image_shape: tuple | None = None,
     if train_size is not None:
         train = (train[0][:train_size], train[1][:train_size])
     return Dataset(train, valid, test)
-
-
-def load_data_or_exit(parser: argparse.ArgumentParser, args: argparse.Namespace,
-                      image_shape: tuple | None = None) -> Dataset:
-    """:func:`load_data` for a command line: a missing file ends the program with status 2."""
-    try:
-        return load_data(args.data, image_shape, args.train_size)
-    except DatasetError as exc:
-        parser.exit(2, f"error: {exc}\n")
 
 
 def iterate_minibatches(x: np.ndarray, y: np.ndarray, batch_size: int,
@@ -213,6 +263,21 @@ class ProgressBar:
 
 
 # ---------------------------------------------------------------------------- models
+def softmax_head(layer: Any, n_classes: int = 10, name: str = "scores") -> Any:
+    """The end of every example network: class scores, then a softmax over them.
+
+    The scores (a dense layer without nonlinearity, named ``name``) and the softmax are two
+    layers, so that :func:`scores_layer` can give back the scores, as ``saliency.py`` needs.
+    """
+    scores = nn.layers.DenseLayer(layer, n_classes, nonlinearity=None, name=name)
+    return nn.layers.NonlinearityLayer(scores, nn.nonlinearities.softmax, name="softmax")
+
+
+def scores_layer(network: Any) -> Any:
+    """The layer of class scores (before the softmax) of a :func:`softmax_head`."""
+    return network.input_layer
+
+
 @dataclass
 class Classifier:
     """A network ending in a softmax, with its compiled functions.
@@ -222,7 +287,7 @@ class Classifier:
     network : exprc.nn.layers.Layer
         The output layer (class probabilities).
     input_var : TensorVariable
-        The images.
+        The images: the variable of the network's input layer.
     learning_rate : SharedVariable
         Scalar; the training loop multiplies it by ``--lr-decay`` after each epoch.
     train_step : Function
@@ -241,16 +306,14 @@ class Classifier:
     predict: Any
 
 
-def compile_classifier(network: Any, input_var: Any, lr: float = 1e-3, update: str = "adam",
+def compile_classifier(network: Any, lr: float = 1e-3, update: str = "adam",
                        params: list | None = None) -> Classifier:
     """Compile training and evaluation of a softmax network on integer labels.
 
     Parameters
     ----------
     network : Layer
-        Output layer giving class probabilities.
-    input_var : TensorVariable
-        The input variable of the network's :class:`~exprc.nn.layers.InputLayer`.
+        Output layer giving class probabilities, above one input layer.
     lr : float
         Initial learning rate.
     update : str
@@ -259,6 +322,8 @@ def compile_classifier(network: Any, input_var: Any, lr: float = 1e-3, update: s
         What to train; default every trainable parameter. Passing fewer freezes the others
         (they get no update), as ``transfer.py`` does with its convolutions.
     """
+    # get_all_layers lists inputs first: the first layer is the network's input layer.
+    input_var = nn.layers.get_all_layers(network)[0].input_var
     target_var = T.ivector("targets")
     learning_rate = exprc.shared(np.asarray(lr, dtype=exprc.config.floatX), name="lr")
     prediction = nn.layers.get_output(network)
@@ -288,10 +353,23 @@ def evaluate(model: Classifier, x: np.ndarray, y: np.ndarray,
     return total_loss / len(x), total_correct / len(x)
 
 
-def predict_labels(model: Classifier, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """The predicted class of each image of ``x``."""
-    return np.concatenate([model.predict(x[i:i + batch_size]).argmax(axis=1)
-                           for i in range(0, len(x), batch_size)])
+# ---------------------------------------------------------------------------- training
+def train_epoch(step: Callable, x: np.ndarray, y: np.ndarray, batch_size: int,
+                rng: np.random.Generator | None = None,
+                bar: ProgressBar | None = None) -> tuple[float, float]:
+    """One pass of ``step(xb, yb)``, a training function returning its batch's mean loss.
+
+    The minibatches are shuffled by ``rng`` when given, else in order; ``bar`` shows each
+    batch's loss. Returns the mean loss per image over the pass and its wall time in seconds.
+    """
+    start = time.perf_counter()
+    total = 0.0
+    for xb, yb in iterate_minibatches(x, y, batch_size, rng):
+        loss = float(step(xb, yb))
+        total += loss * len(xb)  # batches may differ in size: weigh each by its images
+        if bar is not None:
+            bar.update(loss=loss)
+    return total / len(x), time.perf_counter() - start
 
 
 @dataclass
@@ -303,6 +381,11 @@ class EpochRecord:
     valid_loss: float
     valid_accuracy: float
     seconds: float  # training only; the validation pass is not counted
+
+    def __str__(self) -> str:
+        return (f"epoch {self.epoch:3d}: train loss {self.train_loss:.4f}, valid loss "
+                f"{self.valid_loss:.4f}, valid accuracy {100 * self.valid_accuracy:.2f}%, "
+                f"{self.seconds:.1f} s")
 
 
 @dataclass
@@ -330,22 +413,23 @@ def fit(model: Classifier, data: Dataset, epochs: int, batch_size: int = 128,
     n_batches = -(-len(x_train) // batch_size)
     for epoch in range(1, epochs + 1):
         bar = ProgressBar(n_batches, f"epoch {epoch}/{epochs}", enabled=progress)
-        start = time.perf_counter()
-        losses = []
-        for xb, yb in iterate_minibatches(x_train, y_train, batch_size, rng):
-            losses.append(float(model.train_step(xb, yb)) * len(xb))
-            bar.update(loss=losses[-1] / len(xb))
-        seconds = time.perf_counter() - start
+        train_loss, seconds = train_epoch(model.train_step, x_train, y_train, batch_size, rng,
+                                          bar)
         bar.close()
-        valid_loss, valid_accuracy = evaluate(model, *data.valid)
-        record = EpochRecord(epoch, sum(losses) / len(x_train), valid_loss, valid_accuracy,
-                             seconds)
+        record = EpochRecord(epoch, train_loss, *evaluate(model, *data.valid), seconds)
         history.epochs.append(record)
-        log(f"epoch {epoch:3d}: train loss {record.train_loss:.4f}, valid loss "
-            f"{valid_loss:.4f}, valid accuracy {100 * valid_accuracy:.2f}%, {seconds:.1f} s")
-        model.learning_rate.set_value(
-            np.asarray(model.learning_rate.get_value() * lr_decay, model.learning_rate.dtype))
+        log(str(record))
+        rate = model.learning_rate
+        rate.set_value(np.asarray(rate.get_value() * lr_decay, rate.dtype))
     return history
+
+
+def fit_from_args(model: Classifier, data: Dataset, args: argparse.Namespace,
+                  epochs: int | None = None) -> History:
+    """:func:`fit` as a :func:`make_parser` command line says; ``epochs`` overrides its
+    ``--epochs``."""
+    return fit(model, data, args.epochs if epochs is None else epochs, args.batch_size,
+               args.lr_decay, args.seed, progress=not args.no_progress)
 
 
 def finish(args: argparse.Namespace, model: Classifier, data: Dataset, history: History,
@@ -364,8 +448,7 @@ def finish(args: argparse.Namespace, model: Classifier, data: Dataset, history: 
     return test_accuracy
 
 
-def train_and_test(args: argparse.Namespace, data: Dataset, network: Any, input_var: Any,
-                   title: str) -> dict:
+def train_and_test(args: argparse.Namespace, data: Dataset, network: Any, title: str) -> dict:
     """Train ``network`` on ``data`` as the command line ``args`` say, then :func:`finish`.
 
     Prints ``title`` with the number of parameters first. Returns
@@ -373,9 +456,8 @@ def train_and_test(args: argparse.Namespace, data: Dataset, network: Any, input_
     """
     print(f"{title}: {nn.layers.count_params(network)} parameters, "
           f"{len(data.train[0])} training images, update {args.update}")
-    model = compile_classifier(network, input_var, args.lr, args.update)
-    history = fit(model, data, args.epochs, args.batch_size, args.lr_decay, args.seed,
-                  progress=not args.no_progress)
+    model = compile_classifier(network, args.lr, args.update)
+    history = fit_from_args(model, data, args)
     test_accuracy = finish(args, model, data, history)
     return {"model": model, "history": history, "test_accuracy": test_accuracy}
 
@@ -500,11 +582,9 @@ def trained_classifier(params: str | None, kind: str, data_path: Any, epochs: in
 
     kind = model_kind(params) if params else kind
     module = mnist_lenet if kind == "lenet" else mnist_mlp
-    image_shape = IMAGE_SHAPE if kind == "lenet" else None
-    data = load_data(data_path, image_shape, train_size)
-    input_var = T.tensor4("inputs") if kind == "lenet" else T.matrix("inputs")
-    network = module.build_network(input_var)
-    model = compile_classifier(network, input_var)
+    data = load_data(data_path, IMAGE_SHAPE if kind == "lenet" else None, train_size)
+    network = module.build_network()
+    model = compile_classifier(network)
     if params:
         nn.layers.load_params(network, params)
         log(f"loaded the {kind} parameters of {params}")
@@ -514,26 +594,6 @@ def trained_classifier(params: str | None, kind: str, data_path: Any, epochs: in
     return model, data
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, default_kind: str = "mlp") -> None:
-    """``--params`` and ``--model`` for the examples that use a trained network."""
-    parser.add_argument("--params", default=None,
-                        help="parameters saved by mnist_mlp.py or mnist_lenet.py --save "
-                             "(default: train one briefly)")
-    parser.add_argument("--model", choices=("mlp", "lenet"), default=default_kind,
-                        help="the network to train when --params is not given")
-
-
-def trained_classifier_or_exit(parser: argparse.ArgumentParser,
-                               args: argparse.Namespace) -> tuple[Classifier, Dataset]:
-    """:func:`trained_classifier` for a command line with :func:`add_model_arguments`: a
-    missing MNIST file ends the program with status 2."""
-    try:
-        return trained_classifier(args.params, args.model, args.data, args.epochs,
-                                  args.train_size)
-    except DatasetError as exc:
-        parser.exit(2, f"error: {exc}\n")
-
-
-def scores_layer(network: Any) -> Any:
-    """The layer of class scores (before the softmax) under a network's softmax layer."""
-    return network.input_layer
+def classifier_from_args(args: argparse.Namespace) -> tuple[Classifier, Dataset]:
+    """:func:`trained_classifier` as a :func:`make_inspection_parser` command line says."""
+    return trained_classifier(args.params, args.model, args.data, args.epochs, args.train_size)

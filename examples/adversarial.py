@@ -63,9 +63,7 @@ def epsilon_needed(predictions: np.ndarray, y: np.ndarray,
 
 
 def make_parser():
-    parser = _common.make_parser(__doc__, epochs=1)
-    _common.add_model_arguments(parser)
-    parser.add_argument("--index", type=int, default=0, help="the test image to report on")
+    parser = _common.make_inspection_parser(__doc__, index_help="the test image to report on")
     parser.add_argument("--max-epsilon", type=float, default=0.3)
     parser.add_argument("--steps", type=int, default=30, help="epsilons tried up to the max")
     parser.add_argument("--test-size", type=int, default=None,
@@ -75,10 +73,8 @@ def make_parser():
 
 def main(argv=None) -> dict:
     """Run the attack; returns ``{'epsilons', 'accuracy', 'needed', 'index_epsilon'}``."""
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    with _common.example_config(args):
-        model, data = _common.trained_classifier_or_exit(parser, args)
+    with _common.command_line(make_parser(), argv) as args:
+        model, data = _common.classifier_from_args(args)
         x, y = data.test
         if args.test_size is not None:
             x, y = x[:args.test_size], y[:args.test_size]

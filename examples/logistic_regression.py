@@ -5,21 +5,14 @@ minimising the mean negative log-likelihood. It shows the whole exprc workflow: 
 inputs, shared parameters, a gradient, and a compiled training function whose ``updates``
 change the parameters in place.
 
-Data: MNIST as a .npz file (x_train, y_train, x_valid, y_valid, x_test, y_test), made from
-``mnist.pkl.gz`` of the Theano deep-learning tutorials; run with a missing file to see how to
-make it. Pass its path with ``--data`` or set ``EXPRC_MNIST``.
-
     python examples/logistic_regression.py --data ../shared/data/mnist.npz
 """
 
-import argparse
-import time
-
+import _common
 import numpy as np
 
 import exprc
 import exprc.tensor as T
-from exprc.datasets import DatasetError, load_mnist
 
 
 def build_model(n_in: int, n_out: int, lr: float):
@@ -43,31 +36,18 @@ def build_model(n_in: int, n_out: int, lr: float):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=None,
-                        help="MNIST .npz file (default: $EXPRC_MNIST)")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=600)
-    parser.add_argument("--lr", type=float, default=0.13, help="SGD learning rate")
+    parser = _common.basic_parser(__doc__, epochs=5, batch_size=600, lr=0.13)
     args = parser.parse_args(argv)
-
-    try:
-        (x_train, y_train), (x_valid, y_valid), _ = load_mnist(args.data)
-    except DatasetError as exc:
-        parser.exit(2, f"error: {exc}\n")
+    with _common.exit_on_missing_data(parser):
+        data = _common.load_data(args.data, train_size=args.train_size)
+    (x_train, y_train), (x_valid, y_valid) = data.train, data.valid
     train, error_rate = build_model(x_train.shape[1], 10, args.lr)
 
-    n_batches = len(x_train) // args.batch_size
     for epoch in range(1, args.epochs + 1):
-        start = time.perf_counter()
-        losses = []
-        for i in range(n_batches):
-            batch = slice(i * args.batch_size, (i + 1) * args.batch_size)
-            losses.append(train(x_train[batch], y_train[batch]))
-        elapsed = time.perf_counter() - start
-        print(f"epoch {epoch}: loss {np.mean(losses):.4f}, "
-              f"validation error {100 * error_rate(x_valid, y_valid):.2f}%, {elapsed:.1f} s")
+        # Minibatches in order (no rng), as in the Theano tutorial.
+        loss, seconds = _common.train_epoch(train, x_train, y_train, args.batch_size)
+        print(f"epoch {epoch}: loss {loss:.4f}, "
+              f"validation error {100 * error_rate(x_valid, y_valid):.2f}%, {seconds:.1f} s")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,6 @@ Two convolution + max-pooling stages (20 then 50 filters of 5x5, pooling 2x2), a
 layer of 500 rectified linear units with dropout, and a 10-way softmax: the network of the
 Theano tutorials' LeNet, with ReLU and trained by minibatch Adam on the mean cross-entropy.
 
-Data: MNIST as a .npz file (see ``exprc.datasets.load_mnist``; run without it to see how to
-make it). Pass its path with ``--data`` or set ``EXPRC_MNIST``.
-
     python examples/mnist_lenet.py --data ../shared/data/mnist.npz --save /tmp/lenet.npz
 """
 
@@ -14,20 +11,16 @@ from __future__ import annotations
 
 import _common
 
-import exprc.tensor as T
 from exprc import nn
 
-DEFAULT_EPOCHS = 15
 
-
-def build_network(input_var=None, filters: tuple = (20, 50), dense: int = 500,
-                  dropout: float = 0.0):
+def build_network(filters: tuple = (20, 50), dense: int = 500, dropout: float = 0.0):
     """LeNet: (conv 5x5 + ReLU, max-pool 2x2) twice, dense ReLU layer, scores, softmax.
+
+    The input is a 4D tensor of images ``(batch, 1, 28, 28)``.
 
     Parameters
     ----------
-    input_var : TensorVariable, optional
-        A 4D tensor of images ``(batch, 1, 28, 28)``.
     filters : tuple of two int
         The number of filters of each convolution.
     dense : int
@@ -38,11 +31,10 @@ def build_network(input_var=None, filters: tuple = (20, 50), dense: int = 500,
     Returns
     -------
     Layer
-        The softmax layer; its input layer (named ``scores``) gives the class scores.
+        The softmax layer of :func:`_common.softmax_head`.
     """
     relu_init = nn.init.GlorotUniform(gain="relu")
-    layer = nn.layers.InputLayer((None,) + _common.IMAGE_SHAPE, input_var=input_var,
-                                 name="input")
+    layer = nn.layers.InputLayer((None,) + _common.IMAGE_SHAPE, name="input")
     for i, n_filters in enumerate(filters):
         layer = nn.layers.Conv2DLayer(layer, n_filters, filter_size=5, W=relu_init,
                                       nonlinearity=nn.nonlinearities.rectify, name=f"conv{i}")
@@ -53,13 +45,11 @@ def build_network(input_var=None, filters: tuple = (20, 50), dense: int = 500,
                                  nonlinearity=nn.nonlinearities.rectify, name="dense")
     if dropout:
         layer = nn.layers.DropoutLayer(layer, p=dropout)
-    layer = nn.layers.DenseLayer(layer, 10, nonlinearity=None, name="scores")
-    return nn.layers.NonlinearityLayer(layer, nn.nonlinearities.softmax, name="softmax")
+    return _common.softmax_head(layer)
 
 
 def make_parser():
-    parser = _common.make_parser(__doc__, epochs=DEFAULT_EPOCHS, batch_size=128, lr=1e-3,
-                                 lr_decay=0.85)
+    parser = _common.make_parser(__doc__, epochs=15, batch_size=128, lr=1e-3, lr_decay=0.85)
     parser.add_argument("--dense", type=int, default=500, help="units of the dense layer")
     parser.add_argument("--dropout", type=float, default=0.5)
     return parser
@@ -67,13 +57,10 @@ def make_parser():
 
 def main(argv=None) -> dict:
     """Train and test LeNet; returns ``{'model', 'history', 'test_accuracy'}``."""
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    with _common.example_config(args):
-        data = _common.load_data_or_exit(parser, args, _common.IMAGE_SHAPE)
-        input_var = T.tensor4("inputs")
-        network = build_network(input_var, dense=args.dense, dropout=args.dropout)
-        return _common.train_and_test(args, data, network, input_var, "LeNet")
+    with _common.command_line(make_parser(), argv) as args:
+        data = _common.load_data(args.data, _common.IMAGE_SHAPE, args.train_size)
+        network = build_network(dense=args.dense, dropout=args.dropout)
+        return _common.train_and_test(args, data, network, "LeNet")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,6 @@ and a 10-way softmax, with optional dropout, trained by minibatch Adam (``--upda
 another rule of ``exprc.nn.updates``) on the mean cross-entropy. The network is written as
 it would be with Lasagne, ``exprc.nn`` taking the place of ``lasagne``.
 
-Data: MNIST as a .npz file (see ``exprc.datasets.load_mnist``; run without it to see how to
-make it). Pass its path with ``--data`` or set ``EXPRC_MNIST``.
-
     python examples/mnist_mlp.py --data ../shared/data/mnist.npz --save /tmp/mlp.npz
 """
 
@@ -15,20 +12,16 @@ from __future__ import annotations
 
 import _common
 
-import exprc.tensor as T
 from exprc import nn
 
-DEFAULT_EPOCHS = 30
 
-
-def build_network(input_var=None, hidden: tuple = (256, 256), dropout_input: float = 0.0,
+def build_network(hidden: tuple = (256, 256), dropout_input: float = 0.0,
                   dropout_hidden: float = 0.0):
-    """The MLP: input, ``len(hidden)`` ReLU layers, class scores, softmax.
+    """The MLP: input (a matrix of images, one per row), ``len(hidden)`` ReLU layers, class
+    scores, softmax.
 
     Parameters
     ----------
-    input_var : TensorVariable, optional
-        A matrix of images, one per row.
     hidden : tuple of int
         The width of each hidden layer.
     dropout_input, dropout_hidden : float
@@ -38,9 +31,9 @@ def build_network(input_var=None, hidden: tuple = (256, 256), dropout_input: flo
     Returns
     -------
     Layer
-        The softmax layer; its input layer (named ``scores``) gives the class scores.
+        The softmax layer of :func:`_common.softmax_head`.
     """
-    layer = nn.layers.InputLayer((None, 784), input_var=input_var, name="input")
+    layer = nn.layers.InputLayer((None, 784), name="input")
     if dropout_input:
         layer = nn.layers.DropoutLayer(layer, p=dropout_input)
     for i, units in enumerate(hidden):
@@ -48,14 +41,11 @@ def build_network(input_var=None, hidden: tuple = (256, 256), dropout_input: flo
                                      W=nn.init.GlorotUniform(gain="relu"), name=f"hidden{i}")
         if dropout_hidden:
             layer = nn.layers.DropoutLayer(layer, p=dropout_hidden)
-    # Scores and softmax as two layers, so that saliency.py can take the scores.
-    layer = nn.layers.DenseLayer(layer, 10, nonlinearity=None, name="scores")
-    return nn.layers.NonlinearityLayer(layer, nn.nonlinearities.softmax, name="softmax")
+    return _common.softmax_head(layer)
 
 
 def make_parser():
-    parser = _common.make_parser(__doc__, epochs=DEFAULT_EPOCHS, batch_size=128, lr=1e-3,
-                                 lr_decay=0.95)
+    parser = _common.make_parser(__doc__, epochs=30, batch_size=128, lr=1e-3, lr_decay=0.95)
     parser.add_argument("--dropout-input", type=float, default=0.1)
     parser.add_argument("--dropout-hidden", type=float, default=0.3)
     return parser
@@ -63,14 +53,11 @@ def make_parser():
 
 def main(argv=None) -> dict:
     """Train and test the MLP; returns ``{'model', 'history', 'test_accuracy'}``."""
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    with _common.example_config(args):
-        data = _common.load_data_or_exit(parser, args)
-        input_var = T.matrix("inputs")
-        network = build_network(input_var, dropout_input=args.dropout_input,
+    with _common.command_line(make_parser(), argv) as args:
+        data = _common.load_data(args.data, train_size=args.train_size)
+        network = build_network(dropout_input=args.dropout_input,
                                 dropout_hidden=args.dropout_hidden)
-        return _common.train_and_test(args, data, network, input_var, "MLP 784-256-256-10")
+        return _common.train_and_test(args, data, network, "MLP 784-256-256-10")
 
 
 if __name__ == "__main__":

@@ -51,9 +51,7 @@ def saliency_image(image: np.ndarray, saliency: np.ndarray, scale: int = 8) -> n
 
 
 def make_parser():
-    parser = _common.make_parser(__doc__, epochs=1)
-    _common.add_model_arguments(parser)
-    parser.add_argument("--index", type=int, default=0, help="the test image to explain")
+    parser = _common.make_inspection_parser(__doc__, index_help="the test image to explain")
     parser.add_argument("--label", type=int, default=None,
                         help="the class whose score to differentiate (default: predicted)")
     parser.add_argument("--out", default="saliency.png", help="the PNG to write")
@@ -63,10 +61,8 @@ def make_parser():
 
 def main(argv=None) -> dict:
     """Write the saliency PNG; returns ``{'saliency', 'label', 'out'}``."""
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    with _common.example_config(args):
-        model, data = _common.trained_classifier_or_exit(parser, args)
+    with _common.command_line(make_parser(), argv) as args:
+        model, data = _common.classifier_from_args(args)
         x_test, y_test = data.test
         image = x_test[args.index:args.index + 1]
         probabilities = model.predict(image)[0]

@@ -19,7 +19,6 @@ import _common
 import mnist_lenet
 import numpy as np
 
-import exprc.tensor as T
 from exprc import nn
 
 #: The layer whose output the new head reads: the last pooling stage of mnist_lenet.
@@ -51,8 +50,7 @@ def replace_head(base, n_classes: int, dense: int = 256, dropout: float = 0.5):
     layer = nn.layers.DropoutLayer(features, p=dropout) if dropout else features
     layer = nn.layers.DenseLayer(layer, dense, W=nn.init.GlorotUniform(gain="relu"),
                                  name="new_dense")
-    layer = nn.layers.DenseLayer(layer, n_classes, nonlinearity=None, name="new_scores")
-    return features, nn.layers.NonlinearityLayer(layer, nn.nonlinearities.softmax)
+    return features, _common.softmax_head(layer, n_classes, name="new_scores")
 
 
 def make_parser():
@@ -69,9 +67,10 @@ def make_parser():
     return parser
 
 
-def pretrained_lenet(args, data: _common.Dataset, input_var):
-    """A LeNet from ``--params``, or trained on ``--source-classes`` for a few epochs."""
-    base = mnist_lenet.build_network(input_var, dropout=0.5)
+def pretrained_lenet(args, data: _common.Dataset):
+    """A LeNet from ``--params``, or trained on ``--source-classes`` for
+    ``--pretrain-epochs`` with the command line's other training options."""
+    base = mnist_lenet.build_network(dropout=0.5)
     if args.params:
         nn.layers.load_params(base, args.params)
         print(f"loaded LeNet from {args.params}")
@@ -79,33 +78,28 @@ def pretrained_lenet(args, data: _common.Dataset, input_var):
         source = data.subset(args.source_classes, relabel=False)
         print(f"pretraining LeNet on classes {args.source_classes} "
               f"({len(source.train[0])} images, {args.pretrain_epochs} epoch(s))")
-        model = _common.compile_classifier(base, input_var, args.lr)
-        _common.fit(model, source, args.pretrain_epochs, args.batch_size, seed=args.seed,
-                    progress=not args.no_progress)
+        model = _common.compile_classifier(base, args.lr, args.update)
+        _common.fit_from_args(model, source, args, args.pretrain_epochs)
     return base
 
 
 def main(argv=None) -> dict:
     """Fine-tune a new head; returns ``{'before', 'after', 'frozen', 'frozen_before'}``."""
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    with _common.example_config(args):
-        data = _common.load_data_or_exit(parser, args, _common.IMAGE_SHAPE)
-        input_var = T.tensor4("inputs")
-        base = pretrained_lenet(args, data, input_var)
+    with _common.command_line(make_parser(), argv) as args:
+        data = _common.load_data(args.data, _common.IMAGE_SHAPE, args.train_size)
+        base = pretrained_lenet(args, data)
         features, network = replace_head(base, len(args.classes), args.dense)
         frozen = freeze(features)
         frozen_before = [p.get_value() for p in frozen]
         trainable = nn.layers.get_all_params(network, trainable=True)
         print(f"frozen: {', '.join(p.name for p in frozen)}; "
               f"trained: {', '.join(p.name for p in trainable)}")
-        model = _common.compile_classifier(network, input_var, args.lr, args.update, trainable)
+        model = _common.compile_classifier(network, args.lr, args.update, trainable)
 
         target = data.subset(args.classes)
         _, before = _common.evaluate(model, *target.test)
         print(f"accuracy on classes {args.classes} before fine-tuning: {100 * before:.2f}%")
-        history = _common.fit(model, target, args.epochs, args.batch_size, args.lr_decay,
-                              args.seed, progress=not args.no_progress)
+        history = _common.fit_from_args(model, target, args)
         after = _common.finish(args, model, target, history,
                                log=lambda line: print(line.replace("test", "target test")))
         print(f"accuracy on classes {args.classes}: {100 * before:.2f}% before, "

@@ -4,16 +4,18 @@ Build numpy-style expressions over symbolic tensors (:mod:`exprc.tensor`), diffe
 (:func:`exprc.grad`), and compile them into fast callables (:func:`exprc.function`).
 """
 
-from exprc.configuration import config
+from exprc import (
+           gradient,
+           printing,  # noqa: F401
+           tensor,
+)
+from exprc._version import __version__
 from exprc.compile.function import Function, function
 from exprc.compile.io import In, Out
 from exprc.compile.mode import Mode
-from exprc.tensor.sharedvar import SharedVariable, shared
-from exprc import tensor  # noqa: F401
-from exprc import gradient  # noqa: F401
-from exprc import printing  # noqa: F401
+from exprc.configuration import config
 from exprc.gradient import grad
+from exprc.tensor.sharedvar import SharedVariable, shared
 
-__version__ = "0.1.0"
-__all__ = ["config", "function", "grad", "Function", "In", "Out", "Mode", "shared", "SharedVariable",
-           "tensor", "gradient", "__version__"]
+__all__ = ["config", "function", "grad", "Function", "In", "Out", "Mode", "shared",
+           "SharedVariable", "tensor", "gradient", "__version__"]

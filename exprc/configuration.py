@@ -9,9 +9,10 @@ loudly instead of being ignored.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ class Config:
     def __setattr__(self, name: str, value: Any) -> None:
         flag = _FLAGS.get(name)
         if flag is None:
-            raise AttributeError(f"exprc.config has no flag {name!r}; known flags: {sorted(_FLAGS)}")
+            raise AttributeError(f"exprc.config has no flag {name!r}; known flags: "
+                                 f"{sorted(_FLAGS)}")
         if not flag.check(value):
             raise ValueError(f"invalid value {value!r} for exprc.config.{name}: {flag.doc}")
         self._values[name] = value

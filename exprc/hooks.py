@@ -21,7 +21,8 @@ the previous one back afterwards (``Hook.installed``).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from exprc.errors import ExprcError
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import networkx as nx
 

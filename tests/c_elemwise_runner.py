@@ -12,16 +12,16 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from exprc.cache.store import CompileCache
 from exprc.errors import ExprcError, ExprcShapeError
-from exprc.link.c.cache import CompileCache, default_cache
+from exprc.link.c.runtime import runtime_library
+from exprc.link.c.toolchain import OPENMP_FLAG, CModule, compile_flags, default_cache
 from exprc.link.codegen.loops import (
     DEFAULT_PARALLEL_THRESHOLD,
     ScalarProgram,
     elemwise_declarations,
     elemwise_source,
 )
-from exprc.link.c.runtime import runtime_library
-from exprc.link.c.toolchain import OPENMP_FLAG, CModule, compile_flags
 
 __all__ = ["ElemwiseKernel", "compile_elemwise"]
 
@@ -106,7 +106,7 @@ def compile_elemwise(programs: Mapping[str, ScalarProgram], *, cache: CompileCac
     programs : mapping of str to ScalarProgram
         Entry point name (a C identifier) -> program.
     cache : CompileCache, optional
-        Default :func:`~exprc.link.c.cache.default_cache`.
+        Default :func:`~exprc.link.c.toolchain.default_cache`.
     optimize : bool
         Full optimisation; the default builds quickly (``-O1``), as tests want.
     parallel_threshold : int

@@ -10,10 +10,11 @@ import pytest
 
 import exprc
 import exprc.tensor as T
+from exprc.cache.store import CompileCache
 from exprc.compile.mode import Mode
-from exprc.link.c.cache import CompileCache
 from exprc.link.c.linker import CProgram
 from exprc.link.c.program import C_CODE, CUnsupportedError, generate
+from exprc.link.c.toolchain import CToolchain
 from exprc.tensor.subtensor import ExprcIndexError
 from tests.registry import load_all
 
@@ -23,7 +24,7 @@ C_MODE = Mode(linker="c")
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    return CompileCache(tmp_path_factory.mktemp("c_backend_cache"))
+    return CompileCache(tmp_path_factory.mktemp("c_backend_cache"), CToolchain())
 
 
 def _as_list(x):

@@ -14,11 +14,12 @@ import pytest
 
 import exprc
 import exprc.tensor as T
+from exprc.cache.store import CompileCache
 from exprc.errors import ExprcError, ExprcTypeError
 from exprc.link.c import callpath
-from exprc.link.c.cache import CompileCache
 from exprc.link.c.linker import CProgram
 from exprc.link.c.program import DECLARATIONS
+from exprc.link.c.toolchain import CToolchain
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +192,7 @@ def test_cffi_declarations_match_the_c_structs(tmp_path):
               "         : which == 1 ? (int64_t)sizeof(exprc_error)\n"
               "         : which == 2 ? (int64_t)sizeof(exprc_state)\n"
               "         : (int64_t)offsetof(exprc_state, pool); }\n")
-    cache = CompileCache(tmp_path)
+    cache = CompileCache(tmp_path, CToolchain())
     module = cache.load(source, "int64_t size_of(int which);")
     assert module.size_of(0) == ffi.sizeof("exprc_array")
     assert module.size_of(1) == ffi.sizeof("exprc_error")

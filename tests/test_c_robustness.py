@@ -23,8 +23,8 @@ import pytest
 
 import exprc
 import exprc.tensor as T
+from exprc.cache.store import CompileCache
 from exprc.errors import ExprcTypeError
-from exprc.link.c.cache import CompileCache
 from exprc.link.c.linker import CProgram
 from exprc.link.c.toolchain import PARTS_MARKER
 from exprc.tensor import nnet

@@ -11,9 +11,10 @@ import pytest
 
 import exprc
 import exprc.tensor as T
+from exprc.cache.fingerprint import host_fingerprint, tree_digest
+from exprc.cache.store import CompileCache
 from exprc.link.c import runtime
-from exprc.link.c.cache import CompileCache
-from exprc.link.c.fingerprint import host_fingerprint, tree_digest
+from exprc.link.c.toolchain import CToolchain
 
 
 @pytest.fixture
@@ -21,7 +22,8 @@ def package(tmp_path):
     """A folder standing in for the installed package, holding a runtime library build."""
     folder = tmp_path / "package"
     folder.mkdir()
-    built = runtime.runtime_library(CompileCache(tmp_path / "cache"), openmp=True).path
+    built = runtime.runtime_library(CompileCache(tmp_path / "cache", CToolchain()),
+                                    openmp=True).path
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
     shutil.copy(built, folder / f"{runtime.PREBUILT_NAME}{suffix}")
     return folder
@@ -32,8 +34,8 @@ def _stamp(folder, **fields):
 
 
 def test_prebuilt_library_used_only_while_its_stamp_matches(package, tmp_path):
-    cache = CompileCache(tmp_path / "cache")
-    current = {"csrc": tree_digest(cache.csrc_dir), "host": host_fingerprint()}
+    cache = CompileCache(tmp_path / "cache", CToolchain())
+    current = {"csrc": tree_digest(cache.toolchain.csrc_dir), "host": host_fingerprint()}
     _stamp(package, **current)
     assert runtime._prebuilt(cache, package).parent == package
     # An edited csrc/ (an editable install) or another CPU makes it unusable.
@@ -49,7 +51,7 @@ def test_prebuilt_library_used_only_while_its_stamp_matches(package, tmp_path):
 
 
 def test_library_without_openmp_is_built_into_the_cache(tmp_path):
-    cache = CompileCache(tmp_path)
+    cache = CompileCache(tmp_path, CToolchain())
     library = runtime.runtime_library(cache, openmp=False)
     assert not library.prebuilt
     assert library.path.parent.parent == tmp_path
@@ -66,5 +68,5 @@ def test_programs_run_against_a_library_built_in_the_cache(tmp_path):
     product, total = f(a, b)
     np.testing.assert_allclose(product, a @ b, rtol=1e-5)
     np.testing.assert_allclose(total, (a * 2).sum(axis=0), rtol=1e-5)
-    cache = CompileCache(tmp_path)
+    cache = CompileCache(tmp_path, CToolchain())
     assert runtime.runtime_library(cache, openmp=False).path.is_relative_to(tmp_path)

@@ -169,7 +169,7 @@ def test_program_loads_in_a_fresh_process(tmp_path):
     # LD_LIBRARY_PATH, nothing of exprc loaded) can load it.
     import exprc
     import exprc.tensor as T
-    from exprc.link.c.cache import CompileCache
+    from exprc.cache.store import CompileCache
 
     x = T.matrix("x")
     cache = CompileCache(tmp_path)

@@ -1,6 +1,7 @@
-"""conv2d and its gradients: API behaviour, errors, conv2d_transpose, and the C kernels on the
-LeNet shapes against the reference executor. Forward values and first gradients of every
-border mode, stride, dilation, group count and flip are in tests/registry/cases_conv.py."""
+"""conv2d and its gradients: API behaviour, errors, conv2d_transpose, the C kernels on the
+LeNet shapes against the reference executor, and the C kernels' output sizes against
+:func:`conv_output_size` over a grid. Forward values and first gradients of every border mode,
+stride, dilation, group count and flip are in tests/registry/cases_conv.py."""
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import exprc.tensor as T
 from exprc.errors import ExprcShapeError, ExprcTypeError
 from exprc.gradient import verify_grad
 from exprc.tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
-from tests.registry.cases_conv import np_conv2d
+from tests.registry.cases_conv import np_conv2d, np_conv2d_grad_inputs, np_conv2d_grad_weights
 
 RNG = np.random.default_rng(0)
 
@@ -216,3 +217,43 @@ def test_ops_compare_by_their_parameters():
     assert Conv2d((0, 0)) == Conv2d("valid")
     assert Conv2d(filter_flip=False) != Conv2d()
     assert str(Conv2d("half", (2, 1))) == "Conv2d{border_mode='half', subsample=(2, 1)}"
+
+
+#: (subsample, filter_dilation) pairs of the grid below, for each border mode.
+STRIDES_AND_DILATIONS = [((1, 1), (1, 1)), ((2, 3), (1, 1)), ((1, 1), (2, 3)), ((3, 2), (2, 1))]
+#: (rows, cols, filter rows, filter cols): filters smaller than, as large as and (without
+#: padding) larger than the input.
+CONV_SIZES = [(1, 1, 1, 1), (2, 5, 3, 2), (5, 4, 2, 3), (7, 6, 3, 3), (4, 3, 1, 4)]
+
+
+@pytest.mark.parametrize("border_mode", ["valid", "full", "half", 1, (2, 0)])
+def test_c_output_sizes_follow_conv_output_size_over_a_grid(border_mode):
+    """Each geometry compiled in the default (C) mode: the output's shape is the Python rule's,
+    the values and both gradients those of the direct loops, and a filter that the rule says
+    does not fit is a run-time error."""
+    x, w, gy = T.tensor4("x"), T.tensor4("w"), T.tensor4("gy")
+    for subsample, dilation in STRIDES_AND_DILATIONS:
+        params = {"border_mode": border_mode, "subsample": subsample,
+                  "filter_dilation": dilation}
+        y = T.nnet.conv2d(x, w, **params)
+        f = exprc.function([x, w, gy], [y, *exprc.grad((y * gy).sum(), [x, w])])
+        assert {backend for _, backend in f.placement()} == {"c"}
+        for rows, cols, kh, kw in CONV_SIZES:
+            where = f"{params}, input {rows}x{cols}, filter {kh}x{kw}"
+            x_val, w_val = _rand(1, 2, rows, cols), _rand(3, 2, kh, kw)
+            sizes = Conv2d(**params).output_sizes((rows, cols), (kh, kw))
+            if min(sizes) < 1:
+                with pytest.raises(ValueError, match="larger than the input"):
+                    f(x_val, w_val, np.zeros((1, 3, 1, 1)))
+                continue
+            gy_val = _rand(1, 3, *sizes)
+            out, gx, gw = f(x_val, w_val, gy_val)
+            assert out.shape == (1, 3, *sizes), where
+            np.testing.assert_allclose(out, np_conv2d(x_val, w_val, **params), rtol=1e-10,
+                                       atol=1e-12, err_msg=where)
+            np.testing.assert_allclose(gx, np_conv2d_grad_inputs(w_val, gy_val, (rows, cols), 2,
+                                                                 **params),
+                                       rtol=1e-10, atol=1e-12, err_msg=where)
+            np.testing.assert_allclose(gw, np_conv2d_grad_weights(x_val, gy_val, (kh, kw),
+                                                                  **params),
+                                       rtol=1e-10, atol=1e-12, err_msg=where)

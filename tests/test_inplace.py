@@ -12,13 +12,7 @@ from exprc.errors import ExprcError
 from exprc.graph.fgraph import FunctionGraph
 from exprc.graph.traversal import toposort
 from exprc.link.reference import REFERENCE, ReferenceProgram, run_node
-from exprc.rewriting.destroy import (
-    MAX_FAMILY,
-    check_destroyers,
-    destroy_map,
-    destroy_refusal,
-    view_map,
-)
+from exprc.rewriting.destroy import MAX_FAMILY, check_destroyers, destroy_refusal
 from exprc.tensor.blas import Gemm
 from exprc.tensor.elemwise import InplaceElemwise
 from exprc.tensor.scalar import SCALAR_OPS
@@ -61,7 +55,7 @@ def test_refuses_shared_values():
     f = exprc.function([x], w - x, mode=NO_FUSION)
     f(np.zeros((2, 3)))
     np.testing.assert_array_equal(w.get_value(), np.ones((2, 3)))
-    assert not any(destroy_map(n.op) for n in f.fgraph.apply_nodes)
+    assert not any(n.op.destroy_map for n in f.fgraph.apply_nodes)
 
 
 def test_refuses_an_input_read_twice():
@@ -222,7 +216,7 @@ def test_every_view_is_declared():
         for node in toposort(outputs, symbols):
             args = [values[v] if v in values else getattr(v, "data", None) for v in node.inputs]
             results = REFERENCE[node.op](node, *args)
-            declared = {(o, i) for m in (view_map(node.op), destroy_map(node.op))
+            declared = {(o, i) for m in (node.op.view_map, node.op.destroy_map)
                         for o, ins in m.items() for i in ins}
             for o, result in enumerate(results):
                 values[node.outputs[o]] = np.asarray(result)

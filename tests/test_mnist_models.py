@@ -7,6 +7,7 @@ full runs of docs/examples.md. Gradients are checked against a NumPy forward and
 pass of the MLP written here from its parameter values.
 """
 
+import importlib
 import struct
 import sys
 import zlib
@@ -23,14 +24,17 @@ MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 needs_mnist = pytest.mark.skipif(not MNIST.is_file(),
                                  reason=f"MNIST not found at {MNIST} (see exprc.datasets)")
 
-# The examples import each other by bare name, as when run as scripts.
-sys.path.insert(0, str(ROOT / "examples"))
-import _common
-import adversarial
-import mnist_lenet
-import mnist_mlp
-import saliency
-import transfer
+
+
+def import_examples(*names):
+    """The example modules, imported by bare name as they import each other when run."""
+    if str(ROOT / "examples") not in sys.path:
+        sys.path.insert(0, str(ROOT / "examples"))
+    return [importlib.import_module(name) for name in names]
+
+
+_common, adversarial, mnist_lenet, mnist_mlp, saliency, transfer = import_examples(
+    "_common", "adversarial", "mnist_lenet", "mnist_mlp", "saliency", "transfer")
 
 QUIET = ["--no-progress", "--floatX", "float32"]
 
@@ -270,6 +274,18 @@ def test_minibatches_cover_every_example_once():
     seen = np.concatenate([b[1] for b in batches])
     assert sorted(seen) == list(range(10)) and list(seen) != list(range(10))
     assert all((bx[:, 0] == by).all() for bx, by in batches)
+
+
+def test_train_epoch_weighs_each_batch_by_its_images():
+    sizes = []
+
+    def step(xb, yb):
+        sizes.append(len(xb))
+        return float(len(xb))  # a batch's mean loss: here its size
+
+    loss, seconds = _common.train_epoch(step, np.zeros((10, 1)), np.zeros(10), 4)
+    assert sizes == [4, 4, 2]
+    assert loss == (4 * 4 + 4 * 4 + 2 * 2) / 10 and seconds >= 0
 
 
 def write_fake_mnist(path, n=200, seed=0):

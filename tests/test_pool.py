@@ -1,6 +1,9 @@
 """``T.signal.pool.pool_2d`` and its gradients: API, errors, tie-breaking, second derivatives,
-and the C kernels against the reference on the LeNet shapes (forward values against NumPy
-are in the registry, tests/registry/cases_pool.py)."""
+the C kernels against the reference on the LeNet shapes, and the C kernels' output sizes
+against :func:`pooled_size` over a grid of geometries (forward values against NumPy are also in
+the registry, tests/registry/cases_pool.py)."""
+
+import itertools
 
 import numpy as np
 import pytest
@@ -10,8 +13,15 @@ import exprc.tensor as T
 from exprc.errors import ExprcShapeError, ExprcTypeError
 from exprc.gradient import verify_grad
 from exprc.tensor.signal import pool
-from exprc.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool, pool_2d
-from tests.registry.cases_pool import np_pool_2d
+from exprc.tensor.signal.pool import (
+    MODES,
+    AveragePoolGrad,
+    MaxPoolGrad,
+    MaxPoolGradGrad,
+    Pool,
+    pool_2d,
+)
+from tests.registry.cases_pool import np_average_pool_grad, np_max_pool_grad, np_pool_2d
 
 BACKENDS = ["REFERENCE", "FAST_RUN"]
 
@@ -129,7 +139,8 @@ def test_output_gradient_of_the_wrong_shape_is_a_run_time_error(op, mode):
 
 def _distinct(shape, seed=0):
     size = int(np.prod(shape))
-    return np.random.default_rng(seed).permutation(size).reshape(shape) * (4.0 / size) - 2.0
+    scale = 4.0 / max(size, 1)
+    return np.random.default_rng(seed).permutation(size).reshape(shape) * scale - 2.0
 
 
 @pytest.mark.parametrize("mode", ["sum", "average_inc_pad", "average_exc_pad", "max"])
@@ -206,3 +217,43 @@ def test_rows_with_gaps_between_them(mode):
     # 2 * max * (its one position), so the gradient's window sums are 2 * pooled values.
     sums = np_pool_2d(got[1][:, :, 1:], (2, 2), mode="sum")
     np.testing.assert_allclose(sums, 2 * expected)
+
+
+#: (ws, stride, pad, ignore_border): windows side by side, overlapping and apart, larger than
+#: some inputs, with and without padding and border.
+GRID = [(ws, stride, pad, ignore_border)
+        for ws, stride, pad, ignore_border in itertools.product(
+            [(1, 1), (2, 2), (3, 2), (2, 4)], [None, (1, 1), (2, 3), (3, 1), (5, 5)],
+            [(0, 0), (1, 0), (1, 1)], [True, False])
+        if pad[0] < ws[0] and pad[1] < ws[1] and (ignore_border or pad == (0, 0))]
+#: Image sizes from empty to larger than every window.
+IMAGE_SIZES = [(0, 3), (1, 1), (2, 5), (3, 4), (6, 7)]
+
+
+def test_c_output_sizes_follow_pooled_size_over_a_grid():
+    """Every geometry compiled in the default (C) mode: the pooled shape is the Python rule's
+    and the values (and gradients, which check the output gradient's shape in C) are those of
+    the direct loops. The modes take turns along the grid."""
+    x = T.dtensor4("x")
+    modes = [MODES[i % len(MODES)] for i in range(len(GRID))]
+    pooled = [pool_2d(x, ws, ib, stride, pad, mode)
+              for (ws, stride, pad, ib), mode in zip(GRID, modes)]
+    grads = [exprc.grad(y.sum(), x) for y in pooled]
+    f = exprc.function([x], pooled + grads)
+    assert {backend for _, backend in f.placement()} == {"c"}
+    for rows, cols in IMAGE_SIZES:
+        value = _distinct((1, 2, rows, cols))
+        results = f(value)
+        for k, ((ws, stride, pad, ib), mode) in enumerate(zip(GRID, modes)):
+            got, grad = results[k], results[len(GRID) + k]
+            where = f"{rows}x{cols}, ws={ws}, stride={stride}, pad={pad}, ignore_border={ib}"
+            sizes = Pool(ws, ib, stride, pad).output_sizes(rows, cols)
+            assert got.shape == (1, 2, *sizes), where
+            np.testing.assert_allclose(got, np_pool_2d(value, ws, ib, stride, pad, mode),
+                                       err_msg=where)
+            ones = np.ones(got.shape)
+            if mode == "max":
+                expected = np_max_pool_grad(value, ones, ws, ib, stride, pad)
+            else:
+                expected = np_average_pool_grad(value, ones, ws, ib, stride, pad, mode)
+            np.testing.assert_allclose(grad, expected, err_msg=where)

@@ -10,13 +10,13 @@ import exprc
 import exprc.tensor as T
 from exprc.compile.mode import Mode
 from exprc.errors import ExprcError
-from exprc.graph.ir import Constant
 from exprc.graph.fgraph import FunctionGraph
+from exprc.graph.ir import Constant
 from exprc.rewriting import RewriteLog
-from exprc.rewriting.rules.cleanup import MAX_FOLDED_SIZE, merge
 from exprc.rewriting.engine import Rule, run_to_fixpoint
 from exprc.rewriting.patterns import Const, Elem, Var
 from exprc.rewriting.pipeline import PASS_NAMES, optimize
+from exprc.rewriting.rules.cleanup import MAX_FOLDED_SIZE, merge
 from exprc.tensor.elemwise import Elemwise
 
 

@@ -12,8 +12,8 @@ import pytest
 
 import exprc
 import exprc.tensor as T
-from exprc.graph.ir import Constant
 from exprc.graph.fgraph import FunctionGraph
+from exprc.graph.ir import Constant
 from exprc.graph.traversal import ancestors, equal_computations
 from exprc.rewriting.rules.shape_pass import graph_memo
 from exprc.rewriting.shape_rules import reads_shape_of, shape_of
@@ -261,3 +261,45 @@ def test_compiled_shapes_equal_the_reference(build):
     for rows, cols, k in [(2, 3, 1), (3, 3, -2), (1, 3, 0), (4, 1, 2)]:
         args = (rng.normal(size=(rows, cols)), rng.integers(0, 2, cols).astype(float), k)
         np.testing.assert_array_equal(fast(*args), slow(*args))
+
+
+# --------------------------------------------------------------------------- one size formula
+def _three_shapes(build, inputs, values):
+    """For each tuple of ``values``: the static shape of ``build`` on inputs of those shapes
+    (``make_node``'s sizes on ints), its shape inferred with every input size unknown (the
+    shape rule's sizes as expressions, evaluated) and the shape the reference computes."""
+    out = build(*inputs)
+    inferred = exprc.function(inputs, list(shape_of(out)), mode="REFERENCE",
+                              on_unused_input="ignore")
+    computed = exprc.function(inputs, out, mode="REFERENCE")
+    for args in values:
+        static = build(*[T.tensor(a.dtype, shape=a.shape) for a in args]).type.shape
+        yield static, tuple(int(s) for s in inferred(*args)), computed(*args).shape
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"ws": (3, 2), "ignore_border": False, "stride": (2, 1)},
+    {"ws": (2, 3), "ignore_border": False, "stride": (1, 2)},
+    {"ws": (3, 3), "stride": (1, 2), "pad": (2, 1)},
+    {"ws": (4, 2), "stride": (3, 3)},
+], ids=str)
+def test_pooling_sizes_are_one_formula_for_ints_and_expressions(kwargs):
+    x = T.dtensor3("x")
+    values = [(np.ones((2, r, c)),) for r, c in [(0, 2), (1, 1), (2, 5), (3, 3), (7, 4)]]
+    for static, inferred, computed in _three_shapes(
+            lambda v: T.signal.pool.pool_2d(v, **kwargs), [x], values):
+        assert static == inferred == computed
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"border_mode": "full", "subsample": (2, 1)},
+    {"border_mode": "half", "filter_dilation": (2, 3), "subsample": (1, 3)},
+    {"border_mode": (1, 2), "subsample": (3, 2), "filter_dilation": (1, 2)},
+], ids=str)
+def test_convolution_sizes_are_one_formula_for_ints_and_expressions(kwargs):
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    values = [(np.ones((1, 2, r, c)), np.ones((3, 2, kh, kw)))
+              for r, c, kh, kw in [(5, 4, 1, 2), (7, 8, 3, 3), (9, 6, 2, 4)]]
+    for static, inferred, computed in _three_shapes(
+            lambda a, b: T.nnet.conv2d(a, b, **kwargs), [x, w], values):
+        assert static == inferred == computed

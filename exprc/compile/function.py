@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from exprc import hooks
 from exprc.compile.io import In, Out
 from exprc.compile.mode import Mode, get_mode
 from exprc.compile.profiling import FunctionProfile
-from exprc import hooks
 from exprc.configuration import config
-from exprc.tensor.sharedvar import Container, SharedVariable
 from exprc.errors import ExprcError, ExprcTypeError, UnusedInputError
-from exprc.graph.ir import Constant, Variable
 from exprc.graph.fgraph import FunctionGraph
+from exprc.graph.ir import Constant, Variable
+from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
 from exprc.link.c import linker as c_linker
 from exprc.link.reference import ReferenceProgram
 from exprc.rewriting.pipeline import optimize
-from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
+from exprc.tensor.sharedvar import Container, SharedVariable
 from exprc.tensor.variable import as_tensor_variable
 
 
@@ -39,7 +40,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
              updates: Any = None, givens: Any = None,
              no_default_updates: bool | Sequence[Variable] = False, name: str | None = None,
              allow_input_downcast: bool | None = None, on_unused_input: str | None = None,
-             trust_input: bool = False, profile: bool | None = None) -> "Function":
+             trust_input: bool = False, profile: bool | None = None) -> Function:
     """Compile a callable computing ``outputs`` from ``inputs``.
 
     Parameters
@@ -66,7 +67,9 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
     on_unused_input : {'raise', 'warn', 'ignore'}
         What to do with an input no output needs (default 'raise').
     trust_input : bool
-        Skip checking arguments (they must then be ndarrays of the exact types).
+        Skip converting and copying arguments that are ndarrays of exactly the input's dtype,
+        rank and static sizes. Anything else is still converted or refused, as without
+        ``trust_input``: compiled code never reads an argument as another type.
     profile : bool, optional
         Time every node of the program; ``f.profile.summary()`` then prints where the time
         went. Default ``exprc.config.profile``.
@@ -142,7 +145,9 @@ class Function:
         self._n_out = len(outputs)
         self._n_updates = len(update_targets)
         self._update_containers = [s.container for s in update_targets]
-        self._state = {id(i): Container(_state_value(i)) for i in inputs if i.value is not None}
+        self._state = {id(i): Container(_state_value(i), i.variable.type,
+                                        f"stored value of input {i.name or i.variable}")
+                       for i in inputs if i.value is not None}
         self._state_containers = [self._state[id(i)] for i in state_inputs]
         self._allow_downcast = [i.allow_downcast if i.allow_downcast is not None
                                 else allow_input_downcast for i in inputs]
@@ -162,12 +167,32 @@ class Function:
         self._fresh_outputs = self.program.backend == "c"
         self._shared_containers = [s.container for s in shared_vars]
         self._new_value_containers = self._update_containers + self._state_containers
+        self._locks = _update_locks(self._new_value_containers, self._shared_containers)
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any):
-        if self.profile is not None:
-            return self._profiled_call(args, kwargs)
-        return self._call(args, kwargs)
+        locks = self._locks
+        if not locks:
+            if self.profile is not None:
+                return self._profiled_call(args, kwargs)
+            return self._call(args, kwargs)
+        # A call that writes shared state reads, computes and writes it as one step with
+        # respect to every other such call on the same variables (see docs/reliability.md).
+        for lock in locks:
+            lock.acquire()
+        try:
+            if self.profile is not None:
+                return self._profiled_call(args, kwargs)
+            return self._call(args, kwargs)
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
+    def __reduce__(self):
+        raise ExprcTypeError(
+            f"{self._fname()} cannot be pickled: a compiled function holds a loaded native "
+            "library. Pickle the values of its shared variables (get_value()) and compile the "
+            "graph again in the new process")
 
     def _call(self, args: tuple, kwargs: dict):
         native = self._native
@@ -197,7 +222,7 @@ class Function:
         n_out = self._n_out
         if len(results) > n_out:
             for container, value in zip(self._new_value_containers, results[n_out:]):
-                container.value = value
+                container.store(value)  # computed for the container's type: no check needed
             del results[n_out:]
         return results[0] if self.single else results
 
@@ -221,8 +246,8 @@ class Function:
                     raise ExprcTypeError(f"{self._fname()}: missing {self._labels[k]} "
                                          f"({len(args)} of {len(self.inputs)} given)")
                 values.append(self._state[id(inp)].value)
-            elif self.trust_input:
-                values.append(value)
+            elif self.trust_input and _is_exactly(value, inp.variable.type):
+                values.append(value)  # trusted: no conversion, no copy
             else:
                 values.append(inp.variable.type.filter(
                     value, allow_downcast=self._allow_downcast[k], what=self._labels[k]))
@@ -428,6 +453,25 @@ def _input_label(k: int, inp: In, fname: str | None) -> str:
     name = f" {inp.name!r}" if inp.name else ""
     where = f" of function {fname!r}" if fname else ""
     return f"input{name} (argument {k}){where}"
+
+
+def _update_locks(written: list, read: list) -> list:
+    """The locks a call must hold: none for a function that writes no shared state, else those
+    of every container it reads or writes, in one global order (by id) so that two functions
+    taking overlapping sets cannot deadlock."""
+    if not written:
+        return []
+    containers = {id(c): c for c in [*written, *read]}
+    return [containers[key].lock for key in sorted(containers)]
+
+
+def _is_exactly(value: Any, tensor_type: Any) -> bool:
+    """Whether ``value`` is an ndarray the compiled code can read as ``tensor_type`` as it is:
+    what ``trust_input`` still checks, since reading another element size or rank would read
+    out of bounds."""
+    return (isinstance(value, np.ndarray) and value.dtype == tensor_type.dtype
+            and value.ndim == tensor_type.ndim
+            and all(s is None or s == n for s, n in zip(tensor_type.shape, value.shape)))
 
 
 def _state_value(inp: In) -> np.ndarray:

@@ -36,9 +36,10 @@ class In:
         if not isinstance(variable, Variable):
             raise ExprcTypeError(f"In() needs a symbolic variable, got {type(variable).__name__}")
         if isinstance(variable, Constant) or variable.owner is not None:
+            origin = ("a constant" if isinstance(variable, Constant)
+                      else f"computed by {variable.owner.op}")
             raise ExprcTypeError(
-                f"function inputs must be free variables, but {variable} is "
-                f"{'a constant' if isinstance(variable, Constant) else 'computed by ' + str(variable.owner.op)}"
+                f"function inputs must be free variables, but {variable} is {origin}"
                 "; to feed a value for an intermediate result use givens=")
         if update is not None and value is None:
             raise ExprcTypeError(f"In({variable}, update=...) needs an initial value=")

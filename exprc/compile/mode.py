@@ -28,11 +28,11 @@ class Mode:
     optimizer: str = "fast_run"
     exclude: tuple = ()
 
-    def excluding(self, *names: str) -> "Mode":
+    def excluding(self, *names: str) -> Mode:
         """This mode without the named passes or rules."""
         return Mode(self.linker, self.optimizer, tuple(self.exclude) + names)
 
-    def including(self, *names: str) -> "Mode":
+    def including(self, *names: str) -> Mode:
         """This mode with the named passes or rules no longer excluded."""
         return Mode(self.linker, self.optimizer, tuple(e for e in self.exclude
                                                       if e not in names))

@@ -6,11 +6,12 @@ Each op's derivative is one rule in the ``GRAD`` table (:mod:`exprc.gradient.rul
 reverse walk in :mod:`exprc.gradient.walk` is the only code that combines them.
 """
 
-from exprc.gradient.table import BROADCASTING_OPS, DISCONNECTED, GRAD, ZERO, NullGrad
+from exprc.errors import DisconnectedInputError, NullGradError
 from exprc.gradient import rules  # noqa: F401  (fills GRAD)
-from exprc.gradient.walk import DisconnectedType, grad
 from exprc.gradient.derived import Lop, Rop, hessian, jacobian
+from exprc.gradient.table import DISCONNECTED, GRAD, ZERO, NullGrad
 from exprc.gradient.verify import GradientError, verify_grad
+from exprc.gradient.walk import DisconnectedType, grad
 from exprc.tensor.gradient_filters import (
     GradientFilter,
     consider_constant,
@@ -20,11 +21,10 @@ from exprc.tensor.gradient_filters import (
     undefined_grad,
     zero_grad,
 )
-from exprc.errors import DisconnectedInputError, NullGradError
 
 __all__ = [
     "grad", "Lop", "Rop", "jacobian", "hessian", "verify_grad", "GradientError",
     "zero_grad", "disconnected_grad", "grad_clip", "grad_scale", "undefined_grad",
     "consider_constant", "GradientFilter", "DisconnectedType", "DisconnectedInputError",
-    "NullGradError", "GRAD", "BROADCASTING_OPS", "DISCONNECTED", "ZERO", "NullGrad",
+    "NullGradError", "GRAD", "DISCONNECTED", "ZERO", "NullGrad",
 ]

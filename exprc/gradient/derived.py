@@ -8,7 +8,8 @@ with no per-op forward rule to keep in sync.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from exprc.errors import ExprcTypeError
 from exprc.gradient.walk import grad

@@ -5,9 +5,10 @@ A rule has the signature ``rule(node, output_grads) -> list`` with one entry per
 when no gradient flows into that output (only multi-output ops see None). Each returned entry
 is one of:
 
-- a tensor variable: the gradient w.r.t. that input. For ops in ``BROADCASTING_OPS`` it may
-  have the (broadcast) shape of the output; the reverse walk sums it down to the input's
-  shape, so no rule deals with broadcasting itself.
+- a tensor variable: the gradient w.r.t. that input. For ops that declare
+  ``gradient_in_output_shape`` (see :class:`exprc.graph.ir.Op`) it may have the (broadcast)
+  shape of the output; the reverse walk sums it down to the input's shape, so no rule deals
+  with broadcasting itself.
 - ``DISCONNECTED``: the output does not depend on this input at all (shape arguments, indices).
 - ``ZERO``: the output depends on this input with derivative zero everywhere (comparisons,
   rounding); the input is connected (no DisconnectedInputError) but no graph is built.
@@ -24,9 +25,6 @@ from __future__ import annotations
 from exprc.graph.optable import OpTable
 
 GRAD = OpTable("gradient rule")
-
-#: Ops whose rules return gradients in the broadcast shape of their output.
-BROADCASTING_OPS: set[type] = set()
 
 
 class _Disconnected:

@@ -9,10 +9,11 @@ compiled, rewritten and differentiated again.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from exprc.errors import DisconnectedInputError, ExprcError, ExprcTypeError, NullGradError
-from exprc.gradient.table import BROADCASTING_OPS, DISCONNECTED, GRAD, ZERO, NullGrad
+from exprc.gradient.table import DISCONNECTED, GRAD, ZERO, NullGrad
 from exprc.graph.ir import Variable
 from exprc.graph.traversal import toposort
 from exprc.tensor.elemwise import sum_to
@@ -194,7 +195,7 @@ def _conform(node, inp: Variable, g: Any) -> Any:
     if g is ZERO or isinstance(g, NullGrad) or inp.dtype in DISCRETE_DTYPES:
         return ZERO if not isinstance(g, NullGrad) else g
     g = as_tensor_variable(g)
-    if type(node.op) in BROADCASTING_OPS:
+    if node.op.gradient_in_output_shape:
         g = sum_to(g, inp)
     if g.ndim != inp.ndim:
         raise ExprcError(f"internal error: gradient rule of {node.op} gave a {g.ndim}-d "

@@ -10,7 +10,7 @@ dead nodes be dropped as soon as their last client goes.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from exprc.errors import ExprcError
 from exprc.graph.ir import Apply, Variable

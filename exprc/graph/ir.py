@@ -6,16 +6,19 @@ variables, producing output variables. Variables without an owner are graph inpu
 constants). Ops are immutable values: two ops with equal ``__props__`` are interchangeable,
 which is what common-subexpression merging relies on.
 
-An op class holds only what defines it: its parameters and its type inference (``make_node``),
-which validates inputs and raises errors that name the culprit. Everything else about an op
-(NumPy reference, gradient, shape inference, C code, CUDA code) lives in one table per concern,
-see :mod:`exprc.graph.optable`.
+An op class holds what defines it: its parameters, its type inference (``make_node``), which
+validates inputs and raises errors that name the culprit, and a few declared facts that several
+concerns read (the attributes documented on :class:`Op`, each with a default there). Everything
+else about an op (NumPy reference, gradient, shape inference, C code, CUDA code) lives in one
+table per concern, see :mod:`exprc.graph.optable`.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Any, ClassVar, Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from exprc.errors import ExprcError, user_frame
 
@@ -31,10 +34,10 @@ class Type:
     def filter(self, value: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
         raise NotImplementedError
 
-    def make_variable(self, name: str | None = None) -> "Variable":
+    def make_variable(self, name: str | None = None) -> Variable:
         return Variable(self, name=name)
 
-    def __call__(self, name: str | None = None) -> "Variable":
+    def __call__(self, name: str | None = None) -> Variable:
         """Create a fresh graph input of this type (``TensorType('float32', (None,))('x')``)."""
         return self.make_variable(name)
 
@@ -56,7 +59,7 @@ class Variable:
     ``updates``); elementwise equality of tensors is ``exprc.tensor.eq``.
     """
 
-    def __init__(self, type: Type, owner: "Apply | None" = None, index: int | None = None,
+    def __init__(self, type: Type, owner: Apply | None = None, index: int | None = None,
                  name: str | None = None):
         if name is not None and not isinstance(name, str):
             raise ExprcError(f"a variable name must be a str, got {type_name(name)}")
@@ -67,7 +70,7 @@ class Variable:
         self.tag = Tag(trace=user_frame())
         self.auto_name = f"{type_prefix(self)}{next(_ids)}"
 
-    def clone(self) -> "Variable":
+    def clone(self) -> Variable:
         """A new input variable of the same type, name and tag (no owner)."""
         cp = self.__class__.__new__(self.__class__)
         cp.__dict__.update(self.__dict__)
@@ -104,7 +107,7 @@ class Constant(Variable):
         """A hashable key such that equal signatures mean interchangeable constants."""
         return (self.type, self.type.value_signature(self.data))
 
-    def clone(self) -> "Constant":
+    def clone(self) -> Constant:
         return self  # constants are immutable and may be shared between graphs
 
     def __str__(self) -> str:
@@ -116,14 +119,14 @@ class Constant(Variable):
 class Apply:
     """One application of an op to input variables, producing output variables."""
 
-    def __init__(self, op: "Op", inputs: Sequence[Variable], outputs: Sequence[Variable]):
+    def __init__(self, op: Op, inputs: Sequence[Variable], outputs: Sequence[Variable]):
         self.op = op
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         for i, out in enumerate(self.outputs):
             out.owner, out.index = self, i
 
-    def clone_with_new_inputs(self, inputs: Sequence[Variable]) -> "Apply":
+    def clone_with_new_inputs(self, inputs: Sequence[Variable]) -> Apply:
         """Apply the same op to ``inputs`` (re-running type inference)."""
         node = self.op.make_node(*inputs)
         for old, new in zip(self.outputs, node.outputs):
@@ -149,10 +152,37 @@ class Op:
     hashing and printing) and implement :meth:`make_node`, which checks the inputs and builds
     the :class:`Apply` node with correctly typed outputs. Every concrete subclass is recorded in
     :data:`ALL_OPS` so that completeness tests can check each concern's table covers it.
+
+    Facts that more than one concern reads are declared on the class, overriding the defaults
+    below (a property where the fact depends on the op's parameters).
+
+    Attributes
+    ----------
+    view_map : mapping of int to list of int
+        ``{output: [input, ...]}``: outputs that may share memory with (be a view of, or be)
+        those inputs. The in-place safety checker (:mod:`exprc.rewriting.destroy`) follows it,
+        so an op whose result may alias an input must declare it. Default: no views.
+    destroy_map : mapping of int to list of int
+        ``{output: [input]}``: outputs written into the memory of that input (in-place ops,
+        made only by the last rewrite pass). Default: none.
+    gradient_in_output_shape : bool
+        Whether the op's gradient rule may return, for an input, a gradient in the broadcast
+        shape of the output rather than the input's; the reverse walk sums it back down, so
+        the rule need not handle broadcasting. Default: False.
+    unconditional_shape : bool
+        Whether every output's shape follows from the inputs' shapes with nothing checked at
+        run time, so that a rewrite may leave the node uncomputed without losing an error.
+        Ops whose shape depends on how the inputs broadcast decide per node, in
+        :mod:`exprc.rewriting.rules.shape_pass`. Default: False.
     """
 
     __props__: ClassVar[tuple[str, ...]] = ()
     ALL_OPS: ClassVar[list[type]] = []
+    # Read-only, since every op without a declaration shares them.
+    view_map: ClassVar[Mapping[int, list[int]]] = MappingProxyType({})
+    destroy_map: Mapping[int, list[int]] = MappingProxyType({})
+    gradient_in_output_shape: ClassVar[bool] = False
+    unconditional_shape: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)

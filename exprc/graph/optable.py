@@ -10,7 +10,8 @@ an op has neither a rule nor a reason in a table.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from exprc.errors import ExprcError
 

@@ -6,7 +6,7 @@ textbook ones; what this module adds is the mapping between the IR and a network
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import networkx as nx
 

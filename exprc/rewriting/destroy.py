@@ -2,9 +2,9 @@
 
 An op may overwrite an input (``destroy_map = {output: [input]}``) only when nothing else
 can read that memory afterwards. Memory is shared between a variable and its *views*: outputs
-that alias an input without copying (``view_map``, or the :data:`VIEW_OPS` table for the core
-ops that predate the convention), and outputs of ops that overwrote an input in place. The set
-of variables sharing memory with the destroyed one is its *alias family*.
+that alias an input without copying (declared by the op's ``view_map``), and outputs of ops
+that overwrote an input in place (its ``destroy_map``). The set of variables sharing memory
+with the destroyed one is its *alias family*.
 
 The rule is deliberately conservative and cheap (no reasoning about execution order): a node
 may destroy input ``i`` only if
@@ -25,54 +25,21 @@ fresh buffer now and then).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from exprc.tensor.gradient_filters import GradientFilter
-from exprc.graph.ir import Apply, Op, Variable
 from exprc.graph.fgraph import OUTPUT, FunctionGraph
-from exprc.tensor.basic import Split
-from exprc.tensor.elemwise import DimShuffle, SumToShape
-from exprc.tensor.shape import Reshape, SpecifyShape
-from exprc.tensor.subtensor import Subtensor
-
-#: ``view_map`` of core ops whose reference implementation may return a view of an input
-#: (NumPy views, or the input itself). A value is a map or a function of the op giving one.
-VIEW_OPS: dict[type, dict[int, list[int]] | Callable[[Op], dict[int, list[int]]]] = {
-    DimShuffle: {0: [0]},
-    Reshape: {0: [0]},
-    Subtensor: {0: [0]},
-    SpecifyShape: {0: [0]},
-    GradientFilter: {0: [0]},
-    SumToShape: {0: [0]},  # returns its input when no axis needs summing
-    Split: lambda op: {k: [0] for k in range(op.n_splits)},
-}
+from exprc.graph.ir import Apply, Op, Variable
 
 #: Largest alias family the checker examines; larger ones are refused.
 MAX_FAMILY = 16
 
 
-def view_map(op: Op) -> dict[int, list[int]]:
-    """Which inputs each output of ``op`` may be a view of (``{}`` for none)."""
-    declared = getattr(op, "view_map", None)
-    if declared is not None:
-        return declared
-    entry = next((VIEW_OPS[k] for k in type(op).__mro__ if k in VIEW_OPS), {})
-    return entry(op) if callable(entry) else entry
-
-
-def destroy_map(op: Op) -> dict[int, list[int]]:
-    """Which inputs each output of ``op`` overwrites (``{}`` for none)."""
-    return getattr(op, "destroy_map", None) or {}
-
-
 def _aliased_inputs(op: Op, output_index: int) -> list[int]:
     """Inputs whose memory output ``output_index`` of ``op`` may share."""
-    return view_map(op).get(output_index, []) + destroy_map(op).get(output_index, [])
+    return [*op.view_map.get(output_index, []), *op.destroy_map.get(output_index, [])]
 
 
 def _view_outputs(op: Op, input_index: int) -> list[int]:
     """Outputs of ``op`` that may be views of input ``input_index``."""
-    return [o for o, ins in view_map(op).items() if input_index in ins]
+    return [o for o, ins in op.view_map.items() if input_index in ins]
 
 
 def alias_family(fgraph: FunctionGraph, var: Variable) -> set[Variable] | None:
@@ -162,7 +129,7 @@ def check_destroyers(fgraph: FunctionGraph) -> list[str]:
     """The problems with every in-place node of ``fgraph`` (empty when the graph is safe)."""
     problems = []
     for node in fgraph.apply_nodes:
-        for o, inputs in destroy_map(node.op).items():
+        for o, inputs in node.op.destroy_map.items():
             for i in inputs:
                 why = destroy_refusal(fgraph, node, i, o)
                 if why:

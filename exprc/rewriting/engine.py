@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 import warnings
 from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from exprc.errors import ExprcError
-from exprc.graph.ir import Apply, Variable
 from exprc.graph.fgraph import FunctionGraph, check_compatible
+from exprc.graph.ir import Apply, Variable
 from exprc.rewriting.patterns import Pattern
 from exprc.tensor.elemwise import Elemwise
 

@@ -5,25 +5,23 @@ A pattern describes the shape of a subgraph ending at one variable::
     x = Var("x")
     Elem("log", Elem("add", Const(1), x))        # log(1 + x), either operand order
 
-``Elem(name, ...)`` matches an ``Elemwise`` node by scalar-op name, ``Node(OpClass, ...,
-prop=value)`` any op by class and properties, ``Var`` binds any variable (the same name must
-bind the same variable everywhere it appears), and ``Const`` matches a constant whose every
-element equals a value. Matching returns the bindings, which a rule's replacement receives as
-keyword arguments.
+``Elem(name, ...)`` matches an ``Elemwise`` node by scalar-op name (the operands of a scalar op
+declared ``commutative`` in either order), ``Node(OpClass, ..., prop=value)`` any op by class
+and properties, ``Var`` binds any variable (the same name must bind the same variable
+everywhere it appears), and ``Const`` matches a constant whose every element equals a value.
+Matching returns the bindings, which a rule's replacement receives as keyword arguments.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import permutations
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from exprc.graph.ir import Constant, Variable
 from exprc.tensor.elemwise import DimShuffle, Elemwise
-
-#: Scalar ops whose two operands may be swapped when matching.
-COMMUTATIVE = {"add", "mul", "maximum", "minimum", "eq", "neq", "and_", "or_", "xor"}
 
 
 class Pattern:
@@ -63,7 +61,8 @@ class Const(Pattern):
 
 
 class Elem(Pattern):
-    """An Elemwise node applying scalar op ``name`` to inputs matching ``args``."""
+    """An Elemwise node applying scalar op ``name`` to inputs matching ``args`` (in any order
+    when the scalar op is commutative)."""
 
     def __init__(self, name: str, *args: Pattern, out: str | None = None):
         self.name, self.args, self.out = name, args, out
@@ -76,7 +75,7 @@ class Elem(Pattern):
         if node is None or not isinstance(node.op, Elemwise) or \
                 node.op.scalar_op.name != self.name or len(node.inputs) != len(self.args):
             return None
-        orders = permutations(range(len(self.args))) if self.name in COMMUTATIVE else [
+        orders = permutations(range(len(self.args))) if node.op.scalar_op.commutative else [
             range(len(self.args))]
         for order in orders:
             result = _match_all(self.args, [node.inputs[i] for i in order], bound)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from exprc import hooks
 from exprc.configuration import config
 from exprc.errors import ExprcError, tracing_off
 from exprc.graph.fgraph import FunctionGraph
-from exprc.rewriting.engine import RULE_SETS, RewriteLog, run_to_fixpoint, timed
 from exprc.rewriting import rules  # noqa: F401  (importing the rule modules registers them)
+from exprc.rewriting.engine import RULE_SETS, RewriteLog, run_to_fixpoint, timed
 from exprc.rewriting.rules import cleanup
 
 
@@ -29,9 +29,9 @@ class Pass:
 
 def _rules(set_name: str) -> Callable:
     def run(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
-        rules = [r for r in RULE_SETS.get(set_name, []) if r.name not in exclude]
-        if rules:
-            run_to_fixpoint(fgraph, rules, log)
+        selected = [r for r in RULE_SETS.get(set_name, []) if r.name not in exclude]
+        if selected:
+            run_to_fixpoint(fgraph, selected, log)
 
     return run
 
@@ -93,4 +93,4 @@ def _run_passes(fgraph: FunctionGraph, optimizer: str, exclude: frozenset,
 
 
 def _is_rule(name: str) -> bool:
-    return any(r.name == name for rules in RULE_SETS.values() for r in rules)
+    return any(r.name == name for rule_set in RULE_SETS.values() for r in rule_set)

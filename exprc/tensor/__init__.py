@@ -6,23 +6,26 @@
 TensorType(float64, (?,))
 """
 
-from exprc.tensor.type import TensorType, tensor  # noqa: F401
+# A re-exporting module whose import order matters (see the constructors below): ruff's
+# unused-import and import-sorting checks do not apply.
+# ruff: noqa: F401, I001
+from exprc.tensor.type import TensorType, tensor
 from exprc.tensor.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
 from exprc.tensor.elemwise import DimShuffle, Elemwise
-from exprc.tensor.math import *  # noqa: F401,F403
-from exprc.tensor.math import abs, pow, round  # noqa: F401  (shadow builtins on purpose)
-from exprc.tensor.shape import *  # noqa: F401,F403
-from exprc.tensor.basic import *  # noqa: F401,F403
-from exprc.tensor.reduction import *  # noqa: F401,F403
-from exprc.tensor.linalg import *  # noqa: F401,F403
-from exprc.tensor.subtensor import *  # noqa: F401,F403
-from exprc.tensor.sort import *  # noqa: F401,F403
-from exprc.tensor.extra_ops import *  # noqa: F401,F403
-from exprc.tensor import extra_ops, nnet, shared_randomstreams, signal, subtensor  # noqa: F401
+from exprc.tensor.math import *
+from exprc.tensor.math import abs, pow, round  # shadow the builtins on purpose
+from exprc.tensor.shape import *
+from exprc.tensor.basic import *
+from exprc.tensor.reduction import *
+from exprc.tensor.linalg import *
+from exprc.tensor.subtensor import *
+from exprc.tensor.sort import *
+from exprc.tensor.extra_ops import *
+from exprc.tensor import extra_ops, nnet, shared_randomstreams, signal, subtensor
 
 # The constructors come last: ``T.scalar`` must be the constructor, not the submodule
 # exprc.tensor.scalar that the imports above bind to the same name.
-from exprc.tensor.type import (  # noqa: F401  (the constructors: T.matrix, T.fvector, ...)
+from exprc.tensor.type import (  # the constructors: T.matrix, T.fvector, ...
     bcol,
     bmatrix,
     brow,
@@ -80,3 +83,5 @@ from exprc.tensor.type import (  # noqa: F401  (the constructors: T.matrix, T.fv
     wtensor5,
     wvector,
 )
+
+__all__ = [name for name in dir() if not name.startswith("_")]

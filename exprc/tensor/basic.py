@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -68,6 +69,8 @@ class Alloc(Op):
     The value is padded with leading axes of size 1 to the output's rank when the node is
     built, so the gradient is the output gradient summed back to the value's shape.
     """
+
+    gradient_in_output_shape = True
 
     def make_node(self, value: Any, shape_: Any) -> Apply:
         value = as_tensor_variable(value)
@@ -343,6 +346,11 @@ class Split(Op):
     def __init__(self, n_splits: int, axis: int):
         self.n_splits = int(n_splits)
         self.axis = int(axis)
+
+    @property
+    def view_map(self) -> dict[int, list[int]]:
+        """Every piece may be a view of ``x``."""
+        return {k: [0] for k in range(self.n_splits)}
 
     def make_node(self, x: Any, splits: Any) -> Apply:
         x, splits = as_tensor_variable(x), as_tensor_variable(splits)

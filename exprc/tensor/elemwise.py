@@ -9,7 +9,8 @@ run time. Python scalars are "weak" as in NumPy 2: ``float32_tensor * 2.5`` stay
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -24,6 +25,8 @@ class Elemwise(Op):
     """Apply ``scalar_op`` element by element, broadcasting the inputs against each other."""
 
     __props__ = ("scalar_op",)
+    # Derivatives are written in the output's shape; the gradient walk undoes broadcasting.
+    gradient_in_output_shape = True
 
     def __init__(self, scalar_op: ScalarOp):
         self.scalar_op = scalar_op
@@ -129,6 +132,7 @@ class DimShuffle(Op):
     """
 
     __props__ = ("new_order",)
+    view_map: ClassVar = {0: [0]}
 
     def __init__(self, new_order: Sequence[int | str]):
         self.new_order = tuple(new_order)
@@ -170,6 +174,7 @@ class SumToShape(Op):
     """
 
     __props__ = ("static_shape",)
+    view_map: ClassVar = {0: [0]}  # the input itself when no axis needs summing
 
     def __init__(self, static_shape: Sequence[int | None]):
         self.static_shape = tuple(static_shape)

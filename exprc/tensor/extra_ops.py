@@ -41,6 +41,7 @@ class CumOp(Op):
     """
 
     __props__ = ("axis", "mode", "reverse")
+    unconditional_shape = True
 
     def __init__(self, axis: int, mode: str = "add", reverse: bool = False):
         if mode not in ("add", "mul"):

@@ -6,7 +6,7 @@ have been taken. Backward, they stop, zero, clip, scale or forbid the gradient.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from exprc.errors import ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
@@ -22,6 +22,8 @@ class GradientFilter(Op):
 
     __props__ = ("kind", "low", "high")
     KINDS = ("zero", "disconnected", "clip", "scale", "undefined")
+    view_map: ClassVar = {0: [0]}
+    unconditional_shape = True
 
     def __init__(self, kind: str, low: float | None = None, high: float | None = None):
         if kind not in self.KINDS:

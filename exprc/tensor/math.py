@@ -14,7 +14,15 @@ from exprc.tensor.scalar import SCALAR_OPS, cast_op
 from exprc.tensor.type import canonical_dtype
 from exprc.tensor.variable import as_tensor_variable
 
-__all__ = ['abs', 'abs_', 'add', 'and_', 'arccos', 'arccosh', 'arcsin', 'arcsinh', 'arctan', 'arctan2', 'arctanh', 'cast', 'ceil', 'clip', 'cos', 'cosh', 'deg2rad', 'elemwise_op', 'eq', 'erf', 'erfc', 'exp', 'exp2', 'expm1', 'fill', 'floor', 'ge', 'gt', 'int_div', 'invert', 'isinf', 'isnan', 'le', 'log', 'log10', 'log1p', 'log2', 'lt', 'maximum', 'minimum', 'mod', 'mul', 'neg', 'neq', 'or_', 'pow', 'rad2deg', 'reciprocal', 'round', 'sgn', 'sigmoid', 'sin', 'sinh', 'softplus', 'sqr', 'sqrt', 'sub', 'switch', 'tan', 'tanh', 'tensor_copy', 'true_div', 'trunc', 'where', 'xor']
+__all__ = [
+    "abs", "abs_", "add", "and_", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+    "arctan2", "arctanh", "cast", "ceil", "clip", "cos", "cosh", "deg2rad", "elemwise_op",
+    "eq", "erf", "erfc", "exp", "exp2", "expm1", "fill", "floor", "ge", "gt", "int_div",
+    "invert", "isinf", "isnan", "le", "log", "log10", "log1p", "log2", "lt", "maximum",
+    "minimum", "mod", "mul", "neg", "neq", "or_", "pow", "rad2deg", "reciprocal", "round",
+    "sgn", "sigmoid", "sin", "sinh", "softplus", "sqr", "sqrt", "sub", "switch", "tan", "tanh",
+    "tensor_copy", "true_div", "trunc", "where", "xor",
+]
 
 _ELEMWISE: dict[str, Elemwise] = {name: Elemwise(op) for name, op in SCALAR_OPS.items()}
 

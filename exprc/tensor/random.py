@@ -214,6 +214,8 @@ class RandomUniform(RandomOp):
     stream. Rounding may give ``high`` itself when ``high - low`` is not a power of two."""
 
     PARAMS = (("low", None), ("high", None))
+    # The parameters are padded to the sample's rank when the node is built.
+    gradient_in_output_shape = True
 
 
 class RandomNormal(RandomOp):
@@ -227,6 +229,7 @@ class RandomNormal(RandomOp):
     """
 
     PARAMS = (("avg", None), ("std", None))
+    gradient_in_output_shape = True  # parameters padded as in RandomUniform
 
 
 class RandomBinomial(RandomOp):

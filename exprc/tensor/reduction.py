@@ -34,6 +34,8 @@ __all__ = ["Argmax", "Reduce", "all", "any", "argmax", "argmin", "max", "max_and
 #: The scalar operations a Reduce may fold with.
 REDUCIBLE = ("add", "mul", "maximum", "minimum", "and_", "or_")
 LOGICAL = ("and_", "or_")
+#: The reducible operations with no identity (NumPy's), by their user-facing names.
+_NO_IDENTITY = {"maximum": "max", "minimum": "min"}
 
 
 def normalize_axes(x: TensorVariable, axis: Any, op: Any) -> tuple[int, ...]:
@@ -94,6 +96,12 @@ class Reduce(Op):
                               f"distinct and non-negative for input {x} of type {x.type}")
         out = TensorType(self.dtype, shape=_kept_shape(x, self.axis))
         return Apply(self, [x], [out()])
+
+    @property
+    def no_identity(self) -> str | None:
+        """The name users know this reduction by (``max``, ``min``) when it has no identity,
+        so that every backend refuses an empty reduced axis; None when it has one."""
+        return _NO_IDENTITY.get(self.scalar_op.name)
 
     def __str__(self) -> str:
         return f"Reduce{{{self.scalar_op}, axis={self.axis}, dtype={self.dtype}}}"

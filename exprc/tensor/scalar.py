@@ -47,8 +47,9 @@ class ScalarOp:
         Number of inputs.
     rule : str
         Output dtype rule: ``same`` (promotion of all inputs), ``float`` (float of the
-        promotion), ``div`` (the promotion if it is a float, else float64, as NumPy's ``/``), ``bool``, ``bitwise`` (integer or bool inputs only), ``switch`` (promotion
-        of inputs 1 and 2), ``second`` (dtype of input 1), ``cast`` (``out_dtype``).
+        promotion), ``div`` (the promotion if it is a float, else float64, as NumPy's ``/``),
+        ``bool``, ``bitwise`` (integer or bool inputs only), ``switch`` (promotion of inputs 1
+        and 2), ``second`` (dtype of input 1), ``cast`` (``out_dtype``).
     out_dtype : str or None
         Target dtype of a cast.
     on_bool : str or None
@@ -56,6 +57,9 @@ class ScalarOp:
         ``-`` of bools) or ``"int8"`` (NumPy computes ``//``, ``%``, ``**`` of bools in int8).
     symbol : str or None
         Infix operator for pretty-printing.
+    commutative : bool
+        Whether the two operands may be swapped without changing the result (rewrite patterns
+        then match them in either order).
     """
 
     name: str
@@ -64,6 +68,7 @@ class ScalarOp:
     out_dtype: str | None = None
     on_bool: str | None = None
     symbol: str | None = None
+    commutative: bool = False
 
     def output_dtype(self, dtypes: list[str]) -> str:
         if self.on_bool and upcast(*dtypes) == "bool":
@@ -102,15 +107,15 @@ def _ops(nin: int, rule: str, names: str, **kw) -> dict[str, ScalarOp]:
 
 
 SCALAR_OPS: dict[str, ScalarOp] = {
-    "add": ScalarOp("add", 2, "same", symbol="+"),
+    "add": ScalarOp("add", 2, "same", symbol="+", commutative=True),
     "sub": ScalarOp("sub", 2, "same", on_bool="error", symbol="-"),
-    "mul": ScalarOp("mul", 2, "same", symbol="*"),
+    "mul": ScalarOp("mul", 2, "same", symbol="*", commutative=True),
     "true_div": ScalarOp("true_div", 2, "div", symbol="/"),
     "int_div": ScalarOp("int_div", 2, "same", on_bool="int8", symbol="//"),
     "mod": ScalarOp("mod", 2, "same", on_bool="int8", symbol="%"),
     "pow": ScalarOp("pow", 2, "same", on_bool="int8", symbol="**"),
     "neg": ScalarOp("neg", 1, "same", on_bool="error", symbol="-"),
-    **_ops(2, "same", "maximum minimum"),
+    **_ops(2, "same", "maximum minimum", commutative=True),
     **_ops(1, "same", "abs sqr identity"),
     "sgn": ScalarOp("sgn", 1, "same", on_bool="error"),
     **_ops(1, "float",
@@ -118,16 +123,16 @@ SCALAR_OPS: dict[str, ScalarOp] = {
            "arctan sinh cosh tanh arcsinh arccosh arctanh sigmoid softplus erf erfc deg2rad "
            "rad2deg floor ceil trunc round_half_to_even round_half_away_from_zero"),
     "arctan2": ScalarOp("arctan2", 2, "float"),
-    "eq": ScalarOp("eq", 2, "bool", symbol="=="),
-    "neq": ScalarOp("neq", 2, "bool", symbol="!="),
+    "eq": ScalarOp("eq", 2, "bool", symbol="==", commutative=True),
+    "neq": ScalarOp("neq", 2, "bool", symbol="!=", commutative=True),
     "lt": ScalarOp("lt", 2, "bool", symbol="<"),
     "gt": ScalarOp("gt", 2, "bool", symbol=">"),
     "le": ScalarOp("le", 2, "bool", symbol="<="),
     "ge": ScalarOp("ge", 2, "bool", symbol=">="),
     **_ops(1, "bool", "isnan isinf"),
-    "and_": ScalarOp("and_", 2, "bitwise", symbol="&"),
-    "or_": ScalarOp("or_", 2, "bitwise", symbol="|"),
-    "xor": ScalarOp("xor", 2, "bitwise", symbol="^"),
+    "and_": ScalarOp("and_", 2, "bitwise", symbol="&", commutative=True),
+    "or_": ScalarOp("or_", 2, "bitwise", symbol="|", commutative=True),
+    "xor": ScalarOp("xor", 2, "bitwise", symbol="^", commutative=True),
     "invert": ScalarOp("invert", 1, "bitwise", symbol="~"),
     "switch": ScalarOp("switch", 3, "switch"),
     "clip": ScalarOp("clip", 3, "same"),

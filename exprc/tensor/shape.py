@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,6 +39,8 @@ def _construction():
 
 class Shape(Op):
     """The run-time shape of a tensor, as an int64 vector of length ``ndim``."""
+
+    unconditional_shape = True
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -158,6 +161,7 @@ class Reshape(Op):
     """
 
     __props__ = ("ndim",)
+    view_map: ClassVar = {0: [0]}
 
     def __init__(self, ndim: int):
         self.ndim = int(ndim)
@@ -271,6 +275,7 @@ class SpecifyShape(Op):
     """
 
     __props__ = ("shape",)
+    view_map: ClassVar = {0: [0]}
 
     def __init__(self, shape: Sequence[int | None]):
         self.shape = tuple(None if s is None else int(s) for s in shape)

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from exprc.tensor.sharedvar import shared
 from exprc.configuration import config
 from exprc.errors import ExprcTypeError
 from exprc.tensor.basic import stack, zeros_like
@@ -45,6 +44,7 @@ from exprc.tensor.random import (
     initial_state,
 )
 from exprc.tensor.shape import shape
+from exprc.tensor.sharedvar import shared
 from exprc.tensor.variable import TensorVariable, as_tensor_variable, constant
 
 __all__ = ["RandomStreams"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import threading
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -12,12 +14,53 @@ from exprc.tensor.variable import TensorVariable
 
 
 class Container:
-    """The storage cell of a shared variable; clones of the variable share it."""
+    """The storage cell of a shared variable (or of a function's stored input); clones of the
+    variable share it.
 
-    __slots__ = ("value",)
+    Assigning :attr:`value` checks the array against the cell's type (an ndarray of exactly its
+    dtype and rank, and its static sizes), because compiled functions read the stored buffer
+    as that type without looking again. :attr:`lock` serialises the functions that update the
+    cell (see :class:`exprc.compile.function.Function`).
 
-    def __init__(self, value: np.ndarray):
+    Parameters
+    ----------
+    value : ndarray
+        The first value, already of ``type``.
+    type : TensorType
+    what : str
+        How errors name the cell (``"value of shared variable 'W'"``).
+    """
+
+    __slots__ = ("_value", "type", "what", "lock")
+
+    def __init__(self, value: np.ndarray, type: TensorType, what: str = "stored value"):
+        self.type = type
+        self.what = what
+        self.lock = threading.RLock()
         self.value = value
+
+    @property
+    def value(self) -> np.ndarray:
+        return self._value
+
+    @value.setter
+    def value(self, array: np.ndarray) -> None:
+        expected = self.type
+        if not isinstance(array, np.ndarray) or array.dtype != expected.dtype \
+                or array.ndim != expected.ndim:
+            described = (f"an ndarray of dtype {array.dtype} and rank {array.ndim}"
+                         if isinstance(array, np.ndarray) else type(array).__name__)
+            raise ExprcTypeError(f"{self.what} must be an ndarray of dtype {expected.dtype} and "
+                                 f"rank {expected.ndim}, got {described}; use set_value() to "
+                                 "convert")
+        if any(s is not None and s != n for s, n in zip(expected.shape, array.shape)):
+            raise ExprcTypeError(f"{self.what} must have shape {expected.shape}, got "
+                                 f"{array.shape}")
+        self._value = array
+
+    def store(self, array: np.ndarray) -> None:
+        """Set a value computed by a function compiled for this type (already checked)."""
+        self._value = array
 
 
 class SharedVariable(TensorVariable):
@@ -33,7 +76,8 @@ class SharedVariable(TensorVariable):
         super().__init__(type, name=name)
         self.allow_downcast = allow_downcast
         self.default_update = None
-        self.container = Container(self._filter(value, borrow))
+        self.container = Container(self._filter(value, borrow), type,
+                                   f"value of shared variable {self.name or self.auto_name!r}")
 
     def _filter(self, value: Any, borrow: bool) -> np.ndarray:
         what = f"value of shared variable {self.name or self.auto_name!r}"
@@ -51,7 +95,7 @@ class SharedVariable(TensorVariable):
         """Replace the value after checking dtype and rank; copied unless ``borrow=True``."""
         self.container.value = self._filter(value, borrow)
 
-    def clone(self) -> "SharedVariable":
+    def clone(self) -> SharedVariable:
         cp = super().clone()
         cp.container = self.container
         return cp

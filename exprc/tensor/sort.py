@@ -32,6 +32,7 @@ class Sort(Op):
     """The values of ``x`` sorted along ``axis`` (stably; NaNs last)."""
 
     __props__ = ("axis",)
+    unconditional_shape = True
 
     def __init__(self, axis: int):
         self.axis = axis
@@ -46,6 +47,7 @@ class ArgSort(Op):
     """The int64 indices that sort ``x`` stably along ``axis``."""
 
     __props__ = ("axis",)
+    unconditional_shape = True
 
     def __init__(self, axis: int):
         self.axis = axis

@@ -22,7 +22,7 @@ are *basic* (:class:`Subtensor`, :class:`IncSubtensor`); with them, *advanced*
 from __future__ import annotations
 
 import numbers
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -331,6 +331,7 @@ class Subtensor(_ReadOp):
     """``x[index]`` for a basic index: ints, slices, None and Ellipsis."""
 
     advanced = False
+    view_map: ClassVar = {0: [0]}
 
 
 class AdvancedSubtensor(_ReadOp):

@@ -8,7 +8,8 @@ NumPy; a static 1 only lets the graph builder know it in advance.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class TensorType(Type):
     def broadcastable(self) -> tuple[bool, ...]:
         return tuple(s == 1 for s in self.shape)
 
-    def clone(self, dtype: Any = None, shape: Sequence[int | None] | None = None) -> "TensorType":
+    def clone(self, dtype: Any = None, shape: Sequence[int | None] | None = None) -> TensorType:
         return TensorType(dtype or self.dtype, shape=self.shape if shape is None else shape)
 
     def filter(self, value: Any, strict: bool = False, allow_downcast: bool | None = None,

@@ -186,7 +186,7 @@ class TensorVariable(Variable):
         return cache[keys](*[inputs_to_values[k] for k in keys])
 
 
-_EVAL_CACHE: "weakref.WeakKeyDictionary[TensorVariable, dict]" = weakref.WeakKeyDictionary()
+_EVAL_CACHE: weakref.WeakKeyDictionary[TensorVariable, dict] = weakref.WeakKeyDictionary()
 
 
 class TensorConstant(Constant, TensorVariable):

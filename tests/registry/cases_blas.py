@@ -7,8 +7,8 @@ does that).
 
 import numpy as np
 
-from exprc.tensor.blas import Gemm, Gemv, Ger
 from exprc.gradient.table import INPLACE_REASON
+from exprc.tensor.blas import Gemm, Gemv, Ger
 from tests.registry import Arg, Case, add
 
 NO_INPLACE_GRAD = INPLACE_REASON

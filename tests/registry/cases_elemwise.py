@@ -5,9 +5,9 @@ import math
 import numpy as np
 
 import exprc.tensor as T
+from exprc.gradient.table import INPLACE_REASON
 from exprc.tensor.elemwise import InplaceElemwise, sum_to
 from exprc.tensor.scalar import SCALAR_OPS
-from exprc.gradient.table import INPLACE_REASON
 from tests.registry import BINARY_SHAPES, UNARY_SHAPES, Arg, Case, add
 
 

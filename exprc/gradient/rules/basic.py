@@ -1,7 +1,7 @@
 """Gradient rules of the construction ops."""
 
 import exprc.tensor as T
-from exprc.gradient.table import BROADCASTING_OPS, DISCONNECTED, GRAD, ZERO
+from exprc.gradient.table import DISCONNECTED, GRAD, ZERO
 from exprc.tensor.basic import (
     Alloc,
     ARange,
@@ -17,13 +17,11 @@ from exprc.tensor.basic import (
 
 GRAD.exempt(Eye, "its inputs are integer sizes and a diagonal offset")
 
-# Alloc pads its value to the output's rank when the node is built, so the walk's summing of
-# broadcast gradients back to the input's shape is all its gradient needs.
-BROADCASTING_OPS.add(Alloc)
-
-
 @GRAD.register(Alloc)
 def alloc_grad(node, output_grads):
+    # Alloc pads its value to the output's rank when the node is built, and declares
+    # gradient_in_output_shape: the walk's summing of the output gradient back to the value's
+    # shape is all its gradient needs.
     return [output_grads[0], DISCONNECTED]
 
 

@@ -17,7 +17,6 @@ from exprc.tensor.elemwise import DimShuffle, sum_to
 from exprc.tensor.linalg import Dot
 from exprc.tensor.reduction import sum as tsum
 
-
 _dot = Dot()
 
 

@@ -3,7 +3,7 @@
 after differentiation, and a gradient graph would read the input they overwrite.
 
 Elementwise derivatives are written in the broadcast shape of the output; the reverse walk
-sums them back to each input's shape (``Elemwise`` is in ``BROADCASTING_OPS``).
+sums them back to each input's shape (``Elemwise`` declares ``gradient_in_output_shape``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import exprc.tensor.math as M
-from exprc.gradient.table import BROADCASTING_OPS, DISCONNECTED, GRAD, INPLACE_REASON, ZERO, NullGrad
+from exprc.gradient.table import DISCONNECTED, GRAD, INPLACE_REASON, ZERO, NullGrad
 from exprc.tensor.elemwise import DimShuffle, Elemwise, InplaceElemwise, SumToShape
 
 
@@ -88,9 +88,6 @@ for _name in ("eq", "neq", "lt", "gt", "le", "ge", "and_", "or_", "xor"):
 def elemwise_grad(node, output_grads):
     (gz,) = output_grads
     return SCALAR_GRADS[node.op.scalar_op.name](node.inputs, node.outputs[0], gz)
-
-
-BROADCASTING_OPS.add(Elemwise)
 
 
 @GRAD.register(DimShuffle)

@@ -5,13 +5,16 @@ are reparameterised, ``low + (high - low) * u`` and ``avg + std * z``, so their 
 w.r.t. the parameters exist: they need the standard sample ``u`` (or ``z``) of the same draw,
 which a second node reading the *same* state with ``low = 0, high = 1`` (``avg = 0, std = 1``)
 recomputes exactly, since a counter-based generator's numbers depend only on its state.
-Discrete samples (binomial, choice, permutation) have no pathwise gradient.
+The parameters are padded to the sample's rank when the node is built, and both ops declare
+``gradient_in_output_shape``: the rules return gradients in the sample's shape, which the
+reverse walk sums back to each parameter's shape. Discrete samples (binomial, choice,
+permutation) have no pathwise gradient.
 """
 
 from __future__ import annotations
 
 import exprc.tensor.math as M
-from exprc.gradient.table import BROADCASTING_OPS, DISCONNECTED, GRAD, NullGrad
+from exprc.gradient.table import DISCONNECTED, GRAD, NullGrad
 from exprc.tensor.random import (
     RandomBinomial,
     RandomChoice,
@@ -20,10 +23,6 @@ from exprc.tensor.random import (
     RandomUniform,
 )
 from exprc.tensor.variable import constant
-
-# The parameters are padded to the sample's rank when the node is built; the walk sums the
-# gradients (in the sample's shape) back to their broadcast shapes.
-BROADCASTING_OPS.update({RandomUniform, RandomNormal})
 
 
 def _standard(node, zero: float, one: float):

@@ -21,6 +21,6 @@ def sort(node, output_grads):
 
 @GRAD.register(Permute)
 def permute_grad(node, output_grads):
-    (x, perm), (gz,) = node.inputs, output_grads
+    (_, perm), (gz,) = node.inputs, output_grads
     axis = node.op.axis
     return [permute(gz, argsort(perm, axis=axis), axis=axis), DISCONNECTED]

@@ -4,8 +4,9 @@ A call through cffi fills each input's ``exprc_array`` field by field and wraps 
 several steps, which costs microseconds per call. ``csrc/exprc_callpath.c`` does the same work
 in C: it is a small CPython extension module, built at install time (``setup.py``) or else once
 per machine, Python and NumPy version and kept in the compile cache like any program, and it
-makes one ``NativeCall`` object per program (see :func:`native_entry`). When the module cannot be built (no Python headers on the
-machine), programs are called through cffi instead, after one :class:`CallPathWarning`.
+makes one ``NativeCall`` object per program (see :func:`native_entry`). When the module cannot
+be built (no Python headers on the machine), programs are called through cffi instead, after
+one :class:`CallPathWarning`.
 
 The module is built in a background thread (:func:`prefetch`) while the first program compiles,
 so a cold start pays for the two compilations side by side rather than one after the other.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import os
 import sys
 import sysconfig
 import threading
@@ -23,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from exprc.cache.fingerprint import CALLPATH_SOURCE
+from exprc.cache.store import CompileCache
 from exprc.errors import ExprcError
-from exprc.link.c.cache import CompileCache
-from exprc.link.c.fingerprint import CALLPATH_SOURCE
 from exprc.link.c.toolchain import BASE_FLAGS, CompileError
 
 __all__ = ["CallPathWarning", "native_entry", "prefetch"]
@@ -84,7 +86,7 @@ def _build(cache: CompileCache) -> None:
         headers = Path(sysconfig.get_paths()["include"], "Python.h")
         if not headers.is_file():
             raise ExprcError(f"the Python headers are not installed ({headers} is missing)")
-        _module = _import(cache.build(_source(cache.csrc_dir), _flags()))
+        _module = _import(cache.build(_source(cache.toolchain.csrc_dir), _flags()))
     except (ExprcError, CompileError, OSError, ImportError) as exc:
         _failure = f"{type(exc).__name__}: {exc}"
 
@@ -101,6 +103,18 @@ def prefetch(cache: CompileCache) -> None:
         _builder = threading.Thread(target=_build, args=(cache,), name="exprc-callpath",
                                     daemon=True)
         _builder.start()
+
+
+def _finish_before_fork() -> None:
+    # A child forked while the build thread holds a lock (the import lock, a compiler pipe)
+    # would inherit the lock held forever; finishing the build first costs the parent at most
+    # one compile, once.
+    builder = _builder
+    if builder is not None and builder.is_alive():
+        builder.join()
+
+
+os.register_at_fork(before=_finish_before_fork)
 
 
 def _loaded_module(cache: CompileCache):

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import shlex
 import threading
 from collections.abc import Sequence
 
 import numpy as np
 
+from exprc.cache.store import CompileCache
 from exprc.configuration import config
 from exprc.errors import ExprcError, ExprcShapeError
 from exprc.graph.ir import Variable
@@ -26,10 +28,9 @@ from exprc.graph.ir import Variable
 # Importing the rule modules fills C_CODE.
 from exprc.link.c import callpath, ops  # noqa: F401
 from exprc.link.c.blas import coordinate_threads, quiet_idle_threads
-from exprc.link.c.cache import CompileCache, default_cache
 from exprc.link.c.program import DECLARATIONS, GeneratedProgram, generate
 from exprc.link.c.runtime import runtime_library
-from exprc.link.c.toolchain import OPENMP_FLAG, compile_flags, declared
+from exprc.link.c.toolchain import OPENMP_FLAG, compile_flags, declared, default_cache
 
 __all__ = ["CProgram", "warm_up"]
 
@@ -55,6 +56,18 @@ def warm_up() -> None:
         _warm_up_thread = threading.Thread(target=_answer_first_questions,
                                            name="exprc-warm-up", daemon=True)
         _warm_up_thread.start()
+
+
+def _finish_warm_up_before_fork() -> None:
+    # A child forked while the warm-up thread holds a lock (an import lock while OpenBLAS is
+    # loaded, a compiler pipe) would wait for it forever in its first compile: data loaders
+    # fork. The warm-up takes tens of milliseconds, once per process.
+    thread = _warm_up_thread
+    if thread is not None and thread.is_alive():
+        thread.join()
+
+
+os.register_at_fork(before=_finish_warm_up_before_fork)
 
 
 def _answer_first_questions() -> None:
@@ -89,7 +102,7 @@ class CProgram:
     outputs : sequence of Variable, optional
         Required when ``inputs`` is a list of variables.
     cache : CompileCache, optional
-        Default :func:`~exprc.link.c.cache.default_cache`.
+        Default :func:`~exprc.link.c.toolchain.default_cache`.
     optimize : bool, optional
         Full optimisation or a quick build; default from ``exprc.config.c_optimize``.
     profile : bool
@@ -156,11 +169,10 @@ class CProgram:
         self._lib = self.module._lib
         self._run = self._lib.exprc_run
         self._free = self._lib.exprc_free
-        n_in = len(self.inputs)
         constants = self.generated.constants
-        self._in = ffi.new("exprc_array[]", max(n_in + len(constants), 1))
-        self._out = ffi.new("exprc_array[]", max(len(self.outputs), 1))
-        self._error = ffi.new("exprc_error *")
+        # The argument structs of the cffi path, one set per calling thread: the call releases
+        # the GIL, so threads sharing one set would read each other's shapes.
+        self._per_thread = threading.local()
         # The state's free list outlives calls; the library frees it with the state.
         self._state = ffi.gc(ffi.new("exprc_state *"), self._lib.exprc_state_clear)
         self._state.keep = 1 if config.keep_buffers else 0
@@ -169,8 +181,19 @@ class CProgram:
             self._state.node_ns = self._node_ns
         self._dtypes = [np.dtype(d) for d in self.generated.output_dtypes]
         self._constants = constants  # kept alive: the structs point into them
-        for k, value in enumerate(constants):
-            self._fill(self._in[n_in + k], value)
+
+    def _structs(self):
+        """This thread's (inputs, outputs, error) structs, made on its first call."""
+        structs = getattr(self._per_thread, "structs", None)
+        if structs is None:
+            ffi, n_in = self._ffi, len(self.inputs)
+            slots = ffi.new("exprc_array[]", max(n_in + len(self._constants), 1))
+            for k, value in enumerate(self._constants):
+                self._fill(slots[n_in + k], value)
+            structs = self._per_thread.structs = (
+                slots, ffi.new("exprc_array[]", max(len(self.outputs), 1)),
+                ffi.new("exprc_error *"))
+        return structs
 
     def _fill(self, slot, value: np.ndarray) -> None:
         ndim = value.ndim
@@ -197,13 +220,12 @@ class CProgram:
         return self._call_through_cffi(values)
 
     def _call_through_cffi(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
-        slots = self._in
+        slots, outputs, error = self._structs()
         for k, value in enumerate(values):
             self._fill(slots[k], value)
-        if self._run(self._state, slots, self._out, self._error) != 0:
-            error = self._error
+        if self._run(self._state, slots, outputs, error) != 0:
             raise self._native_error(error.kind, error.node, self._ffi.string(error.message))
-        return [self._wrap(self._out[j], dtype) for j, dtype in enumerate(self._dtypes)]
+        return [self._wrap(outputs[j], dtype) for j, dtype in enumerate(self._dtypes)]
 
     def _give_back(self, buffer) -> None:
         # The buffer's memory is reused by the next call (see exprc_give_back).

@@ -29,12 +29,12 @@ from exprc.errors import ExprcError
 from exprc.graph.ir import Apply, Constant, Variable
 from exprc.graph.optable import OpTable
 from exprc.graph.traversal import toposort
-from exprc.link.codegen.loops import ScalarProgram, elemwise_source
-from exprc.link.codegen.render import C_TYPES
 from exprc.link.c.toolchain import PARTS_MARKER
+from exprc.link.codegen.loops import ScalarProgram, elemwise_source
+from exprc.link.codegen.render import C_TYPES, typed_name
 
 __all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "c_literal",
-           "c_string", "format_text", "generate", "index_code"]
+           "c_string", "format_text", "generate", "index_code", "typed_name"]
 
 #: Op class -> ``rule(node, ctx) -> str``, the C code of one node.
 C_CODE = OpTable("C implementation")
@@ -59,18 +59,14 @@ def ctype(dtype: str) -> str:
     return C_TYPES[dtype]
 
 
-#: The BLAS name prefix of each dtype BLAS computes in (``sgemm``, ``dgemm``); the runtime
-#: library's BLAS-backed kernels carry the same suffix (``exprc_gemm_s``, ``exprc_conv2d_d``).
-BLAS_PREFIX = {"float32": "s", "float64": "d"}
-
-
 def itemsize(dtype: str) -> int:
     return np.dtype(dtype).itemsize
 
 
 def index_code(dtype: str) -> int:
     """How ``exprc_index_value`` (``csrc/exprc_runtime.h``) reads an integer of ``dtype``:
-    its size in bytes, negated for unsigned types."""
+    its size in bytes, negated for unsigned types (a reading mode, not a dtype dispatch: see
+    ``csrc/README.md``)."""
     size = np.dtype(dtype).itemsize
     return -size if dtype.startswith("uint") else size
 

@@ -3,7 +3,7 @@
 The memory pool, error reporting, the elementwise loop driver, the BLAS product helpers, the
 advanced-indexing plans and the float reductions are the same for every program
 (every ``.c`` file of ``csrc/`` but the call path's, see
-:func:`~exprc.link.c.fingerprint.runtime_sources`). Compiling them
+:func:`~exprc.cache.fingerprint.runtime_sources`). Compiling them
 into each program would cost every cold compile most of its time, so they are compiled once
 into a shared library, and programs link to it by its full path (recorded in the program, so
 no search path is involved; the path is part of each program's cache key).
@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import importlib.machinery
 import json
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from exprc.link.c.cache import CompileCache
-from exprc.link.c.fingerprint import host_fingerprint, runtime_sources, tree_digest
+from exprc.cache.fingerprint import host_fingerprint, runtime_sources, tree_digest
+from exprc.cache.store import CompileCache
 from exprc.link.c.toolchain import CModule, compile_flags, load_module
 
 __all__ = ["PREBUILT_NAME", "RuntimeLibrary", "runtime_library"]
@@ -40,7 +41,10 @@ PREBUILT_NAME = "_runtime_lib"
 """The name of the library built at install time inside the ``exprc`` package; its stamp is
 ``<name>.json`` beside it."""
 
-_DECLARATIONS = "void exprc_blas_bind(void *sgemm, void *dgemm);"
+_DECLARATIONS = """
+void exprc_blas_bind(void *sgemm, void *dgemm);
+void exprc_openmp_single_thread(void);
+"""
 
 
 @dataclass
@@ -92,7 +96,8 @@ def runtime_library(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
     Parameters
     ----------
     cache : CompileCache
-        Where the library is built when no usable prebuilt one is installed.
+        Where the library is built when no usable prebuilt one is installed; its toolchain
+        is a :class:`~exprc.link.c.toolchain.CToolchain`.
     openmp : bool
         Whether the library's loops may run on OpenMP threads (the prebuilt library does).
 
@@ -105,12 +110,24 @@ def runtime_library(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
     CompileError
         When the library has to be built and the compiler rejects it.
     """
-    memo = (str(cache.directory), str(cache.csrc_dir), cache.compiler.identity, openmp)
+    csrc_dir = cache.toolchain.csrc_dir
+    memo = (str(cache.directory), str(csrc_dir), cache.compiler.identity, openmp)
     with _lock:
         library = _loaded.get(memo)
         if library is None:
             library = _loaded[memo] = _load(cache, openmp)
         return library
+
+
+def _one_thread_in_forked_child() -> None:
+    # GNU OpenMP cannot run a parallel loop in a child forked after the parent started its
+    # pool (the loop waits forever for workers that were not forked): a child process runs its
+    # loops on one thread. Data loaders fork; their work is rarely the process's parallel part.
+    for library in list(_loaded.values()):
+        library.module.exprc_openmp_single_thread()
+
+
+os.register_at_fork(after_in_child=_one_thread_in_forked_child)
 
 
 def _load(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
@@ -121,7 +138,7 @@ def _load(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
         except OSError:
             pass  # not loadable here (e.g. a foreign build): build one below
     flags = compile_flags(cache.compiler, optimize=True, openmp=None if openmp else False)
-    path = cache.build(unity_source(cache.csrc_dir), flags)
+    path = cache.build(unity_source(cache.toolchain.csrc_dir), flags)
     return RuntimeLibrary(path, False, load_module(path, _DECLARATIONS))
 
 
@@ -148,6 +165,8 @@ def _prebuilt(cache: CompileCache, package: Path | None = None) -> Path | None:
         return None
     if not isinstance(stamp, dict):
         return None
-    if stamp.get("csrc") != tree_digest(cache.csrc_dir) or stamp.get("host") != host_fingerprint():
+    if stamp.get("csrc") != tree_digest(cache.toolchain.csrc_dir):
+        return None
+    if stamp.get("host") != host_fingerprint():
         return None
     return path

@@ -1,7 +1,9 @@
 """The C toolchain: find the system compiler, build shared objects, load them with cffi.
 
 Everything here is stateless apart from small per-process memos (the compiler's identity, which
-optional flags it accepts). Caching of built objects on disk lives in :mod:`exprc.link.c.cache`.
+optional flags it accepts). Built objects are kept on disk by the backend-neutral compile cache
+(:mod:`exprc.cache.store`); :class:`CToolchain` is what it needs to know of the C compiler, and
+:func:`default_cache` is the C backend's process-wide cache.
 
 Commands are always run as argument lists, never through a shell, so paths with spaces or
 quotes in them are passed through unchanged and nothing in a source or path can run a command.
@@ -25,8 +27,10 @@ from pathlib import Path
 
 import cffi
 
+from exprc.cache.store import CompileCache, default_cache_dir
 from exprc.configuration import config
 from exprc.errors import ExprcError
+from exprc.link.sources import source_dir
 
 BASE_FLAGS = ("-shared", "-fPIC", "-std=gnu11", "-fvisibility=hidden")
 """Flags every build uses: a position-independent shared object exporting only marked symbols."""
@@ -134,8 +138,6 @@ class _ProbeMemo:
         self._entries: dict | None = None
 
     def _path(self) -> Path:
-        from exprc.link.c.cache import default_cache_dir
-
         return default_cache_dir() / self.FILE_NAME
 
     @staticmethod
@@ -402,3 +404,89 @@ def declared(declarations: str) -> cffi.FFI:
     ffi = cffi.FFI()
     ffi.cdef(declarations)
     return ffi
+
+
+class CToolchain:
+    """The C compiler as the compile cache's toolchain (see :mod:`exprc.cache.store`).
+
+    Parameters
+    ----------
+    compiler : Compiler, optional
+        Default :func:`find_compiler` with ``exprc.config.c_compiler``, found on first use.
+    csrc_dir : path-like, optional
+        Helper headers, passed as ``-I`` to every build and hashed into every key; default the
+        project's ``csrc/``.
+    kernel_dir : path-like, optional
+        CUDA templates hashed into every key; default the project's ``cuda_kernels/``.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> cache = CompileCache(tempfile.mkdtemp(), CToolchain())
+    >>> source = '''#include "exprc_common.h"
+    ... EXPRC_EXPORT double total(const double *x, exprc_int n) {
+    ...     double s = 0; for (exprc_int i = 0; i < n; i++) s += x[i]; return s; }'''
+    >>> module = cache.load(source, "double total(const double *x, int64_t n);",
+    ...                     flags=compile_flags(cache.compiler, optimize=False, openmp=False))
+    >>> x = np.arange(4.0)
+    >>> module.total(module.ffi.from_buffer("double[]", x), x.size)
+    6.0
+    >>> cache.clear()
+    1
+    """
+
+    source_name = "module.c"
+    library_name = "module.so"
+
+    def __init__(self, compiler: Compiler | None = None, *,
+                 csrc_dir: str | os.PathLike | None = None,
+                 kernel_dir: str | os.PathLike | None = None):
+        self._compiler = compiler
+        self.csrc_dir = Path(csrc_dir) if csrc_dir is not None else source_dir("csrc")
+        self.kernel_dir = (Path(kernel_dir) if kernel_dir is not None
+                           else source_dir("cuda_kernels"))
+
+    @property
+    def compiler(self) -> Compiler:
+        """The compiler this toolchain builds with."""
+        if self._compiler is None:
+            self._compiler = find_compiler(config.c_compiler or None)
+        return self._compiler
+
+    @property
+    def identity(self) -> str:
+        """The compiler's command and version."""
+        return self.compiler.identity
+
+    @property
+    def source_trees(self) -> dict[str, Path]:
+        """``csrc`` and ``cuda_kernels``: both are hashed into every key."""
+        return {"csrc": self.csrc_dir, "cuda_kernels": self.kernel_dir}
+
+    def default_flags(self) -> tuple[str, ...]:
+        """Full optimisation (:func:`compile_flags`)."""
+        return compile_flags(self.compiler)
+
+    def build(self, source_path: Path, output_path: Path, flags: Sequence[str],
+              link_args: Sequence[str] = ()) -> tuple[str, ...]:
+        """Compile with :func:`compile_shared`, ``csrc/`` on the include path; return the
+        flags used."""
+        used = (*flags, f"-I{self.csrc_dir}")
+        compile_shared(self.compiler, source_path, output_path, used, link_args)
+        return used
+
+    def load(self, path: Path, declarations: str) -> CModule:
+        """:func:`load_module`."""
+        return load_module(path, declarations)
+
+
+_DEFAULT_CACHES: dict[tuple, CompileCache] = {}
+
+
+def default_cache() -> CompileCache:
+    """The C backend's process-wide cache over :func:`~exprc.cache.store.default_cache_dir`
+    with ``exprc.config.c_compiler``, keeping its loaded modules."""
+    where = (default_cache_dir(), config.c_compiler)
+    if where not in _DEFAULT_CACHES:
+        _DEFAULT_CACHES[where] = CompileCache(where[0], CToolchain())
+    return _DEFAULT_CACHES[where]

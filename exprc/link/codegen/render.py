@@ -40,6 +40,21 @@ C_TYPES = {
     "uint64": "uint64_t", "float32": "float", "float64": "double",
 }
 
+
+def typed_name(stem: str, dtype: str) -> str:
+    """The name of the ``dtype`` version of the C function ``stem``: ``<stem>_<dtype>``.
+
+    The one suffix scheme of typed C functions, for the runtime library's entry points
+    (``exprc_gemm_float32``, see ``csrc/README.md``) and generated helpers alike.
+
+    >>> typed_name("exprc_argsort", "uint8")
+    'exprc_argsort_uint8'
+    """
+    if dtype not in C_TYPES:
+        raise ExprcTypeError(f"no C type for dtype {dtype!r}")
+    return f"{stem}_{dtype}"
+
+
 #: The C math library's names: function -> (float32 name, float64 name).
 LIBM_NAMES = {
     name: (name + "f", name) for name in (
@@ -411,7 +426,7 @@ class Renderer:
 
     def helper(self, name: str, dtype: str) -> str:
         """The name of helper ``name`` for ``dtype``; its definition joins the source."""
-        function = f"exprc_{name}_{dtype}"
+        function = typed_name(f"exprc_{name}", dtype)
         if function not in self._helpers:
             template = HELPERS[name].get(np.dtype(dtype).kind)
             if template is None:

@@ -9,8 +9,7 @@ promised, so a disagreement between the two is caught where it happens.
 from __future__ import annotations
 
 import time
-
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,7 +18,6 @@ from exprc.errors import ExprcError
 from exprc.graph.ir import Apply, Constant, Variable
 from exprc.graph.traversal import toposort
 from exprc.link.reference.table import REFERENCE
-
 from exprc.tensor.families import load_rules
 
 # Importing the rule modules fills the table (they import REFERENCE from table.py).

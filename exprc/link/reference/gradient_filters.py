@@ -1,7 +1,7 @@
 """Reference implementation of the gradient filters (identity forward)."""
 
-from exprc.tensor.gradient_filters import GradientFilter
 from exprc.link.reference.table import REFERENCE
+from exprc.tensor.gradient_filters import GradientFilter
 
 
 @REFERENCE.register(GradientFilter)

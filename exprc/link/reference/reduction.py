@@ -11,8 +11,6 @@ _UFUNCS = {
     "add": np.add, "mul": np.multiply, "maximum": np.maximum, "minimum": np.minimum,
     "and_": np.logical_and, "or_": np.logical_or,
 }
-# The user-facing names of the reductions that have no identity, for error messages.
-_NO_IDENTITY = {"maximum": "max", "minimum": "min"}
 
 
 def _check_not_empty(name: str, x: np.ndarray, axes: tuple[int, ...]) -> None:
@@ -24,10 +22,9 @@ def _check_not_empty(name: str, x: np.ndarray, axes: tuple[int, ...]) -> None:
 @REFERENCE.register(Reduce)
 def reduce(node, x):
     op = node.op
-    name = op.scalar_op.name
-    if name in _NO_IDENTITY:
-        _check_not_empty(_NO_IDENTITY[name], x, op.axis)
-    ufunc = _UFUNCS[name]
+    if op.no_identity:
+        _check_not_empty(op.no_identity, x, op.axis)
+    ufunc = _UFUNCS[op.scalar_op.name]
     with np.errstate(all="ignore"):
         out = ufunc.reduce(x.astype(op.dtype, copy=False), axis=op.axis, dtype=op.dtype)
     return [np.asarray(out, dtype=op.dtype)]

@@ -6,7 +6,8 @@ copy, so no input is ever modified.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

@@ -100,7 +100,7 @@ def _warn_unused(kwargs: dict, accepted: set) -> None:
     for kwarg in sorted(unused):
         suggestion = get_close_matches(kwarg, accepted)
         lines.append(f"{kwarg} (perhaps you meant {suggestion[0]})" if suggestion else kwarg)
-    warn("get_output() was called with unused kwargs:\n\t" + "\n\t".join(lines))
+    warn("get_output() was called with unused kwargs:\n\t" + "\n\t".join(lines), stacklevel=2)
 
 
 def get_output(layer_or_layers: Any, inputs: Any = None, deterministic: bool = False,

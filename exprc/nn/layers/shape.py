@@ -33,7 +33,7 @@ def _check_shape_spec(shape: tuple) -> None:
                 raise ValueError(f"A symbolic variable in a shape specification must be a "
                                  f"scalar, but had {s.ndim} dimensions")
         else:
-            raise ValueError("`shape` must be a tuple of int and/or [int]")  # noqa: TRY004
+            raise ValueError("`shape` must be a tuple of int and/or [int]")
     if sum(1 for s in shape if isinstance(s, (int, np.integer)) and s == -1) > 1:
         raise ValueError("`shape` cannot contain multiple -1")
 

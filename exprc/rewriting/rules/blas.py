@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import exprc.tensor.math as M
-from exprc.graph.ir import Constant, Variable
 from exprc.graph.fgraph import FunctionGraph
+from exprc.graph.ir import Constant, Variable
 from exprc.rewriting.engine import node_rule
 from exprc.tensor.blas import Gemm, Gemv, Ger
 from exprc.tensor.elemwise import DimShuffle, Elemwise

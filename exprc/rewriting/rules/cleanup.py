@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from exprc import hooks
-from exprc.graph.ir import Constant
 from exprc.graph.fgraph import FunctionGraph
-from exprc.tensor.gradient_filters import GradientFilter
+from exprc.graph.ir import Constant
 from exprc.rewriting.engine import RewriteLog, node_rule
+from exprc.tensor.gradient_filters import GradientFilter
 from exprc.tensor.variable import TensorConstant
 
 #: Largest constant (in elements) that folding may create; bigger results are computed at run

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from exprc.graph.ir import Apply, Variable
 from exprc.graph.fgraph import OUTPUT, FunctionGraph
+from exprc.graph.ir import Apply, Variable
 from exprc.rewriting.engine import node_rule
 from exprc.tensor.composite import Composite, _scalar_constant, compose
 from exprc.tensor.elemwise import DimShuffle, Elemwise

@@ -13,8 +13,7 @@ from __future__ import annotations
 from exprc.rewriting.destroy import can_destroy
 from exprc.rewriting.engine import node_rule
 from exprc.tensor.blas import Gemm, Gemv, Ger
-from exprc.tensor.elemwise import Elemwise
-from exprc.tensor.elemwise import InplaceElemwise
+from exprc.tensor.elemwise import Elemwise, InplaceElemwise
 
 
 @node_rule("inplace", "inplace_elemwise", tracks=[Elemwise])

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 
 from exprc.graph.ir import Constant, Variable
-from exprc.rewriting.rules.cleanup import fold_constants
 from exprc.rewriting.engine import node_rule, rule
 from exprc.rewriting.patterns import Node, Var
+from exprc.rewriting.rules.cleanup import fold_constants
 from exprc.tensor.basic import Alloc
 from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.shape import Reshape, Shape, SpecifyShape, static_int_values

@@ -12,8 +12,8 @@ computation alive. A rewrite that would leave a node uncomputed fires only when 
 output shape holds unconditionally (see :func:`skipping_is_safe`): a node that checks its
 inputs at run time (broadcasting of unknown sizes, matrix inner sizes, a stated shape, index
 bounds, reshape sizes) must still run, so that a graph that is invalid for its inputs raises
-instead of reporting the shape it would have had. ``Shape(x)`` of a graph input, and any size inference can only read from
-``x.shape``, is left alone, so no rule can undo or repeat another.
+instead of reporting the shape it would have had. ``Shape(x)`` of a graph input, and any size
+inference can only read from ``x.shape``, is left alone, so no rule can undo or repeat another.
 """
 
 from __future__ import annotations
@@ -22,19 +22,15 @@ import weakref
 
 import numpy as np
 
-from exprc.graph.ir import Apply, Constant, Variable
 from exprc.graph.fgraph import OUTPUT, FunctionGraph
-from exprc.tensor.gradient_filters import GradientFilter
-from exprc.tensor.composite import Composite
-from exprc.tensor.extra_ops import CumOp
-from exprc.tensor.linalg import Dot
-from exprc.tensor.nnet.softmax import LogSoftmax, Softmax
-from exprc.tensor.sort import ArgSort, Sort
+from exprc.graph.ir import Apply, Constant, Variable
 from exprc.rewriting.engine import RULE_SETS, node_rule
 from exprc.rewriting.shape_rules import int_entries, reads_shape_of, shape_of
 from exprc.rewriting.shape_rules.sizes import same_size, value_of
 from exprc.tensor.basic import Join, alloc, stack
+from exprc.tensor.composite import Composite
 from exprc.tensor.elemwise import DimShuffle, Elemwise, SumToShape
+from exprc.tensor.linalg import Dot
 from exprc.tensor.shape import Shape, SpecifyShape
 from exprc.tensor.subtensor import Subtensor
 from exprc.tensor.variable import constant
@@ -161,9 +157,6 @@ def fill_from_shape(fgraph, node):
 
 
 # ---------------------------------------------------------------------- skipping safely
-#: Ops whose output shape is their input's, with nothing checked at run time.
-_SAME_SHAPE_OPS = (Softmax, LogSoftmax, GradientFilter, CumOp, Sort, ArgSort, Shape)
-
 #: How far back a rewrite looks for nodes it would leave uncomputed; beyond, it gives up.
 _MAX_SKIPPED = 32
 
@@ -171,7 +164,7 @@ _MAX_SKIPPED = 32
 def _unconditional_shape(node: Apply) -> bool:
     """Whether ``node``'s output shape follows from its inputs' with no run-time check."""
     op = node.op
-    if isinstance(op, _SAME_SHAPE_OPS):
+    if op.unconditional_shape:  # declared by the op class
         return True
     if isinstance(op, (Elemwise, Composite)):
         # Broadcasting is checked at run time unless, on every axis, at most one input may be

@@ -1,7 +1,7 @@
 """Shape rules of the gradient filters: identities forward, so the input's shape."""
 
-from exprc.tensor.gradient_filters import GradientFilter
 from exprc.rewriting.shape_rules import SHAPE
+from exprc.tensor.gradient_filters import GradientFilter
 
 
 @SHAPE.register(GradientFilter)

@@ -1,39 +1,57 @@
-"""Arithmetic on sizes: int64 0-d tensors that fold when their operands are constants.
+"""Size expressions for shape rules: comparisons, choices, broadcasting and slice lengths.
 
 Shape rules build their expressions with these helpers rather than with the tensor API
-directly, so that statically known sizes give constants (``n * 1`` is ``n``, ``3 + 4`` is
-``7``) and the graphs the ``shape`` pass inserts stay as small as the facts allow. Every
+directly, so that statically known sizes give constants and the graphs the ``shape`` pass
+inserts stay as small as the facts allow. The arithmetic itself (``add``, ``mul``,
+``floordiv``, ``maximum``, ...) is :mod:`exprc.tensor.sizes`, shared with the ops' own static
+shapes so that each size formula is written once; it is re-exported here for the rules. Every
 helper takes and returns int64 0-d tensor variables (comparisons return bool 0-d tensors).
 """
 
 from __future__ import annotations
 
-from exprc.graph.ir import Constant, Variable
 from exprc.tensor import math as tm
-from exprc.tensor.elemwise import DimShuffle, Elemwise
-from exprc.tensor.shape import Shape
-from exprc.tensor.subtensor import Subtensor
+from exprc.tensor.sizes import (
+    NONNEGATIVE_DEPTH,
+    add,
+    as_size,
+    const,
+    floordiv,
+    known_nonnegative,
+    maximum,
+    minimum,
+    mul,
+    same_size,
+    sub,
+    value_of,
+)
 from exprc.tensor.variable import TensorVariable, constant
 
-#: How deep :func:`known_nonnegative` looks into an expression before answering "unknown".
-NONNEGATIVE_DEPTH = 8
+__all__ = [
+    "NONNEGATIVE_DEPTH",
+    "add",
+    "as_size",
+    "broadcast",
+    "const",
+    "eq",
+    "floordiv",
+    "gt",
+    "known_nonnegative",
+    "lt",
+    "maximum",
+    "minimum",
+    "mul",
+    "product",
+    "same_size",
+    "slice_length",
+    "sub",
+    "switch",
+    "total",
+    "value_of",
+]
 
-
-#: Constants are immutable and may be shared by any number of graphs; sizes reuse the small
-#: ones (and the two truth values) rather than create thousands of equal variables.
-_SMALL: dict = {}
-_SMALL_LIMIT = 1 << 10
+#: The two truth values, shared like the small constants of :func:`const`.
 _TRUTH: dict = {}
-
-
-def const(value: int) -> TensorVariable:
-    """The int64 0-d constant ``value``."""
-    value = int(value)
-    if not -_SMALL_LIMIT <= value <= _SMALL_LIMIT:
-        return constant(value, dtype="int64")
-    if value not in _SMALL:
-        _SMALL[value] = constant(value, dtype="int64")
-    return _SMALL[value]
 
 
 def _truth(value: bool) -> TensorVariable:
@@ -41,86 +59,6 @@ def _truth(value: bool) -> TensorVariable:
     if key not in _TRUTH:
         _TRUTH[key] = constant(key)
     return _TRUTH[key]
-
-
-def value_of(var: Variable) -> int | bool | None:
-    """The Python value of a 0-d constant, or None for anything else."""
-    if isinstance(var, Constant) and var.data.ndim == 0:
-        return var.data.item()
-    return None
-
-
-def as_size(var: TensorVariable) -> TensorVariable:
-    """``var`` (a 0-d integer tensor) as int64."""
-    known = value_of(var)
-    if known is not None:
-        return const(known)
-    return tm.cast(var, "int64")
-
-
-def same_size(a: Variable, b: Variable) -> bool:
-    """Whether two size expressions are provably equal: the same variable or equal constants."""
-    if a is b:
-        return True
-    va, vb = value_of(a), value_of(b)
-    return va is not None and va == vb
-
-
-def _fold(fn, op, a: TensorVariable, b: TensorVariable) -> TensorVariable:
-    """``const(fn(a, b))`` when both are constants, else the node ``op(a, b)``."""
-    va, vb = value_of(a), value_of(b)
-    if va is None or vb is None:
-        return op(a, b)
-    return const(fn(va, vb))
-
-
-def add(a: TensorVariable, b: TensorVariable) -> TensorVariable:
-    if value_of(b) == 0:
-        return a
-    if value_of(a) == 0:
-        return b
-    return _fold(lambda p, q: p + q, tm.add, a, b)
-
-
-def sub(a: TensorVariable, b: TensorVariable) -> TensorVariable:
-    if value_of(b) == 0:
-        return a
-    if a is b:
-        return const(0)
-    return _fold(lambda p, q: p - q, tm.sub, a, b)
-
-
-def mul(a: TensorVariable, b: TensorVariable) -> TensorVariable:
-    if value_of(b) == 1:
-        return a
-    if value_of(a) == 1:
-        return b
-    if value_of(a) == 0 or value_of(b) == 0:
-        return const(0)
-    return _fold(lambda p, q: p * q, tm.mul, a, b)
-
-
-def floordiv(a: TensorVariable, b: TensorVariable) -> TensorVariable:
-    """``a // b`` (NumPy's floor division); ``b`` must not be a constant 0."""
-    if value_of(b) == 1:
-        return a
-    return _fold(lambda p, q: p // q, tm.int_div, a, b)
-
-
-def maximum(a: TensorVariable, b: TensorVariable) -> TensorVariable:
-    if same_size(a, b):
-        return a
-    for x, y in ((a, b), (b, a)):
-        # max(x, 0) of a size is the size itself.
-        if value_of(y) == 0 and known_nonnegative(x):
-            return x
-    return _fold(max, tm.maximum, a, b)
-
-
-def minimum(a: TensorVariable, b: TensorVariable) -> TensorVariable:
-    if same_size(a, b):
-        return a
-    return _fold(min, tm.minimum, a, b)
 
 
 def _compare(fn, op, a: TensorVariable, b: TensorVariable) -> TensorVariable:
@@ -190,32 +128,6 @@ def broadcast(sizes) -> TensorVariable:
     for size in distinct[1:]:
         result = switch(eq(result, const(1)), size, result)
     return result
-
-
-def known_nonnegative(var: Variable, depth: int = NONNEGATIVE_DEPTH) -> bool:
-    """Whether the int64 scalar ``var`` is provably >= 0 (a size, a constant >= 0, or sums,
-    products, quotients, maxima and choices of those). False means "not known"."""
-    known = value_of(var)
-    if known is not None:
-        return known >= 0
-    node = var.owner
-    if node is None or depth == 0:
-        return False
-    op = node.op
-    if isinstance(op, Subtensor):
-        return node.inputs[0].owner is not None and isinstance(node.inputs[0].owner.op, Shape)
-    if isinstance(op, DimShuffle):
-        return known_nonnegative(node.inputs[0], depth - 1)
-    if not isinstance(op, Elemwise):
-        return False
-    name = op.scalar_op.name
-    args = node.inputs[1:] if name == "switch" else node.inputs
-    if name == "maximum":
-        return any(known_nonnegative(a, depth - 1) for a in args)
-    if name in ("add", "mul", "int_div", "minimum", "switch") or (
-            name == "cast" and op.scalar_op.out_dtype == "int64"):
-        return all(known_nonnegative(a, depth - 1) for a in args)
-    return False
 
 
 def _bound(value: TensorVariable | None, n: TensorVariable, positive: bool,

@@ -35,6 +35,7 @@ from exprc.tensor.math import cast
 from exprc.tensor.scalar import upcast
 from exprc.tensor.shape import specify_shape, static_int_values
 from exprc.tensor.signal.pool import MAX_GEOMETRY, int_pair
+from exprc.tensor.sizes import Size, add, floordiv, mul, sub
 from exprc.tensor.type import FLOAT_DTYPES, INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
 
@@ -60,31 +61,49 @@ def _border_mode(value: Any) -> str | tuple[int, int]:
     return "valid" if pads == (0, 0) else pads
 
 
-def dilated_size(k: int, dilation: int) -> int:
-    """The span of a filter of ``k`` taps spread ``dilation`` apart."""
-    return (k - 1) * dilation + 1
+def dilated_size(k: Size, dilation: int) -> Size:
+    """The span of a filter of ``k`` taps spread ``dilation`` apart: ``(k - 1) * d + 1``."""
+    if dilation == 1:
+        return k  # as an expression, k - 1 + 1 would stay in the graph
+    return add(mul(sub(k, 1), dilation), 1)
 
 
-def conv_output_size(size: int | None, k: int | None, pad: str | int, stride: int,
-                     dilation: int) -> int | None:
-    """The output size along one axis (None when an operand's size is unknown).
+def conv_output_size(size: Size, k: Size, pad: str | int, stride: int, dilation: int) -> Size:
+    """The output size along one axis: ``(size + 2 * pad - span) // stride + 1``.
 
-    ``pad`` is ``'valid'``, ``'full'``, ``'half'`` or a number of padded entries per side.
-    The result may be < 1 when the filter does not fit in the padded input; callers report it.
+    Parameters
+    ----------
+    size, k : int, None or int64 scalar tensor
+        The input's and the filter's sizes along the axis: known, unknown, or expressions
+        (see :mod:`exprc.tensor.sizes`).
+    pad : str or int
+        ``'valid'``, ``'full'``, ``'half'`` or a number of padded entries per side.
+    stride, dilation : int
+
+    Returns
+    -------
+    int, None or int64 scalar tensor
+        None when ``size`` or ``k`` is unknown; an expression when either is one. An int may be
+        < 1 when the filter does not fit in the padded input; callers report it.
     """
-    if size is None or k is None:
-        return None
-    return (size + 2 * axis_padding(pad, k, dilation) - dilated_size(k, dilation)) // stride + 1
+    span = dilated_size(k, dilation)
+    padded = add(size, mul(_span_padding(pad, span), 2))
+    return add(floordiv(sub(padded, span), stride), 1)
 
 
-def axis_padding(pad: str | int, k: int, dilation: int) -> int:
+def axis_padding(pad: str | int, k: Size, dilation: int) -> Size:
     """The number of entries padded on each side along one axis."""
+    return _span_padding(pad, dilated_size(k, dilation))
+
+
+def _span_padding(pad: str | int, span: Size) -> Size:
+    """The padding per side of a border mode, for a dilated filter spanning ``span``."""
     if pad == "valid":
         return 0
     if pad == "full":
-        return dilated_size(k, dilation) - 1
+        return sub(span, 1)
     if pad == "half":
-        return dilated_size(k, dilation) // 2
+        return floordiv(span, 2)
     return int(pad)
 
 
@@ -126,10 +145,19 @@ class _ConvOp(Op):
         return tuple(axis_padding(self.axis_pad(a), kernel[a], self.filter_dilation[a])
                      for a in range(2))
 
-    def output_sizes(self, image: Sequence, kernel: Sequence) -> list[int | None]:
-        """The output's (rows, cols) for an input of (rows, cols) and a kernel of (kh, kw)."""
+    def output_sizes(self, image: Sequence, kernel: Sequence) -> list[Size]:
+        """The output's (rows, cols) for an input of (rows, cols) and a kernel of (kh, kw),
+        each an int, None or an int64 scalar expression (see :func:`conv_output_size`)."""
         return [conv_output_size(image[a], kernel[a], self.axis_pad(a), self.subsample[a],
                                  self.filter_dilation[a]) for a in range(2)]
+
+    def input_channels(self, group_channels: Size) -> Size:
+        """The input's channels, from the filters' channels per group."""
+        return mul(group_channels, self.num_groups)
+
+    def group_channels(self, channels: Size) -> Size:
+        """The filters' channels per group, from the input's channels."""
+        return floordiv(channels, self.num_groups)
 
     # ------------------------------------------------------------------ checks
     def _float4(self, var: Any, what: str, dtype: str | None = None):
@@ -224,7 +252,7 @@ class Conv2dGradInputs(_ConvOp):
         self._check_channels(None, fshape)
         image = static_int_values(input_size)
         _check_output_size(self, image, fshape[2:], gshape)
-        channels = None if fshape[1] is None else fshape[1] * self.num_groups
+        channels = self.input_channels(fshape[1])
         out_type = TensorType(filters.dtype, shape=(gshape[0], channels, *image))
         return Apply(self, [filters, output_grad, input_size], [out_type()])
 
@@ -242,7 +270,7 @@ class Conv2dGradWeights(_ConvOp):
                               f"the output gradient of shape {_fmt(gshape)} differ in batch "
                               f"size")
         kernel = static_int_values(filter_size)
-        group_ch = None if ishape[1] is None else ishape[1] // self.num_groups
+        group_ch = self.group_channels(ishape[1])
         self._check_channels(ishape[1], (gshape[1], group_ch))
         _check_output_size(self, ishape[2:], kernel, gshape)
         out_type = TensorType(image.dtype, shape=(gshape[1], group_ch, *kernel))

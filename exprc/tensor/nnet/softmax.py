@@ -40,6 +40,7 @@ class _AxisOp(Op):
 
     abstract = True
     __props__ = ("axis",)
+    unconditional_shape = True
 
     def __init__(self, axis: int = -1):
         if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):

@@ -35,6 +35,7 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
+from exprc.tensor.sizes import Size, add, floordiv, maximum
 from exprc.tensor.type import FLOAT_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
 
@@ -54,17 +55,36 @@ MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
 (padding included), ``average_exc_pad`` by the number of input elements in the window."""
 
 
-def pooled_size(size: int, ws: int, stride: int, pad: int, ignore_border: bool) -> int:
+def pooled_size(size: Size, ws: int, stride: int, pad: int, ignore_border: bool) -> Size:
     """The number of windows along one axis of ``size`` elements (Theano's rule).
 
-    With ``ignore_border`` only windows that fit in the padded axis count (possibly none);
-    without it, a last partial window is kept where elements remain uncovered.
+    With ``ignore_border`` only windows that fit in the padded axis count (possibly none):
+    ``max(0, (size + 2 * pad - ws) // stride + 1)``. Without it, a last partial window is kept
+    where elements remain uncovered: ``(size - 1) // stride + 1`` when ``stride >= ws``, else
+    ``max(0, (size - 1 - ws + stride) // stride) + 1``.
+
+    Parameters
+    ----------
+    size : int, None or int64 scalar tensor
+        The axis' size: known, unknown, or an expression (see :mod:`exprc.tensor.sizes`).
+    ws, stride, pad : int
+        The window's extent, its step and the zeros padded on each side.
+    ignore_border : bool
+
+    Returns
+    -------
+    int, None or int64 scalar tensor
+        In the kind of ``size``.
     """
+    # Each branch is one floor division: q // s + 1 == (q + s) // s keeps expressions small.
     if ignore_border:
-        return max(0, (size + 2 * pad - ws) // stride + 1)
+        shift = 2 * pad - ws + stride
+        count = floordiv(add(size, shift), stride)
+        # With shift >= 0 the count of a size >= 0 is >= 0 already.
+        return count if shift >= 0 else maximum(count, 0)
     if stride >= ws:
-        return (size - 1) // stride + 1
-    return max(0, (size - 1 - ws + stride) // stride) + 1
+        return floordiv(add(size, stride - 1), stride)
+    return add(maximum(floordiv(add(size, stride - 1 - ws), stride), 0), 1)
 
 
 #: Window sizes, strides, paddings and dilations are compiled into C as integer constants, and
@@ -114,9 +134,10 @@ class _PoolOp(Op):
             raise build_error(ExprcShapeError, name, f"pad={self.pad} must be smaller than "
                               f"the window ws={self.ws} in each dimension")
 
-    def output_sizes(self, rows: int | None, cols: int | None) -> tuple:
-        """The pooled sizes of the last two axes (None where the input's size is unknown)."""
-        return tuple(None if n is None else pooled_size(n, w, s, p, self.ignore_border)
+    def output_sizes(self, rows: Size, cols: Size) -> tuple:
+        """The pooled sizes of the last two axes, in the kind of the input's sizes: ints,
+        None where unknown, or int64 scalar expressions (see :func:`pooled_size`)."""
+        return tuple(pooled_size(n, w, s, p, self.ignore_border)
                      for n, w, s, p in zip((rows, cols), self.ws, self.stride, self.pad))
 
     def _image(self, x: Any, role: str = "input"):

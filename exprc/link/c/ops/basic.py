@@ -123,7 +123,7 @@ def join(node, ctx: NodeContext) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["arange", "argmax", "cast_copy", "join"]
+__all__ = ["alloc", "arange", "cast_copy", "eye", "join", "split"]
 
 
 @C_CODE.register(Split)

@@ -11,22 +11,20 @@ element by element in the reference's order of operations.
 
 from __future__ import annotations
 
-from exprc.link.c.program import BLAS_PREFIX, C_CODE, NodeContext, ctype, format_text, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text, itemsize, typed_name
 from exprc.tensor.blas import Gemm, Gemv, Ger
 
-
-
 #: The dtypes whose products go to BLAS.
-BLAS_DTYPES = tuple(BLAS_PREFIX)
+BLAS_DTYPES = ("float32", "float64")
 
 
 def blas_product(ctx: NodeContext, dtype: str, a: str, b: str, c: str, ldc: str, alpha: str = "1",
              beta: str = "0", exact_zeros: bool = False) -> str:
     """A statement computing ``c = alpha * a @ b + beta * c`` through BLAS (see
-    ``exprc_gemm_s`` in ``csrc/exprc_gemm.h``); ``c`` is a pointer, rows ``ldc`` apart."""
+    ``exprc_gemm_float32`` in ``csrc/exprc_gemm.h``); ``c`` is a pointer, rows ``ldc`` apart."""
     ctx.include("exprc_gemm.h")
-    return (f"if (exprc_gemm_{BLAS_PREFIX[dtype]}(&pool, &{a}, &{b}, {c}, {ldc}, {alpha}, {beta}, "
-            f"{int(exact_zeros)}, error, {ctx.index})) goto fail;")
+    return (f"if ({typed_name('exprc_gemm', dtype)}(&pool, &{a}, &{b}, {c}, {ldc}, {alpha}, "
+            f"{beta}, {int(exact_zeros)}, error, {ctx.index})) goto fail;")
 
 
 def plain_product(oc: str, ac: str, bc: str, a_row: str, b_col: str, a_step: str,
@@ -53,12 +51,13 @@ def plain_product(oc: str, ac: str, bc: str, a_row: str, b_col: str, a_step: str
 def gemm(node, ctx: NodeContext) -> str:
     z, _, x, y, _ = ctx.inputs
     ctx.include("exprc_gemm.h")
-    return (f"if (exprc_gemm_node_{BLAS_PREFIX[node.outputs[0].dtype]}(&pool, &{ctx.outputs[0]}, "
-            f"&{z}, &{x}, &{y}, {ctx.scalar(1)}, {ctx.scalar(4)}, {int(node.op.inplace)}, "
-            f"{ctx.label}, error, {ctx.index})) goto fail;")
+    gemm_node = typed_name("exprc_gemm_node", node.outputs[0].dtype)
+    return (f"if ({gemm_node}(&pool, &{ctx.outputs[0]}, &{z}, &{x}, &{y}, {ctx.scalar(1)}, "
+            f"{ctx.scalar(4)}, {int(node.op.inplace)}, {ctx.label}, error, {ctx.index})) "
+            "goto fail;")
 
 
-__all__ = ["BLAS_DTYPES", "blas_product", "dot", "gemm", "plain_product"]
+__all__ = ["BLAS_DTYPES", "blas_product", "gemm", "gemv", "ger", "plain_product"]
 
 
 def _broadcast_check(ctx: NodeContext, label: str, z: str, axis: int, size: str) -> str:

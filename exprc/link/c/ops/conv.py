@@ -8,7 +8,8 @@ the shapes and reports errors naming the node.
 
 from __future__ import annotations
 
-from exprc.link.c.program import BLAS_PREFIX, C_CODE, CUnsupportedError, NodeContext, index_code
+from exprc.link.c.ops.blas import BLAS_DTYPES
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, index_code, typed_name
 from exprc.tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 
 # Border modes as csrc/exprc_conv.h codes them (a non-negative count is explicit padding).
@@ -26,11 +27,11 @@ def _params(op) -> str:
 
 def _call(node, ctx: NodeContext, function: str, operands: str) -> str:
     dtype = node.outputs[0].dtype
-    if dtype not in BLAS_PREFIX:
+    if dtype not in BLAS_DTYPES:
         raise CUnsupportedError(f"{type(node.op).__name__} of dtype {dtype}")
     ctx.include("exprc_conv.h")
     return (f"{{ static const exprc_conv_params cp = {_params(node.op)};\n"
-            f"  if (exprc_{function}_{BLAS_PREFIX[dtype]}(&pool, &{ctx.outputs[0]}, {operands}, "
+            f"  if ({typed_name(f'exprc_{function}', dtype)}(&pool, &{ctx.outputs[0]}, {operands}, "
             f"&cp, {ctx.label}, error, {ctx.index})) goto fail; }}")
 
 

@@ -12,12 +12,18 @@ shape and strides and takes a reference to its input's buffer. ``SumToShape`` is
 
 from __future__ import annotations
 
-from exprc.link.c.ops.reduction import SHARED_KERNELS, reduction_loop
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, format_text, index_code, itemsize
+from exprc.link.c.ops.reduction import reduction_loop
+from exprc.link.c.program import (
+    C_CODE,
+    CUnsupportedError,
+    NodeContext,
+    format_text,
+    index_code,
+    itemsize,
+)
 from exprc.link.codegen.loops import DEFAULT_PARALLEL_THRESHOLD, ScalarProgram
 from exprc.tensor.composite import Composite
 from exprc.tensor.elemwise import DimShuffle, Elemwise, InplaceElemwise, SumToShape
-
 
 #: Operands (inputs and outputs) one elementwise node may have: the run-time loop driver's
 #: ``EXPRC_MAX_OPERANDS``.
@@ -87,11 +93,7 @@ def dimshuffle(node, ctx: NodeContext) -> str:
 def sum_to_shape(node, ctx: NodeContext) -> str:
     g, target = ctx.inputs
     dtype = node.inputs[0].dtype
-    name = "or_" if dtype == "bool" else "add"
-    if (name, dtype) in SHARED_KERNELS:
-        reduce_fn = f"exprc_reduce_{name}_{dtype}"
-    else:
-        reduce_fn = reduction_loop(ctx, name, dtype, dtype)
+    reduce_fn = reduction_loop(ctx, "or_" if dtype == "bool" else "add", dtype, dtype)
     ctx.include("exprc_reduce.h")
     return (f"if (exprc_sum_to_shape(&pool, &{ctx.outputs[0]}, &{g}, &{target}, "
             f"{index_code(node.inputs[1].dtype)}, {itemsize(dtype)}, {reduce_fn}, "

@@ -220,5 +220,5 @@ def one_hot(node, ctx: NodeContext) -> str:
     ])
 
 
-__all__ = ["cumop", "lanes", "linear_recurrence", "one_hot", "permute", "repeat",
-           "repeat_sum", "sort"]
+__all__ = ["cumop", "lanes", "linear_recurrence", "one_hot", "repeat", "repeat_sum",
+           "same_shape"]

@@ -5,7 +5,15 @@ plain loops otherwise; see :mod:`exprc.link.c.ops.blas`).
 from __future__ import annotations
 
 from exprc.link.c.ops.blas import BLAS_DTYPES, blas_product, plain_product
-from exprc.link.c.program import BLAS_PREFIX, C_CODE, CUnsupportedError, NodeContext, ctype, format_text, itemsize
+from exprc.link.c.program import (
+    C_CODE,
+    CUnsupportedError,
+    NodeContext,
+    ctype,
+    format_text,
+    itemsize,
+    typed_name,
+)
 from exprc.tensor.linalg import BatchedDot, Dot
 
 
@@ -64,7 +72,7 @@ def batched_dot(node, ctx: NodeContext) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["batched_dot", "eye", "gemv", "ger", "gradient_filter", "split"]
+__all__ = ["batched_dot", "dot"]
 
 
 @C_CODE.register(Dot)
@@ -77,9 +85,9 @@ def dot(node, ctx: NodeContext) -> str:
     shape = [f"{a}.shape[0]"] * (node.inputs[0].ndim == 2) + \
         [f"{b}.shape[1]"] * (node.inputs[1].ndim == 2)
     ctx.include("exprc_gemm.h")
-    if all(v.dtype == dtype for v in node.inputs) and dtype in BLAS_PREFIX:
-        return (f"if (exprc_dot_node_{BLAS_PREFIX[dtype]}(&pool, &{out}, &{a}, &{b}, {ctx.label}, "
-                f"error, {ctx.index})) goto fail;")
+    if all(v.dtype == dtype for v in node.inputs) and dtype in BLAS_DTYPES:
+        return (f"if ({typed_name('exprc_dot_node', dtype)}(&pool, &{out}, &{a}, &{b}, "
+                f"{ctx.label}, error, {ctx.index})) goto fail;")
     lines = [f"exprc_array A = exprc_as_matrix(&{a}, 1), B = exprc_as_matrix(&{b}, 0);",
              (f"if (!exprc_product_sizes_ok(&A, &B, {ctx.label}, error, {ctx.index})) "
               "goto fail;"),

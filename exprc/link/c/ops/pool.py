@@ -1,13 +1,13 @@
-"""C rules of pooling: one call per node into the kernels of ``csrc/exprc_pool.c``, which
-loop over the leading axes (OpenMP when large), read inputs of any strides and check that
-the gradients' shapes fit."""
+"""C rules of pooling: one call per node into the kernels of ``csrc/exprc_pool.c`` (the entry
+point of the node's dtype), which loop over the leading axes (OpenMP when large), read inputs
+of any strides and check that the gradients' shapes fit."""
 
 from __future__ import annotations
 
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, itemsize
+from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, typed_name
 from exprc.tensor.signal.pool import MODES, AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 
-#: The kernel function of each op, and the order of its arguments after the output.
+#: The kernel of each op (its entry points add the dtype to this stem).
 _KERNELS = {Pool: "exprc_pool_2d", MaxPoolGrad: "exprc_max_pool_grad",
             MaxPoolGradGrad: "exprc_max_pool_grad_grad",
             AveragePoolGrad: "exprc_average_pool_grad"}
@@ -29,9 +29,9 @@ def pool(node, ctx: NodeContext) -> str:
         raise CUnsupportedError(f"inputs of dtype {dtype}")
     ctx.include("exprc_pool.h")
     inputs = ", ".join(f"&{name}" for name in ctx.inputs)
-    return (f"if ({_KERNELS[type(node.op)]}(&pool, &{ctx.outputs[0]}, {inputs}, "
-            f"{_params(node.op)}, {itemsize(dtype)}, {ctx.label}, error, {ctx.index})) "
-            "goto fail;")
+    kernel = typed_name(_KERNELS[type(node.op)], dtype)
+    return (f"if ({kernel}(&pool, &{ctx.outputs[0]}, {inputs}, {_params(node.op)}, "
+            f"{ctx.label}, error, {ctx.index})) goto fail;")
 
 
 __all__ = ["pool"]

@@ -8,7 +8,7 @@ floating-point operations, so compiled functions give the reference's bits.
 from __future__ import annotations
 
 from exprc.link.c.ops.shape import read_shape
-from exprc.link.c.program import C_CODE, NodeContext
+from exprc.link.c.program import C_CODE, NodeContext, index_code, typed_name
 from exprc.tensor.random import (
     RandomBinomial,
     RandomChoice,
@@ -20,52 +20,53 @@ from exprc.tensor.random import (
 _FLOAT_CODES = {"float32": "EXPRC_RANDOM_FLOAT32", "float64": "EXPRC_RANDOM_FLOAT64"}
 
 
-def dtype_code(dtype: str) -> str:
-    """The output-dtype code of ``csrc/exprc_random.h``: the size in bytes of a signed
-    integer, negated for an unsigned one, or a float constant."""
+def store_code(dtype: str) -> str:
+    """How the integer samplers of ``csrc/exprc_random.h`` store a count into ``dtype``: the
+    integer reading code of :func:`~exprc.link.c.program.index_code`, or a float constant."""
     if dtype in _FLOAT_CODES:
         return _FLOAT_CODES[dtype]
-    size = int(dtype.lstrip("uint")) // 8
-    return str(-size if dtype.startswith("uint") else size)
+    return str(index_code(dtype))
 
 
 def _call(node, ctx: NodeContext, function: str, params: list[str], flags: tuple = ()) -> str:
-    """``function(pool, new_state, out, state, ndim, size, &params..., flags...,
-    dtype_code, label, error, node)``; a parameter "NULL" is passed as it is."""
+    """``function(pool, new_state, out, state, ndim, size, &params..., flags..., label, error,
+    node)``; a parameter "NULL" is passed as it is."""
     ctx.include("exprc_random.h")
     ndim = node.inputs[1].type.shape[0]
     state, out = ctx.outputs
     args = ", ".join([f"&{p}" if p != "NULL" else p for p in params] + list(flags))
     return "\n".join(read_shape(ctx, 1, ndim, "size") + [
         (f"if ({function}(&pool, &{state}, &{out}, &{ctx.inputs[0]}, {ndim}, size, {args}, "
-         f"{dtype_code(node.op.dtype)}, {ctx.label}, error, {ctx.index})) goto fail;")])
+         f"{ctx.label}, error, {ctx.index})) goto fail;")])
 
 
 @C_CODE.register(RandomUniform)
 def uniform(node, ctx: NodeContext) -> str:
-    return _call(node, ctx, "exprc_random_uniform", ctx.inputs[2:4])
+    return _call(node, ctx, typed_name("exprc_random_uniform", node.op.dtype), ctx.inputs[2:4])
 
 
 @C_CODE.register(RandomNormal)
 def normal(node, ctx: NodeContext) -> str:
-    return _call(node, ctx, "exprc_random_normal", ctx.inputs[2:4])
+    return _call(node, ctx, typed_name("exprc_random_normal", node.op.dtype), ctx.inputs[2:4])
 
 
 @C_CODE.register(RandomBinomial)
 def binomial(node, ctx: NodeContext) -> str:
-    return _call(node, ctx, "exprc_random_binomial", ctx.inputs[2:4])
+    return _call(node, ctx, "exprc_random_binomial", ctx.inputs[2:4],
+                 flags=(store_code(node.op.dtype),))
 
 
 @C_CODE.register(RandomChoice)
 def choice(node, ctx: NodeContext) -> str:
     p = ctx.inputs[3] if node.op.weighted else "NULL"
     return _call(node, ctx, "exprc_random_choice", [ctx.inputs[2], p],
-                 flags=(str(int(node.op.replace)),))
+                 flags=(str(int(node.op.replace)), store_code(node.op.dtype)))
 
 
 @C_CODE.register(RandomPermutation)
 def permutation(node, ctx: NodeContext) -> str:
-    return _call(node, ctx, "exprc_random_permutation", ctx.inputs[2:3])
+    return _call(node, ctx, "exprc_random_permutation", ctx.inputs[2:3],
+                 flags=(store_code(node.op.dtype),))
 
 
-__all__ = ["binomial", "choice", "dtype_code", "normal", "permutation", "uniform"]
+__all__ = ["binomial", "choice", "normal", "permutation", "store_code", "uniform"]

@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprc.link.c.program import C_CODE, CUnsupportedError, NodeContext, ctype, format_text, itemsize
+from exprc.link.c.program import (
+    C_CODE,
+    CUnsupportedError,
+    NodeContext,
+    ctype,
+    format_text,
+    itemsize,
+    typed_name,
+)
 from exprc.link.codegen.loops import DEFAULT_PARALLEL_THRESHOLD
 from exprc.tensor.reduction import Argmax, Reduce
-
 
 # Result dtype bool: every reduction is a logical one.
 _BOOL = {"add": "or_", "maximum": "or_", "or_": "or_", "mul": "and_", "minimum": "and_",
          "and_": "and_"}
-_NO_IDENTITY = {"maximum": "max", "minimum": "min"}
 
 
 # The operations as csrc/exprc_reduce.h spells them (maximum and minimum propagate NaN).
@@ -75,16 +81,16 @@ def accumulate(ctx: NodeContext, name: str, x: str, in_dtype: str, out: str, out
         (f"exprc_reduce_plan_init(&plan, &{x}, &{out}, (int64_t)({mask}), "
          f"{itemsize(out_dtype)}, {DEFAULT_PARALLEL_THRESHOLD});"),
     ]
-    if in_dtype == out_dtype and (name, out_dtype) in SHARED_KERNELS:
-        loop = f"exprc_reduce_{name}_{out_dtype}"  # in the runtime library
-    else:
-        loop = reduction_loop(ctx, name, in_dtype, out_dtype)
+    loop = reduction_loop(ctx, name, in_dtype, out_dtype)
     return lines + [f"{loop}(&plan, {x}.data, {out}.data);"]
 
 
 def reduction_loop(ctx: NodeContext, name: str, in_dtype: str, out_dtype: str) -> str:
-    """The name of a hot function folding ``in_dtype`` into ``out_dtype`` with ``name``: the
-    kinds the runtime library does not hold, compiled with full optimisation, once each."""
+    """The name of a function folding ``in_dtype`` into ``out_dtype`` with ``name`` (an
+    ``exprc_reduce_loop``): the runtime library's ``exprc_reduce_<name>_<dtype>`` when it holds
+    one, else a hot function of the program, compiled with full optimisation, once each."""
+    if in_dtype == out_dtype and (name, out_dtype) in SHARED_KERNELS:
+        return typed_name(f"exprc_reduce_{name}", out_dtype)
     oc, xc = ctype(out_dtype), ctype(in_dtype)
     conv = "((bool)((v) != 0))" if out_dtype == "bool" else f"(({oc})(v))"
     body = "\n".join([
@@ -111,12 +117,12 @@ def reduce(node, ctx: NodeContext) -> str:
     x, ndim = ctx.inputs[0], node.inputs[0].ndim
     axes = op.axis
     lines = []
-    if op.scalar_op.name in _NO_IDENTITY:
-        label = _NO_IDENTITY[op.scalar_op.name]
+    if op.no_identity:
+        label = op.no_identity
         test = " || ".join(f"{x}.shape[{a}] == 0" for a in axes) or "0"
         lines.append(f"if ({test}) " + ctx.fail(
-            "ValueError", f"{label} of an empty axis: axes {format_text(axes)} of an input of shape "
-            f"%s hold no elements, and {label} has no identity", f"exprc_shape_str(&{x})"))
+            "ValueError", f"{label} of an empty axis: axes {format_text(axes)} of an input of "
+            f"shape %s hold no elements, and {label} has no identity", f"exprc_shape_str(&{x})"))
     kept = [d for d in range(ndim) if d not in axes]
     lines.append(ctx.alloc_output(0, [f"{x}.shape[{d}]" for d in kept]))
     mask = sum(1 << a for a in axes)
@@ -124,7 +130,7 @@ def reduce(node, ctx: NodeContext) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["accumulate", "reduce", "sum_to_shape"]
+__all__ = ["accumulate", "argmax", "reduce", "reduction_loop"]
 
 
 @C_CODE.register(Argmax)

@@ -19,8 +19,9 @@ def specify_shape(node, ctx: NodeContext) -> str:
     test = " || ".join(f"{x}.shape[{d}] != {s}" for d, s in wanted)
     return "\n".join([
         f"if ({test}) " + ctx.fail(
-            "ValueError", f"{format_text(node.op)}: the value has shape %s, but the graph specified "
-            f"shape {format_text(format_shape(node.op.shape))}", f"exprc_shape_str(&{x})"),
+            "ValueError", f"{format_text(node.op)}: the value has shape %s, but the graph "
+            f"specified shape {format_text(format_shape(node.op.shape))}",
+            f"exprc_shape_str(&{x})"),
         ctx.view(0, 0)])
 
 

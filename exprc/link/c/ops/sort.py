@@ -7,7 +7,7 @@ sort of ``csrc/exprc_sort.h``; lanes are walked as in :func:`exprc.link.c.ops.ex
 from __future__ import annotations
 
 from exprc.link.c.ops.extra_ops import lanes, same_shape
-from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text
+from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text, typed_name
 from exprc.tensor.sort import ArgSort, Permute, Sort
 
 
@@ -33,7 +33,7 @@ def sort(node, ctx: NodeContext) -> str:
         f"{t} *keys = ({t} *)(tmp + n);",
         *lanes([x, out], ndim, axis, [
             f"for (int64_t j = 0; j < n; ++j) keys[j] = *(const {t} *)(p0 + j * sx);",
-            f"exprc_argsort_{dtype}(keys, n, idx, tmp);",
+            f"{typed_name('exprc_argsort', dtype)}(keys, n, idx, tmp);",
             f"for (int64_t j = 0; j < n; ++j) {store}",
         ]),
         "free(scratch);",

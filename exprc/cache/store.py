@@ -1,21 +1,47 @@
-"""The on-disk compile cache: build each C source once per machine, load it from then on.
+"""The on-disk compile cache: build each source once per machine, load it from then on.
+
+The store knows nothing about any compiler. A backend hands it a *toolchain*, an object with
+these members (:class:`Toolchain` spells them out for type checkers):
+
+``identity`` : str
+    The compiler's command and version, part of every key: builds of two compilers never
+    share an entry.
+``source_trees`` : mapping of str to pathlib.Path
+    The hand-written source folders its builds read (for the C backend ``csrc`` and
+    ``cuda_kernels``); the digest of each folder's contents is part of every key, under its
+    name.
+``source_name``, ``library_name`` : str
+    File names of the source and of the built library inside an entry (``module.c``,
+    ``module.so``).
+``default_flags()`` -> tuple of str
+    The flags of a build when the caller gives none.
+``build(source_path, output_path, flags, link_args)`` -> sequence of str
+    Build the source file into the library file, or raise the backend's own error (which
+    should name ``source_path``, kept in the entry for reading). Returns the complete flags
+    it used, which the entry's manifest records.
+``load(path, declarations)``
+    Load a built library and return the module object handed to callers; raises
+    :class:`OSError` when the platform's loader rejects the file.
+``compiler`` (optional)
+    Whatever the backend describes its compiler with; the store only passes it on as
+    :attr:`CompileCache.compiler`, for the backend's own helpers (e.g. choosing flags).
 
 An entry is a folder named by its key, the SHA-256 of everything that can change the built
-object: the generated source, the compiler's identity and version, the flags and link
-arguments, exprc's version, the contents of ``csrc/`` and ``cuda_kernels/``, and the host CPU
-(``-march=native`` objects must not travel to another machine through a shared home folder)::
+object: the source, the compiler's identity, the flags and link arguments, exprc's version,
+the contents of the toolchain's source trees, and the host CPU (``-march=native`` objects must
+not travel to another machine through a shared home folder)::
 
     <cache dir>/<key>/module.c        the source, kept for reading and for error messages
-                      module.so       the shared object
-                      manifest.json   key, sizes and SHA-256 of module.so; written last
+                      module.so       the library
+                      manifest.json   key, sizes and SHA-256 of the library; written last
                       .lock           taken while the entry is built
 
 Several processes may ask for the same entry at once: the first takes the entry's lock and
-compiles into a temporary name in the same folder, renames it into place (atomic on one file
+builds into a temporary name in the same folder, renames it into place (atomic on one file
 system) and then writes the manifest; the others wait on the lock and find a finished entry.
-An entry whose shared object does not match its manifest, or that the dynamic loader rejects,
-is reported with a :class:`CompileCacheWarning` and rebuilt, never loaded. Within a process,
-loaded modules are kept in memory, so asking again for the same source is one dict lookup.
+An entry whose library does not match its manifest, or that the loader rejects, is reported
+with a :class:`CompileCacheWarning` and rebuilt, never loaded. Within a process, loaded modules
+are kept in memory, so asking again for the same source is one dict lookup.
 """
 
 from __future__ import annotations
@@ -29,31 +55,28 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from filelock import FileLock
 
+from exprc._version import __version__
+from exprc.cache.fingerprint import host_fingerprint, tree_digest
+from exprc.configuration import config
 from exprc.errors import ExprcError
-from exprc.link.c.fingerprint import host_fingerprint, tree_digest
-from exprc.link.c.toolchain import (
-    CModule,
-    Compiler,
-    compile_flags,
-    compile_shared,
-    find_compiler,
-    load_module,
-)
-from exprc.link.sources import source_dir
 
-SOURCE_NAME = "module.c"
-LIBRARY_NAME = "module.so"
+__all__ = ["LOCK_NAME", "MANIFEST_NAME", "CacheEntry", "CompileCache", "CompileCacheError",
+           "CompileCacheWarning", "Toolchain", "default_cache_dir"]
+
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".lock"
 
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 
+# The key's own fields: a source tree named like one of them would overwrite it.
+_KEY_FIELDS = frozenset({"source", "compiler", "flags", "link_args", "exprc", "host"})
 
 
 class CompileCacheError(ExprcError):
@@ -64,6 +87,22 @@ class CompileCacheWarning(UserWarning):
     """A cache entry was found damaged and is being rebuilt."""
 
 
+class Toolchain(Protocol):
+    """What a backend passes to :class:`CompileCache` (see the module docstring)."""
+
+    identity: str
+    source_trees: Mapping[str, Path]
+    source_name: str
+    library_name: str
+
+    def default_flags(self) -> tuple[str, ...]: ...
+
+    def build(self, source_path: Path, output_path: Path, flags: Sequence[str],
+              link_args: Sequence[str]) -> Sequence[str]: ...
+
+    def load(self, path: Path, declarations: str) -> Any: ...
+
+
 def default_cache_dir() -> Path:
     """Where the cache lives when no folder is given.
 
@@ -71,8 +110,6 @@ def default_cache_dir() -> Path:
     ``$XDG_CACHE_HOME/exprc`` or ``~/.cache/exprc`` on Linux, ``~/Library/Caches/exprc`` on
     macOS and ``%LOCALAPPDATA%\\exprc`` on Windows.
     """
-    from exprc.configuration import config
-
     if config.compiledir:
         return Path(config.compiledir).expanduser()
     if os.environ.get("EXPRC_CACHE_DIR"):
@@ -124,103 +161,111 @@ class CacheEntry:
 
 
 class CompileCache:
-    """Build, verify and load shared objects, one cache entry per distinct build.
+    """Build, verify and load libraries, one cache entry per distinct build.
 
     Parameters
     ----------
     directory : path-like, optional
         The cache folder; default :func:`default_cache_dir`. Created private to the user
-        (mode 0700); a folder or entry owned by another user is refused, since loading a shared
-        object runs its code.
-    compiler : Compiler, optional
-        Default :func:`~exprc.link.c.toolchain.find_compiler`, found on first use.
-    csrc_dir : path-like, optional
-        Helper headers, passed as ``-I`` and hashed into every key; default the project's
-        ``csrc/``.
-    kernel_dir : path-like, optional
-        CUDA templates hashed into every key; default the project's ``cuda_kernels/``.
+        (mode 0700); a folder or entry owned by another user is refused, since loading a
+        library runs its code.
+    toolchain : Toolchain, optional
+        How to build and load (see the module docstring). Without one the cache can list,
+        measure and clear its entries but not build: that is all the command line needs.
 
     Examples
     --------
-    >>> import tempfile, numpy as np
-    >>> from exprc.link.c.toolchain import compile_flags
-    >>> cache = CompileCache(tempfile.mkdtemp())
-    >>> source = '''#include "exprc_common.h"
-    ... EXPRC_EXPORT double total(const double *x, exprc_int n) {
-    ...     double s = 0; for (exprc_int i = 0; i < n; i++) s += x[i]; return s; }'''
-    >>> module = cache.load(source, "double total(const double *x, int64_t n);",
-    ...                     flags=compile_flags(cache.compiler, optimize=False, openmp=False))
-    >>> x = np.arange(4.0)
-    >>> module.total(module.ffi.from_buffer("double[]", x), x.size)
-    6.0
+    A toolchain that "builds" by upper-casing the text and "loads" by reading the result (the
+    C backend's is :class:`~exprc.link.c.toolchain.CToolchain`):
+
+    >>> import tempfile
+    >>> class UpperCase:
+    ...     identity = "upper-case 1.0"
+    ...     source_trees = {}
+    ...     source_name, library_name = "module.txt", "module.out"
+    ...     def default_flags(self):
+    ...         return ()
+    ...     def build(self, source_path, output_path, flags, link_args):
+    ...         output_path.write_text(source_path.read_text().upper())
+    ...         return flags
+    ...     def load(self, path, declarations):
+    ...         return path.read_text()
+    >>> cache = CompileCache(tempfile.mkdtemp(), UpperCase())
+    >>> cache.load("hello", declarations="")
+    'HELLO'
+    >>> [entry.complete for entry in cache.entries()]
+    [True]
     >>> cache.clear()
     1
     """
 
-    def __init__(self, directory: str | os.PathLike | None = None, *,
-                 compiler: Compiler | None = None,
-                 csrc_dir: str | os.PathLike | None = None,
-                 kernel_dir: str | os.PathLike | None = None):
+    def __init__(self, directory: str | os.PathLike | None = None,
+                 toolchain: Toolchain | None = None):
         self.directory = Path(directory) if directory is not None else default_cache_dir()
-        self.csrc_dir = Path(csrc_dir) if csrc_dir is not None else source_dir("csrc")
-        self.kernel_dir = (Path(kernel_dir) if kernel_dir is not None
-                           else source_dir("cuda_kernels"))
-        self._compiler = compiler
-        self._loaded: dict[tuple, CModule] = {}
+        self._toolchain = toolchain
+        self._loaded: dict[tuple, Any] = {}
 
     @property
-    def compiler(self) -> Compiler:
-        """The compiler this cache builds with."""
-        if self._compiler is None:
-            from exprc.configuration import config
+    def toolchain(self) -> Toolchain:
+        """The toolchain this cache builds with."""
+        if self._toolchain is None:
+            raise CompileCacheError(
+                f"the compile cache over {self.directory} was made without a toolchain: it can "
+                "list and clear entries but not build them"
+            )
+        return self._toolchain
 
-            self._compiler = find_compiler(config.c_compiler or None)
-        return self._compiler
+    @property
+    def compiler(self):
+        """The toolchain's ``compiler``, for the backend's own helpers."""
+        return self.toolchain.compiler
 
     def key(self, source: str, flags: Sequence[str], link_args: Sequence[str] = ()) -> str:
         """The entry key of a build: SHA-256 over all its inputs (see the module docstring)."""
-        import exprc  # here, not at import time: exprc's own import may lead to this module
-
+        toolchain = self.toolchain
         parts = {
             "source": source,
-            "compiler": self.compiler.identity,
+            "compiler": toolchain.identity,
             "flags": list(flags),
             "link_args": list(link_args),
-            "exprc": exprc.__version__,
-            "csrc": tree_digest(self.csrc_dir),
-            "cuda_kernels": tree_digest(self.kernel_dir),
+            "exprc": __version__,
             "host": host_fingerprint(),
         }
+        for name, folder in toolchain.source_trees.items():
+            if name in _KEY_FIELDS:
+                raise CompileCacheError(f"source tree name {name!r} clashes with a key field")
+            parts[name] = tree_digest(folder)
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     def load(self, source: str, declarations: str, flags: Sequence[str] | None = None,
-             link_args: Sequence[str] = ()) -> CModule:
+             link_args: Sequence[str] = ()):
         """Build ``source`` if no valid entry has it, load it and return the module.
 
         Parameters
         ----------
         source : str
-            C source; it may include the headers of ``csrc/``.
+            The source text.
         declarations : str
-            C declarations of the functions to call (see
-            :func:`~exprc.link.c.toolchain.load_module`).
+            What the toolchain's loader needs to know of the library (for C, the declarations
+            of the functions to call, see :func:`~exprc.link.c.toolchain.load_module`).
         flags : sequence of str, optional
-            Compiler flags; default ``compile_flags(self.compiler)`` (full optimisation).
+            Compiler flags; default the toolchain's ``default_flags()``.
         link_args : sequence of str
             Libraries and linker options (e.g. :meth:`RuntimeLibrary.link_args`).
 
         Returns
         -------
-        CModule
+        object
+            What the toolchain's ``load`` returns (for C, a ``CModule``).
 
         Raises
         ------
         CompileError
-            When the source does not compile.
+            The toolchain's error, when the source does not build.
         CompileCacheError
             When the cache folder is not the user's, or a fresh build still does not load.
         """
-        flags = tuple(compile_flags(self.compiler) if flags is None else flags)
+        flags = tuple(self.toolchain.default_flags() if flags is None else flags)
         link_args = tuple(link_args)
         memo = (source, flags, link_args, declarations)
         module = self._loaded.get(memo)
@@ -228,40 +273,41 @@ class CompileCache:
             return module
         path = self.build(source, flags, link_args)
         try:
-            module = load_module(path, declarations)
+            module = self.toolchain.load(path, declarations)
         except OSError as exc:
             warnings.warn(f"compile cache entry {path.parent} does not load ({exc}); rebuilding",
                           CompileCacheWarning, stacklevel=2)
             self._invalidate(path.parent)
             path = self.build(source, flags, link_args)
             try:
-                module = load_module(path, declarations)
+                module = self.toolchain.load(path, declarations)
             except OSError as again:
                 raise CompileCacheError(f"freshly built {path} does not load: {again}") from again
         self._loaded[memo] = module
         return module
 
     def build(self, source: str, flags: Sequence[str], link_args: Sequence[str] = ()) -> Path:
-        """Make sure a valid shared object for this build is in the cache; return its path.
+        """Make sure a valid library for this build is in the cache; return its path.
 
-        Compiles under the entry's lock when the entry is missing or damaged. Parameters and
+        Builds under the entry's lock when the entry is missing or damaged. Parameters and
         errors are those of :meth:`load`.
         """
         key = self.key(source, flags, link_args)
+        library_name = self.toolchain.library_name
         entry = self._root() / key
         entry.mkdir(mode=0o700, exist_ok=True)
         self._check_owner(entry)
         if self._problem(entry, key) is None:
-            return entry / LIBRARY_NAME
+            return entry / library_name
         with FileLock(str(entry / LOCK_NAME)):
             problem = self._problem(entry, key)
             if problem is None:
-                return entry / LIBRARY_NAME
+                return entry / library_name
             if problem:
                 warnings.warn(f"compile cache entry {entry} is damaged ({problem}); rebuilding",
                               CompileCacheWarning, stacklevel=2)
-            self._compile(entry, key, source, flags, link_args)
-        return entry / LIBRARY_NAME
+            self._build(entry, key, source, flags, link_args)
+        return entry / library_name
 
     def entries(self) -> list[CacheEntry]:
         """The entries in the cache folder, oldest first."""
@@ -286,7 +332,7 @@ class CompileCache:
     def clear(self) -> int:
         """Remove every entry (and forget modules loaded from them); return how many.
 
-        Meant for when no other process is compiling into the same folder.
+        Meant for when no other process is building into the same folder.
         """
         removed = self.entries()
         for entry in removed:
@@ -314,7 +360,7 @@ class CompileCache:
     def _problem(self, entry: Path, key: str) -> str | None:
         """``None`` for a valid entry, ``""`` for one never finished, else what is wrong."""
         manifest = _read_manifest(entry)
-        library = entry / LIBRARY_NAME
+        library = entry / self.toolchain.library_name
         if not manifest:
             return "" if not (entry / MANIFEST_NAME).exists() else "unreadable manifest"
         if not library.is_file():
@@ -328,28 +374,29 @@ class CompileCache:
             return "checksum mismatch"
         return None
 
-    def _compile(self, entry: Path, key: str, source: str, flags: Sequence[str],
-                 link_args: Sequence[str]) -> None:
+    def _build(self, entry: Path, key: str, source: str, flags: Sequence[str],
+               link_args: Sequence[str]) -> None:
         # The manifest goes first and comes back last, so that no reader ever pairs an old
-        # manifest with a new shared object or trusts one whose build did not finish.
+        # manifest with a new library or trusts one whose build did not finish.
+        toolchain = self.toolchain
         (entry / MANIFEST_NAME).unlink(missing_ok=True)
-        source_path = entry / SOURCE_NAME
+        source_path = entry / toolchain.source_name
         source_path.write_text(source)
-        temporary = entry / f"{LIBRARY_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        build_flags = (*flags, f"-I{self.csrc_dir}")
+        library = entry / toolchain.library_name
+        temporary = entry / f"{library.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
-            compile_shared(self.compiler, source_path, temporary, build_flags, link_args)
+            used_flags = toolchain.build(source_path, temporary, flags, link_args)
             manifest = {
                 "key": key,
                 "library_size": temporary.stat().st_size,
                 "library_sha256": _file_sha256(temporary),
                 "source_size": len(source.encode()),
-                "compiler": self.compiler.identity.splitlines()[0:2],
-                "flags": list(build_flags),
+                "compiler": toolchain.identity.splitlines()[0:2],
+                "flags": list(used_flags),
                 "link_args": list(link_args),
                 "created": time.time(),
             }
-            os.replace(temporary, entry / LIBRARY_NAME)
+            os.replace(temporary, library)
         finally:
             temporary.unlink(missing_ok=True)
         _write_atomic(entry / MANIFEST_NAME, json.dumps(manifest, indent=1))
@@ -365,16 +412,3 @@ def _read_manifest(entry: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return manifest if isinstance(manifest, dict) else {}
-
-
-_DEFAULT_CACHES: dict[tuple, CompileCache] = {}
-
-
-def default_cache() -> CompileCache:
-    """The process-wide cache over :func:`default_cache_dir`, keeping its loaded modules."""
-    from exprc.configuration import config
-
-    where = (default_cache_dir(), config.c_compiler)
-    if where not in _DEFAULT_CACHES:
-        _DEFAULT_CACHES[where] = CompileCache(where[0])
-    return _DEFAULT_CACHES[where]

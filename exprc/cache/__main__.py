@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from exprc.link.c.cache import CompileCache, CompileCacheError
+from exprc.cache.store import CompileCache, CompileCacheError
 
 
 def _human_size(size: float) -> str:

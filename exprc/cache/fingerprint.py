@@ -1,5 +1,5 @@
-"""Fingerprints of the C sources and of the host, for cache keys and prebuilt objects, and
-which sources make up the runtime library.
+"""Fingerprints of source folders and of the host, for cache keys and prebuilt objects, and
+which files of ``csrc/`` make up the runtime library.
 
 Standard library only: ``setup.py`` loads this file by path (without importing exprc) to build
 the runtime library at install time from the same sources, and to stamp it with the same
