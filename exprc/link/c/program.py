@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exprc.errors import ExprcError
-from exprc.graph.ir import Apply, Constant, Variable
+from exprc.graph.ir import Apply, Variable
 from exprc.graph.optable import OpTable
-from exprc.graph.traversal import toposort
 from exprc.link.c.toolchain import PARTS_MARKER
 from exprc.link.codegen.loops import ScalarProgram, elemwise_source
 from exprc.link.codegen.render import C_TYPES, typed_name
+from exprc.link.codegen.schedule import Schedule
 
 __all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "c_literal",
            "c_string", "format_text", "generate", "index_code", "typed_name"]
@@ -113,8 +113,8 @@ class NodeContext:
         self._gen = generator
         self.node = node
         self.index = index
-        self.inputs = [generator.names[id(v)] for v in node.inputs]
-        self.outputs = [generator.names[id(v)] for v in node.outputs]
+        self.inputs = [generator.schedule.name(v) for v in node.inputs]
+        self.outputs = [generator.schedule.name(v) for v in node.outputs]
 
     def fail(self, kind: str, message_fmt: str, *c_args: str) -> str:
         """A C statement that reports ``kind`` with a printf-style message and returns."""
@@ -255,25 +255,17 @@ class _Generator:
         self.inputs = inputs
         self.outputs = outputs
         self.profile = profile
-        self.nodes = toposort(outputs, inputs)
+        self.schedule = Schedule(inputs, outputs)
+        self.nodes = self.schedule.nodes
         self.kernels: dict[str, ScalarProgram] = {}
         self._kernel_names: dict[tuple, str] = {}
         self.scalar_kernels: set[str] = set()
         self.includes: set[str] = set()
         self.counter = 0
-        self.names: dict[int, str] = {}
-        self.constants: list[Constant] = []
-        self.internal: list[str] = []
         self._hot_names: dict[tuple, str] = {}
         self.hot_definitions: list[str] = []
         self.hot_prototypes: list[str] = []
         self.hot_includes: set[str] = set()
-
-    def _name(self, var: Variable, internal: bool) -> None:
-        if id(var) not in self.names:
-            self.names[id(var)] = f"v{len(self.names)}"
-            if internal:
-                self.internal.append(self.names[id(var)])
 
     def add_kernel(self, program: ScalarProgram, scalar_only: bool = False) -> str:
         name = self._kernel_names.get((program, scalar_only))
@@ -295,45 +287,16 @@ class _Generator:
         return name
 
     def run(self) -> GeneratedProgram:
-        for var in self.inputs:
-            self._name(var, False)
-        for node in self.nodes:
-            for var in node.inputs:
-                if isinstance(var, Constant) and id(var) not in self.names:
-                    self.constants.append(var)
-                    self._name(var, False)
-        for var in self.outputs:
-            if isinstance(var, Constant) and id(var) not in self.names:
-                self.constants.append(var)
-                self._name(var, False)
-        for node in self.nodes:
-            for var in node.outputs:
-                self._name(var, True)
         body = self._body()
         source = self._assemble(body)
         return GeneratedProgram(
             source=source, nodes=self.nodes,
-            constants=[np.array(c.data, order="C") for c in self.constants],
+            constants=[np.array(c.data, order="C") for c in self.schedule.constants],
             output_dtypes=[v.dtype for v in self.outputs],
             kernels=dict(self.kernels))
 
-    def _last_readers(self) -> dict[int, int]:
-        last: dict[int, int] = {}
-        for k, node in enumerate(self.nodes):
-            for var in node.outputs:
-                last.setdefault(id(var), k)
-            for var in node.inputs:
-                last[id(var)] = k
-        for var in self.outputs:
-            last[id(var)] = len(self.nodes)
-        return last
-
     def _body(self) -> list[str]:
-        last = self._last_readers()
-        dying: dict[int, list[str]] = {}
-        for node in self.nodes:
-            for var in node.outputs:
-                dying.setdefault(last[id(var)], []).append(self.names[id(var)])
+        dying = self.schedule.released_after()
         parts = []
         for k, node in enumerate(self.nodes):
             rule = C_CODE.find(node.op)
@@ -371,11 +334,11 @@ class _Generator:
             *(f"int {name}(int64_t ndim, const int64_t *shape, char **data, "
               "const int64_t *strides);" for name in self.kernels),
             *self.hot_prototypes]
-        n_in = len(self.inputs) + len(self.constants)
+        n_in = len(self.inputs) + len(self.schedule.constants)
         outs = self._handover()
         if len(body) > CHUNK_NODES:
             frame, chunks, begin, run_body, end = self._chunked(body, n_in)
-            release_all = [(f"    for (int k = {n_in}; k < {len(self.names)}; ++k) "
+            release_all = [(f"    for (int k = {n_in}; k < {self.schedule.value_count}; ++k) "
                             "exprc_release(&pool, F->v[k].owner);")]
         else:
             frame, chunks, end = [], [], []
@@ -383,10 +346,10 @@ class _Generator:
                      *(["    int64_t *const exprc_node_ns = state ? state->node_ns : NULL;"]
                        if self.profile else []),
                      *(f"    exprc_array v{k} = inputs[{k}];" for k in range(n_in)),
-                     *(f"    exprc_array {v};" for v in self.internal),
-                     *(f"    memset(&{v}, 0, sizeof {v});" for v in self.internal)]
+                     *(f"    exprc_array {v};" for v in self.schedule.internal),
+                     *(f"    memset(&{v}, 0, sizeof {v});" for v in self.schedule.internal)]
             run_body = body
-            release_all = [f"    exprc_release(&pool, {v}.owner);" for v in self.internal]
+            release_all = [f"    exprc_release(&pool, {v}.owner);" for v in self.schedule.internal]
         # A large glue is cut in two, its first chunk functions compiled apart as part 3.
         apart = len(chunks) // 2 if len(chunks) >= SPLIT_CHUNKS else 0
         third = ["#if !defined(EXPRC_PART) || EXPRC_PART == 3",
@@ -441,7 +404,7 @@ class _Generator:
         values live in one heap-allocated frame, and ``#define v7 (F->v[7])`` lets every rule's
         code name them as if they were locals.
         """
-        count = len(self.names)
+        count = self.schedule.value_count
         frame = ["typedef struct {", "    exprc_pool pool;", "    int64_t *exprc_node_ns;",
                  f"    exprc_array v[{count}];", "} exprc_frame;",
                  *(f"#define v{k} (F->v[{k}])" for k in range(count)), "#define pool (F->pool)",
@@ -464,8 +427,8 @@ class _Generator:
     def _handover(self) -> list[str]:
         """Lines handing each output over: its buffer when nobody else holds it, else a copy
         (always for the caller's arrays and constants)."""
-        return [(f"    if (exprc_hand_over(&pool, &outputs[{j}], &{self.names[id(var)]}, "
-                 f"{itemsize(var.dtype)}, {int(self.names[id(var)] not in self.internal)}, "
+        return [(f"    if (exprc_hand_over(&pool, &outputs[{j}], &{self.schedule.name(var)}, "
+                 f"{itemsize(var.dtype)}, {int(not self.schedule.owns(var))}, "
                  "error)) goto fail;")
                 for j, var in enumerate(self.outputs)]
 
