@@ -27,6 +27,10 @@ from pathlib import Path
 
 import cffi
 
+# cffi's C parser takes 40-60 ms to import, once per process: with exprc rather than inside the
+# first compile, whose time users wait for. (Importing it parses nothing and starts nothing.)
+import pycparser  # noqa: F401
+
 from exprc.cache.store import CompileCache, default_cache_dir
 from exprc.configuration import config
 from exprc.errors import ExprcError
