@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import os
 import sys
 import sysconfig
 import threading
@@ -28,6 +27,7 @@ import numpy as np
 from exprc.cache.fingerprint import CALLPATH_SOURCE
 from exprc.cache.store import CompileCache
 from exprc.errors import ExprcError
+from exprc.link.c import background
 from exprc.link.c.toolchain import BASE_FLAGS, CompileError
 
 __all__ = ["CallPathWarning", "native_entry", "prefetch"]
@@ -100,21 +100,7 @@ def prefetch(cache: CompileCache) -> None:
         _module = _installed()
         if _module is not None:
             return
-        _builder = threading.Thread(target=_build, args=(cache,), name="exprc-callpath",
-                                    daemon=True)
-        _builder.start()
-
-
-def _finish_before_fork() -> None:
-    # A child forked while the build thread holds a lock (the import lock, a compiler pipe)
-    # would inherit the lock held forever; finishing the build first costs the parent at most
-    # one compile, once.
-    builder = _builder
-    if builder is not None and builder.is_alive():
-        builder.join()
-
-
-os.register_at_fork(before=_finish_before_fork)
+        _builder = background.start(_build, "exprc-callpath", cache)
 
 
 def _loaded_module(cache: CompileCache):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import shlex
 import threading
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from exprc.errors import ExprcError, ExprcShapeError
 from exprc.graph.ir import Variable
 
 # Importing the rule modules fills C_CODE.
-from exprc.link.c import callpath, ops  # noqa: F401
+from exprc.link.c import background, callpath, ops  # noqa: F401
 from exprc.link.c.blas import coordinate_threads, quiet_idle_threads
 from exprc.link.c.program import DECLARATIONS, GeneratedProgram, generate
 from exprc.link.c.runtime import runtime_library
@@ -53,21 +52,7 @@ def warm_up() -> None:
         if _warm_up_thread is not None:
             return
         quiet_idle_threads()
-        _warm_up_thread = threading.Thread(target=_answer_first_questions,
-                                           name="exprc-warm-up", daemon=True)
-        _warm_up_thread.start()
-
-
-def _finish_warm_up_before_fork() -> None:
-    # A child forked while the warm-up thread holds a lock (an import lock while OpenBLAS is
-    # loaded, a compiler pipe) would wait for it forever in its first compile: data loaders
-    # fork. The warm-up takes tens of milliseconds, once per process.
-    thread = _warm_up_thread
-    if thread is not None and thread.is_alive():
-        thread.join()
-
-
-os.register_at_fork(before=_finish_warm_up_before_fork)
+        _warm_up_thread = background.start(_answer_first_questions, "exprc-warm-up")
 
 
 def _answer_first_questions() -> None:
