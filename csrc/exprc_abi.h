@@ -31,6 +31,7 @@ typedef struct {
 #define EXPRC_INDEX_ERROR 1
 #define EXPRC_VALUE_ERROR 2
 #define EXPRC_MEMORY_ERROR 3
+#define EXPRC_INTERRUPTED 4          /* a Python SIGINT handler raised between two nodes */
 
 typedef struct {
     int kind;
@@ -58,5 +59,14 @@ typedef struct {
     void *spare;                     /* an output buffer Python let go of, taken atomically */
     int64_t *node_ns;                /* when profiling: nanoseconds spent in each node */
 } exprc_state;
+
+/* Ctrl-C during a call (see "interrupts" in exprc_runtime.h).  A caller holding the GIL calls
+ * the runtime library's exprc_interrupt_arm before each exprc_run, giving it a callback that
+ * the program calls, in the caller's thread and without the GIL, when a SIGINT has arrived:
+ * the callback runs Python's signal handlers and returns non-zero when one raised (the call
+ * then stops with EXPRC_INTERRUPTED, the exception left set for the caller to raise) or 0 (the
+ * call goes on). */
+typedef int (*exprc_interrupt_fn)(void *context);
+typedef void (*exprc_interrupt_arm_fn)(exprc_interrupt_fn callback, void *context);
 
 #endif /* EXPRC_ABI_H */

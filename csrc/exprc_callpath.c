@@ -6,13 +6,19 @@
  * A NativeCall is constructed with the addresses of a program's exprc_run, exprc_free and
  * exprc_state (taken from the cffi-loaded library), a spec per input (dtype kind, item size,
  * rank, static sizes or -1), the constants passed after the inputs, the NumPy type number of
- * each output, and a Python callable that turns a native error into an exception.
+ * each output, a Python callable that turns a native error into an exception, and the address
+ * of the runtime library's exprc_interrupt_arm (0: calls are not interrupted).
  *
  * Calling it with exactly the expected arrays runs the program.  Anything else (a list, a
  * scalar, another dtype or rank, a size that contradicts a static one, a misaligned or
  * byte-swapped array, keywords, the wrong number of arguments) returns NotImplemented: the
  * caller then takes the Python path, which converts the values or raises an error naming the
  * input.  So this file holds no error message of its own beyond the program's.
+ *
+ * A SIGINT during a call in the main thread makes the program call run_signal_handlers between
+ * two nodes: Python's handlers run there, as they would between two bytecodes; the call stops
+ * with the exception of one that raised (KeyboardInterrupt for Python's default handler) and
+ * goes on when they return.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -21,6 +27,10 @@
 #include <numpy/arrayobject.h>
 
 #include "exprc_abi.h"
+
+/* The interface Python expects (exprc/link/c/callpath.py): a module built from an older
+ * source, e.g. at install time before an edit, is not used. */
+#define EXPRC_CALLPATH_INTERFACE 2
 
 typedef int (*exprc_run_fn)(exprc_state *, const exprc_array *, exprc_array *, exprc_error *);
 typedef void (*exprc_free_fn)(void *);
@@ -39,6 +49,7 @@ typedef struct {
     exprc_run_fn run;
     exprc_free_fn free_buffer;
     exprc_give_back_fn give_back;
+    exprc_interrupt_arm_fn arm;      /* NULL: the runtime library offers none */
     exprc_state *state;
     Py_ssize_t n_in, n_const, n_out;
     input_spec *specs;
@@ -138,6 +149,17 @@ static PyObject *native_error(const NativeCall *self, const exprc_error *error)
 }
 
 /* ------------------------------------------------------------------ the call */
+/* Called by the program, in the calling thread and without the GIL, when a SIGINT came:
+ * run Python's handlers now; non-zero (the exception set) when one raised. */
+static int run_signal_handlers(void *context)
+{
+    (void)context;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    const int raised = PyErr_CheckSignals() < 0;
+    PyGILState_Release(gil);
+    return raised;
+}
+
 static PyObject *native_call(PyObject *callable, PyObject *const *args, size_t nargsf,
                              PyObject *kwnames)
 {
@@ -165,13 +187,15 @@ static PyObject *native_call(PyObject *callable, PyObject *const *args, size_t n
 
     exprc_error error;
     int status;
+    if (self->arm != NULL) self->arm(run_signal_handlers, NULL);
     /* Other Python threads run meanwhile; the arguments stay alive because the caller holds
      * them, and the state's free list is taken atomically inside exprc_run. */
     Py_BEGIN_ALLOW_THREADS
     status = self->run(self->state, in, out, &error);
     Py_END_ALLOW_THREADS
     if (status != 0) {
-        native_error(self, &error);
+        /* Interrupted: the exception a signal handler raised is already set. */
+        if (!(error.kind == EXPRC_INTERRUPTED && PyErr_Occurred())) native_error(self, &error);
         goto done;
     }
 
@@ -301,13 +325,13 @@ static int native_traverse(PyObject *object, visitproc visit, void *arg)
 
 static PyObject *native_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    unsigned long long run, free_buffer, give_back, state;
+    unsigned long long run, free_buffer, give_back, state, arm = 0;
     PyObject *specs, *constants, *out_types, *on_error, *keep;
     static char *names[] = {"run", "free", "give_back", "state", "specs", "constants",
-                            "out_types", "on_error", "keep", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KKKKOOOOO:NativeCall", names, &run,
+                            "out_types", "on_error", "keep", "arm", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KKKKOOOOO|K:NativeCall", names, &run,
                                      &free_buffer, &give_back, &state, &specs, &constants,
-                                     &out_types, &on_error, &keep))
+                                     &out_types, &on_error, &keep, &arm))
         return NULL;
     if (run == 0 || free_buffer == 0 || give_back == 0 || state == 0) {
         PyErr_SetString(PyExc_ValueError,
@@ -320,6 +344,7 @@ static PyObject *native_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     self->run = (exprc_run_fn)(uintptr_t)run;
     self->free_buffer = (exprc_free_fn)(uintptr_t)free_buffer;
     self->give_back = (exprc_give_back_fn)(uintptr_t)give_back;
+    self->arm = (exprc_interrupt_arm_fn)(uintptr_t)arm;
     self->state = (exprc_state *)(uintptr_t)state;
     self->specs = NULL;
     self->constants = NULL;
@@ -359,7 +384,8 @@ PyMODINIT_FUNC PyInit_exprc_callpath(void)
     if (PyType_Ready(&NativeCallType) < 0 || PyType_Ready(&OutputBufferType) < 0) return NULL;
     PyObject *module = PyModule_Create(&callpath_module);
     if (module == NULL) return NULL;
-    if (PyModule_AddObjectRef(module, "NativeCall", (PyObject *)&NativeCallType) < 0) {
+    if (PyModule_AddObjectRef(module, "NativeCall", (PyObject *)&NativeCallType) < 0
+        || PyModule_AddIntConstant(module, "INTERFACE", EXPRC_CALLPATH_INTERFACE) < 0) {
         Py_DECREF(module);
         return NULL;
     }

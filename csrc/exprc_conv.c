@@ -64,9 +64,12 @@ static int exprc_conv_geometry(exprc_conv_geom *g, const int64_t *in, const int6
                                "%s in %lld group(s) (%lld input channels per group)", label,
                                (long long)g->c, exprc_ints_str(4, filt, 0),
                                (long long)g->groups, (long long)g->cg);
+    /* No taps: the dilated span (k - 1) * d + 1 would be < 1, which no border mode gives a
+     * meaning to (exprc/link/reference/conv.py refuses it too). */
     if (g->kh < 1 || g->kw < 1)
-        return exprc_set_error(error, EXPRC_VALUE_ERROR, node, "%s: empty filters of shape %s",
-                               label, exprc_ints_str(4, filt, 0));
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                               "%s: empty filters of shape %s: a filter needs at least one row "
+                               "and one column", label, exprc_ints_str(4, filt, 0));
     /* Sizes come from the arrays (an empty filter array may claim any size), so the dilated
      * filter span is checked for overflow before anything is computed from it. */
     int64_t span_h, span_w;

@@ -24,6 +24,9 @@
 #define RND_PHILOX_W0 0x9E3779B9u
 #define RND_PHILOX_W1 0xBB67AE85u
 
+/* How far from 1 a choice's probabilities may sum (exprc.tensor.random.P_SUM_TOLERANCE). */
+#define RND_P_SUM_TOLERANCE 0x1p-26
+
 /* Most trials (random words) one binomial op draws in a call. */
 #define RND_BINOMIAL_MAX_WORDS ((int64_t)1 << 27)
 
@@ -341,6 +344,68 @@ static inline void rnd_normal_units_float64(const uint32_t *w, double *u1, doubl
 #define EXPRC_TYPED(stem) stem##_float64
 #include "exprc_random_body.h"
 
+/* ------------------------------------------------------------------ integers */
+/* The high 64 bits of the 128-bit product a * b, and its low 64 bits in *lo, from 32-bit
+ * halves (no 128-bit type needed). */
+static inline uint64_t rnd_mul_64x64(uint64_t a, uint64_t b, uint64_t *lo)
+{
+    const uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
+    const uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    const uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
+    *lo = mid << 32 | (uint32_t)p00;
+    return p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+/* floor(r * span / 2**128) for the 128-bit r = w[0] + w[1] 2**32 + w[2] 2**64 + w[3] 2**96;
+ * span 0 stands for 2**64 (the whole int64 range). With r = hi 2**64 + lo, hi * span =
+ * a_hi 2**64 + a_lo and lo * span = b_hi 2**64 + b_lo, the result is a_hi plus the carry of
+ * a_lo + b_hi (b_lo < 2**64 cannot carry further). */
+static inline uint64_t rnd_scale_128(const uint32_t w[4], uint64_t span)
+{
+    const uint64_t lo = (uint64_t)w[0] | (uint64_t)w[1] << 32;
+    const uint64_t hi = (uint64_t)w[2] | (uint64_t)w[3] << 32;
+    if (span == 0) return hi;
+    uint64_t a_lo, b_lo;
+    const uint64_t a_hi = rnd_mul_64x64(hi, span, &a_lo);
+    const uint64_t b_hi = rnd_mul_64x64(lo, span, &b_lo);
+    return a_hi + (a_lo + b_hi < a_lo);
+}
+
+EXPRC_EXPORT int exprc_random_integers(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
+                                       const exprc_array *state, int64_t ndim,
+                                       const int64_t *shape, const exprc_array *low,
+                                       const exprc_array *high, const char *label,
+                                       exprc_error *error, int64_t node)
+{
+    rnd_stream g;
+    int64_t count;
+    if (rnd_begin_with(pool, new_state, out, state, ndim, shape, low, "low", high, "high", 8,
+                       &g, &count, label, error, node))
+        return -1;
+    const int single = rnd_is_single(low) && rnd_is_single(high);
+    for (int64_t i = 0; i < (single && count > 0 ? 1 : count); ++i) {
+        const int64_t lo = *(const int64_t *)rnd_param_at(low, ndim, shape, i);
+        const int64_t hi = *(const int64_t *)rnd_param_at(high, ndim, shape, i);
+        if (lo > hi)
+            return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                                   "%s: low must be <= high, got low = %lld > high = %lld",
+                                   label, (long long)lo, (long long)hi);
+    }
+    int64_t *o = (int64_t *)out->data;
+#pragma omp parallel for if (count > RND_PARALLEL_WORK) schedule(static)
+    for (int64_t i = 0; i < count; ++i) {
+        const uint64_t lo = (uint64_t)*(const int64_t *)rnd_param_at(low, ndim, shape, i);
+        const uint64_t hi = (uint64_t)*(const int64_t *)rnd_param_at(high, ndim, shape, i);
+        uint32_t w[4];
+        rnd_block_at(&g, (uint64_t)i, w);
+        /* Modulo 2**64: the span and the sum wrap exactly as the two's complement values. */
+        const uint64_t value = lo + rnd_scale_128(w, hi - lo + 1);
+        memcpy(o + i, &value, sizeof value);
+    }
+    rnd_finish(new_state, &g, (uint64_t)count);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ binomial */
 EXPRC_EXPORT int exprc_random_binomial(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
                                        const exprc_array *state, int64_t ndim,
@@ -463,6 +528,10 @@ static int rnd_check_choice(int64_t a, int64_t k, const exprc_array *p, int repl
         if (!ok || (k > 0 && !(total > 0)))
             return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
                                    "%s: p must be finite, >= 0 and not all 0", label);
+        /* As NumPy: the probabilities must sum to 1 within sqrt(eps) of float64. */
+        if (a > 0 && fabs(total - 1.0) > RND_P_SUM_TOLERANCE)
+            return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                                   "%s: p must sum to 1, got a sum of %.17g", label, total);
     }
     if (!replace && k > available)
         return exprc_set_error(error, EXPRC_VALUE_ERROR, node, "%s: cannot take %lld samples "

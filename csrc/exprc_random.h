@@ -35,7 +35,9 @@ EXPRC_EXPORT void exprc_philox4x32_10(const uint32_t ctr[4], const uint32_t key[
  * - exprc_random_uniform_<dtype>: low + (high - low) * u (a = low, b = high), u in [0, 1)
  *   from 24 (float32) or 53 (float64) random bits;
  * - exprc_random_normal_<dtype>: avg + std * z (a = avg, b = std), z standard normal by
- *   Box-Muller. */
+ *   Box-Muller.
+ * A uniform sample needs high - low finite and >= 0, a normal one std >= 0 (or NaN): other
+ * values are a ValueError naming the op and the parameter. */
 typedef int exprc_random_float_entry(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
                                      const exprc_array *state, int64_t ndim,
                                      const int64_t *shape, const exprc_array *a,
@@ -43,6 +45,14 @@ typedef int exprc_random_float_entry(exprc_pool *pool, exprc_array *new_state, e
                                      exprc_error *error, int64_t node);
 EXPRC_EXPORT exprc_random_float_entry exprc_random_uniform_float32, exprc_random_uniform_float64,
     exprc_random_normal_float32, exprc_random_normal_float64;
+
+/* Integers uniform in [low, high] (int64 parameters, both ends included), exact over the
+ * whole int64 range. */
+EXPRC_EXPORT int exprc_random_integers(exprc_pool *pool, exprc_array *new_state, exprc_array *out,
+                                       const exprc_array *state, int64_t ndim,
+                                       const int64_t *shape, const exprc_array *low,
+                                       const exprc_array *high, const char *label,
+                                       exprc_error *error, int64_t node);
 
 /* Binomial counts of n (int64) trials of probability p (double). */
 EXPRC_EXPORT int exprc_random_binomial(exprc_pool *pool, exprc_array *new_state, exprc_array *out,

@@ -48,8 +48,39 @@ static int64_t EXPRC_TYPED(rnd_normal_draw)(EXPRC_T *o, int64_t n, const rnd_str
     return blocks;
 }
 
+/* Whether the parameters a, b of an element lie in the distribution's domain: high - low
+ * finite and >= 0 (uniform), std >= 0 or NaN (normal, as NumPy). */
+static inline int EXPRC_TYPED(rnd_params_ok)(EXPRC_T a, EXPRC_T b, int uniform)
+{
+    if (!uniform) return !(b < 0);
+    const EXPRC_T span = (EXPRC_T)(b - a);
+    return span >= 0 && isfinite(span);
+}
+
+/* The error naming the first of the n elements whose parameters are outside the domain
+ * (0 when there is none). */
+static int EXPRC_TYPED(rnd_param_error)(const exprc_array *pa, const exprc_array *pb,
+                                        int64_t ndim, const int64_t *shape, int64_t n,
+                                        int uniform, const char *label, exprc_error *error,
+                                        int64_t node)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        const EXPRC_T a = *(const EXPRC_T *)rnd_param_at(pa, ndim, shape, i);
+        const EXPRC_T b = *(const EXPRC_T *)rnd_param_at(pb, ndim, shape, i);
+        if (EXPRC_TYPED(rnd_params_ok)(a, b, uniform)) continue;
+        if (uniform)
+            return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                                   "%s: high - low must be finite and >= 0, got low = %g, "
+                                   "high = %g", label, (double)a, (double)b);
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node, "%s: std must be >= 0, got %g",
+                               label, (double)b);
+    }
+    return 0;
+}
+
 /* A sample of the parameters a and b (named na and nb): uniform (low + (high - low) * u) or
- * normal (avg + std * z), in the sample's precision, with the parameters broadcast. */
+ * normal (avg + std * z), in the sample's precision, with the parameters broadcast; an
+ * element whose parameters are outside the domain is an error. */
 static int EXPRC_TYPED(rnd_float_sample)(exprc_pool *pool, exprc_array *new_state,
                                          exprc_array *out, const exprc_array *state,
                                          int64_t ndim, const int64_t *shape,
@@ -67,17 +98,25 @@ static int EXPRC_TYPED(rnd_float_sample)(exprc_pool *pool, exprc_array *new_stat
                                    : EXPRC_TYPED(rnd_normal_draw)(o, n, &g);
     if (rnd_is_single(pa) && rnd_is_single(pb)) {
         const EXPRC_T a = *(const EXPRC_T *)pa->data, b = *(const EXPRC_T *)pb->data;
+        if (n > 0 && !EXPRC_TYPED(rnd_params_ok)(a, b, uniform))
+            return EXPRC_TYPED(rnd_param_error)(pa, pb, ndim, shape, 1, uniform, label, error,
+                                                node);
         const EXPRC_T scale = uniform ? (EXPRC_T)(b - a) : b;
 #pragma omp parallel for if (n > 16 * RND_PARALLEL_WORK) schedule(static)
         for (int64_t i = 0; i < n; ++i) o[i] = a + scale * o[i];
     } else {
-#pragma omp parallel for if (n > 4 * RND_PARALLEL_WORK) schedule(static)
+        int bad = 0;
+#pragma omp parallel for if (n > 4 * RND_PARALLEL_WORK) schedule(static) reduction(|: bad)
         for (int64_t i = 0; i < n; ++i) {
             const EXPRC_T a = *(const EXPRC_T *)rnd_param_at(pa, ndim, shape, i);
             const EXPRC_T b = *(const EXPRC_T *)rnd_param_at(pb, ndim, shape, i);
             const EXPRC_T scale = uniform ? (EXPRC_T)(b - a) : b;
+            bad |= !EXPRC_TYPED(rnd_params_ok)(a, b, uniform);
             o[i] = a + scale * o[i];
         }
+        if (bad)
+            return EXPRC_TYPED(rnd_param_error)(pa, pb, ndim, shape, n, uniform, label, error,
+                                                node);
     }
     rnd_finish(new_state, &g, (uint64_t)blocks);
     return 0;

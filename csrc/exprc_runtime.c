@@ -459,3 +459,161 @@ EXPRC_EXPORT int exprc_hand_over(exprc_pool *pool, exprc_array *out, exprc_array
     }
     return exprc_copy_contiguous(pool, out, v, itemsize, error, -1);
 }
+
+/* ------------------------------------------------------------------ interrupts */
+#if !defined(_WIN32)
+#include <pthread.h>
+#include <signal.h>
+
+typedef struct {
+    uint32_t size;                   /* sizeof(exprc_interrupt_state): hubs join only alike */
+    int pending;                     /* a SIGINT came since the main thread's call began */
+    unsigned long entered;           /* the thread running the handler, 0 when none */
+    unsigned long main_thread;       /* where Python runs signal handlers; 0 before setup */
+    exprc_interrupt_fn callback;     /* the main thread's current call's */
+    void *context;
+    int64_t checked_ms;              /* when the installed handler was last looked at */
+    void (*handler)(int, siginfo_t *, void *);   /* the exprc handler installed, if any */
+    struct sigaction previous;       /* the handler it displaced */
+    uintptr_t first_displaced;       /* the one it displaced first (Python's), 0 before */
+} exprc_interrupt_state;
+
+static exprc_interrupt_state exprc_interrupt_own = {.size = sizeof(exprc_interrupt_state)};
+static exprc_interrupt_state *exprc_interrupt_hub_in_use = &exprc_interrupt_own;
+EXPRC_EXPORT int *exprc_sigint_pending = &exprc_interrupt_own.pending;
+
+static unsigned long exprc_interrupt_thread(void)
+{
+    /* What CPython's threading.get_ident() returns for the same thread. */
+    return (unsigned long)pthread_self();
+}
+
+static void exprc_interrupt_handler(int signum, siginfo_t *info, void *context)
+{
+    exprc_interrupt_state *hub = exprc_interrupt_hub_in_use;
+    const unsigned long self = exprc_interrupt_thread();
+    /* Should the chain lead back here (through a foreign handler that calls whatever it
+     * displaced), stop instead of looping. */
+    if (__atomic_exchange_n(&hub->entered, self, __ATOMIC_ACQUIRE) == self) return;
+    const struct sigaction *previous = &hub->previous;
+    if (previous->sa_flags & SA_SIGINFO) {
+        if (previous->sa_sigaction != NULL) previous->sa_sigaction(signum, info, context);
+    } else if (previous->sa_handler != SIG_DFL && previous->sa_handler != SIG_IGN) {
+        previous->sa_handler(signum);
+    }
+    __atomic_store_n(&hub->entered, 0, __ATOMIC_RELEASE);
+    /* Marked after Python's handler ran, so that a program seeing the mark finds the signal
+     * recorded when its callback asks Python to run its handlers. */
+    __atomic_store_n(&hub->pending, 1, __ATOMIC_RELEASE);
+}
+
+/* Put the handler in front of the installed one unless it is there already, or SIGINT is
+ * ignored or has its default action.  Once installed, it goes back in front only of the handler
+ * it displaced first (Python's, which signal.signal puts back): a foreign handler installed
+ * since may chain to this one, and going in front of it would make a loop. */
+static int exprc_interrupt_install(exprc_interrupt_state *hub)
+{
+    struct sigaction current, mine;
+    if (sigaction(SIGINT, NULL, &current) != 0) return -1;
+    const int info = (current.sa_flags & SA_SIGINFO) != 0;
+    if (info && hub->handler != NULL && current.sa_sigaction == hub->handler) return 1;
+    if (!info && (current.sa_handler == SIG_DFL || current.sa_handler == SIG_IGN)) return 0;
+    const uintptr_t found = info ? (uintptr_t)current.sa_sigaction
+                                 : (uintptr_t)current.sa_handler;
+    if (hub->first_displaced != 0 && found != hub->first_displaced) return 0;
+    /* No exprc handler is installed, so none reads `previous` while it changes. */
+    hub->first_displaced = found;
+    hub->previous = current;
+    hub->handler = exprc_interrupt_handler;
+    mine = current;
+    mine.sa_sigaction = exprc_interrupt_handler;
+    mine.sa_flags = current.sa_flags | SA_SIGINFO;
+    return sigaction(SIGINT, &mine, NULL) == 0 ? 1 : -1;
+}
+
+static int64_t exprc_interrupt_clock_ms(void)
+{
+    struct timespec now;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);   /* a few nanoseconds: no system call */
+#else
+    clock_gettime(CLOCK_MONOTONIC, &now);
+#endif
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+EXPRC_EXPORT void *exprc_interrupt_hub(void)
+{
+    return exprc_interrupt_hub_in_use;
+}
+
+EXPRC_EXPORT int exprc_interrupt_join(void *hub)
+{
+    exprc_interrupt_state *other = hub;
+    if (other == NULL || other->size != sizeof(exprc_interrupt_state)) return -1;
+    exprc_interrupt_hub_in_use = other;
+    exprc_sigint_pending = &other->pending;
+    return 0;
+}
+
+EXPRC_EXPORT int exprc_interrupt_setup(unsigned long main_thread)
+{
+    exprc_interrupt_state *hub = exprc_interrupt_hub_in_use;
+    hub->main_thread = main_thread;
+    if (exprc_interrupt_thread() != main_thread) return 0;
+    hub->checked_ms = exprc_interrupt_clock_ms();
+    return exprc_interrupt_install(hub);
+}
+
+EXPRC_EXPORT void exprc_interrupt_arm(exprc_interrupt_fn callback, void *context)
+{
+    exprc_interrupt_state *hub = exprc_interrupt_hub_in_use;
+    if (exprc_interrupt_thread() != hub->main_thread) return;
+    hub->callback = callback;
+    hub->context = context;
+    /* Python's signal.signal replaces the C-level handler, and looking at it costs a system
+     * call (hundreds of nanoseconds, a fifth of a small call): once per clock tick. */
+    const int64_t now = exprc_interrupt_clock_ms();
+    if (now != hub->checked_ms) {
+        hub->checked_ms = now;
+        exprc_interrupt_install(hub);
+    }
+    /* A previous handler that left with longjmp never cleared its guard. */
+    __atomic_store_n(&hub->entered, 0, __ATOMIC_RELAXED);
+    /* A SIGINT before this call was Python's to handle, and it has. */
+    __atomic_store_n(&hub->pending, 0, __ATOMIC_RELAXED);
+}
+
+EXPRC_EXPORT int exprc_interrupt_take(exprc_error *error, int64_t node)
+{
+    exprc_interrupt_state *hub = exprc_interrupt_hub_in_use;
+    if (exprc_interrupt_thread() != hub->main_thread) return 0;
+    if (!__atomic_exchange_n(&hub->pending, 0, __ATOMIC_ACQUIRE)) return 0;
+    if (hub->callback != NULL && hub->callback(hub->context) == 0) return 0;
+    exprc_set_error(error, EXPRC_INTERRUPTED, node, "interrupted by SIGINT");
+    return 1;
+}
+
+#else /* no POSIX signals: calls are not interrupted */
+static int exprc_interrupt_never = 0;
+EXPRC_EXPORT int *exprc_sigint_pending = &exprc_interrupt_never;
+
+EXPRC_EXPORT void *exprc_interrupt_hub(void) { return NULL; }
+EXPRC_EXPORT int exprc_interrupt_join(void *hub) { (void)hub; return -1; }
+EXPRC_EXPORT int exprc_interrupt_setup(unsigned long main_thread)
+{
+    (void)main_thread;
+    return 0;
+}
+EXPRC_EXPORT void exprc_interrupt_arm(exprc_interrupt_fn callback, void *context)
+{
+    (void)callback;
+    (void)context;
+}
+EXPRC_EXPORT int exprc_interrupt_take(exprc_error *error, int64_t node)
+{
+    (void)error;
+    (void)node;
+    return 0;
+}
+#endif

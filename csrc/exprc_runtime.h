@@ -50,6 +50,49 @@ EXPRC_EXPORT const char *exprc_shape_str(const exprc_array *a);
 /* Several shapes as "(2, 3) and (4,)" for messages. */
 EXPRC_EXPORT const char *exprc_shapes_str(int n, const exprc_array *const *arrays);
 
+/* ------------------------------------------------------------------ interrupts
+ * Ctrl-C during a call.  exprc_interrupt_setup (called when a program is loaded) puts a SIGINT
+ * handler in front of the one it finds, normally Python's, and leaves SIG_IGN and SIG_DFL
+ * alone; the handler calls the one it displaced first, so Python still records the signal, and
+ * then marks it pending.  A program looks at the mark between nodes (exprc_interrupted: one
+ * load).  In the thread that Python runs signal handlers in (its main thread) a pending mark is
+ * taken and handed to the callback the call was armed with (exprc_interrupt_arm, see
+ * exprc_abi.h), which runs Python's handlers at once; the call stops when one raised, and goes
+ * on otherwise.  Calls in other threads never stop (Python runs no handler there).  The mark,
+ * the handler it displaced and the main thread live in one hub per process: each runtime
+ * library loaded after the first joins the first one's (exprc_interrupt_join), so only one
+ * exprc handler is ever installed. */
+EXPRC_EXPORT extern int *exprc_sigint_pending;
+
+/* Take a pending SIGINT in the main thread and run the armed callback: 1 (the error filled)
+ * when the call must stop, else 0. */
+EXPRC_EXPORT int exprc_interrupt_take(exprc_error *error, int64_t node);
+
+/* Whether the call must stop before node `node` (the error is then filled). */
+static inline int exprc_interrupted(exprc_error *error, int64_t node)
+{
+    return __builtin_expect(__atomic_load_n(exprc_sigint_pending, __ATOMIC_RELAXED), 0)
+           && exprc_interrupt_take(error, node);
+}
+
+/* This library's hub, for exprc_interrupt_join. */
+EXPRC_EXPORT void *exprc_interrupt_hub(void);
+
+/* Use another library's hub from now on: 0, or -1 when its layout differs (this library's
+ * programs then never stop early). */
+EXPRC_EXPORT int exprc_interrupt_join(void *hub);
+
+/* Record the thread Python runs signal handlers in (threading.main_thread().ident) and, when
+ * called from it, install the handler now: 1 when installed, 0 when SIGINT is ignored or has
+ * its default action (nothing to do), -1 when sigaction failed. */
+EXPRC_EXPORT int exprc_interrupt_setup(unsigned long main_thread);
+
+/* Prepare a call (any thread; with the GIL): in the main thread, forget a SIGINT that came
+ * before it, remember the callback and, at most once per tick of the coarse clock (a few
+ * milliseconds), put the handler back in front when Python code installed another one since
+ * (signal.signal). */
+EXPRC_EXPORT void exprc_interrupt_arm(exprc_interrupt_fn callback, void *context);
+
 /* ------------------------------------------------------------------ allocation */
 typedef struct {
     size_t size;                     /* usable bytes */

@@ -8,7 +8,9 @@ loudly instead of being ignored.
 
 from __future__ import annotations
 
+import math
 import os
+import shlex
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,23 @@ class _Flag:
 
 def _float_dtype(value: str) -> str:
     return str(value)
+
+
+def _shell_words(value: Any) -> bool:
+    """Whether ``value`` is a string that splits into words like a shell command line (the C
+    compiler and its flags are split this way and run without a shell)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        shlex.split(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _seconds(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
 
 
 def _bool(value: str) -> bool:
@@ -54,9 +73,10 @@ _FLAGS = {
         "floats); off by default because those rewrites change such results",
     ),
     "c_compiler": _Flag(
-        "", str, lambda v: isinstance(v, str),
-        "C compiler command for the C backend (e.g. 'gcc-13' or 'ccache gcc'); empty: the CC "
-        "environment variable, else cc or gcc",
+        "", str, _shell_words,
+        "C compiler command for the C backend (e.g. 'gcc-13' or 'ccache gcc', split like a "
+        "shell command line, never run through a shell); empty: the CC environment variable, "
+        "else cc or gcc",
     ),
     "c_optimize": _Flag(
         "full", str, lambda v: v in ("full", "fast"),
@@ -64,8 +84,14 @@ _FLAGS = {
         "quick builds for tests)",
     ),
     "c_flags": _Flag(
-        "", str, lambda v: isinstance(v, str),
-        "extra C compiler flags, appended last (split like a shell command line)",
+        "", str, _shell_words,
+        "extra C compiler flags, appended last (split like a shell command line, never run "
+        "through a shell)",
+    ),
+    "c_compile_timeout": _Flag(
+        600.0, float, _seconds,
+        "seconds a C build may take before its compiler processes are stopped and "
+        "function() raises a CompileError; 0: no limit",
     ),
     "openmp": _Flag(
         True, _bool, lambda v: isinstance(v, bool),

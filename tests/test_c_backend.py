@@ -13,7 +13,7 @@ import exprc.tensor as T
 from exprc.cache.store import CompileCache
 from exprc.compile.mode import Mode
 from exprc.link.c.linker import CProgram
-from exprc.link.c.program import C_CODE, CUnsupportedError, generate
+from exprc.link.c.program import C_CODE, CUnsupportedError, c_comment, generate
 from exprc.link.c.toolchain import CToolchain
 from exprc.tensor.subtensor import ExprcIndexError
 from tests.registry import load_all
@@ -81,7 +81,7 @@ def assert_every_node_compiled(f):
     marks each node's block with ``/* node k: op */``), and placement reports it as C."""
     source, nodes = f.program.source, f.program.nodes
     missing = [f"{k}: {node.op}" for k, node in enumerate(nodes)
-               if f"/* node {k}: {str(node.op).replace('*/', '* /')} */" not in source]
+               if c_comment(f"node {k}: {node.op}") not in source]
     assert not missing, f"nodes without C code: {missing}"
     assert [backend for _, backend in f.placement()] == ["c"] * len(nodes)
 

@@ -193,3 +193,63 @@ def test_openblas_thread_count(compiler):
         blas.set_num_threads(before)
     with pytest.raises(ValueError):
         blas.set_num_threads(0)
+
+
+UNLOAD_CHILD = r"""
+import ctypes, gc, os, signal, sys, time
+from pathlib import Path
+import numpy as np
+from exprc.link.c.toolchain import compile_flags, compile_shared, find_compiler, load_module
+
+folder, csrc = Path(sys.argv[1]), sys.argv[2]
+compiler = find_compiler()
+flags = (*compile_flags(compiler, optimize=False, openmp=True), f"-I{csrc}")
+source = '''
+#include "exprc_common.h"
+EXPRC_EXPORT void square(const float *x, float *out, exprc_int n) {
+    #pragma omp parallel for
+    for (exprc_int i = 0; i < n; i++) out[i] = x[i] * x[i];
+}
+'''
+
+def square(k):
+    path = folder / f"square{k}.c"
+    path.write_text(source + f"/* {k} */\n")
+    compile_shared(compiler, path, folder / f"square{k}.so", flags)
+    module = load_module(folder / f"square{k}.so", "void square(const float *, float *, int64_t);")
+    x = np.linspace(-1, 1, 100_000, dtype=np.float32)
+    out = np.empty_like(x)
+    module.square(module.ffi.from_buffer("float[]", x), module.ffi.from_buffer("float[]", out),
+                  x.size)
+    assert np.array_equal(out, x * x)
+
+for k in range(2):
+    square(k)   # the first module brings libgomp in, and starts its worker threads
+    gc.collect()  # each module is unloaded once dropped
+maps = open("/proc/self/maps").read()
+assert "square0.so" not in maps and "square1.so" not in maps
+# Wake every other thread: an idle OpenMP worker whose libgomp was unloaded with the module
+# returns into unmapped code and crashes the process.
+signal.signal(signal.SIGUSR1, lambda *args: None)
+tgkill = ctypes.CDLL(None, use_errno=True).tgkill
+for task in os.listdir("/proc/self/task"):
+    if int(task) != os.getpid():
+        tgkill(os.getpid(), int(task), signal.SIGUSR1)
+time.sleep(0.2)
+print("ok")
+"""
+
+
+def test_unloading_the_first_openmp_module_keeps_libgomp(compiler, tmp_path):
+    """Modules are unloaded once dropped; libgomp, which the first OpenMP module brought in,
+    must stay under its idle worker threads."""
+    if not accepts_flags(compiler, (OPENMP_FLAG,)):
+        pytest.skip("the compiler does not support OpenMP")
+    if not os.path.exists("/proc/self/task") or not hasattr(ctypes.CDLL(None), "tgkill"):
+        pytest.skip("needs Linux's /proc and glibc's tgkill")
+    script = tmp_path / "unload.py"
+    script.write_text(UNLOAD_CHILD)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), CSRC],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", (done.returncode,
+                                                                   done.stderr[-2000:])

@@ -257,3 +257,53 @@ def test_c_output_sizes_follow_conv_output_size_over_a_grid(border_mode):
             np.testing.assert_allclose(gw, np_conv2d_grad_weights(x_val, gy_val, (kh, kw),
                                                                   **params),
                                        rtol=1e-10, atol=1e-12, err_msg=where)
+
+
+# ---------------------------------------------------------------------- filters without taps
+EMPTY_TAPS = [(2, 3, 0, 3), (2, 3, 3, 0), (2, 3, 0, 0)]
+
+
+@pytest.mark.parametrize("mode", ["REFERENCE", "FAST_RUN"])
+@pytest.mark.parametrize("border_mode", ["valid", "full", "half", (1, 2)])
+@pytest.mark.parametrize("w_shape", EMPTY_TAPS)
+def test_filters_without_taps_are_an_error_on_every_executor_and_op(mode, border_mode, w_shape):
+    """C refused them and REFERENCE returned zeros (or failed inside NumPy for 'full'): a
+    filter of 0 rows or columns has a dilated span < 1, which no border mode gives a meaning
+    to. The forward op and both gradient ops refuse it, naming the op and the filters."""
+    x, w, gy, size = T.tensor4("x"), T.tensor4("w"), T.tensor4("gy"), T.lvector("size")
+    params = dict(border_mode=border_mode)
+    forward = exprc.function([x, w], T.nnet.conv2d(x, w, **params), mode=mode)
+    grad_inputs = exprc.function([w, gy, size], Conv2dGradInputs(**params)(w, gy, size),
+                                 mode=mode)
+    grad_weights = exprc.function([x, gy, size], Conv2dGradWeights(**params)(x, gy, size),
+                                  mode=mode)
+    shape = str(w_shape).replace("(", r"\(").replace(")", r"\)")
+    calls = [("Conv2d", forward, (_rand(1, 3, 5, 5), np.zeros(w_shape))),
+             ("Conv2dGradInputs", grad_inputs, (np.zeros(w_shape), _rand(1, 2, 5, 5),
+                                                np.array([5, 5]))),
+             ("Conv2dGradWeights", grad_weights, (_rand(1, 3, 5, 5), _rand(1, 2, 5, 5),
+                                                  np.array(w_shape[2:])))]
+    for name, f, args in calls:
+        with pytest.raises(ValueError, match=rf"{name}.*: empty filters of shape {shape}"):
+            f(*args)
+
+
+def test_filters_without_taps_are_a_build_error_when_sizes_are_known():
+    x = T.tensor("float64", shape=(1, 3, 5, 5))
+    for w_shape, name in (((2, 3, 0, 3), "0 rows"), ((2, 3, 3, 0), "0 cols")):
+        with pytest.raises(ExprcShapeError, match=f"Conv2d: empty filters of {name}"):
+            T.nnet.conv2d(x, T.tensor("float64", shape=w_shape))
+    with pytest.raises(ExprcShapeError, match="Conv2dGradWeights: empty filters of 0 cols"):
+        Conv2dGradWeights()(T.tensor4("x"), T.tensor4("gy"), np.array([3, 0]))
+
+
+@pytest.mark.parametrize("mode", ["REFERENCE", "FAST_RUN"])
+def test_filters_without_channels_still_give_an_empty_output_or_zeros(mode):
+    x, w = T.tensor4("x"), T.tensor4("w")
+    y = T.nnet.conv2d(x, w, border_mode="full")
+    f = exprc.function([x, w], [y, exprc.grad(y.sum(), x)], mode=mode)
+    out, gx = f(_rand(1, 3, 5, 5), np.zeros((0, 3, 3, 3)))
+    assert out.shape == (1, 0, 7, 7)
+    np.testing.assert_array_equal(gx, np.zeros((1, 3, 5, 5)))
+    np.testing.assert_array_equal(f(np.zeros((1, 0, 5, 5)), np.zeros((2, 0, 3, 3)))[0],
+                                  np.zeros((1, 2, 7, 7)))

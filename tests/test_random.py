@@ -148,7 +148,7 @@ CHI2_LIMIT = {3: 16.27, 5: 20.52, 23: 49.73}
 def test_discrete_distributions(mode):
     srng = RandomStreams(seed=99)
     b = srng.binomial((5000,), n=5, p=0.3)
-    c = srng.choice((6000,), a=4, p=[1.0, 2.0, 3.0, 4.0])
+    c = srng.choice((6000,), a=4, p=[0.1, 0.2, 0.3, 0.4])
     w = srng.choice((3000,), a=6)
     perms = srng.permutation((2400,), n=4)
     b, c, w, perms = exprc.function([], [b, c, w, perms], mode=mode)()
@@ -172,7 +172,7 @@ def test_discrete_distributions(mode):
 def test_choice_without_replacement(mode):
     srng = RandomStreams(seed=5)
     plain = srng.choice((2, 5), a=10, replace=False)
-    weighted = srng.choice((3,), a=5, replace=False, p=[0.0, 1.0, 1.0, 0.0, 1.0])
+    weighted = srng.choice((3,), a=5, replace=False, p=np.array([0, 1, 1, 0, 1]) / 3)
     values = srng.choice((4,), a=np.array([10.0, 20.0, 30.0, 40.0]), replace=False)
     f = exprc.function([], [plain, weighted, values], mode=mode)
     firsts = []
@@ -287,6 +287,23 @@ def test_reparameterised_gradients():
     (lambda s, v: s.choice((2,), a=2, p=T.stack([v, v])), -1.0, "p must be finite"),
     (lambda s, v: s.uniform(T.stack([v, 2])), -2, "negative size"),
     (lambda s, v: s.permutation(n=v), -3, "n must be >= 0"),
+    (lambda s, v: s.random_integers((3,), low=v, high=1), 5, "low must be <= high"),
+    (lambda s, v: s.random_integers(T.stack([v, 2]), low=[[0, 2 ** 62]], high=[[4, 0]]), 1,
+     "low must be <= high, got low = 4611686018427387904 > high = 0"),
+    (lambda s, v: s.uniform((3,), low=v, high=1.0, dtype="float64"), 5.0,
+     "high - low must be finite and >= 0, got low = 5, high = 1"),
+    (lambda s, v: s.uniform((2, 3), low=T.stack([0.0, v]).dimshuffle(0, "x"), high=1.0,
+                            dtype="float64"), 2.0, "high - low must be finite and >= 0"),
+    (lambda s, v: s.uniform((3,), low=-1e308, high=v, dtype="float64"), 1e308,
+     "high - low must be finite"),
+    (lambda s, v: s.uniform((3,), low=0.0, high=v, dtype="float64"), float("nan"),
+     "high - low must be finite"),
+    (lambda s, v: s.normal((3,), std=v, dtype="float64"), -1.0, "std must be >= 0, got -1"),
+    (lambda s, v: s.normal((2, 2), std=T.stack([1.0, v]), dtype="float64"), -0.5,
+     "std must be >= 0, got -0.5"),
+    (lambda s, v: s.choice((2,), a=3, p=T.stack([v, v, v])), 0.5, "p must sum to 1"),
+    (lambda s, v: s.choice((2,), a=3, replace=False, p=T.stack([v, v, v])), 0.3,
+     "p must sum to 1"),
 ])
 def test_bad_arguments_raise_value_errors_naming_the_op(mode, build, arg, message):
     srng = RandomStreams(seed=0)
@@ -326,3 +343,70 @@ def test_seed_must_be_a_valid_integer():
     with pytest.raises(exprc.errors.ExprcTypeError, match="seed"):
         RandomStreams(seed=-1)
     assert RandomStreams().default_seed != RandomStreams().default_seed
+
+
+# --------------------------------------------------------------------------- integer ranges
+#: Ranges whose span high - low + 1 does not fit in int64 (up to 2**64), or only just.
+WIDE_RANGES = [(-2 ** 62, 2 ** 62), (0, 2 ** 63 - 1), (-2 ** 63, 2 ** 63 - 1), (-2 ** 63, -1),
+               (-2 ** 63, 0), (-1, 2 ** 63 - 1), (2 ** 63 - 2, 2 ** 63 - 1)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("low,high", WIDE_RANGES)
+def test_random_integers_cover_ranges_as_wide_as_int64(mode, low, high):
+    """The span was computed in int64 and then as a float: (-2**62, 2**62) always gave 2**62
+    and (0, 2**63 - 1) gave -2**63. Draws are uniform over [low, high]: each quarter of the
+    range holds a quarter of them (chi-square) and the extremes come close to the ends."""
+    n = 4000
+    srng = RandomStreams(seed=17)
+    sample = exprc.function([], srng.random_integers((n,), low, high), mode=mode)()
+    assert sample.dtype == np.int64
+    values = [int(v) for v in sample]
+    assert all(low <= v <= high for v in values)
+    span = high - low + 1
+    if span <= 4:
+        counts = np.bincount([v - low for v in values], minlength=span)
+        assert len(counts) == span and _chi_square(counts, np.full(span, n / span)) < 16.27
+        return
+    quarters = np.bincount([(v - low) * 4 // span for v in values], minlength=4)
+    assert _chi_square(quarters, np.full(4, n / 4)) < CHI2_LIMIT[3]
+    # The smallest of n uniform draws exceeds low + span * 10 / n with probability e**-10.
+    assert min(values) - low < span * 10 // n and high - max(values) < span * 10 // n
+    assert len(set(values)) == n  # spans of 2**62 and more: no repeats in practice
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_random_integers_of_the_whole_int64_range_fill_both_halves(mode):
+    srng = RandomStreams(seed=23)
+    low, high = T.lscalar("low"), T.lscalar("high")
+    f = exprc.function([low, high], srng.random_integers((2000,), low, high), mode=mode)
+    sample = f(-2 ** 63, 2 ** 63 - 1)
+    negative = int((sample < 0).sum())
+    assert abs(negative - 1000) < 4 * math.sqrt(500)  # 4 standard deviations
+    np.testing.assert_array_equal(f(7, 7), np.full(2000, 7))
+    np.testing.assert_array_equal(f(-2 ** 63, -2 ** 63), np.full(2000, -2 ** 63))
+
+
+def test_random_integers_are_the_same_on_every_backend():
+    low, high = T.lvector("low"), T.lvector("high")
+    results = []
+    for mode in MODES:
+        srng = RandomStreams(seed=5)
+        f = exprc.function([low, high], srng.random_integers((3, 4), low, high), mode=mode)
+        results.append(f(np.array([-2 ** 63, -5, 0, 2 ** 40]),
+                         np.array([2 ** 63 - 1, 5, 2 ** 63 - 1, 2 ** 40 + 1])))
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_choice_probabilities_summing_to_one_within_tolerance_are_accepted(mode):
+    """NumPy's rule: the sum may differ from 1 by sqrt(eps) of float64."""
+    srng = RandomStreams(seed=8)
+    p = T.dvector("p")
+    f = exprc.function([p], srng.choice((200,), a=3, p=p), mode=mode)
+    sample = f(np.array([0.2, 0.3, 0.5 + 1e-9]))
+    assert set(sample.tolist()) <= {0, 1, 2}
+    with pytest.raises(ValueError, match="p must sum to 1"):
+        f(np.array([0.2, 0.3, 0.5 + 1e-7]))
+    with pytest.raises(ValueError, match="p must sum to 1"):
+        f(np.array([0.2, 0.3, 0.4]))

@@ -8,6 +8,7 @@ import pytest
 import exprc
 import exprc.tensor as T
 from exprc.compile.mode import Mode
+from exprc.nn import objectives
 
 # Fusion and in-place passes would hide the ops the rules produce.
 UNFUSED = Mode().excluding("fusion", "inplace")
@@ -185,3 +186,77 @@ def test_one_hot_crossentropy_of_softmax_is_stable():
     want_value, want_grad = numpy_loss_and_grad(zv, np.arange(N) % K)
     np.testing.assert_allclose(value, want_value * N, rtol=1e-12)
     np.testing.assert_allclose(gradient, want_grad * N, atol=1e-12)
+
+
+# ---------------------------------------------------------------------- sigmoid gradients
+def np_softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def np_sigmoid(x):
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+#: cost(x, t) elementwise in exprc, the same cost and its derivative w.r.t. x in stable NumPy.
+SIGMOID_COSTS = {
+    "log_sigmoid": (lambda x, t: T.log(T.nnet.sigmoid(x)),
+                    lambda x, t: -np_softplus(-x), lambda x, t: np_sigmoid(-x)),
+    "log_one_minus_sigmoid": (lambda x, t: T.log(1 - T.nnet.sigmoid(x)),
+                              lambda x, t: -np_softplus(x), lambda x, t: -np_sigmoid(x)),
+    "binary_crossentropy": (lambda x, t: T.nnet.binary_crossentropy(T.nnet.sigmoid(x), t),
+                            lambda x, t: t * np_softplus(-x) + (1 - t) * np_softplus(x),
+                            lambda x, t: np_sigmoid(x) - t),
+    "nn_binary_crossentropy": (
+        lambda x, t: objectives.binary_crossentropy(T.nnet.sigmoid(x), t),
+        lambda x, t: t * np_softplus(-x) + (1 - t) * np_softplus(x),
+        lambda x, t: np_sigmoid(x) - t),
+}
+#: Every integer logit of [-1000, 1000] (the thresholds -745 and -104 where sigmoid
+#: underflows in float64 and float32 among them) and points near 0.
+LOGITS = np.concatenate([np.arange(-1000.0, 1001.0), [-0.5, 0.25, 1e-3, -1e-7]])
+TOLERANCES = {"float32": dict(rtol=2e-5, atol=1e-6), "float64": dict(rtol=1e-12, atol=1e-15)}
+
+
+@pytest.mark.parametrize("linker", ["reference", "c"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(SIGMOID_COSTS))
+def test_sigmoid_costs_and_gradients_are_finite_and_accurate_at_every_logit(name, dtype, linker):
+    """The gradient walk differentiates log(s) as g / s and sigmoid as s * (1 - s): where s
+    underflows the quotient was inf or NaN although the derivative is about 1."""
+    build, np_cost, np_grad = SIGMOID_COSTS[name]
+    x, t = T.vector("x", dtype=dtype), T.vector("t", dtype=dtype)
+    cost = build(x, t)
+    f = exprc.function([x, t], [cost, exprc.grad(cost.sum(), x)],
+                       mode=Mode(linker, "fast_run"), on_unused_input="ignore")
+    assert f.rewrite_log.fired["sigmoid_grad_cancel"] >= 1
+    assert "Elemwise{true_div}" not in ops(f)
+    xs = LOGITS.astype(dtype)
+    for target in (0.0, 1.0, 0.3):
+        ts = np.full_like(xs, target)
+        got_cost, got_grad = f(xs, ts)
+        assert got_cost.dtype == got_grad.dtype == np.dtype(dtype)
+        assert np.isfinite(got_cost).all() and np.isfinite(got_grad).all()
+        exact = xs.astype(np.float64), ts.astype(np.float64)
+        np.testing.assert_allclose(got_cost, np_cost(*exact), **TOLERANCES[dtype])
+        np.testing.assert_allclose(got_grad, np_grad(*exact), **TOLERANCES[dtype])
+
+
+@pytest.mark.parametrize("linker", ["reference", "c"])
+def test_sigmoid_gradient_cancellation_keeps_other_terms_and_broadcasting(linker):
+    """Terms of the gradient that do not divide by the sigmoid keep their factor s * (1 - s),
+    and a weight of another shape broadcasts as before the rewrite."""
+    x, w = T.dvector("x"), T.dmatrix("w")
+    s = T.nnet.sigmoid(x)
+    cost = (w * T.log(s)).sum() + (3.0 * s).sum() + (w * T.log(1 - s)).mean()
+    grad = exprc.grad(cost, x)
+    f = exprc.function([x, w], grad, mode=Mode(linker, "fast_run"))
+    assert f.rewrite_log.fired["sigmoid_grad_cancel"] >= 1
+    rng = np.random.default_rng(5)
+    xs, ws = rng.uniform(-4, 4, 3), rng.uniform(0.5, 2, (2, 3))
+    sig = np_sigmoid(xs)
+    want = (ws.sum(0) * (1 - sig) + 3 * sig * (1 - sig) - ws.sum(0) / ws.size * sig)
+    np.testing.assert_allclose(f(xs, ws), want, rtol=1e-12)
+    xs = np.array([-900.0, 0.0, 900.0])
+    sig = np_sigmoid(xs)
+    want = (ws.sum(0) * np_sigmoid(-xs) + 3 * sig * (1 - sig) - ws.sum(0) / ws.size * sig)
+    np.testing.assert_allclose(f(xs, ws), want, rtol=1e-12, atol=1e-300)

@@ -7,7 +7,10 @@ Usage::
     python -m exprc.cache clear    # remove every entry
 
 Each command first prints the cache folder it works on; ``--dir`` chooses another folder than
-the default (``EXPRC_CACHE_DIR``, else the platform's cache folder). See
+the default (``EXPRC_CACHE_DIR``, else the platform's cache folder). ``list`` marks an entry that
+never finished ``(unfinished)`` and a damaged one with what is wrong (``(unreadable: ...)``,
+``(not a folder)``, ``(damaged manifest)``); ``clear`` removes those too. A cache folder that
+cannot be used is reported in one line with what to do, and exit status 1. See
 ``docs/compile_cache.md``.
 """
 
@@ -18,7 +21,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from exprc.cache.store import CompileCache, CompileCacheError
+from exprc.cache.store import CacheEntry, CompileCache, CompileCacheError
 
 
 def _human_size(size: float) -> str:
@@ -41,6 +44,14 @@ def _human_age(seconds: float) -> str:
     return f"{max(seconds, 0):.0f} s"
 
 
+def _entry_line(entry: CacheEntry, now: float) -> str:
+    """One line of ``list``: key, size, age and what is wrong with the entry, if anything."""
+    age = f"{_human_age(now - entry.created)} old" if entry.created else "age unknown"
+    state = f"  ({entry.problem})" if entry.problem else ("" if entry.complete
+                                                          else "  (unfinished)")
+    return f"{entry.key[:16]}  {_human_size(entry.size):>10}  {age:>11}{state}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
@@ -61,9 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             now = time.time()
             for entry in entries:
-                state = "" if entry.complete else "  (unfinished)"
-                print(f"{entry.key[:16]}  {_human_size(entry.size):>10}  "
-                      f"{_human_age(now - entry.created):>7} old{state}")
+                print(_entry_line(entry, now))
             print(f"{_count(len(entries))}, {_human_size(sum(e.size for e in entries))}")
         elif args.command == "size":
             print(f"{_count(len(entries))}, {_human_size(sum(e.size for e in entries))}")

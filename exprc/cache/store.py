@@ -41,20 +41,30 @@ builds into a temporary name in the same folder, renames it into place (atomic o
 system) and then writes the manifest; the others wait on the lock and find a finished entry.
 An entry whose library does not match its manifest, or that the loader rejects, is reported
 with a :class:`CompileCacheWarning` and rebuilt, never loaded. Within a process, loaded modules
-are kept in memory, so asking again for the same source is one dict lookup.
+are remembered while anything uses them (and the last few asked for in any case), so asking
+again for the same source is one dict lookup, while modules no live function uses can be
+unloaded. A folder the cache cannot use (not writable, a file in the way, a damaged entry) is
+reported with a :class:`CompileCacheError` that says what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import math
 import os
 import re
 import secrets
 import shutil
+import stat
 import sys
+import threading
 import time
 import warnings
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +90,8 @@ _KEY_FIELDS = frozenset({"source", "compiler", "flags", "link_args", "exprc", "h
 
 
 class CompileCacheError(ExprcError):
-    """The cache cannot be used safely (e.g. a folder owned by another user)."""
+    """The cache cannot be used (a folder owned by another user or not writable, a file where a
+    folder should be, a build that produced nothing); the message says what to do."""
 
 
 class CompileCacheWarning(UserWarning):
@@ -130,6 +141,32 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+_ELSEWHERE = "point EXPRC_CACHE_DIR (or exprc.config.compiledir) at another folder"
+_CLEAR = " ('python -m exprc.cache clear' removes damaged entries)"
+
+_ADVICE = {
+    errno.EACCES: f"make it writable by this user, or {_ELSEWHERE}",
+    errno.EPERM: f"make it writable by this user, or {_ELSEWHERE}",
+    errno.EROFS: f"the file system is read-only: {_ELSEWHERE}",
+    errno.EEXIST: f"a file stands where the cache needs a folder: remove it{{clear}}, or "
+                  f"{_ELSEWHERE}",
+    errno.ENOTDIR: f"a file stands where the cache needs a folder: remove it{{clear}}, or "
+                   f"{_ELSEWHERE}",
+    errno.EISDIR: "a folder stands where the cache needs a file: remove it{clear}",
+    errno.ENOSPC: "the disk is full: free some space, e.g. with 'python -m exprc.cache clear'",
+}
+
+
+def _cache_error(exc: OSError, directory: Path) -> CompileCacheError:
+    """The :class:`CompileCacheError` for a file-system error met while using the cache."""
+    where = Path(os.path.abspath(exc.filename)) if exc.filename else directory
+    advice = _ADVICE.get(exc.errno, f"repair or remove it, or {_ELSEWHERE}")
+    inside = directory in where.parents  # an entry or a file of one, not the folder itself
+    advice = advice.format(clear=_CLEAR if inside else "")
+    return CompileCacheError(f"the compile cache cannot use {where}: "
+                             f"{exc.strerror or exc}; {advice}")
+
+
 def _write_atomic(path: Path, data: str) -> None:
     temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     temporary.write_text(data)
@@ -148,9 +185,14 @@ class CacheEntry:
     size : int
         Bytes used by its files.
     created : float
-        When it was built (seconds since the epoch), or the folder's time if unfinished.
+        When it was built (seconds since the epoch), or the folder's time if unfinished or
+        damaged (0 when even that cannot be read).
     complete : bool
         Whether it has a manifest, i.e. its build finished.
+    problem : str
+        Empty for a usable entry, else what is wrong with it (``"unreadable: ..."``, ``"not a
+        folder"``, ``"damaged manifest"``); such an entry is rebuilt or refused when used, and
+        :meth:`CompileCache.clear` removes it.
     """
 
     key: str
@@ -158,6 +200,53 @@ class CacheEntry:
     size: int
     created: float
     complete: bool
+    problem: str = ""
+
+
+class _ModuleMemo:
+    """The modules a cache has loaded, by build: weakly held, the last few asked for strongly.
+
+    A module no live function uses is forgotten (and its library may be unloaded) once it is
+    no longer among the ``recent`` last ones asked for; those keep a function compiled, dropped
+    and compiled again in a loop from reloading its library every time. A module that cannot
+    be referenced weakly is kept only while it is recent, so the memo never grows without bound.
+    """
+
+    def __init__(self, recent: int):
+        self._weak: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._recent: OrderedDict = OrderedDict()
+        self._size = recent
+        # Reentrant: letting go of a module may run finalizers that ask for another one.
+        self._lock = threading.RLock()
+
+    def get(self, key: tuple) -> Any:
+        with self._lock:
+            module = self._recent.get(key)
+            if module is None:
+                module = self._weak.get(key)
+            if module is not None:
+                self._keep(key, module)
+            return module
+
+    def put(self, key: tuple, module: Any) -> None:
+        with self._lock:
+            with contextlib.suppress(TypeError):  # not weakly referable
+                self._weak[key] = module
+            self._keep(key, module)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._weak.clear()
+            self._recent.clear()
+
+    def __len__(self) -> int:
+        return len(set(self._weak.keys()) | set(self._recent))
+
+    def _keep(self, key: tuple, module: Any) -> None:
+        self._recent[key] = module
+        self._recent.move_to_end(key)
+        while len(self._recent) > self._size:
+            self._recent.popitem(last=False)
 
 
 class CompileCache:
@@ -199,11 +288,17 @@ class CompileCache:
     1
     """
 
+    recent_modules = 8
+    """How many of the modules asked for last stay loaded even when no function uses them."""
+
     def __init__(self, directory: str | os.PathLike | None = None,
                  toolchain: Toolchain | None = None):
-        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        # Absolute, so that no path handed to a compiler can be read as an option (a relative
+        # folder named "-x") and a later chdir does not move the cache.
+        folder = Path(directory) if directory is not None else default_cache_dir()
+        self.directory = Path(os.path.abspath(folder))
         self._toolchain = toolchain
-        self._loaded: dict[tuple, Any] = {}
+        self._loaded = _ModuleMemo(self.recent_modules)
 
     @property
     def toolchain(self) -> Toolchain:
@@ -263,7 +358,8 @@ class CompileCache:
         CompileError
             The toolchain's error, when the source does not build.
         CompileCacheError
-            When the cache folder is not the user's, or a fresh build still does not load.
+            When the cache folder cannot be used (not the user's, not writable, a file in the
+            way), the build produced no library, or a fresh build still does not load.
         """
         flags = tuple(self.toolchain.default_flags() if flags is None else flags)
         link_args = tuple(link_args)
@@ -283,7 +379,7 @@ class CompileCache:
                 module = self.toolchain.load(path, declarations)
             except OSError as again:
                 raise CompileCacheError(f"freshly built {path} does not load: {again}") from again
-        self._loaded[memo] = module
+        self._loaded.put(memo, module)
         return module
 
     def build(self, source: str, flags: Sequence[str], link_args: Sequence[str] = ()) -> Path:
@@ -293,6 +389,13 @@ class CompileCache:
         errors are those of :meth:`load`.
         """
         key = self.key(source, flags, link_args)
+        try:
+            return self._build_entry(key, source, flags, link_args)
+        except OSError as exc:
+            raise _cache_error(exc, self.directory) from exc
+
+    def _build_entry(self, key: str, source: str, flags: Sequence[str],
+                     link_args: Sequence[str]) -> Path:
         library_name = self.toolchain.library_name
         entry = self._root() / key
         entry.mkdir(mode=0o700, exist_ok=True)
@@ -305,40 +408,65 @@ class CompileCache:
                 return entry / library_name
             if problem:
                 warnings.warn(f"compile cache entry {entry} is damaged ({problem}); rebuilding",
-                              CompileCacheWarning, stacklevel=2)
+                              CompileCacheWarning, stacklevel=3)
             self._build(entry, key, source, flags, link_args)
         return entry / library_name
 
     def entries(self) -> list[CacheEntry]:
-        """The entries in the cache folder, oldest first."""
-        if not self.directory.is_dir():
-            return []
-        self._check_owner(self.directory)
-        found = []
-        for entry in self.directory.iterdir():
-            if not (entry.is_dir() and _KEY_PATTERN.fullmatch(entry.name)):
-                continue
-            files = [f for f in entry.iterdir() if f.is_file()]
-            manifest = _read_manifest(entry)
-            created = manifest.get("created") or entry.stat().st_mtime
-            found.append(CacheEntry(entry.name, entry, sum(f.stat().st_size for f in files),
-                                    float(created), bool(manifest)))
-        return sorted(found, key=lambda e: e.created)
+        """The entries in the cache folder, oldest first.
+
+        An entry that cannot be read, or that is not a folder, is listed with its
+        :attr:`CacheEntry.problem` rather than failing the whole listing.
+
+        Raises
+        ------
+        CompileCacheError
+            When the cache folder itself is not the user's, is a file or cannot be read.
+        """
+        try:
+            if not os.path.lexists(self.directory):
+                return []
+            if not self.directory.is_dir():
+                raise FileExistsError(errno.EEXIST, "not a folder", str(self.directory))
+            self._check_owner(self.directory)
+            paths = [path for path in self.directory.iterdir()
+                     if _KEY_PATTERN.fullmatch(path.name)]
+        except OSError as exc:
+            raise _cache_error(exc, self.directory) from exc
+        return sorted(map(_describe_entry, paths), key=lambda e: e.created)
 
     def size(self) -> int:
         """Bytes used by all entries."""
         return sum(entry.size for entry in self.entries())
 
     def clear(self) -> int:
-        """Remove every entry (and forget modules loaded from them); return how many.
+        """Remove every entry, damaged ones included (and forget modules loaded from them);
+        return how many were removed.
 
-        Meant for when no other process is building into the same folder.
+        Meant for when no other process is building into the same folder. A process that
+        keeps running (or a function compiled before) is not disturbed: loaded libraries stay
+        loaded, and what is needed again is rebuilt.
+
+        Raises
+        ------
+        CompileCacheError
+            After removing all it could, naming the entries it could not remove and why.
         """
-        removed = self.entries()
-        for entry in removed:
-            shutil.rmtree(entry.path, ignore_errors=True)
+        removed, failed = 0, []
+        for entry in self.entries():
+            why = _remove(entry.path)
+            if why is None:
+                removed += 1
+            else:
+                failed.append(f"{entry.path} ({why})")
         self._loaded.clear()
-        return len(removed)
+        if failed:
+            raise CompileCacheError(
+                f"removed {removed} compile cache entries but not {len(failed)}: "
+                f"{'; '.join(failed)}. Remove them by hand, as their owner or after making "
+                "them writable"
+            )
+        return removed
 
     def _root(self) -> Path:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -386,6 +514,12 @@ class CompileCache:
         temporary = entry / f"{library.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
             used_flags = toolchain.build(source_path, temporary, flags, link_args)
+            if not temporary.is_file():
+                raise CompileCacheError(
+                    f"building {source_path} reported success but wrote no library (with "
+                    f"{toolchain.identity.splitlines()[0]!r}): check that the compiler setting "
+                    "(for C: exprc.config.c_compiler or CC) names a working compiler"
+                )
             manifest = {
                 "key": key,
                 "library_size": temporary.stat().st_size,
@@ -402,8 +536,68 @@ class CompileCache:
         _write_atomic(entry / MANIFEST_NAME, json.dumps(manifest, indent=1))
 
     def _invalidate(self, entry: Path) -> None:
-        with FileLock(str(entry / LOCK_NAME)):
-            (entry / MANIFEST_NAME).unlink(missing_ok=True)
+        try:
+            with FileLock(str(entry / LOCK_NAME)):
+                (entry / MANIFEST_NAME).unlink(missing_ok=True)
+        except OSError as exc:
+            raise _cache_error(exc, self.directory) from exc
+
+
+def _describe_entry(path: Path) -> CacheEntry:
+    """One entry of :meth:`CompileCache.entries`, marked with what is wrong if it is damaged."""
+    if not path.is_dir() or path.is_symlink():
+        return CacheEntry(path.name, path, _size_of(path), _mtime(path), False, "not a folder")
+    try:
+        size = sum(_size_of(item) for item in path.iterdir())
+    except OSError as exc:
+        return CacheEntry(path.name, path, 0, _mtime(path), False,
+                          f"unreadable: {exc.strerror or exc}")
+    manifest = _read_manifest(path)
+    if not manifest:
+        return CacheEntry(path.name, path, size, _mtime(path), False)
+    created = manifest.get("created")
+    if not _is_time(created):
+        return CacheEntry(path.name, path, size, _mtime(path), True, "damaged manifest")
+    return CacheEntry(path.name, path, size, float(created), True)
+
+
+def _is_time(value: Any) -> bool:
+    """Whether a manifest's ``created`` is a time (a finite number of seconds)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _size_of(path: Path) -> int:
+    # A file may vanish between listing and measuring it (another process building or
+    # clearing): it then counts for nothing.
+    try:
+        status = path.lstat()
+    except OSError:
+        return 0
+    return status.st_size if stat.S_ISREG(status.st_mode) else 0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.lstat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _remove(path: Path) -> str | None:
+    """Remove an entry (a folder, or a file in its place): None when it is gone, else why not."""
+    reason = "unknown"
+    for _ in range(2):  # once more if a file appeared or vanished meanwhile
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        if not os.path.lexists(path):
+            return None
+    return reason
 
 
 def _read_manifest(entry: Path) -> dict:

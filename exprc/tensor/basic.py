@@ -18,6 +18,7 @@ from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
 from exprc.tensor.elemwise import DimShuffle, pad_left
 from exprc.tensor.math import fill
+from exprc.tensor.params import int_param
 from exprc.tensor.shape import (
     as_shape_vector,
     flatten,
@@ -251,7 +252,7 @@ class Join(Op):
     __props__ = ("axis",)
 
     def __init__(self, axis: int):
-        self.axis = int(axis)
+        self.axis = int_param("Join", "axis", axis)
 
     def make_node(self, *tensors: Any) -> Apply:
         tensors = [as_tensor_variable(t) for t in tensors]
@@ -344,8 +345,8 @@ class Split(Op):
     __props__ = ("n_splits", "axis")
 
     def __init__(self, n_splits: int, axis: int):
-        self.n_splits = int(n_splits)
-        self.axis = int(axis)
+        self.n_splits = int_param("Split", "n_splits", n_splits)
+        self.axis = int_param("Split", "axis", axis)
 
     @property
     def view_map(self) -> dict[int, list[int]]:

@@ -27,6 +27,7 @@ from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Constant, Op, Variable
 from exprc.graph.traversal import toposort
 from exprc.tensor.elemwise import DimShuffle, Elemwise, broadcast_static_shapes
+from exprc.tensor.params import dtype_param, int_param, int_tuple
 from exprc.tensor.scalar import SCALAR_OPS, ScalarOp
 from exprc.tensor.type import TensorType
 from exprc.tensor.variable import TensorVariable, as_tensor_variable, constant
@@ -60,9 +61,9 @@ class Composite(Op):
     __props__ = ("nin", "steps", "outputs")
 
     def __init__(self, nin: int, steps: Sequence[tuple], outputs: Sequence[int]):
-        self.nin = int(nin)
-        self.steps = tuple((sop, tuple(args)) for sop, args in steps)
-        self.outputs = tuple(int(o) for o in outputs)
+        self.nin = int_param("Composite", "nin", nin)
+        self.steps = tuple((sop, tuple(_plain_ref(ref) for ref in args)) for sop, args in steps)
+        self.outputs = int_tuple("Composite", "outputs", outputs)
         self._check_program()
 
     def _check_program(self) -> None:
@@ -129,6 +130,19 @@ class Composite(Op):
         return "Composite{" + render(self) + "}"
 
     __repr__ = __str__
+
+
+def _plain_ref(ref: Any) -> Any:
+    """``ref`` made of plain built-in values (see :mod:`exprc.tensor.params`); anything that is
+    not a reference is kept for :func:`_valid_ref` to refuse."""
+    if not isinstance(ref, tuple) or not ref or not isinstance(ref[0], str):
+        return ref
+    kind = str.__str__(ref[0])
+    if kind in ("i", "t") and len(ref) == 2:
+        return (kind, int_param("Composite", "reference", ref[1]))
+    if kind == "c" and len(ref) == 3 and isinstance(ref[2], str):
+        return ("c", dtype_param("Composite", "constant dtype", ref[1]), str.__str__(ref[2]))
+    return ref
 
 
 def _valid_ref(ref: Any, nin: int, step: int) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
+from exprc.tensor.params import choice_param, int_param, int_tuple
 from exprc.tensor.scalar import ScalarOp
 from exprc.tensor.type import TensorType
 from exprc.tensor.variable import TensorVariable, as_tensor_variable, constant
@@ -135,13 +136,13 @@ class DimShuffle(Op):
     view_map: ClassVar = {0: [0]}
 
     def __init__(self, new_order: Sequence[int | str]):
-        self.new_order = tuple(new_order)
+        self.new_order = tuple(
+            choice_param("DimShuffle", "new_order entry", d, ("x",)) if isinstance(d, str)
+            else int_param("DimShuffle", "new_order entry", d) for d in new_order)
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
         kept = [d for d in self.new_order if d != "x"]
-        if any(not isinstance(d, (int, np.integer)) for d in kept):
-            raise build_error(ExprcTypeError, self, "new_order entries must be ints or 'x'")
         if len(set(kept)) != len(kept) or any(d < 0 or d >= x.ndim for d in kept):
             raise build_error(ExprcShapeError, self,
                               f"invalid pattern for a {x.ndim}-d input {x} of type {x.type}: "
@@ -177,7 +178,7 @@ class SumToShape(Op):
     view_map: ClassVar = {0: [0]}  # the input itself when no axis needs summing
 
     def __init__(self, static_shape: Sequence[int | None]):
-        self.static_shape = tuple(static_shape)
+        self.static_shape = int_tuple("SumToShape", "static_shape", static_shape, optional=True)
 
     def make_node(self, g: Any, target_shape: Any) -> Apply:
         g = as_tensor_variable(g)
@@ -221,7 +222,7 @@ class InplaceElemwise(Elemwise):
 
     def __init__(self, scalar_op: ScalarOp, destroyed: int):
         super().__init__(scalar_op)
-        self.destroyed = int(destroyed)
+        self.destroyed = int_param("InplaceElemwise", "destroyed", destroyed)
         self.destroy_map = {0: [self.destroyed]}
 
     def make_node(self, *inputs: Any) -> Apply:

@@ -14,6 +14,7 @@ import numpy as np
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Constant, Op
 from exprc.tensor import math as tmath
+from exprc.tensor.params import choice_param, dtype_param, int_param
 from exprc.tensor.scalar import upcast
 from exprc.tensor.shape import flatten
 from exprc.tensor.sort import check_axis
@@ -46,8 +47,8 @@ class CumOp(Op):
     def __init__(self, axis: int, mode: str = "add", reverse: bool = False):
         if mode not in ("add", "mul"):
             raise ExprcTypeError(f"CumOp mode must be 'add' or 'mul', got {mode!r}")
-        self.axis = axis
-        self.mode = mode
+        self.axis = int_param("CumOp", "axis", axis)
+        self.mode = choice_param("CumOp", "mode", mode, ("add", "mul"))
         self.reverse = bool(reverse)
 
     def make_node(self, x: Any) -> Apply:
@@ -70,7 +71,7 @@ class LinearRecurrence(Op):
     __props__ = ("axis", "reverse")
 
     def __init__(self, axis: int, reverse: bool = False):
-        self.axis = axis
+        self.axis = int_param("LinearRecurrence", "axis", axis)
         self.reverse = bool(reverse)
 
     def make_node(self, a: Any, b: Any) -> Apply:
@@ -165,7 +166,7 @@ class Repeat(Op):
     __props__ = ("axis",)
 
     def __init__(self, axis: int):
-        self.axis = axis
+        self.axis = int_param("Repeat", "axis", axis)
 
     def make_node(self, x: Any, repeats: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -189,7 +190,7 @@ class RepeatSum(Op):
     __props__ = ("axis",)
 
     def __init__(self, axis: int):
-        self.axis = axis
+        self.axis = int_param("RepeatSum", "axis", axis)
 
     def make_node(self, g: Any, repeats: Any, shape: Any) -> Apply:
         g = as_tensor_variable(g)
@@ -311,8 +312,8 @@ class OneHot(Op):
     __props__ = ("nb_class", "dtype")
 
     def __init__(self, nb_class: int, dtype: str):
-        self.nb_class = nb_class
-        self.dtype = dtype
+        self.nb_class = int_param("OneHot", "nb_class", nb_class)
+        self.dtype = dtype_param("OneHot", "dtype", dtype)
 
     def make_node(self, y: Any) -> Apply:
         y = as_tensor_variable(y)

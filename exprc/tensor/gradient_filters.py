@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from exprc.errors import ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
+from exprc.tensor.params import choice_param, float_param
 from exprc.tensor.variable import as_tensor_variable
 
 
@@ -28,7 +29,9 @@ class GradientFilter(Op):
     def __init__(self, kind: str, low: float | None = None, high: float | None = None):
         if kind not in self.KINDS:
             raise ExprcTypeError(f"GradientFilter kind must be one of {self.KINDS}, got {kind!r}")
-        self.kind, self.low, self.high = kind, low, high
+        self.kind = choice_param("GradientFilter", "kind", kind, self.KINDS)
+        self.low = float_param("GradientFilter", "low", low, optional=True)
+        self.high = float_param("GradientFilter", "high", high, optional=True)
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)

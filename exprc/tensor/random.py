@@ -16,7 +16,9 @@ and the C runtime (``csrc/exprc_random.c``) read exactly the same ones.
 
 The sample's shape is the ``size`` input (an integer vector of static length); the
 distribution's parameters are padded with leading axes to the sample's rank when the node is
-built and must broadcast to it.
+built and must broadcast to it. Parameters outside a distribution's domain (``high < low``,
+a negative ``std``, probabilities that do not sum to 1, ...) raise a ``ValueError`` naming the
+op and the parameter when the function runs, on every backend, as NumPy's generators do.
 """
 
 from __future__ import annotations
@@ -29,19 +31,24 @@ from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
 from exprc.tensor.basic import _static_sizes
 from exprc.tensor.elemwise import pad_left
+from exprc.tensor.params import choice_param
 from exprc.tensor.shape import as_shape_vector, format_shape, static_int_values
 from exprc.tensor.type import FLOAT_DTYPES, INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
 
-__all__ = ["STATE_TYPE", "RandomBinomial", "RandomChoice", "RandomNormal", "RandomPermutation",
-           "RandomUniform", "advance", "initial_state", "philox4x32", "stream_words",
-           "words_used"]
+__all__ = ["P_SUM_TOLERANCE", "STATE_TYPE", "RandomBinomial", "RandomChoice", "RandomIntegers",
+           "RandomNormal", "RandomPermutation", "RandomUniform", "advance", "initial_state",
+           "philox4x32", "stream_words", "words_used"]
 
 #: The type of a random state: key (2 words) and 128-bit counter (4 words).
 STATE_TYPE = TensorType("uint32", shape=(6,))
 
 #: Output dtypes a binomial sample may have (counts are stored converted, as ``astype`` does).
 NUMERIC_DTYPES = INTEGER_DTYPES + FLOAT_DTYPES
+
+#: How far from 1 the probabilities of a weighted choice may sum (NumPy's ``sqrt(eps)`` of
+#: float64, ``2**-26``); the sum is taken left to right in float64.
+P_SUM_TOLERANCE = 2.0 ** -26
 
 _MASK32 = 0xFFFFFFFF
 # Philox4x32 multipliers and Weyl key increments (Random123's PHILOX_M4x32_* and PHILOX_W32_*).
@@ -135,6 +142,8 @@ def words_used(op: Op, count: int, extra: int = 0) -> int:
     """
     if isinstance(op, RandomUniform):
         return count * (1 if op.dtype == "float32" else 2)
+    if isinstance(op, RandomIntegers):
+        return 4 * count
     if isinstance(op, RandomNormal):
         return -(-count // 2) * (2 if op.dtype == "float32" else 4)
     if isinstance(op, RandomBinomial):
@@ -161,7 +170,7 @@ class RandomOp(Op):
         if dtype not in self.DTYPES:
             raise ExprcTypeError(f"{type(self).__name__}: dtype must be one of "
                                  f"{', '.join(self.DTYPES)}; got {dtype!r}")
-        self.dtype = dtype
+        self.dtype = choice_param(type(self).__name__, "dtype", dtype, self.DTYPES)
 
     def make_node(self, state: Any, size: Any, *params: Any) -> Apply:
         state = _state_input(self, state)
@@ -211,7 +220,8 @@ def _state_input(op: Op, state: Any):
 class RandomUniform(RandomOp):
     """Uniform floats in ``[low, high)``: ``low + (high - low) * u``, with ``u`` from 24 bits
     (float32, one word per element) or 53 bits (float64, two words per element) of the
-    stream. Rounding may give ``high`` itself when ``high - low`` is not a power of two."""
+    stream. Rounding may give ``high`` itself when ``high - low`` is not a power of two.
+    ``high - low`` (in the sample's dtype) must be finite and >= 0."""
 
     PARAMS = (("low", None), ("high", None))
     # The parameters are padded to the sample's rank when the node is built.
@@ -226,10 +236,30 @@ class RandomNormal(RandomOp):
     ``u1`` in (0, 1], and the elements are ``r cos(2 pi u2)``, ``r sin(2 pi u2)``. ``log``,
     ``cos`` and ``sin`` are polynomials evaluated in double precision with the same operations
     in NumPy and C (see ``csrc/exprc_random.c``), so every backend gives the same bits.
+    ``std`` must be >= 0 (a NaN gives NaN samples, as in NumPy).
     """
 
     PARAMS = (("avg", None), ("std", None))
     gradient_in_output_shape = True  # parameters padded as in RandomUniform
+
+
+class RandomIntegers(RandomOp):
+    """Integers drawn uniformly from ``[low, high]``, both ends included, over the whole int64
+    range (``low <= high`` required).
+
+    Element ``i`` reads the block of words ``4i .. 4i+3`` as a 128-bit integer
+    ``r = w0 + w1 2**32 + w2 2**64 + w3 2**96`` and is ``low + floor(r * span / 2**128)``,
+    with ``span = high - low + 1`` (up to ``2**64``): unsigned 64-bit arithmetic in C, Python
+    integers in the reference, exact in both. Each value is drawn by ``floor`` or ``ceil`` of
+    ``2**128 / span`` values of ``r``, so its probability is ``1 / span`` within a relative
+    ``2**-64``.
+    """
+
+    PARAMS = (("low", "int64"), ("high", "int64"))
+    DTYPES = ("int64",)
+
+    def __init__(self, dtype: str = "int64"):
+        super().__init__(dtype)
 
 
 class RandomBinomial(RandomOp):
@@ -244,7 +274,8 @@ class RandomBinomial(RandomOp):
 
 class RandomChoice(RandomOp):
     """Indices drawn from ``range(a)``, with or without replacement, uniformly or with
-    probabilities ``p`` (normalised by their sum).
+    probabilities ``p``, which must be finite, >= 0 and sum to 1 within
+    :data:`P_SUM_TOLERANCE` (as NumPy requires; what remains is normalised away).
 
     - with replacement, uniform: ``floor(u * a)``, ``u`` from 53 bits (two words per element);
     - with replacement, weighted: the first index whose cumulative sum of ``p`` exceeds

@@ -23,6 +23,7 @@ from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
 from exprc.tensor.elemwise import DimShuffle
 from exprc.tensor.math import cast, sqr, sqrt, sub, switch, true_div
+from exprc.tensor.params import dtype_param, int_tuple
 from exprc.tensor.scalar import SCALAR_OPS, ScalarOp
 from exprc.tensor.shape import normalize_axis, shape
 from exprc.tensor.type import DISCRETE_DTYPES, TensorType, canonical_dtype
@@ -83,8 +84,8 @@ class Reduce(Op):
         if self.scalar_op.name not in REDUCIBLE:
             raise ExprcTypeError(f"Reduce: cannot reduce with {self.scalar_op}; "
                                  f"reducible operations: {', '.join(REDUCIBLE)}")
-        self.axis = tuple(int(a) for a in axis)
-        self.dtype = canonical_dtype(dtype)
+        self.axis = int_tuple("Reduce", "axis", axis)
+        self.dtype = dtype_param("Reduce", "dtype", dtype)
         if self.scalar_op.name in LOGICAL and self.dtype != "bool":
             raise ExprcTypeError(f"Reduce: logical {self.scalar_op} needs dtype bool, "
                                  f"got {self.dtype}")
@@ -119,7 +120,7 @@ class Argmax(Op):
     __props__ = ("axis", "largest")
 
     def __init__(self, axis: Sequence[int], largest: bool = True):
-        self.axis = tuple(int(a) for a in axis)
+        self.axis = int_tuple("Argmax", "axis", axis)
         self.largest = bool(largest)
 
     def make_node(self, x: Any) -> Apply:

@@ -20,6 +20,7 @@ from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Constant, Op, Variable
 from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.math import cast
+from exprc.tensor.params import int_param, int_tuple
 from exprc.tensor.type import INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import TensorVariable, as_tensor_variable, constant
 
@@ -164,7 +165,7 @@ class Reshape(Op):
     view_map: ClassVar = {0: [0]}
 
     def __init__(self, ndim: int):
-        self.ndim = int(ndim)
+        self.ndim = int_param("Reshape", "ndim", ndim)
 
     def make_node(self, x: Any, newshape: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -278,7 +279,7 @@ class SpecifyShape(Op):
     view_map: ClassVar = {0: [0]}
 
     def __init__(self, shape: Sequence[int | None]):
-        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self.shape = int_tuple("SpecifyShape", "shape", shape, optional=True)
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)

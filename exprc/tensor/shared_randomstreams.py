@@ -32,11 +32,12 @@ import numpy as np
 from exprc.configuration import config
 from exprc.errors import ExprcTypeError
 from exprc.tensor.basic import stack, zeros_like
-from exprc.tensor.math import add, cast, floor, minimum
+from exprc.tensor.math import add, cast
 from exprc.tensor.random import (
     STATE_TYPE,
     RandomBinomial,
     RandomChoice,
+    RandomIntegers,
     RandomNormal,
     RandomOp,
     RandomPermutation,
@@ -106,7 +107,8 @@ class RandomStreams:
     # ------------------------------------------------------------------ distributions
     def uniform(self, size: Any = None, low: Any = 0.0, high: Any = 1.0, ndim: int | None = None,
                 dtype: str | None = None) -> TensorVariable:
-        """Uniform floats in ``[low, high)`` (``low``, ``high`` broadcast to ``size``).
+        """Uniform floats in ``[low, high)`` (``low``, ``high`` broadcast to ``size``); a call
+        where ``high - low`` is negative or not finite raises a ``ValueError``.
 
         Parameters
         ----------
@@ -126,8 +128,9 @@ class RandomStreams:
     def normal(self, size: Any = None, avg: Any = 0.0, std: Any = 1.0, ndim: int | None = None,
                dtype: str | None = None) -> TensorVariable:
         """Normal floats of mean ``avg`` and standard deviation ``std`` (broadcast to
-        ``size``); gradients w.r.t. ``avg`` and ``std`` are defined. Other parameters are
-        those of :meth:`uniform`."""
+        ``size``; a negative ``std`` raises a ``ValueError`` when the function runs);
+        gradients w.r.t. ``avg`` and ``std`` are defined. Other parameters are those of
+        :meth:`uniform`."""
         dtype = dtype or config.floatX
         avg, std = _param(avg, dtype), _param(std, dtype)
         return self.gen(RandomNormal(dtype), _size(size, ndim, avg, std), avg, std)
@@ -148,8 +151,9 @@ class RandomStreams:
         """Integers drawn uniformly from ``[low, high]``, both ends included (Theano's
         ``random_integers``); ``low`` and ``high`` broadcast to ``size``.
 
-        Computed as ``low + floor(u * (high - low + 1))`` from a float64 uniform ``u`` (so
-        from the same stream words as :meth:`uniform`), exact for ranges below 2**52.
+        Exact over the whole int64 range (:class:`~exprc.tensor.random.RandomIntegers`,
+        ``-2**63`` to ``2**63 - 1`` included); a call where some ``low > high`` raises a
+        ``ValueError``. The int64 sample is cast to ``dtype``.
 
         Examples
         --------
@@ -160,11 +164,8 @@ class RandomStreams:
         [1, 2, 3, 4, 5, 6]
         """
         low, high = _param(low, "int64"), _param(high, "int64")
-        span = cast(high - low + 1, "float64")
-        u = self.uniform(_size(size, ndim, low, high), 0.0, 1.0, dtype="float64")
-        # u < 1, but u * span may round up to span for large spans: the minimum keeps high.
-        offset = cast(minimum(floor(u * span), span - 1), "int64")
-        return cast(low + offset, dtype)
+        sample = self.gen(RandomIntegers(), _size(size, ndim, low, high), low, high)
+        return sample if dtype == "int64" else cast(sample, dtype)
 
     def choice(self, size: Any = None, a: Any = 2, replace: bool = True, p: Any = None,
                ndim: int | None = None, dtype: str = "int64") -> TensorVariable:
@@ -178,7 +179,8 @@ class RandomStreams:
         replace : bool
             Whether an index may be drawn more than once.
         p : vector, optional
-            Weights of the population (normalised by their sum; none negative).
+            Probabilities of the population: finite, none negative, summing to 1 (within
+            ``2**-26``, as NumPy requires), checked when the function runs.
         dtype : str
             Integer dtype of the indices.
         """

@@ -10,6 +10,7 @@ from typing import Any
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
+from exprc.tensor.params import int_param
 from exprc.tensor.shape import flatten, normalize_axis
 from exprc.tensor.type import INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
@@ -35,7 +36,7 @@ class Sort(Op):
     unconditional_shape = True
 
     def __init__(self, axis: int):
-        self.axis = axis
+        self.axis = int_param("Sort", "axis", axis)
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -50,7 +51,7 @@ class ArgSort(Op):
     unconditional_shape = True
 
     def __init__(self, axis: int):
-        self.axis = axis
+        self.axis = int_param("ArgSort", "axis", axis)
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -70,7 +71,7 @@ class Permute(Op):
     __props__ = ("axis",)
 
     def __init__(self, axis: int):
-        self.axis = axis
+        self.axis = int_param("Permute", "axis", axis)
 
     def make_node(self, x: Any, perm: Any) -> Apply:
         x = as_tensor_variable(x)

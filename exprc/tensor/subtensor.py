@@ -30,6 +30,7 @@ from exprc.errors import ExprcError, ExprcShapeError, ExprcTypeError, build_erro
 from exprc.graph.ir import Apply, Op
 from exprc.tensor.elemwise import DimShuffle, broadcast_static_shapes
 from exprc.tensor.math import cast, clip, mod
+from exprc.tensor.params import INT64_MAX, INT64_MIN, choice_param, int_param
 from exprc.tensor.type import INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
 
@@ -290,6 +291,25 @@ def _check_index_inputs(op: Any, idx_list: tuple, index_vars: list) -> list:
 
 
 # --------------------------------------------------------------------------- ops
+def _plain_entry(owner: str, entry: Any) -> Any:
+    """An entry of an ``idx_list`` made of plain built-in values (see
+    :mod:`exprc.tensor.params`)."""
+    if entry is None or entry is Ellipsis:
+        return entry
+    if isinstance(entry, SliceSpec):
+        # A bound past either end of the int64 range means the same as that end.
+        return SliceSpec(*(choice_param(owner, "slice bound", part, (SCALAR,))
+                           if isinstance(part, str) else
+                           int_param(owner, "slice bound", part, optional=True, clamp=True)
+                           for part in entry))
+    if isinstance(entry, str):
+        return choice_param(owner, "index entry", entry, (SCALAR, ARRAY, MASK))
+    value = int_param(owner, "index entry", entry, clamp=True)
+    if value in (INT64_MIN, INT64_MAX):  # an axis has at most INT64_MAX entries
+        raise build_error(ExprcIndexError, owner, f"index {entry} is out of bounds for any axis")
+    return value
+
+
 class _IndexOp(Op):
     """Shared checks of the four indexing ops; ``advanced`` says which indices they take."""
 
@@ -297,7 +317,8 @@ class _IndexOp(Op):
     advanced: bool
 
     def __init__(self, idx_list: tuple):
-        self.idx_list = tuple(idx_list)
+        owner = type(self).__name__
+        self.idx_list = tuple(_plain_entry(owner, entry) for entry in idx_list)
         if is_advanced(self.idx_list) != self.advanced:
             kind = "needs" if self.advanced else "cannot take"
             raise ExprcError(f"{type(self).__name__} {kind} index arrays or masks; got "

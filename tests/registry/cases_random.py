@@ -14,6 +14,7 @@ import numpy as np
 from exprc.tensor.random import (
     RandomBinomial,
     RandomChoice,
+    RandomIntegers,
     RandomNormal,
     RandomPermutation,
     RandomUniform,
@@ -80,6 +81,18 @@ def np_normal(size, dtype):
         z = np.column_stack([r * np.cos(2 * np.pi * u2), r * np.sin(2 * np.pi * u2)])
         z = z.reshape(-1)[:math.prod(size)].astype(dtype).reshape(size)
         return [_new_state(len(words)), avg + std * z]
+    return reference
+
+
+def np_integers(size):
+    def reference(state, low, high):
+        count = math.prod(size)
+        words = _blocks(count).astype(object)  # Python integers: exact at any width
+        r = words[:, 0] + words[:, 1] * 2 ** 32 + words[:, 2] * 2 ** 64 + words[:, 3] * 2 ** 96
+        lo = np.broadcast_to(low, size).reshape(-1).astype(object)
+        hi = np.broadcast_to(high, size).reshape(-1).astype(object)
+        sample = lo + r * (hi - lo + 1) // 2 ** 128
+        return [_new_state(4 * count), sample.astype(np.int64).reshape(size)]
     return reference
 
 
@@ -153,6 +166,11 @@ add(
              [Arg((), "float32"), Arg((), "float32", low=0.5, high=2)], rtol=1e-5, atol=1e-6),
     _sample_only("normal/grad", RandomNormal("float64"), (4,), np_normal((4,), "float64"),
                  [Arg((4,)), Arg((), low=0.5, high=2)], rtol=1e-10, atol=1e-12),
+    _op_case("integers", RandomIntegers(), (3, 4), np_integers((3, 4)),
+             [Arg((3, 1), "int64", low=-9, high=0), Arg((4,), "int64", low=0, high=9)]),
+    _op_case("integers/whole_int64_range", RandomIntegers(), (5,), np_integers((5,)),
+             [Arg((), "int64", gen=lambda rng: np.array(-2 ** 63)),
+              Arg((), "int64", gen=lambda rng: np.array(2 ** 63 - 1))]),
     _op_case("binomial", RandomBinomial("int64"), (3, 4), np_binomial((3, 4), "int64"),
              [Arg((3, 1), "int64", low=0, high=6), Arg((4,), low=0, high=1)]),
     _op_case("binomial/float32_mask", RandomBinomial("float32"), (5,),
@@ -162,7 +180,8 @@ add(
              np_choice_uniform((2, 3)), [Arg((), "int64", gen=lambda rng: np.array(7))]),
     _op_case("choice/weighted", RandomChoice(True, True, "int64"), (6,),
              np_choice_weighted((6,)),
-             [Arg((), "int64", gen=lambda rng: np.array(4)), Arg((4,), low=0, high=1)]),
+             [Arg((), "int64", gen=lambda rng: np.array(4)),
+              Arg((4,), gen=lambda rng: (lambda w: w / w.sum())(rng.uniform(0.1, 1, 4)))]),
     _op_case("permutation", RandomPermutation("int32"), (3,), np_permutation(3, 5),
              [Arg((), "int64", gen=lambda rng: np.array(5))]),
 )

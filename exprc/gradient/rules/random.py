@@ -8,7 +8,7 @@ recomputes exactly, since a counter-based generator's numbers depend only on its
 The parameters are padded to the sample's rank when the node is built, and both ops declare
 ``gradient_in_output_shape``: the rules return gradients in the sample's shape, which the
 reverse walk sums back to each parameter's shape. Discrete samples (binomial, choice,
-permutation) have no pathwise gradient.
+permutation, integers) have no pathwise gradient.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from exprc.gradient.table import DISCONNECTED, GRAD, NullGrad
 from exprc.tensor.random import (
     RandomBinomial,
     RandomChoice,
+    RandomIntegers,
     RandomNormal,
     RandomPermutation,
     RandomUniform,
@@ -47,7 +48,7 @@ def normal_grad(node, output_grads):
     return [DISCONNECTED, DISCONNECTED, g, M.mul(g, _standard(node, 0.0, 1.0))]
 
 
-@GRAD.register(RandomBinomial, RandomChoice, RandomPermutation)
+@GRAD.register(RandomBinomial, RandomChoice, RandomIntegers, RandomPermutation)
 def discrete_grad(node, output_grads):
     reason = ("its sample is discrete and has no pathwise gradient w.r.t. its probabilities")
     return [DISCONNECTED, DISCONNECTED] + [

@@ -35,6 +35,10 @@ __all__ = ["CallPathWarning", "native_entry", "prefetch"]
 MODULE_NAME = "exprc_callpath"
 SOURCE_NAME = CALLPATH_SOURCE
 
+INTERFACE = 2
+"""The interface this code needs (``EXPRC_CALLPATH_INTERFACE`` in the C source); a module
+built at install time from an older source declares another and is not used."""
+
 
 class CallPathWarning(UserWarning):
     """The native call path is unavailable; compiled functions are called through cffi."""
@@ -74,9 +78,10 @@ def _installed():
         path = package / f"{MODULE_NAME}{suffix}"
         if path.is_file():
             try:
-                return _import(path)
+                module = _import(path)
             except ImportError:
                 return None  # built against another NumPy: build one below
+            return module if getattr(module, "INTERFACE", None) == INTERFACE else None
     return None
 
 
@@ -127,7 +132,7 @@ def _warn_once() -> None:
 
 def native_entry(cache: CompileCache, *, run_address: int, free_address: int,
                  give_back_address: int, state_address: int, input_types, constants,
-                 output_dtypes, on_error, keep):
+                 output_dtypes, on_error, keep, arm_address: int = 0):
     """The ``NativeCall`` of one program, or None when the call-path module is unavailable.
 
     Parameters
@@ -147,6 +152,10 @@ def native_entry(cache: CompileCache, *, run_address: int, free_address: int,
         error.
     keep : object
         Kept alive as long as the entry (the program's library, state and constants).
+    arm_address : int, optional
+        Address of the runtime library's ``exprc_interrupt_arm``, called before each call so
+        that a Ctrl-C stops it between two nodes (see :mod:`exprc.link.c.interrupts`); 0: calls
+        run to their end.
 
     Returns
     -------
@@ -167,4 +176,4 @@ def native_entry(cache: CompileCache, *, run_address: int, free_address: int,
         run=run_address, free=free_address, give_back=give_back_address,
         state=state_address, specs=specs,
         constants=tuple(constants), out_types=[np.dtype(d).num for d in output_dtypes],
-        on_error=on_error, keep=keep)
+        on_error=on_error, keep=keep, arm=arm_address)

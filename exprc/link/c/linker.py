@@ -25,7 +25,7 @@ from exprc.errors import ExprcError, ExprcShapeError
 from exprc.graph.ir import Variable
 
 # Importing the rule modules fills C_CODE.
-from exprc.link.c import background, callpath, ops  # noqa: F401
+from exprc.link.c import background, callpath, interrupts, ops  # noqa: F401
 from exprc.link.c.blas import coordinate_threads, quiet_idle_threads
 from exprc.link.c.program import DECLARATIONS, GeneratedProgram, generate
 from exprc.link.c.runtime import runtime_library
@@ -74,7 +74,9 @@ def _index_error(message: str) -> Exception:
     return ExprcIndexError(message)
 
 
-_EXCEPTIONS = {1: _index_error, 2: ExprcShapeError, 3: MemoryError}
+# An interrupted call whose handler's exception was lost still stops as Ctrl-C does.
+_EXCEPTIONS = {1: _index_error, 2: ExprcShapeError, 3: MemoryError,
+               interrupts.INTERRUPTED: KeyboardInterrupt}
 
 
 class CProgram:
@@ -132,7 +134,8 @@ class CProgram:
             give_back_address=self._address(self._lib.exprc_give_back),
             state_address=self._address(self._state), input_types=[v.type for v in self.inputs],
             constants=self._constants, output_dtypes=self._dtypes, on_error=self._native_error,
-            keep=(self.module, self._state, self._constants))
+            keep=(self.module, self._state, self._constants),
+            arm_address=interrupts.attach(runtime.path))
 
     def _address(self, cdata) -> int:
         return int(self._ffi.cast("uintptr_t", cdata))
@@ -208,7 +211,11 @@ class CProgram:
         slots, outputs, error = self._structs()
         for k, value in enumerate(values):
             self._fill(slots[k], value)
+        interrupts.arm_cffi_call()
         if self._run(self._state, slots, outputs, error) != 0:
+            raised = interrupts.take_raised() if error.kind == interrupts.INTERRUPTED else None
+            if raised is not None:
+                raise raised
             raise self._native_error(error.kind, error.node, self._ffi.string(error.message))
         return [self._wrap(outputs[j], dtype) for j, dtype in enumerate(self._dtypes)]
 

@@ -16,25 +16,34 @@ Buffers are reference counted (views and in-place results share their input's bu
 value drops its reference right after its last reader, so the call's free list
 (``exprc_pool``) can hand the buffer to a later allocation. The free list outlives the call in
 ``exprc_state``, so a second call with the same shapes allocates only its outputs.
+
+Nothing from outside is written into the source as it is. Text (an op's description in a
+message or a comment) goes through :func:`c_string` or :func:`c_comment`, which write it from
+its UTF-8 bytes; op parameters are plain numbers, which every op class ensures in ``__init__``
+(:mod:`exprc.tensor.params`) and the generator checks before asking a rule for code; user
+names never reach the source at all.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from exprc.errors import ExprcError
+from exprc.errors import ExprcError, ExprcTypeError
 from exprc.graph.ir import Apply, Variable
 from exprc.graph.optable import OpTable
 from exprc.link.c.toolchain import PARTS_MARKER
 from exprc.link.codegen.loops import ScalarProgram, elemwise_source
-from exprc.link.codegen.render import C_TYPES, typed_name
+from exprc.link.codegen.render import C_TYPES, c_comment, c_literal, typed_name
 from exprc.link.codegen.schedule import Schedule
+from exprc.tensor.scalar import ScalarOp
+from exprc.tensor.subtensor import SliceSpec
 
-__all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "c_literal",
-           "c_string", "format_text", "generate", "index_code", "typed_name"]
+__all__ = ["C_CODE", "CUnsupportedError", "GeneratedProgram", "NodeContext", "c_comment",
+           "c_literal", "c_string", "format_text", "generate", "index_code", "typed_name"]
 
 #: Op class -> ``rule(node, ctx) -> str``, the C code of one node.
 C_CODE = OpTable("C implementation")
@@ -72,29 +81,36 @@ def index_code(dtype: str) -> int:
 
 
 def format_text(value) -> str:
-    """``str(value)`` for the inside of a printf format literal written by a rule: ``%``
-    doubled, backslashes and quotes escaped (see also :func:`c_string`)."""
-    return str(value).replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
+    """``str(value)`` as part of the message of :meth:`NodeContext.fail`: plain text with each
+    ``%`` doubled, so that printf shows it as written and reads no argument for it.
+
+    Only printf is concerned here: the whole message becomes a C literal in one place
+    (:func:`c_string`), which escapes whatever else the text holds.
+    """
+    return str(value).replace("%", "%%")
 
 
 def c_string(text: str) -> str:
-    """``text`` as a C string literal for a printf format (``%`` doubled)."""
-    return c_literal(text.replace("%", "%%"))
+    """``text`` as a C string literal for a NUL-terminated string (a message, a label).
+
+    The literal is :func:`c_literal`'s, with each NUL character, which would end the string
+    early, shown as ``\\x00`` (as Python's ``repr`` shows it).
+    """
+    return c_literal(str.__str__(text).replace("\0", "\\x00"))
 
 
-def c_literal(text: str) -> str:
-    """``text`` as a C string literal holding exactly ``text`` (as UTF-8, every byte outside
-    printable ASCII escaped, so nothing in it can end the literal or a comment)."""
-    out = []
-    for byte in text.encode("utf-8"):
-        char = chr(byte)
-        if char in '"\\?':
-            out.append("\\" + char)
-        elif 32 <= byte < 127:
-            out.append(char)
-        else:
-            out.append(f"\\{byte:03o}")
-    return '"' + "".join(out) + '"'
+# The conversions the messages of rules use. Anything else after a % (%n writes to memory) is
+# a rule's mistake, most likely text passed without format_text.
+_CONVERSION = re.compile(r"%(%|s|d|g|lld|llu)")
+
+
+def _printf_arguments(fmt: str) -> int:
+    """How many arguments the printf format ``fmt`` reads; a ``ValueError`` for a ``%`` that
+    is not one of the conversions ``%s %d %g %lld %llu`` or ``%%``."""
+    if "%" in _CONVERSION.sub("", fmt):
+        raise ValueError(f"printf format {fmt!r} holds a % that is not %s, %d, %g, %lld, %llu "
+                         "or %%")
+    return sum(c != "%" for c in _CONVERSION.findall(fmt))
 
 
 class NodeContext:
@@ -117,16 +133,34 @@ class NodeContext:
         self.outputs = [generator.schedule.name(v) for v in node.outputs]
 
     def fail(self, kind: str, message_fmt: str, *c_args: str) -> str:
-        """A C statement that reports ``kind`` with a printf-style message and returns."""
+        """A C statement that reports ``kind`` with a printf-style message and returns.
+
+        ``message_fmt`` is plain text holding one printf conversion per C expression of
+        ``c_args``; text from elsewhere in it (an op's description) goes through
+        :func:`format_text`. The message is written as a literal by :func:`c_string`.
+
+        Raises
+        ------
+        ExprcError
+            When the conversions in ``message_fmt`` do not match ``c_args``.
+        """
+        try:
+            wanted = _printf_arguments(message_fmt)
+        except ValueError as exc:
+            raise ExprcError(f"C rule of {type(self.node.op).__name__}: {exc}") from None
+        if wanted != len(c_args):
+            raise ExprcError(f"C rule of {type(self.node.op).__name__}: the message "
+                             f"{message_fmt!r} reads {wanted} printf argument(s), but "
+                             f"{len(c_args)} were given")
         args = "".join(f", {a}" for a in c_args)
-        fmt = '"' + message_fmt.replace('"', '\\"') + '"'
-        return (f"{{ exprc_set_error(error, {_KINDS[kind]}, {self.index}, {fmt}{args}); "
-                "goto fail; }")
+        return (f"{{ exprc_set_error(error, {_KINDS[kind]}, {self.index}, "
+                f"{c_string(message_fmt)}{args}); goto fail; }}")
 
     @property
     def label(self) -> str:
-        """The node's op as a C string literal, for the messages of run-time helpers."""
-        return c_literal(str(self.node.op))
+        """The node's op as a C string literal, for the messages of run-time helpers (which
+        pass it to printf as an argument, never as a format)."""
+        return c_string(str(self.node.op))
 
     def alloc_output(self, i: int, shape_exprs: Sequence[str]) -> str:
         """Code giving output ``i`` the shape ``shape_exprs`` (C expressions) and a buffer."""
@@ -154,7 +188,7 @@ class NodeContext:
 
     def include(self, header: str) -> None:
         """Include ``csrc/<header>`` in the source."""
-        self._gen.includes.add(header)
+        self._gen.includes.add(_header(header))
 
     def hot_function(self, params: str, body: str, includes: Sequence[str] = ()) -> str:
         """The C name of a ``void`` function of ``params`` running ``body`` in the hot part.
@@ -164,7 +198,7 @@ class NodeContext:
         allocation) quickly (see ``PARTS_MARKER``). Identical functions are emitted once.
         ``includes`` are ``csrc/`` headers the body needs.
         """
-        return self._gen.add_hot_function(params, body, tuple(includes))
+        return self._gen.add_hot_function(params, body, tuple(map(_header, includes)))
 
     def temp(self, stem: str = "t") -> str:
         """A fresh C identifier for a local."""
@@ -305,6 +339,7 @@ class _Generator:
                     f"the C backend does not cover {type(node.op).__name__} yet (node {node.op}"
                     f" built at {getattr(node.outputs[0].tag, 'trace', '<unknown>')}); "
                     "compile this function with another linker")
+            _check_parameters(node.op)
             try:
                 code = rule(node, NodeContext(self, k, node))
             except CUnsupportedError as exc:
@@ -316,10 +351,12 @@ class _Generator:
                     "const int64_t exprc_started = exprc_now_ns();",
                     "{", _indent(code, 4), "}",
                     f"if (exprc_node_ns) exprc_node_ns[{k}] += exprc_now_ns() - exprc_started;"])
-            label = str(node.op).replace("*/", "* /")
             released = [f"    exprc_release(&pool, {v}.owner); {v}.owner = NULL;"
                         for v in dying.get(k, [])]
-            parts.append(f"    /* node {k}: {label} */\n    {{\n"
+            # A pending Ctrl-C is looked at before each node: one load (see "interrupts" in
+            # csrc/exprc_runtime.h); the fail path releases what the call holds.
+            parts.append(f"    {c_comment(f'node {k}: {node.op}')}\n"
+                         f"    if (exprc_interrupted(error, {k})) goto fail;\n    {{\n"
                          + _indent(code, 8) + "\n    }\n" + "\n".join(released))
         return parts
 
@@ -431,6 +468,41 @@ class _Generator:
                  f"{itemsize(var.dtype)}, {int(not self.schedule.owns(var))}, "
                  "error)) goto fail;")
                 for j, var in enumerate(self.outputs)]
+
+
+_HEADER = re.compile(r"[A-Za-z0-9_]+\.h")
+
+
+def _header(name: str) -> str:
+    """``name``, a header of ``csrc/`` that a rule includes (a plain file name: it is written
+    between quotes in an ``#include``)."""
+    if type(name) is not str or not _HEADER.fullmatch(name):
+        raise ValueError(f"{name!r} is not the file name of a csrc/ header")
+    return name
+
+
+_PLAIN_TYPES = (int, float, bool, str, type(None), type(Ellipsis))
+
+
+def _is_plain(value) -> bool:
+    """Whether ``value`` is made of built-in values only, whose text is their value (scalar
+    ops count: rules look them up by name in fixed tables)."""
+    if type(value) in _PLAIN_TYPES or isinstance(value, ScalarOp):
+        return True
+    return type(value) in (tuple, SliceSpec) and all(_is_plain(v) for v in value)
+
+
+def _check_parameters(op) -> None:
+    """Refuse an op holding a parameter that is not plain: rules write parameters into the
+    source as numbers, and every op class normalises them in ``__init__``
+    (:mod:`exprc.tensor.params`), so only an op that skipped it gets here."""
+    for name in op.__props__:
+        if not _is_plain(getattr(op, name)):
+            raise ExprcTypeError(
+                f"{type(op).__name__}: parameter {name} holds a value of type "
+                f"{type(getattr(op, name)).__name__} (or one inside it), not plain ints, floats, "
+                "bools, strings, None or tuples of those; normalise it in __init__ with "
+                "exprc.tensor.params")
 
 
 def _indent(code: str, n: int) -> str:

@@ -20,6 +20,10 @@ Where the library comes from, in order:
 OpenBLAS is not linked into the library: it is bound at load time (:func:`bind_blas`) to the
 ``scipy-openblas32`` wheel found then, so the library does not depend on where that wheel
 was when the library was built.
+
+The cache may be cleared (or its folder deleted) while a process runs. The loaded library
+stays loaded for the programs already linked to it, but new programs are linked against its
+file, so a library built into the cache is rebuilt when its file has gone.
 """
 
 from __future__ import annotations
@@ -72,6 +76,10 @@ class RuntimeLibrary:
         """Linker arguments of a program: the library by its full path."""
         return (str(self.path),)
 
+    def on_disk(self) -> bool:
+        """Whether programs can still be linked against it: its file is where it was."""
+        return self.path.is_file()
+
     def bind_blas(self) -> None:
         """Hand the OpenBLAS routines to the library (once), for the programs that multiply
         matrices; raises :class:`~exprc.link.c.blas.BlasNotFoundError` without the wheel."""
@@ -88,6 +96,8 @@ class RuntimeLibrary:
 
 _lock = threading.Lock()
 _loaded: dict[tuple, RuntimeLibrary] = {}
+# Libraries replaced after their file was removed: programs loaded before still call them.
+_replaced: list[RuntimeLibrary] = []
 
 
 def runtime_library(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
@@ -114,6 +124,9 @@ def runtime_library(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
     memo = (str(cache.directory), str(csrc_dir), cache.compiler.identity, openmp)
     with _lock:
         library = _loaded.get(memo)
+        if library is not None and not library.on_disk():
+            _replaced.append(library)  # the cache was cleared: build it again
+            library = None
         if library is None:
             library = _loaded[memo] = _load(cache, openmp)
         return library
@@ -123,7 +136,7 @@ def _one_thread_in_forked_child() -> None:
     # GNU OpenMP cannot run a parallel loop in a child forked after the parent started its
     # pool (the loop waits forever for workers that were not forked): a child process runs its
     # loops on one thread. Data loaders fork; their work is rarely the process's parallel part.
-    for library in list(_loaded.values()):
+    for library in [*_loaded.values(), *_replaced]:
         library.module.exprc_openmp_single_thread()
 
 

@@ -6,11 +6,17 @@ optional flags it accepts). Built objects are kept on disk by the backend-neutra
 :func:`default_cache` is the C backend's process-wide cache.
 
 Commands are always run as argument lists, never through a shell, so paths with spaces or
-quotes in them are passed through unchanged and nothing in a source or path can run a command.
+quotes in them are passed through unchanged and nothing in a source or path can run a command;
+every path given to the compiler is absolute, so none can be read as an option. Each compiler
+runs in its own process group, which is stopped as a whole when a build takes longer than
+``exprc.config.c_compile_timeout`` or is interrupted (Ctrl-C), and its output goes to temporary
+files rather than pipes, so an abandoned build leaves no process, pipe or object file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import json
 import os
@@ -18,9 +24,12 @@ import platform
 import re
 import shlex
 import shutil
+import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +132,15 @@ def find_compiler(cc: str | None = None) -> Compiler:
     spec = cc or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not spec:
         raise CompileError(["cc"], "no C compiler found: set CC or install gcc")
-    return _probe_compiler(tuple(shlex.split(spec)))
+    try:
+        command = tuple(shlex.split(spec))
+    except ValueError as exc:
+        raise CompileError([spec], f"the C compiler command {spec!r} does not split into words "
+                           f"({exc}): fix exprc.config.c_compiler or CC") from None
+    if not command:
+        raise CompileError([spec], "the C compiler command is empty: set "
+                           "exprc.config.c_compiler or CC to a compiler")
+    return _probe_compiler(command)
 
 
 class _ProbeMemo:
@@ -192,14 +209,11 @@ def _probe_compiler(command: tuple[str, ...]) -> Compiler:
     version = _PROBES.get(memo_key)
     if isinstance(version, str):
         return Compiler((resolved, *command[1:]), version)
-    try:
-        done = subprocess.run([*command, "--version"], capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise CompileError(command, f"cannot run the C compiler: {exc}") from exc
-    if done.returncode != 0:
-        raise CompileError([*command, "--version"], done.stderr)
-    _PROBES.put(memo_key, done.stdout.strip())
-    return Compiler((resolved, *command[1:]), done.stdout.strip())
+    [(returncode, out, err)] = _run_compilers([[*command, "--version"]], _deadline())
+    if returncode != 0:
+        raise CompileError([*command, "--version"], err or out)
+    _PROBES.put(memo_key, out.strip())
+    return Compiler((resolved, *command[1:]), out.strip())
 
 
 @functools.cache
@@ -227,8 +241,8 @@ def _try_flags(compiler: Compiler, flags: tuple[str, ...]) -> bool:
         src.write_text(source)
         command = [*compiler.command, *BASE_FLAGS, *flags, "-o", str(Path(tmp, "probe.so")),
                    str(src)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-    return done.returncode == 0
+        [(returncode, _, _)] = _run_compilers([command], _deadline())
+    return returncode == 0
 
 
 def compile_flags(compiler: Compiler, optimize: bool = True, openmp: bool | None = None,
@@ -285,14 +299,18 @@ def compile_shared(compiler: Compiler, source_path: Path, output_path: Path,
     CompileError
         With the command, the compiler's output and the kept source path.
     """
+    # Absolute paths: a relative one starting with "-" would be read as an option.
+    source_path = Path(os.path.abspath(source_path))
+    output_path = Path(os.path.abspath(output_path))
     if config.debug >= 3:
-        print(f"exprc: C source {source_path}:\n{Path(source_path).read_text()}", file=sys.stderr)
+        print(f"exprc: C source {source_path}:\n{source_path.read_text()}", file=sys.stderr)
+    deadline = _deadline()
     parts = _parts(source_path)
     if parts:
-        _compile_parts(compiler, Path(source_path), Path(output_path), flags, link_args, parts)
+        _compile_parts(compiler, source_path, output_path, flags, link_args, parts, deadline)
         return
     command = [*compiler.command, *flags, "-o", str(output_path), str(source_path), *link_args]
-    _run_all([command], source_path)
+    _run_all([command], source_path, deadline)
 
 
 PARTS_MARKER = "/* exprc: program in parts */"
@@ -314,7 +332,8 @@ def _parts(source_path: Path) -> int:
 
 
 def _compile_parts(compiler: Compiler, source_path: Path, output_path: Path,
-                   flags: Sequence[str], link_args: Sequence[str], parts: int) -> None:
+                   flags: Sequence[str], link_args: Sequence[str], parts: int,
+                   deadline: float | None) -> None:
     """Compile part 1 with ``flags`` and the glue parts quickly, side by side, then link."""
     glue_flags = [GLUE_OPTIMIZATION if f in ("-O2", "-O3") else f for f in flags]
     objects = [output_path.with_name(f"{output_path.name}.part{k}.o")
@@ -323,26 +342,31 @@ def _compile_parts(compiler: Compiler, source_path: Path, output_path: Path,
                  "-c", "-o", str(obj), str(source_path)]
                 for k, obj in enumerate(objects, start=1)]
     try:
-        _run_all(compiles, source_path)
+        _run_all(compiles, source_path, deadline)
         _run_all([[*compiler.command, *flags, "-o", str(output_path),
-                   *map(str, objects), *link_args]], source_path)
+                   *map(str, objects), *link_args]], source_path, deadline)
     finally:
+        # Also after a timeout or Ctrl-C: the compilers are stopped by then.
         for obj in objects:
             obj.unlink(missing_ok=True)
 
 
-def _run_all(commands: Sequence[Sequence[str]], source_path: Path) -> None:
+def _deadline() -> float | None:
+    """When a build starting now must end (``time.monotonic``), or None for no limit."""
+    timeout = config.c_compile_timeout
+    return time.monotonic() + timeout if timeout > 0 else None
+
+
+def _run_all(commands: Sequence[Sequence[str]], source_path: Path,
+             deadline: float | None) -> None:
     """Run the compiler commands at the same time; raise CompileError for the first failure."""
     for command in commands:
         if config.debug >= 4:
             print(f"exprc: {shlex.join(command)}", file=sys.stderr)
-    running = [(command, subprocess.Popen(command, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True))
-               for command in commands]
+    results = _run_compilers(commands, deadline, source_path)
     failure = None
-    for command, process in running:
-        out, err = process.communicate()
-        if process.returncode != 0 and failure is None:
+    for command, (returncode, out, err) in zip(commands, results):
+        if returncode != 0 and failure is None:
             failure = CompileError(command, err or out, source_path)
         elif config.debug >= 4 and err:
             print(err, file=sys.stderr, end="")
@@ -350,8 +374,153 @@ def _run_all(commands: Sequence[Sequence[str]], source_path: Path) -> None:
         raise failure
 
 
+def _run_compilers(commands: Sequence[Sequence[str]], deadline: float | None,
+                   source_path: Path | None = None) -> list[tuple[int, str, str]]:
+    """Run compiler commands side by side and wait for all of them.
+
+    Each command runs without a shell, with no input, in a process group of its own, its
+    output collected in temporary files (a pipe that nobody reads would block a talkative
+    compiler, and one left open would leak). Whatever ends the wait early (the deadline, an
+    exception such as ``KeyboardInterrupt``) kills every process group still running and
+    reaps its leader before it propagates, so no compiler outlives the call.
+
+    Parameters
+    ----------
+    commands : sequence of sequence of str
+    deadline : float or None
+        ``time.monotonic()`` value by which every command must have finished (see
+        :func:`_deadline`); None for no limit.
+    source_path : pathlib.Path, optional
+        The source being built, named by the errors.
+
+    Returns
+    -------
+    list of (int, str, str)
+        Each command's exit status, standard output and standard error.
+
+    Raises
+    ------
+    CompileError
+        When a command cannot be started, or the deadline passes (naming
+        ``exprc.config.c_compile_timeout``).
+    """
+    started: list[_CompilerRun] = []
+    try:
+        for command in commands:
+            job = _CompilerRun(command, source_path)
+            started.append(job)  # before it starts, so that it is stopped whatever happens
+            job.start()
+        for job in started:
+            job.wait(deadline)
+        return [job.result() for job in started]
+    finally:
+        for job in started:
+            job.stop()
+
+
+class _CompilerRun:
+    """One compiler process in its own process group, writing to temporary files."""
+
+    def __init__(self, command: Sequence[str], source_path: Path | None):
+        self.command = list(command)
+        self.source_path = source_path
+        self.process: subprocess.Popen | None = None
+        self._out = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()
+
+    def start(self) -> None:
+        try:
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
+                start_new_session=True)
+        except OSError as exc:
+            raise CompileError(self.command, f"cannot run the C compiler: {exc}",
+                               self.source_path) from None
+
+    def wait(self, deadline: float | None) -> None:
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        try:
+            self.process.wait(remaining)
+        except subprocess.TimeoutExpired:
+            timeout = config.c_compile_timeout
+            raise CompileError(
+                self.command,
+                f"the C compiler did not finish within {timeout:g} s and was stopped: raise "
+                "exprc.config.c_compile_timeout (EXPRC_FLAGS=c_compile_timeout=<seconds>; 0 "
+                "waits forever) if this build needs longer, or check the compiler",
+                self.source_path) from None
+
+    def result(self) -> tuple[int, str, str]:
+        return self.process.returncode, _read(self._out), _read(self._err)
+
+    def stop(self) -> None:
+        """Kill the process group if its leader still runs, reap the leader, close the files."""
+        process = self.process
+        try:
+            if process is not None and process.returncode is None:
+                if hasattr(os, "killpg"):
+                    # The leader is not reaped yet, so its group id is no one else's.
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
+                process.wait()
+                if hasattr(os, "killpg"):
+                    _wait_for_group(process.pid)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        self._out.close()
+        self._err.close()
+
+
+def _read(stream) -> str:
+    stream.seek(0)
+    return stream.read().decode("utf-8", "replace")
+
+
+def _wait_for_group(group: int, limit: float = 1.0) -> None:
+    """Wait (briefly) until the killed group's other members (``cc1``, ``as``...) have
+    stopped, so that none writes a file after the caller removed it."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end and _group_runs(group):
+        time.sleep(0.005)
+
+
+def _group_runs(group: int) -> bool:
+    """Whether a process of ``group`` still runs. A killed member stays in its group as a
+    zombie until its new parent reaps it, which may take long: zombies do not count."""
+    if not os.path.isdir("/proc/self"):
+        try:
+            os.killpg(group, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if entry.name.isdigit() and _running_in(entry.name, group):
+                return True
+    return False
+
+
+def _running_in(pid: str, group: int) -> bool:
+    """Whether process ``pid`` (a /proc name) belongs to ``group`` and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stream:
+            fields = stream.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return False  # gone meanwhile
+    return int(fields[2]) == group and fields[0] not in (b"Z", b"X")
+
+
 class CModule:
     """A loaded shared object: its exported functions are attributes.
+
+    The library stays loaded as long as this object lives (and everything holding it: a
+    compiled function, its native entry point, its output arrays); once it is gone the
+    library may be unloaded, so keep the module, not only functions taken from it, for as long
+    as you call them.
 
     Attributes
     ----------
@@ -398,7 +567,115 @@ def load_module(path: Path, declarations: str) -> CModule:
         When the dynamic loader rejects the file.
     """
     ffi = declared(declarations)
-    return CModule(ffi, ffi.dlopen(str(path)), path)
+    lib = ffi.dlopen(str(path))
+    # Only a library whose dependencies are pinned may be unloaded (see _pin).
+    if _pin(_needed_libraries(path)):
+        _let_go(ffi, lib)
+    return CModule(ffi, lib, path)
+
+
+_pinned: dict[str, ctypes.CDLL] = {}
+
+
+def _pin(names: Sequence[str] | None) -> bool:
+    """Keep loaded for good the libraries a module depends on; whether all of them are.
+
+    The first module that depends on a library (libgomp, for OpenMP) is the one that loads it,
+    and unloading that module would unload the library too, pulling its code from under its
+    idle worker threads. A dependency that cannot be pinned (or a module whose dependencies
+    are unknown, ``None``) keeps the module itself loaded for good.
+    """
+    if names is None:
+        return False
+    mode = os.RTLD_NOW | getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_NODELETE", 0)
+    for name in names:
+        if name not in _pinned:
+            try:
+                _pinned[name] = ctypes.CDLL(name, mode=mode)  # ctypes never closes a library
+            except OSError:
+                return False
+    return True
+
+
+_ELF_LAYOUTS = {  # ELF class: (header after e_ident up to e_phnum, program header, dynamic entry)
+    1: ("HHIIIIIHHH", "IIIIIIII", "iI"),
+    2: ("HHIQQQIHHH", "IIQQQQQQ", "qQ"),
+}
+_PT_LOAD, _PT_DYNAMIC = 1, 2
+_DT_NULL, _DT_NEEDED, _DT_STRTAB, _DT_STRSZ = 0, 1, 5, 10
+
+
+def _needed_libraries(path: Path) -> list[str] | None:
+    """The libraries an ELF shared object names as its dependencies (``DT_NEEDED``), or None
+    when it cannot be read as ELF (another platform's format)."""
+    try:
+        with open(path, "rb") as stream:
+            return _elf_needed(stream)
+    except (OSError, ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):
+        return None
+
+
+def _elf_needed(stream) -> list[str] | None:
+    ident = stream.read(16)
+    if ident[:4] != b"\x7fELF" or ident[4] not in _ELF_LAYOUTS or ident[5] not in (1, 2):
+        return None
+    order = "<" if ident[5] == 1 else ">"
+    header, program, dynamic = (order + layout for layout in _ELF_LAYOUTS[ident[4]])
+    fields = struct.unpack(header, stream.read(struct.calcsize(header)))
+    phoff, phentsize, phnum = fields[4], fields[8], fields[9]
+    segments = [_segment(ident[4], struct.unpack(program, _read_at(
+        stream, phoff + k * phentsize, struct.calcsize(program)))) for k in range(phnum)]
+    (table,) = [_read_at(stream, offset, size)
+                for kind, offset, _, size in segments if kind == _PT_DYNAMIC]
+    entries = []
+    for tag, value in struct.iter_unpack(dynamic, table[:len(table) - len(table)
+                                                         % struct.calcsize(dynamic)]):
+        if tag == _DT_NULL:
+            break
+        entries.append((tag, value))
+    tags = dict(entries)
+    strings = _read_at(stream, _file_offset(segments, tags[_DT_STRTAB]), tags[_DT_STRSZ])
+    return [strings[value:strings.index(b"\0", value)].decode()
+            for tag, value in entries if tag == _DT_NEEDED]
+
+
+def _read_at(stream, offset: int, size: int) -> bytes:
+    stream.seek(offset)
+    data = stream.read(size)
+    if len(data) != size:
+        raise ValueError("truncated ELF file")
+    return data
+
+
+def _segment(elf_class: int, fields: tuple) -> tuple[int, int, int, int]:
+    """(type, file offset, address, size in the file) of a program header."""
+    if elf_class == 2:
+        return fields[0], fields[2], fields[3], fields[5]
+    return fields[0], fields[1], fields[2], fields[4]
+
+
+def _file_offset(segments, address: int) -> int:
+    """Where the loadable segment holding ``address`` keeps it in the file."""
+    for kind, offset, start, size in segments:
+        if kind == _PT_LOAD and start <= address < start + size:
+            return address - start + offset
+    raise ValueError(f"address {address:#x} is in no loadable segment")
+
+
+def _let_go(ffi: cffi.FFI, lib: object) -> None:
+    """Stop ``ffi`` from keeping ``lib`` loaded for as long as the FFI lives.
+
+    cffi's FFI records every library it opens, and one FFI serves every module with the same
+    declarations (:func:`declared`), so without this each program loaded in a process would stay
+    mapped for good. Afterwards the library lives as long as the returned module's ``lib``
+    object, and cffi closes it when that is collected. The two lists are cffi's internals: if
+    they ever change, libraries merely stay loaded as they did before.
+    """
+    with getattr(ffi, "_lock", contextlib.nullcontext()):
+        for name, item in (("_libraries", lib), ("_function_caches", vars(lib))):
+            held = getattr(ffi, name, None)
+            if isinstance(held, list):
+                held[:] = [other for other in held if other is not item]
 
 
 @functools.lru_cache(maxsize=64)
@@ -475,7 +752,7 @@ class CToolchain:
               link_args: Sequence[str] = ()) -> tuple[str, ...]:
         """Compile with :func:`compile_shared`, ``csrc/`` on the include path; return the
         flags used."""
-        used = (*flags, f"-I{self.csrc_dir}")
+        used = (*flags, f"-I{os.path.abspath(self.csrc_dir)}")
         compile_shared(self.compiler, source_path, output_path, used, link_args)
         return used
 

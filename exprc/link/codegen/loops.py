@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from exprc.errors import ExprcTypeError
-from exprc.link.codegen.render import C, Dialect, Renderer
+from exprc.link.codegen.render import C, Dialect, Renderer, c_comment
 from exprc.tensor.composite import Composite, constant_value
 from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.scalar import ScalarOp
@@ -181,8 +181,7 @@ def _body(program: ScalarProgram, renderer: Renderer, loads: Sequence[str],
 def _comment(program: ScalarProgram) -> str:
     signature = (f"({', '.join(program.input_dtypes)}) -> "
                  f"({', '.join(program.output_dtypes)})")
-    label = program.label.replace("*/", "* /")
-    return f"/* {label}: {signature} */"
+    return c_comment(f"{program.label}: {signature}")
 
 
 # --------------------------------------------------------------------------- C

@@ -12,7 +12,8 @@ exactly what the NumPy reference computes (:mod:`exprc.link.reference.elemwise`)
   never trap (``INT_MIN // -1`` wraps), and follow NumPy's ``divmod`` for floats;
 - comparisons promote as NumPy does, and a signed integer compares exactly with a ``uint64``;
 - ``maximum``, ``minimum`` and ``clip`` propagate NaN; float to integer casts truncate toward
-  zero, going through a wider integer so that values in range wrap as NumPy's do.
+  zero through int32 or int64 and wrap as NumPy's do, and follow one fixed rule for NaN,
+  infinities and values out of range (see ``_FLOAT_TO_INT``).
 
 A template is a :meth:`str.format` pattern over named fields: ``{a}``, ``{b}``, ``{c}`` are
 the operands (already of the working dtype), ``{T}`` is the C type of the result, ``{W}`` the
@@ -53,6 +54,49 @@ def typed_name(stem: str, dtype: str) -> str:
     if dtype not in C_TYPES:
         raise ExprcTypeError(f"no C type for dtype {dtype!r}")
     return f"{stem}_{dtype}"
+
+
+# --------------------------------------------------------------------------- text
+# Text from outside (an op's description, a message) enters a source only through the two
+# functions below, which write it byte by byte from its UTF-8 encoding. A compiler joins a
+# line ending in a backslash to the next and reads ??/ as a backslash (a trigraph) before it
+# looks for the end of a literal or a comment, so neither may hold a raw backslash, question
+# mark or newline; a literal may not hold a raw quote, and a comment no slash (no */ or /*).
+_PRINTABLE = frozenset(range(0x20, 0x7F))
+_LITERAL_AS_IS = _PRINTABLE - set(b'"\\?')
+_COMMENT_AS_IS = _PRINTABLE - set(b"\\?/%")
+
+
+def _utf8(text: str) -> bytes:
+    # A lone surrogate has no UTF-8 form: it is shown as its escape (\udc80).
+    return str.__str__(text).encode("utf-8", "backslashreplace")
+
+
+def c_literal(text: str) -> str:
+    """``text`` as a C (and CUDA) string literal holding exactly its UTF-8 bytes.
+
+    Printable ASCII stands for itself, except ``"``, ``\\`` and ``?``; every other byte is a
+    three-digit octal escape (which never runs into a following digit). Nothing in ``text``
+    can therefore end the literal, continue a line or form a trigraph.
+
+    >>> print(c_literal('a"b\\\\c??/\\n%é'))
+    "a\\042b\\134c\\077\\077/\\012%\\303\\251"
+    """
+    return '"' + "".join(chr(b) if b in _LITERAL_AS_IS else f"\\{b:03o}"
+                         for b in _utf8(text)) + '"'
+
+
+def c_comment(text: str) -> str:
+    """A C comment showing ``text``: printable ASCII but ``\\ ? / %`` as itself, every other
+    byte of its UTF-8 encoding as ``%XX`` (hexadecimal, as in a URL).
+
+    Nothing in ``text`` can end the comment, open another or continue its line.
+
+    >>> c_comment("node 3: Op{a*/b}\\\\\\n")
+    '/* node 3: Op{a*%2Fb}%5C%0A */'
+    """
+    return "/* " + "".join(chr(b) if b in _COMMENT_AS_IS else f"%{b:02X}"
+                           for b in _utf8(text)) + " */"
 
 
 #: The C math library's names: function -> (float32 name, float64 name).
@@ -219,13 +263,37 @@ SCALAR_C: dict[str, dict[str, str]] = {
     "cast": _kinds(f="({T}){a}", ints="({T}){a}", b="({T}){a}"),
 }
 
-# A float converted to a narrow integer goes through int32 (int64 for uint32): values in
-# the wider range then wrap modulo 2**bits as in NumPy, instead of being undefined in C.
+# Float to integer conversion is undefined in C for NaN and for values whose truncation does
+# not fit, and NumPy's result there depends on the machine (for uint32, even on the array's
+# length). One rule, NumPy's on x86-64 wherever that does not vary: truncate toward zero into
+# int32 (targets int8, int16, uint8, uint16, int32) or int64 (uint32, int64), a NaN or a value
+# outside that wide type giving its minimum, then wrap modulo 2**bits; uint64 takes values in
+# [2**63, 2**64) exactly and larger ones (+inf too) as 0. The reference applies the same rule
+# (exprc.link.reference.elemwise.float_to_int). In range, a helper is one compare pair and
+# the plain conversion.
 _FLOAT_TO_INT = {
-    "int8": "({T})(int32_t){a}", "int16": "({T})(int32_t){a}", "int32": "({T}){a}",
-    "int64": "({T}){a}", "uint8": "({T})(int32_t){a}", "uint16": "({T})(int32_t){a}",
-    "uint32": "({T})(int64_t){a}",
-    "uint64": "({a} < 0 ? ({T})(int64_t){a} : ({T}){a})", "bool": "({a} != 0)",
+    "int8": "(({T}){h_float_to_int32}({a}))", "int16": "(({T}){h_float_to_int32}({a}))",
+    "int32": "{h_float_to_int32}({a})", "int64": "{h_float_to_int64}({a})",
+    "uint8": "(({T}){h_float_to_int32}({a}))", "uint16": "(({T}){h_float_to_int32}({a}))",
+    "uint32": "(({T}){h_float_to_int64}({a}))", "uint64": "{h_float_to_uint64}({a})",
+    "bool": "({a} != 0)",
+}
+_CAST_HELPERS = {
+    "float_to_int32": _kinds(f="""{q} int32_t {name}({T} x)
+{{
+    /* NaN fails both comparisons; at or below -2**31 the result is INT32_MIN either way. */
+    return x > -({T})0x1p31 && x < ({T})0x1p31 ? (int32_t)x : INT32_MIN;
+}}"""),
+    "float_to_int64": _kinds(f="""{q} int64_t {name}({T} x)
+{{
+    /* NaN fails both comparisons; at or below -2**63 the result is INT64_MIN either way. */
+    return x > -({T})0x1p63 && x < ({T})0x1p63 ? (int64_t)x : INT64_MIN;
+}}"""),
+    "float_to_uint64": _kinds(f="""{q} uint64_t {name}({T} x)
+{{
+    if (x >= ({T})0x1p63) return x < ({T})0x1p64 ? (uint64_t)x : 0;
+    return (uint64_t){h_float_to_int64}(x);
+}}"""),
 }
 
 _COMPARISONS = {"eq": "==", "neq": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">="}
@@ -238,6 +306,7 @@ _NEGATIVE_SIDE = {"eq": (0, 0), "neq": (1, 1), "lt": (1, 0), "gt": (0, 1), "le":
 #: Helper functions, defined once per dtype in a source that uses them. ``{q}`` is the
 #: dialect's helper qualifier and ``{name}`` the helper's name for this dtype.
 HELPERS: dict[str, dict[str, str]] = {
+    **_CAST_HELPERS,
     "floordiv": _kinds(
         f="""{q} {T} {name}({T} a, {T} b)
 {{

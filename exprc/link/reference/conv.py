@@ -5,6 +5,10 @@ input starting at (a * dilation_h, b * dilation_w), and one ``np.einsum`` per ta
 the channels of each group. With ``filter_flip``, the filters are reversed along both spatial
 axes first (and the gradient w.r.t. the filters reversed back), so the loops only ever
 cross-correlate.
+
+A filter without taps (0 rows or 0 columns) is an error in every op, as in the C kernels: its
+dilated span ``(k - 1) * d + 1`` would be < 1, which no border mode gives a meaning to. Filters
+with no output or input channels are fine (an empty output, or zeros).
 """
 
 from __future__ import annotations
@@ -19,6 +23,13 @@ from exprc.tensor.nnet.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 def _by(pair) -> str:
     """(rows, cols) as "rows x cols", as the C kernels' messages show them."""
     return f"{pair[0]} x {pair[1]}"
+
+
+def _check_taps(op, filters_shape) -> None:
+    """A filter must have at least one row and one column of taps."""
+    if min(filters_shape[2:]) < 1:
+        raise ExprcShapeError(f"{op}: empty filters of shape {tuple(filters_shape)}: a filter "
+                              f"needs at least one row and one column")
 
 
 def _geometry(op, image_hw, kernel_hw, output_hw=None):
@@ -82,6 +93,7 @@ def _grouped_filters(op, w: np.ndarray) -> np.ndarray:
 def conv2d(node, x, w):
     op, g = node.op, node.op.num_groups
     _check_channels(op, x.shape[1], w.shape)
+    _check_taps(op, w.shape)
     pads, out = _geometry(op, x.shape[2:], w.shape[2:])
     xp = np.pad(x, ((0, 0), (0, 0), (pads[0],) * 2, (pads[1],) * 2))
     wg = _grouped_filters(op, w)
@@ -100,6 +112,7 @@ def conv2d_grad_inputs(node, w, gy, size):
         raise ExprcShapeError(f"{op}: the output gradient of shape {gy.shape} does not match "
                               f"filters of shape {w.shape}")
     _check_channels(op, w.shape[1] * g, w.shape)
+    _check_taps(op, w.shape)
     pads, out = _geometry(op, image_hw, w.shape[2:], gy.shape[2:])
     n, c = gy.shape[0], w.shape[1] * g
     gxp = np.zeros((n, c, image_hw[0] + 2 * pads[0], image_hw[1] + 2 * pads[1]), gy.dtype)
@@ -119,6 +132,7 @@ def conv2d_grad_weights(node, x, gy, size):
         raise ExprcShapeError(f"{op}: the input of shape {x.shape} and the output gradient of "
                               f"shape {gy.shape} differ in batch size")
     _check_channels(op, x.shape[1], (gy.shape[1], x.shape[1] // g))
+    _check_taps(op, (gy.shape[1], x.shape[1] // g, *kernel_hw))
     pads, out = _geometry(op, x.shape[2:], kernel_hw, gy.shape[2:])
     xp = np.pad(x, ((0, 0), (0, 0), (pads[0],) * 2, (pads[1],) * 2))
     gyg = _grouped(gy, g)

@@ -30,6 +30,47 @@ def _round_half_away_from_zero(x: np.ndarray) -> np.ndarray:
     return whole + np.where(np.abs(x - whole) >= 0.5, np.sign(x), 0)
 
 
+#: The wide signed type a float goes through on its way to each integer dtype.
+_WIDE = {"int8": "int32", "int16": "int32", "int32": "int32", "uint8": "int32",
+         "uint16": "int32", "uint32": "int64", "int64": "int64", "uint64": "int64"}
+
+
+def _truncated(x: np.ndarray, wide: str) -> np.ndarray:
+    """``x`` truncated toward zero into ``wide``; NaN and values out of range give its minimum
+    (below it they do in exact arithmetic too)."""
+    limit = x.dtype.type(2.0 ** (np.iinfo(wide).bits - 1))
+    with np.errstate(invalid="ignore"):
+        inside = (x > -limit) & (x < limit)
+    if inside.all():
+        return x.astype(wide)
+    return np.where(inside, np.where(inside, x, 0).astype(wide), np.iinfo(wide).min)
+
+
+def float_to_int(x: np.ndarray, dtype: str) -> np.ndarray:
+    """The float array ``x`` converted to the integer ``dtype`` by exprc's rule, which every
+    backend follows (C: ``_FLOAT_TO_INT`` in :mod:`exprc.link.codegen.render`).
+
+    The rule is NumPy's on x86-64 wherever NumPy's result does not depend on the machine or the
+    array's length, and fixes the rest: truncate toward zero into int32 (for int8, int16,
+    uint8, uint16 and int32) or int64 (for uint32 and int64), NaN and values out of that range
+    giving its minimum, then wrap modulo ``2**bits``; for uint64, values in ``[2**63, 2**64)``
+    convert exactly and larger ones (+inf too) give 0.
+
+    Examples
+    --------
+    >>> float_to_int(np.array([np.nan, np.inf, -1.5, 300.7, 2.0 ** 64]), "uint8").tolist()
+    [0, 0, 255, 44, 0]
+    """
+    out = _truncated(x, _WIDE[dtype]).astype(dtype)
+    if dtype == "uint64":
+        with np.errstate(invalid="ignore"):
+            high = x >= 2.0 ** 63
+        if high.any():
+            big = x[high]
+            out[high] = np.where(big < 2.0 ** 64, big, 0).astype(np.uint64)
+    return out
+
+
 def _from_double(fn):
     vectorized = np.frompyfunc(fn, 1, 1)
     return lambda x: np.asarray(vectorized(x.astype("float64")), dtype="float64")
@@ -76,7 +117,9 @@ def apply_scalar_op(sop, out_dtype: str, inputs) -> np.ndarray:
     elif sop.rule == "switch":
         inputs = [inputs[0]] + [x.astype(out_dtype, copy=False) for x in inputs[1:]]
     elif sop.rule == "cast":
-        inputs = [inputs[0].astype(out_dtype)]
+        x = inputs[0]
+        inputs = [float_to_int(x, out_dtype) if x.dtype.kind == "f" and out_dtype in _WIDE
+                  else x.astype(out_dtype)]
     fn = SCALAR_NUMPY[sop.name]
     with np.errstate(all="ignore"):
         result = fn(*inputs) if sop.name != "sqr" else fn(inputs[0], inputs[0])

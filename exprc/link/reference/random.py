@@ -17,8 +17,10 @@ import numpy as np
 from exprc.errors import ExprcShapeError
 from exprc.link.reference.table import REFERENCE
 from exprc.tensor.random import (
+    P_SUM_TOLERANCE,
     RandomBinomial,
     RandomChoice,
+    RandomIntegers,
     RandomNormal,
     RandomPermutation,
     RandomUniform,
@@ -110,10 +112,24 @@ def _begin(op, state: np.ndarray, size: np.ndarray, **params: np.ndarray) -> tup
     return (shape, count, *(_broadcast(op, k, v, shape) for k, v in params.items()))
 
 
+def _first_bad(bad: np.ndarray, *values: np.ndarray) -> list | None:
+    """The elements of ``values`` at the first position where ``bad`` holds, or None."""
+    if not bad.any():
+        return None
+    at = np.unravel_index(int(np.argmax(bad)), bad.shape)
+    return [v[at] for v in values]
+
+
 @REFERENCE.register(RandomUniform)
 def uniform(node, state, size, low, high):
     op = node.op
     shape, n, low, high = _begin(op, state, size, low=low, high=high)
+    with np.errstate(all="ignore"):
+        span = high - low
+        bad = _first_bad(~(np.isfinite(span) & (span >= 0)), low, high)
+    if bad is not None:
+        raise ValueError(f"{op}: high - low must be finite and >= 0, got low = {bad[0]:g}, "
+                         f"high = {bad[1]:g}")
     used = words_used(op, n)
     words = stream_words(state, used)
     u = uniform24(words) if op.dtype == "float32" else uniform53(words)
@@ -139,9 +155,28 @@ def standard_normal(words: np.ndarray, n: int, dtype: str) -> np.ndarray:
 def normal(node, state, size, avg, std):
     op = node.op
     shape, n, avg, std = _begin(op, state, size, avg=avg, std=std)
+    with np.errstate(invalid="ignore"):
+        bad = _first_bad(std < 0, std)
+    if bad is not None:
+        raise ValueError(f"{op}: std must be >= 0, got {bad[0]:g}")
     used = words_used(op, n)
     z = standard_normal(stream_words(state, used), n, op.dtype).reshape(shape)
     return [advance(state, -(-used // 4)), (avg + std * z).astype(op.dtype)]
+
+
+@REFERENCE.register(RandomIntegers)
+def integers(node, state, size, low, high):
+    op = node.op
+    shape, n, low, high = _begin(op, state, size, low=low, high=high)
+    bad = _first_bad(low > high, low, high)
+    if bad is not None:
+        raise ValueError(f"{op}: low must be <= high, got low = {bad[0]} > high = {bad[1]}")
+    # Python integers: the span reaches 2**64 and the product 2**192.
+    w = stream_words(state, 4 * n).reshape(n, 4).astype(object)
+    r = w[:, 0] + (w[:, 1] << 32) + (w[:, 2] << 64) + (w[:, 3] << 96)
+    low, high = low.reshape(-1).astype(object), high.reshape(-1).astype(object)
+    sample = low + ((r * (high - low + 1)) >> 128)
+    return [advance(state, n), sample.astype(np.int64).reshape(shape)]
 
 
 #: Most trials one binomial op draws in a call (csrc/exprc_random.c has the same bound).
@@ -177,6 +212,9 @@ def _choice_check(op, a: int, k: int, p) -> None:
             raise ValueError(f"{op}: p has {p.shape[0]} entries for a population of {a}")
         if not (np.isfinite(p) & (p >= 0)).all() or (k > 0 and not p.sum() > 0):
             raise ValueError(f"{op}: p must be finite, >= 0 and not all 0")
+        total = float(np.cumsum(p)[-1]) if a else 1.0  # left to right, as in C
+        if abs(total - 1.0) > P_SUM_TOLERANCE:
+            raise ValueError(f"{op}: p must sum to 1, got a sum of {total!r}")
     available = a if p is None else int((p > 0).sum())
     if not op.replace and k > available:
         raise ValueError(f"{op}: cannot take {k} samples without replacement from "

@@ -11,7 +11,11 @@ with the maximum subtracted first) becomes the ``Softmax`` op; ``log(softmax)`` 
 ``n`` rows, or of ``y`` broadcast to ``n`` labels, as indexing does).
 
 Gradients are taken before rewriting, so the gradient graph reads the same subexpressions and
-has its own unstable patterns; two rules cover them. ``softmax_grad_of_log`` turns the softmax
+has its own unstable patterns; three rules cover them. ``sigmoid_grad_cancel`` turns the
+sigmoid gradient fed by the gradient of a log, ``(h/s + k/(1-s)) * s * (1-s)`` with
+``s = sigmoid(x)``, into ``h * sigmoid(-x) + k * s`` (the gradients of ``log(sigmoid(x))``,
+``log(1 - sigmoid(x))`` and the binary crossentropy of a sigmoid, finite where ``s`` or
+``1 - s`` underflows). ``softmax_grad_of_log`` turns the softmax
 gradient fed by the gradient of a log, ``(g/p - sum(g/p * p)) * p`` with ``p = softmax(z)``,
 into ``g - sum(g) * p`` (no division by a probability that may be 0).
 ``softmax_grad_by_hand`` recognises the gradient walk's result for a hand-written softmax,
@@ -324,4 +328,118 @@ def softmax_grad_by_hand(fgraph, node):
             if found is not None and _is_softmax_of(found["p"], e, found["s"], axis):
                 p = _softmax_in_graph(fgraph, e.owner.inputs[0], axis)
                 return [softmax_grad(found["gp"], p, axis)]
+    return None
+
+
+# --------------------------------------------------------------------------- sigmoid gradients
+#: How many nested ``mul`` nodes :func:`sigmoid_grad_cancel` looks through for the factors
+#: ``s`` and ``1 - s``, and how many ``add``/``sub``/``neg`` nodes for the terms of the
+#: gradient they multiply; both bound the cost per node.
+MAX_FACTOR_DEPTH = 3
+MAX_TERM_DEPTH = 8
+
+
+def _elem_name(v: Variable) -> str | None:
+    node = v.owner
+    return node.op.scalar_op.name if node is not None and isinstance(node.op, Elemwise) else None
+
+
+def _factors(v: Variable, depth: int = 0) -> list[Variable]:
+    """The operands of the product tree of ``mul`` nodes rooted at ``v``."""
+    if depth > MAX_FACTOR_DEPTH or _elem_name(v) != "mul":
+        return [v]
+    return [f for i in v.owner.inputs for f in _factors(i, depth + 1)]
+
+
+def _terms(v: Variable, sign: int = 1, depth: int = 0) -> list[tuple[int, Variable]]:
+    """``v`` as a signed sum ``sum(sign * term)`` through ``add``, ``sub`` and ``neg``."""
+    name = _elem_name(v) if depth <= MAX_TERM_DEPTH else None
+    if name == "add":
+        return [t for i in v.owner.inputs for t in _terms(i, sign, depth + 1)]
+    if name == "sub":
+        a, b = v.owner.inputs
+        return _terms(a, sign, depth + 1) + _terms(b, -sign, depth + 1)
+    if name == "neg":
+        return _terms(v.owner.inputs[0], -sign, depth + 1)
+    return [(sign, v)]
+
+
+def _sigmoid_pair(factors: list[Variable]) -> tuple[Variable, Variable] | None:
+    """``(s, u)`` among ``factors`` with ``s = sigmoid(x)`` for a float ``x`` and ``u = 1 - s``
+    (whose constant 1 cannot enlarge the shape)."""
+    one_minus = Elem("sub", Const(1, "one"), Var("s"))
+    for u in factors:
+        bound = one_minus.match(u, {})
+        if bound is None or not _cannot_enlarge(bound["one"], u):
+            continue
+        s = bound["s"]
+        if _elem_name(s) == "sigmoid" and _is_float(s.owner.inputs[0]) \
+                and any(f is s for f in factors):
+            return s, u
+    return None
+
+
+def _divided_by(term: Variable, s: Variable, u: Variable) -> tuple[Variable, str] | None:
+    """``(h, 's')`` when ``term`` is ``h / s``, ``(h, 'u')`` when it is ``h / u``."""
+    if _elem_name(term) != "true_div":
+        return None
+    h, d = term.owner.inputs
+    return (h, "s") if d is s else (h, "u") if d is u else None
+
+
+def _without(factors: list[Variable], *drop: Variable) -> list[Variable]:
+    """``factors`` with one occurrence of each of ``drop`` removed."""
+    rest = list(factors)
+    for d in drop:
+        rest.pop(next(i for i, f in enumerate(rest) if f is d))
+    return rest
+
+
+def _cancelled(terms, s: Variable, u: Variable) -> Variable:
+    """``sum(sign * term) * s * u`` with each division by ``s`` or ``u`` cancelled:
+    ``h / s * s * u = h * sigmoid(-x)`` and ``h / u * s * u = h * s`` (``u = 1 - s`` is
+    ``sigmoid(-x)``, which keeps its precision where ``s`` rounds to 1)."""
+    x = s.owner.inputs[0]
+    total = None
+    for sign, term in terms:
+        found = _divided_by(term, s, u)
+        if found is None:
+            value = M.mul(M.mul(term, s), u)
+        else:
+            h, by = found
+            value = M.mul(h, M.sigmoid(M.neg(x)) if by == "s" else s)
+        if total is None:
+            total = value if sign > 0 else M.neg(value)
+        else:
+            total = M.add(total, value) if sign > 0 else M.sub(total, value)
+    return total
+
+
+@node_rule("stabilize", "sigmoid_grad_cancel", tracks=["mul"])
+def sigmoid_grad_cancel(fgraph, node):
+    """``g * s * (1 - s)`` with ``s = sigmoid(x)``, where ``g`` is a sum of terms ``h / s`` or
+    ``h / (1 - s)``: what the gradient walk builds for ``log(sigmoid(x))``,
+    ``log(1 - sigmoid(x))`` and ``binary_crossentropy(sigmoid(x), t)``. Where ``s`` or
+    ``1 - s`` rounds to 0 (``x`` below -745 in float64, -104 in float32, or large and
+    positive), the divisions give inf or NaN although the gradient, ``1 - s`` for
+    ``log(sigmoid(x))``, is finite; cancelling them (see :func:`_cancelled`) gives it.
+    """
+    out = node.outputs[0]
+    factors = _factors(out)
+    if len(factors) < 3 or not _is_float(out) or any(f.dtype != out.dtype for f in factors):
+        return None
+    pair = _sigmoid_pair(factors)
+    if pair is None:
+        return None
+    s, u = pair
+    rest = _without(factors, s, u)
+    for k, g in enumerate(rest):
+        terms = _terms(g)
+        if all(_divided_by(t, s, u) is None for _, t in terms) \
+                or any(t.dtype != out.dtype for _, t in terms):
+            continue
+        value = _cancelled(terms, s, u)
+        for other in rest[:k] + rest[k + 1:]:
+            value = M.mul(other, value)
+        return [value]
     return None

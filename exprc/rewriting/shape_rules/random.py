@@ -6,13 +6,14 @@ from exprc.rewriting.shape_rules import SHAPE
 from exprc.tensor.random import (
     RandomBinomial,
     RandomChoice,
+    RandomIntegers,
     RandomNormal,
     RandomPermutation,
     RandomUniform,
 )
 
 
-@SHAPE.register(RandomUniform, RandomNormal, RandomBinomial, RandomChoice)
+@SHAPE.register(RandomUniform, RandomNormal, RandomBinomial, RandomChoice, RandomIntegers)
 def sample(node, input_shapes):
     return [input_shapes[0], tuple(input_shapes.values(node.inputs[1]))]
 

@@ -219,10 +219,10 @@ def binary_crossentropy(output: Any, target: Any):
     Notes
     -----
     When ``output`` is ``sigmoid(z)``, the compiled function's stability pass rewrites the
-    logarithms into softplus terms, so the loss stays finite for saturated ``z``; the
-    gradient w.r.t. ``z`` still divides by the sigmoid. Use
+    logarithms into softplus terms and cancels the gradient's divisions by the sigmoid, so
+    the loss and its gradient w.r.t. ``z`` stay finite for saturated ``z``. Use
     :func:`sigmoid_binary_crossentropy` on the logits ``z`` for a loss and gradient that are
-    finite and accurate everywhere, in every mode.
+    finite and accurate everywhere, in every mode (REFERENCE runs no rewrites).
     """
     return neg(add(mul(target, log(output)), mul(_one_minus(target), log(sub(1, output)))))
 

@@ -32,6 +32,7 @@ from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
 from exprc.tensor.basic import stack
 from exprc.tensor.math import cast
+from exprc.tensor.params import choice_param, int_param
 from exprc.tensor.scalar import upcast
 from exprc.tensor.shape import specify_shape, static_int_values
 from exprc.tensor.signal.pool import MAX_GEOMETRY, int_pair
@@ -56,7 +57,7 @@ def _border_mode(value: Any) -> str | tuple[int, int]:
         if value not in _BORDER_NAMES:
             raise ExprcTypeError(f"conv2d: border_mode must be one of {_BORDER_NAMES}, an int "
                                  f"or a pair of ints, got {value!r}")
-        return value
+        return choice_param("conv2d", "border_mode", value, _BORDER_NAMES)
     pads = _pair(value, "border_mode (padding)", 0)
     return "valid" if pads == (0, 0) else pads
 
@@ -124,7 +125,7 @@ class _ConvOp(Op):
                 num_groups, (int, np.integer)) or not 1 <= num_groups <= MAX_GEOMETRY:
             raise ExprcTypeError(f"conv2d: num_groups must be an int in [1, 2**31 - 1], got "
                                  f"{num_groups!r}")
-        self.num_groups = int(num_groups)
+        self.num_groups = int_param("conv2d", "num_groups", num_groups)
 
     def __str__(self) -> str:
         # Only the parameters that differ from Theano's defaults, so messages stay short.
@@ -208,8 +209,12 @@ class _ConvOp(Op):
                               f"group x {g} group(s) = {group_ch * g}")
 
     def _check_fits(self, image, kernel, out) -> None:
-        """The dilated filter must fit in the padded input (known sizes only)."""
+        """The filter must have taps, and its dilated span fit in the padded input (known sizes
+        only). Without taps the span is < 1: every executor refuses it (C and REFERENCE)."""
         for a, name in enumerate(("rows", "cols")):
+            if isinstance(kernel[a], (int, np.integer)) and kernel[a] < 1:
+                raise build_error(ExprcShapeError, self, f"empty filters of {kernel[a]} {name}: "
+                                  f"a filter needs at least one row and one column")
             if out[a] is not None and out[a] < 1:
                 raise build_error(ExprcShapeError, self, f"the filter ({kernel[a]} {name}, "
                                   f"dilation {self.filter_dilation[a]}) is larger than the "
@@ -330,7 +335,8 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence | None = None,
     input : tensor-like
         4-d float tensor (batch, channels, rows, cols).
     filters : tensor-like
-        4-d float tensor (out_channels, channels / num_groups, filter rows, filter cols).
+        4-d float tensor (out_channels, channels / num_groups, filter rows, filter cols),
+        with at least one filter row and column (filters without taps are an error).
     input_shape, filter_shape : tuple, optional
         Sizes known in advance (None for unknown entries). They are checked against the static
         shapes of ``input`` and ``filters`` (and at run time) and give the output's static

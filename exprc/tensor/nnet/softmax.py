@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
 from exprc.tensor.basic import arange
 from exprc.tensor.math import log, mul, neg, sub
+from exprc.tensor.params import int_param
 from exprc.tensor.reduction import sum as reduce_sum
 from exprc.tensor.type import FLOAT_DTYPES, INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
@@ -43,9 +42,7 @@ class _AxisOp(Op):
     unconditional_shape = True
 
     def __init__(self, axis: int = -1):
-        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-            raise ExprcTypeError(f"{type(self).__name__}: axis must be an int, got {axis!r}")
-        self.axis = int(axis)
+        self.axis = int_param(type(self).__name__, "axis", axis)
 
     def make_node(self, x: Any) -> Apply:
         x = _float_input(self, x)

@@ -35,6 +35,7 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
+from exprc.tensor.params import choice_param, int_param
 from exprc.tensor.sizes import Size, add, floordiv, maximum
 from exprc.tensor.type import FLOAT_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
@@ -106,7 +107,8 @@ def int_pair(owner: str, name: str, value: Any, minimum: int) -> tuple[int, int]
     if not ok:
         raise build_error(ExprcTypeError, owner, f"{name} must be a pair of ints (rows, "
                           f"columns), got {value!r}")
-    pair = (int(pair[0]), int(pair[1]))
+    # Clamped to int64 only to be refused below with the range in the message.
+    pair = tuple(int_param(owner, name, v, clamp=True) for v in pair)
     if min(pair) < minimum or max(pair) > MAX_GEOMETRY:
         raise build_error(ExprcShapeError, owner, f"{name} must lie in [{minimum}, 2**31 - 1] "
                           f"in each dimension, got {pair}")
@@ -187,7 +189,7 @@ class _ModeOp(_PoolOp):
         if mode not in self.allowed_modes:
             raise build_error(ExprcTypeError, type(self).__name__, f"mode must be one of "
                               f"{', '.join(self.allowed_modes)}; got {mode!r}")
-        self.mode = mode
+        self.mode = choice_param(type(self).__name__, "mode", mode, self.allowed_modes)
 
 
 class Pool(_ModeOp):

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from exprc.link.c.ops.shape import read_shape
-from exprc.link.c.program import C_CODE, NodeContext, c_literal, ctype, format_text, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text, itemsize
 from exprc.tensor.basic import Alloc, ARange, Eye, Join, Split
 
 
@@ -103,7 +103,7 @@ def join(node, ctx: NodeContext) -> str:
         return "\n".join([
             f"const exprc_array *ins[] = {{{', '.join('&' + v for v in ctx.inputs)}}};",
             (f"if (exprc_join(&pool, &{out}, {len(ctx.inputs)}, ins, {axis}, "
-             f"{itemsize(dtype)}, {c_literal(str(node.op))}, error, {ctx.index})) goto fail;")])
+             f"{itemsize(dtype)}, {ctx.label}, error, {ctx.index})) goto fail;")])
     others = [d for d in range(ndim) if d != axis]
     lines = ["int64_t total = 0;"]
     for v in ctx.inputs:

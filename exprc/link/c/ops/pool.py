@@ -29,7 +29,9 @@ def pool(node, ctx: NodeContext) -> str:
         raise CUnsupportedError(f"inputs of dtype {dtype}")
     ctx.include("exprc_pool.h")
     inputs = ", ".join(f"&{name}" for name in ctx.inputs)
-    kernel = typed_name(_KERNELS[type(node.op)], dtype)
+    # Through the class hierarchy, as C_CODE finds the rule: a subclass runs its base's kernel.
+    stem = next(_KERNELS[k] for k in type(node.op).__mro__ if k in _KERNELS)
+    kernel = typed_name(stem, dtype)
     return (f"if ({kernel}(&pool, &{ctx.outputs[0]}, {inputs}, {_params(node.op)}, "
             f"{ctx.label}, error, {ctx.index})) goto fail;")
 

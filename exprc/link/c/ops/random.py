@@ -12,6 +12,7 @@ from exprc.link.c.program import C_CODE, NodeContext, index_code, typed_name
 from exprc.tensor.random import (
     RandomBinomial,
     RandomChoice,
+    RandomIntegers,
     RandomNormal,
     RandomPermutation,
     RandomUniform,
@@ -50,6 +51,11 @@ def normal(node, ctx: NodeContext) -> str:
     return _call(node, ctx, typed_name("exprc_random_normal", node.op.dtype), ctx.inputs[2:4])
 
 
+@C_CODE.register(RandomIntegers)
+def integers(node, ctx: NodeContext) -> str:
+    return _call(node, ctx, "exprc_random_integers", ctx.inputs[2:4])
+
+
 @C_CODE.register(RandomBinomial)
 def binomial(node, ctx: NodeContext) -> str:
     return _call(node, ctx, "exprc_random_binomial", ctx.inputs[2:4],
@@ -69,4 +75,5 @@ def permutation(node, ctx: NodeContext) -> str:
                  flags=(store_code(node.op.dtype),))
 
 
-__all__ = ["binomial", "choice", "normal", "permutation", "store_code", "uniform"]
+__all__ = ["binomial", "choice", "integers", "normal", "permutation", "store_code",
+           "uniform"]

@@ -118,7 +118,7 @@ def reduce(node, ctx: NodeContext) -> str:
     axes = op.axis
     lines = []
     if op.no_identity:
-        label = op.no_identity
+        label = format_text(op.no_identity)
         test = " || ".join(f"{x}.shape[{a}] == 0" for a in axes) or "0"
         lines.append(f"if ({test}) " + ctx.fail(
             "ValueError", f"{label} of an empty axis: axes {format_text(axes)} of an input of "

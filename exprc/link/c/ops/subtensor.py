@@ -22,7 +22,6 @@ from exprc.link.c.program import (
     C_CODE,
     CUnsupportedError,
     NodeContext,
-    c_literal,
     ctype,
     format_text,
     index_code,
@@ -221,7 +220,7 @@ def _plan(ctx: NodeContext, lines: list[str], adv: list[str], block_at: int,
         f"const exprc_adv_entry entries[{max(count, 1)}] = {{{table}}};",
         "exprc_adv_plan plan;",
         (f"if (exprc_adv_plan_build(&plan, &v, {count}, entries, {block_at}, {values}, error, "
-         f"{ctx.index}, {c_literal(str(ctx.node.op))})) goto fail;"),
+         f"{ctx.index}, {ctx.label})) goto fail;"),
     ]
 
 
