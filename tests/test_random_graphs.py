@@ -258,3 +258,50 @@ def test_rewrite_pipeline_preserves_results(example):
     assert not optimized.rewrite_log.rejected, optimized.rewrite_log.rejected
     for k, (got, expected) in enumerate(zip(optimized(*values), reference(*values))):
         _assert_same(got, expected, f"output {k} of {outputs[0]}")
+
+
+# Names a user may give, chosen to break generated source if they ever reached it unescaped.
+HOSTILE_NAMES = st.sampled_from([
+    'x"); system("touch PWNED"); ("', "*/ int pwned; /*", "a\\\nb", "??/ ??' ??=", "%n%s%p",
+    "\u00fcnic\u00f6de \u2603", "nul\x00byte", "' OR 1=1 --", "$(touch PWNED)", "",
+]) | st.text(max_size=24)
+
+
+@settings(derandomize=True, max_examples=25, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), st.lists(HOSTILE_NAMES, min_size=3, max_size=3), HOSTILE_NAMES,
+       st.sampled_from(["native", "cffi"]))
+def test_random_graphs_with_hostile_names_from_many_threads(example, names, function_name,
+                                                             call_path):
+    """Random graphs whose inputs and function carry hostile names, compiled to C and called
+    from several threads at once (on the native call path or the cffi one), give the reference
+    executor's numbers in every thread."""
+    import threading
+
+    inputs, terms = example
+    for term, name in zip(inputs, names):
+        term.sym.name = name
+    symbols, outputs = [t.sym for t in inputs], [t.sym for t in terms]
+    values = [t.value for t in inputs]
+    expected = exprc.function(symbols, outputs, mode="REFERENCE",
+                              on_unused_input="ignore")(*values)
+    compiled = exprc.function(symbols, outputs, mode="FAST_RUN", name=function_name,
+                              on_unused_input="ignore")
+    if call_path == "cffi":
+        compiled._native = compiled.program.native = None
+    failures = []
+
+    def work():
+        try:
+            for _ in range(5):
+                for k, (got, want) in enumerate(zip(compiled(*values), expected)):
+                    _assert_same(got, want, f"output {k}")
+        except AssertionError as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[0]
