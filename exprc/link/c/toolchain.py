@@ -29,6 +29,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -405,15 +406,44 @@ def _run_compilers(commands: Sequence[Sequence[str]], deadline: float | None,
         ``exprc.config.c_compile_timeout``).
     """
     started: list[_CompilerRun] = []
+    # The deadline is kept by a timer that kills the compilers, not by waiting with a timeout:
+    # Popen.wait(timeout) polls with sleeps of up to 50 ms, which a build would pay each time,
+    # while a plain wait returns the moment the compiler exits.
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        for job in list(started):
+            job.kill()
+
+    timer = None
+    if deadline is not None:
+        timer = threading.Timer(max(deadline - time.monotonic(), 0.0), expire)
+        timer.daemon = True
     try:
         for command in commands:
             job = _CompilerRun(command, source_path)
             started.append(job)  # before it starts, so that it is stopped whatever happens
             job.start()
+        if timer is not None:
+            timer.start()
         for job in started:
-            job.wait(deadline)
+            job.process.wait()
+        if expired.is_set():
+            if hasattr(os, "killpg"):
+                for job in started:
+                    _wait_for_group(job.process.pid)
+            timeout = config.c_compile_timeout
+            raise CompileError(
+                started[0].command,
+                f"the C compiler did not finish within {timeout:g} s and was stopped: raise "
+                "exprc.config.c_compile_timeout (EXPRC_FLAGS=c_compile_timeout=<seconds>; 0 "
+                "waits forever) if this build needs longer, or check the compiler",
+                source_path)
         return [job.result() for job in started]
     finally:
+        if timer is not None:
+            timer.cancel()
         for job in started:
             job.stop()
 
@@ -437,18 +467,18 @@ class _CompilerRun:
             raise CompileError(self.command, f"cannot run the C compiler: {exc}",
                                self.source_path) from None
 
-    def wait(self, deadline: float | None) -> None:
-        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        try:
-            self.process.wait(remaining)
-        except subprocess.TimeoutExpired:
-            timeout = config.c_compile_timeout
-            raise CompileError(
-                self.command,
-                f"the C compiler did not finish within {timeout:g} s and was stopped: raise "
-                "exprc.config.c_compile_timeout (EXPRC_FLAGS=c_compile_timeout=<seconds>; 0 "
-                "waits forever) if this build needs longer, or check the compiler",
-                self.source_path) from None
+    def kill(self) -> None:
+        """Kill the process group if its leader has not been reaped yet (from any thread)."""
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        if hasattr(os, "killpg"):
+            # The leader is not reaped yet, so its group id is no one else's.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+        else:
+            with contextlib.suppress(OSError):
+                process.kill()
 
     def result(self) -> tuple[int, str, str]:
         return self.process.returncode, _read(self._out), _read(self._err)
@@ -458,12 +488,7 @@ class _CompilerRun:
         process = self.process
         try:
             if process is not None and process.returncode is None:
-                if hasattr(os, "killpg"):
-                    # The leader is not reaped yet, so its group id is no one else's.
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        os.killpg(process.pid, signal.SIGKILL)
-                else:
-                    process.kill()
+                self.kill()
                 process.wait()
                 if hasattr(os, "killpg"):
                     _wait_for_group(process.pid)
