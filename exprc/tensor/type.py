@@ -228,75 +228,35 @@ def _row_col(name: str, shape: tuple, dtype: str | None):
     return make
 
 
-# One line per constructor (not a loop over globals()) so that readers and static tools see
-# every name: T.matrix, T.fvector, T.irow, ...; the first letter is the dtype (b int8, w int16,
+def _dtype_family(prefix: str, dtype: str | None) -> tuple:
+    """The constructors of one dtype: scalar, vector, matrix, tensor3-5, row and col."""
+    ranked = [_constructor(rank, dtype, prefix + kind, kind)
+              for kind, rank in (("scalar", 0), ("vector", 1), ("matrix", 2), ("tensor3", 3),
+                                 ("tensor4", 4), ("tensor5", 5))]
+    return (*ranked, _row_col(prefix + "row", (1, None), dtype),
+            _row_col(prefix + "col", (None, 1), dtype))
+
+
+# Plain assignments (not a loop over globals()) so that readers and static tools see every
+# name: T.matrix, T.fvector, T.irow, ...; the first letter is the dtype (b int8, w int16,
 # i int32, l int64, f float32, d float64; none: floatX).
-scalar = _constructor(0, None, "scalar", "scalar")
-vector = _constructor(1, None, "vector", "vector")
-matrix = _constructor(2, None, "matrix", "matrix")
-tensor3 = _constructor(3, None, "tensor3", "tensor3")
-tensor4 = _constructor(4, None, "tensor4", "tensor4")
-tensor5 = _constructor(5, None, "tensor5", "tensor5")
-row = _row_col("row", (1, None), None)
-col = _row_col("col", (None, 1), None)
-bscalar = _constructor(0, "int8", "bscalar", "scalar")
-bvector = _constructor(1, "int8", "bvector", "vector")
-bmatrix = _constructor(2, "int8", "bmatrix", "matrix")
-btensor3 = _constructor(3, "int8", "btensor3", "tensor3")
-btensor4 = _constructor(4, "int8", "btensor4", "tensor4")
-btensor5 = _constructor(5, "int8", "btensor5", "tensor5")
-brow = _row_col("brow", (1, None), "int8")
-bcol = _row_col("bcol", (None, 1), "int8")
-wscalar = _constructor(0, "int16", "wscalar", "scalar")
-wvector = _constructor(1, "int16", "wvector", "vector")
-wmatrix = _constructor(2, "int16", "wmatrix", "matrix")
-wtensor3 = _constructor(3, "int16", "wtensor3", "tensor3")
-wtensor4 = _constructor(4, "int16", "wtensor4", "tensor4")
-wtensor5 = _constructor(5, "int16", "wtensor5", "tensor5")
-wrow = _row_col("wrow", (1, None), "int16")
-wcol = _row_col("wcol", (None, 1), "int16")
-iscalar = _constructor(0, "int32", "iscalar", "scalar")
-ivector = _constructor(1, "int32", "ivector", "vector")
-imatrix = _constructor(2, "int32", "imatrix", "matrix")
-itensor3 = _constructor(3, "int32", "itensor3", "tensor3")
-itensor4 = _constructor(4, "int32", "itensor4", "tensor4")
-itensor5 = _constructor(5, "int32", "itensor5", "tensor5")
-irow = _row_col("irow", (1, None), "int32")
-icol = _row_col("icol", (None, 1), "int32")
-lscalar = _constructor(0, "int64", "lscalar", "scalar")
-lvector = _constructor(1, "int64", "lvector", "vector")
-lmatrix = _constructor(2, "int64", "lmatrix", "matrix")
-ltensor3 = _constructor(3, "int64", "ltensor3", "tensor3")
-ltensor4 = _constructor(4, "int64", "ltensor4", "tensor4")
-ltensor5 = _constructor(5, "int64", "ltensor5", "tensor5")
-lrow = _row_col("lrow", (1, None), "int64")
-lcol = _row_col("lcol", (None, 1), "int64")
-fscalar = _constructor(0, "float32", "fscalar", "scalar")
-fvector = _constructor(1, "float32", "fvector", "vector")
-fmatrix = _constructor(2, "float32", "fmatrix", "matrix")
-ftensor3 = _constructor(3, "float32", "ftensor3", "tensor3")
-ftensor4 = _constructor(4, "float32", "ftensor4", "tensor4")
-ftensor5 = _constructor(5, "float32", "ftensor5", "tensor5")
-frow = _row_col("frow", (1, None), "float32")
-fcol = _row_col("fcol", (None, 1), "float32")
-dscalar = _constructor(0, "float64", "dscalar", "scalar")
-dvector = _constructor(1, "float64", "dvector", "vector")
-dmatrix = _constructor(2, "float64", "dmatrix", "matrix")
-dtensor3 = _constructor(3, "float64", "dtensor3", "tensor3")
-dtensor4 = _constructor(4, "float64", "dtensor4", "tensor4")
-dtensor5 = _constructor(5, "float64", "dtensor5", "tensor5")
-drow = _row_col("drow", (1, None), "float64")
-dcol = _row_col("dcol", (None, 1), "float64")
+scalar, vector, matrix, tensor3, tensor4, tensor5, row, col = _dtype_family("", None)
+bscalar, bvector, bmatrix, btensor3, btensor4, btensor5, brow, bcol = _dtype_family("b", "int8")
+wscalar, wvector, wmatrix, wtensor3, wtensor4, wtensor5, wrow, wcol = _dtype_family("w", "int16")
+iscalar, ivector, imatrix, itensor3, itensor4, itensor5, irow, icol = _dtype_family("i", "int32")
+lscalar, lvector, lmatrix, ltensor3, ltensor4, ltensor5, lrow, lcol = _dtype_family("l", "int64")
+fscalar, fvector, fmatrix, ftensor3, ftensor4, ftensor5, frow, fcol = _dtype_family(
+    "f", "float32")
+dscalar, dvector, dmatrix, dtensor3, dtensor4, dtensor5, drow, dcol = _dtype_family(
+    "d", "float64")
 
 #: Every constructor by name.
-CONSTRUCTORS: dict[str, Any] = {make.__name__: make for make in (
-    scalar, vector, matrix, tensor3, tensor4, tensor5, row, col, bscalar, bvector, bmatrix,
-    btensor3, btensor4, btensor5, brow, bcol, wscalar, wvector, wmatrix, wtensor3, wtensor4,
-    wtensor5, wrow, wcol, iscalar, ivector, imatrix, itensor3, itensor4, itensor5, irow, icol,
-    lscalar, lvector, lmatrix, ltensor3, ltensor4, ltensor5, lrow, lcol, fscalar, fvector,
-    fmatrix, ftensor3, ftensor4, ftensor5, frow, fcol, dscalar, dvector, dmatrix, dtensor3,
-    dtensor4, dtensor5, drow, dcol,
-)}
+CONSTRUCTORS: dict[str, Any] = {
+    make.__name__: make
+    for prefix in ("", "b", "w", "i", "l", "f", "d")
+    for make in (globals()[prefix + kind] for kind in (
+        "scalar", "vector", "matrix", "tensor3", "tensor4", "tensor5", "row", "col"))
+}
 
 
 def tensor(dtype: Any = None, broadcastable: Sequence[bool] | None = None,
