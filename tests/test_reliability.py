@@ -90,11 +90,11 @@ def test_calls_without_updates_stay_correct_from_many_threads(call_path):
 @pytest.mark.parametrize("bad", [np.ones(3, "float32"), np.ones((3, 1)), [1.0, 2.0, 3.0]],
                          ids=["dtype", "rank", "list"])
 def test_a_stored_value_of_another_type_is_refused(bad):
-    s = exprc.shared(np.zeros(3), name="W")
+    s = exprc.shared(np.array([1.0, -2.0, 3.5]), name="W")
     f = exprc.function([], s * 2)
     with pytest.raises(ExprcTypeError, match="'W'.*float64 and rank 1"):
         s.container.value = bad
-    np.testing.assert_array_equal(f(), np.zeros(3))
+    np.testing.assert_array_equal(f(), [2.0, -4.0, 7.0])  # the refused value was not stored
 
 
 def test_a_fixed_size_is_kept_by_the_stored_value():
@@ -171,6 +171,63 @@ def test_forked_children_compile_and_run(tmp_path):
 
     script = tmp_path / "fork_children.py"
     script.write_text(FORK_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+NESTED_UPDATE_SCRIPT = r"""
+import signal, threading, time
+import numpy as np
+import exprc, exprc.tensor as T
+
+w = exprc.shared(np.eye(256) * 0.5, name="w")
+s = exprc.shared(np.zeros((), "int64"), name="s")
+h = T.matrix("h")
+out = h
+for _ in range(30):
+    out = T.tanh(T.dot(out, w))
+slow = exprc.function([h], out.sum(), updates=[(s, s + 1)])
+bump = exprc.function([], [], updates=[(s, s + 100)])
+state = {"in_call": False, "inside": None, "error": None}
+
+def handler(signum, frame):
+    state["inside"] = state["in_call"]
+    try:
+        bump()
+    except exprc.errors.ExprcError as exc:
+        state["error"] = str(exc)
+
+signal.signal(signal.SIGINT, handler)
+for rows in (4096, 16384, 65536):        # until the signal lands inside the call
+    s.set_value(np.zeros((), "int64"))
+    state.update(inside=None, error=None)
+    timer = threading.Timer(0.05, signal.raise_signal, (signal.SIGINT,))
+    state["in_call"] = True
+    timer.start()
+    slow(np.ones((rows, 256)))
+    state["in_call"] = False
+    timer.join()
+    time.sleep(0.01)
+    if state["inside"]:
+        break
+assert state["inside"], "the signal never arrived during a call"
+assert "called while another call" in (state["error"] or ""), state
+assert int(s.get_value()) == 1, int(s.get_value())   # the outer update, nothing lost or doubled
+bump()
+assert int(s.get_value()) == 101
+print("ok")
+"""
+
+
+def test_an_updating_call_from_a_signal_handler_during_an_updating_call_is_refused(tmp_path):
+    """Signal handlers run during a compiled call; an updating function called from one while
+    an updating call runs in the same thread would lose an update, so it raises instead."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "nested_update.py"
+    script.write_text(NESTED_UPDATE_SCRIPT)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -240,7 +240,8 @@ class _ModuleMemo:
             self._recent.clear()
 
     def __len__(self) -> int:
-        return len(set(self._weak.keys()) | set(self._recent))
+        with self._lock:
+            return len(set(self._weak.keys()) | set(self._recent))
 
     def _keep(self, key: tuple, module: Any) -> None:
         self._recent[key] = module

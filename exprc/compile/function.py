@@ -9,6 +9,7 @@ update is computed from the values the shared variables had before the call.
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -178,14 +179,28 @@ class Function:
             return self._call(args, kwargs)
         # A call that writes shared state reads, computes and writes it as one step with
         # respect to every other such call on the same variables (see docs/reliability.md).
-        for lock in locks:
-            lock.acquire()
+        # The locks are re-entrant only so that an interrupt cannot strand them; a second
+        # updating call in the same thread (from a signal handler run during this call) would
+        # get in and lose one of the two updates, so it is refused.
+        if getattr(_updating, "active", False):
+            raise ExprcError(
+                f"{self._fname()} updates shared variables and was called while another call "
+                "that updates shared variables runs in the same thread (from a signal handler "
+                "or a callback); make the call after the running one returns")
+        taken = 0
         try:
-            if self.profile is not None:
-                return self._profiled_call(args, kwargs)
-            return self._call(args, kwargs)
+            for lock in locks:
+                lock.acquire()
+                taken += 1
+            _updating.active = True
+            try:
+                if self.profile is not None:
+                    return self._profiled_call(args, kwargs)
+                return self._call(args, kwargs)
+            finally:
+                _updating.active = False
         finally:
-            for lock in reversed(locks):
+            for lock in reversed(locks[:taken]):
                 lock.release()
 
     def __reduce__(self):
@@ -453,6 +468,10 @@ def _input_label(k: int, inp: In, fname: str | None) -> str:
     name = f" {inp.name!r}" if inp.name else ""
     where = f" of function {fname!r}" if fname else ""
     return f"input{name} (argument {k}){where}"
+
+
+#: Whether this thread is inside a call that updates shared variables.
+_updating = threading.local()
 
 
 def _update_locks(written: list, read: list) -> list:

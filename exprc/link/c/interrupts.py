@@ -97,6 +97,7 @@ def arm_cffi_call() -> None:
     """Prepare a call made through cffi (see ``exprc_interrupt_arm``); any thread."""
     owner = _owner
     if owner is not None:
+        _raised.clear()  # what an earlier, nested call left is not this call's
         owner.exprc_interrupt_arm(_callback, owner.ffi.NULL)
 
 

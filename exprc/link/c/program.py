@@ -200,10 +200,6 @@ class NodeContext:
         """
         return self._gen.add_hot_function(params, body, tuple(map(_header, includes)))
 
-    def temp(self, stem: str = "t") -> str:
-        """A fresh C identifier for a local."""
-        self._gen.counter += 1
-        return f"{stem}{self._gen.counter}"
 
     def scalar(self, j: int) -> str:
         """A C expression reading input ``j`` (0-d) as its C type."""
@@ -295,7 +291,6 @@ class _Generator:
         self._kernel_names: dict[tuple, str] = {}
         self.scalar_kernels: set[str] = set()
         self.includes: set[str] = set()
-        self.counter = 0
         self._hot_names: dict[tuple, str] = {}
         self.hot_definitions: list[str] = []
         self.hot_prototypes: list[str] = []

@@ -412,9 +412,8 @@ def _run_compilers(commands: Sequence[Sequence[str]], deadline: float | None,
     expired = threading.Event()
 
     def expire() -> None:
-        expired.set()
-        for job in list(started):
-            job.kill()
+        if any([job.kill() for job in list(started)]):
+            expired.set()
 
     timer = None
     if deadline is not None:
@@ -429,7 +428,11 @@ def _run_compilers(commands: Sequence[Sequence[str]], deadline: float | None,
             timer.start()
         for job in started:
             job.process.wait()
-        if expired.is_set():
+        if timer is not None:
+            timer.cancel()
+            timer.join()  # a timer that already fired has finished killing
+        # A build whose compilers all succeeded stands even if the timer fired as they ended.
+        if expired.is_set() and any(job.process.returncode != 0 for job in started):
             if hasattr(os, "killpg"):
                 for job in started:
                     _wait_for_group(job.process.pid)
@@ -467,18 +470,22 @@ class _CompilerRun:
             raise CompileError(self.command, f"cannot run the C compiler: {exc}",
                                self.source_path) from None
 
-    def kill(self) -> None:
-        """Kill the process group if its leader has not been reaped yet (from any thread)."""
+    def kill(self) -> bool:
+        """Kill the process group if its leader has not been reaped yet (from any thread);
+        return whether a signal was sent."""
         process = self.process
         if process is None or process.returncode is not None:
-            return
-        if hasattr(os, "killpg"):
-            # The leader is not reaped yet, so its group id is no one else's.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
+            return False
+        # The leader is not reaped yet, so its group id is no one else's. (The thread that
+        # waits may reap it between the check and the kill: the group id could then be reused
+        # in that instant, a window of microseconds once per expired build.)
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            if hasattr(os, "killpg"):
                 os.killpg(process.pid, signal.SIGKILL)
-        else:
-            with contextlib.suppress(OSError):
+            else:
                 process.kill()
+            return True
+        return False
 
     def result(self) -> tuple[int, str, str]:
         return self.process.returncode, _read(self._out), _read(self._err)
