@@ -1,7 +1,8 @@
-"""Compile time of the MLP training step in a fresh process (W6, W7).
+"""Compile time of a training step in a fresh process: the MLP's (W6, W7), the LSTM's (W9).
 
 Run as a script, it is the child: it imports one system (timed: the import time), builds the
-training step of an MLP with ``depth`` hidden layers and runs it once, and prints one JSON
+training step of an MLP with ``depth`` hidden layers (or, with ``--workload lstm``, W8's LSTM
+step; PyTorch's is then ``torch.compile`` of it) and runs it once, and prints one JSON
 line. The main figure is ``first_result_s``: from after the imports to the first step's
 result, which covers building the graph, compiling it and one call; it is the same measure
 for systems that compile when ``function()`` is called (exprc, PyTensor) and for those that
@@ -11,7 +12,8 @@ The parent (:func:`run_child`) starts the child with the system's on-disk compil
 pointed at a folder of its choice: an empty folder gives a cold compile, the same folder
 again a warm one.
 
-Child usage: ``python benchmarks/compile_time.py SYSTEM DEPTH [--width W] [--batch B]``
+Child usage: ``python benchmarks/compile_time.py SYSTEM DEPTH [--width W] [--batch B]``, or
+``python benchmarks/compile_time.py SYSTEM 0 --workload lstm`` (W8's sizes).
 """
 
 from __future__ import annotations
@@ -91,6 +93,45 @@ def _exprc_child(depth: int, width: int, batch: int) -> dict:
             **compiler, "first_call_s": done - compiled, "nodes": len(f.fgraph.apply_nodes)}
 
 
+def _exprc_lstm_child(shape=None) -> dict:
+    """The exprc child for W9: W8's LSTM step (``shape``: W8's sizes unless given)."""
+    start = time.perf_counter()
+    import workloads
+
+    import exprc
+    imported = time.perf_counter()
+    data = workloads.LSTMData.random(shape or workloads.LSTMShape())
+    if not hasattr(exprc, "scan"):
+        raise NotImplementedError("exprc has no scan yet")
+    inputs, cost, updates = workloads.lstm_train_graph(data)
+    built = time.perf_counter()
+    with _timed_c_compiler() as compiler:
+        f = exprc.function(inputs, cost, updates=updates, mode=workloads.c_mode())
+    compiled = time.perf_counter()
+    f(data.X)
+    done = time.perf_counter()
+    rewrite_log = getattr(f, "rewrite_log", None)
+    return {"import_s": imported - start, "first_result_s": done - imported,
+            "graph_s": built - imported, "function_s": compiled - built,
+            "rewrite_s": sum(p[1] for p in rewrite_log.passes) if rewrite_log else None,
+            **compiler, "first_call_s": done - compiled, "nodes": len(f.fgraph.apply_nodes)}
+
+
+def _peer_lstm_child(system: str) -> dict:
+    """A peer's child for W9: JAX's jitted step, or ``torch.compile`` of PyTorch's."""
+    start = time.perf_counter()
+    import peers
+    import workloads
+    peer = {cls.name.lower(): cls for cls in peers.PEER_CLASSES}[system]()
+    imported = time.perf_counter()
+    data = workloads.LSTMData.random(workloads.LSTMShape())
+    runner = peer.w8_compiled(data) if system == "pytorch" else peer.w8(data)
+    runner.fn()
+    done = time.perf_counter()
+    return {"import_s": imported - start, "first_result_s": done - imported,
+            "note": runner.note}
+
+
 def _peer_child(system: str, depth: int, width: int, batch: int) -> dict:
     start = time.perf_counter()
     import peers
@@ -112,8 +153,13 @@ def child(argv: list[str]) -> None:
     parser.add_argument("depth", type=int)
     parser.add_argument("--width", type=int, default=256)
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--workload", choices=("mlp", "lstm"), default="mlp",
+                        help="lstm: W8's step at its sizes (DEPTH, --width, --batch unused)")
     args = parser.parse_args(argv)
-    if args.system == "exprc":
+    if args.workload == "lstm":
+        result = (_exprc_lstm_child() if args.system == "exprc"
+                  else _peer_lstm_child(args.system))
+    elif args.system == "exprc":
         result = _exprc_child(args.depth, args.width, args.batch)
     else:
         result = _peer_child(args.system, args.depth, args.width, args.batch)
@@ -121,15 +167,16 @@ def child(argv: list[str]) -> None:
 
 
 def run_child(system: str, depth: int, cache_dir: str, width: int = 256, batch: int = 128,
-              timeout: float = 600) -> dict:
-    """Run the child in a fresh Python process with ``system``'s cache in ``cache_dir``.
+              timeout: float = 600, workload: str = "mlp") -> dict:
+    """Run the child in a fresh Python process with ``system``'s cache in ``cache_dir``
+    (``workload="lstm"``: W8's step, ``depth``, ``width`` and ``batch`` unused).
 
     Returns the child's measurements, or ``{"error": ...}`` with the last line of its
     output when it fails.
     """
     env = {**os.environ, **CACHE_ENVIRONMENT[system](str(cache_dir))}
     command = [sys.executable, str(HERE / "compile_time.py"), system, str(depth),
-               "--width", str(width), "--batch", str(batch)]
+               "--width", str(width), "--batch", str(batch), "--workload", workload]
     try:
         done = subprocess.run(command, check=False, capture_output=True, text=True, env=env,
                               cwd=HERE,

@@ -90,3 +90,34 @@ def peak_gemm_rate(n: int, repeat: int) -> float:
     out = np.empty((n, n), np.float32)
     stats = measure(lambda: np.matmul(a, b, out=out), repeat)
     return 2.0 * n ** 3 / stats.min
+
+
+def lstm_gemm_time(shape, repeat: int) -> Stats:
+    """Time of the W8 step's matrix products (``workloads.lstm_gemms``) with ``np.matmul``.
+
+    Per time step: ``x_t @ W_x`` and ``h @ W_h`` forward, ``x_t.T @ dz``, ``h.T @ dz`` and
+    ``dz @ W_h.T`` backward. As in the step itself, the weights are the same arrays at every
+    step (so they stay in cache) while ``x_t``, ``h`` and ``dz`` are each step's slice of a
+    whole-sequence array; the products write into preallocated outputs. What the step adds to
+    this is its elementwise work (the gates) and the bookkeeping of the loop.
+    """
+    rng = np.random.default_rng(0)
+    steps, batch, h4 = shape.steps, shape.batch, 4 * shape.hidden
+
+    def normal(*size):
+        return rng.standard_normal(size, dtype=np.float32)
+
+    X, H, dZ = (normal(steps, batch, n) for n in (shape.n_in, shape.hidden, h4))
+    W_x, W_h = normal(shape.n_in, h4), normal(shape.hidden, h4)
+    z, dh = np.empty((batch, h4), np.float32), np.empty((batch, shape.hidden), np.float32)
+    g_W_x, g_W_h = np.empty_like(W_x), np.empty_like(W_h)
+
+    def step():
+        for t in range(shape.steps):
+            np.matmul(X[t], W_x, out=z)
+            np.matmul(H[t], W_h, out=z)
+            np.matmul(X[t].T, dZ[t], out=g_W_x)
+            np.matmul(H[t].T, dZ[t], out=g_W_h)
+            np.matmul(dZ[t], W_h.T, out=dh)
+
+    return measure(step, repeat)

@@ -1,27 +1,60 @@
-"""The workloads written idiomatically for each peer: PyTensor, PyTorch, JAX.
+"""The workloads written idiomatically for each peer: PyTensor, PyTorch, JAX, Theano.
 
 Each peer is a class whose constructor imports the library (raising ``ImportError`` when it is
 absent); its builders take the same data as the exprc builders in ``workloads.py`` and return
 a :class:`Runner` whose ``fn`` runs the workload once and blocks until the result is ready.
+A peer has a builder only for the workloads it runs (Theano: W8 alone).
 ``build_peers`` returns the peers that import, and one line per peer that does not.
+
+Theano 1.0.5 needs an older NumPy than the other peers, so it lives in an environment of its
+own (``tools/setup_peers.sh``): :class:`TheanoPeer` runs ``theano_child.py`` there, which
+compiles and times the workload and reports back.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from workloads import LEARNING_RATE, ElementwiseData, LeNetData, MLPData
+from timing import Stats
+from workloads import (
+    LEARNING_RATE,
+    ElementwiseData,
+    LeNetData,
+    LSTMData,
+    MLPData,
+    lstm_check,
+)
+
+HERE = Path(__file__).resolve().parent
 
 
 @dataclass
 class Runner:
-    """One workload ready to run: ``fn()`` computes it once; ``note`` says how it was built."""
+    """One workload ready to run: ``fn()`` computes it once; ``note`` says how it was built.
+
+    ``check``, when set, turns the first call's result into what is compared with NumPy's
+    reference (W8: the cost and the gradients read back from the updated parameters).
+    ``stats`` and ``build_s`` are set by a peer that compiled and timed the workload in a child
+    process (Theano); ``fn`` then returns the child's first result.
+    """
 
     fn: Callable[[], object]
     note: str = ""
+    check: Callable[[object], object] | None = None
+    stats: Stats | None = None
+    build_s: float | None = None
+
+
+class Skipped(Exception):
+    """Raised by a builder that cannot run here; its message is the one-line reason."""
 
 
 class PyTensorPeer:
@@ -122,6 +155,29 @@ class PyTensorPeer:
         f = self._function([v], v + 1)
         return Runner(lambda: f(x), self.note)
 
+    def w8(self, data: LSTMData) -> Runner:
+        pt, h = self.pt, data.shape.hidden
+        X = pt.tensor3("X", dtype="float32")
+        params = [self.pytensor.shared(p, borrow=True) for p in data.copy_params()]
+
+        def step(x_t, h_prev, c_prev, W_x, W_h, b):
+            z = pt.dot(x_t, W_x) + pt.dot(h_prev, W_h) + b
+            i, f = pt.sigmoid(z[:, :h]), pt.sigmoid(z[:, h:2 * h])
+            g, o = pt.tanh(z[:, 2 * h:3 * h]), pt.sigmoid(z[:, 3 * h:])
+            c = f * c_prev + i * g
+            return o * pt.tanh(c), c
+
+        start = pt.zeros((X.shape[1], h), dtype="float32")
+        (hs, _), _ = self.pytensor.scan(step, sequences=X, outputs_info=[start, start],
+                                        non_sequences=params)
+        cost = (hs[-1] ** 2).sum(axis=1).mean() + hs.sum(axis=2).mean()
+        grads = self.pytensor.grad(cost, params)
+        f = self._function([X], cost, updates=[
+            (q, q - LEARNING_RATE * g) for q, g in zip(params, grads)])
+        return Runner(lambda: f(data.X), self.note + "; pytensor.scan",
+                      check=lambda cost: lstm_check(cost, data.params,
+                                                    [q.get_value() for q in params]))
+
 
 class TorchPeer:
     """PyTorch on the CPU: ``torch.compile`` where it works on the workload, else eager."""
@@ -205,6 +261,68 @@ class TorchPeer:
 
     def w5(self, x: np.ndarray) -> Runner:
         return self._best(lambda v: v + 1, (self.torch.from_numpy(x),))
+
+    def _lstm_step(self, data: LSTMData):
+        """The W8 step on an ``nn.LSTM`` holding ``data.params``, and a function reading its
+        parameters back in W8's layout.
+
+        PyTorch's gates are in the same order (i, f, g, o) and its weights are stored
+        transposed; it has two biases, added together: the input one takes ``b``, the
+        recurrent one is zero and frozen, so that the step trains exactly the three parameters
+        the other systems train.
+        """
+        t = self.torch
+        shape = data.shape
+        lstm = t.nn.LSTM(shape.n_in, shape.hidden)
+        W_x, W_h, b = data.copy_params()
+        with t.no_grad():
+            lstm.weight_ih_l0.copy_(t.from_numpy(W_x.T.copy()))
+            lstm.weight_hh_l0.copy_(t.from_numpy(W_h.T.copy()))
+            lstm.bias_ih_l0.copy_(t.from_numpy(b))
+            lstm.bias_hh_l0.zero_()
+        lstm.bias_hh_l0.requires_grad_(False)
+        params = [lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0]
+        optimizer = t.optim.SGD(params, lr=float(LEARNING_RATE))
+
+        def step(X):
+            optimizer.zero_grad(set_to_none=True)
+            hs, (h_last, _) = lstm(X)  # h0 = c0 = 0
+            cost = (h_last[0] ** 2).sum(dim=1).mean() + hs.sum(dim=2).mean()
+            cost.backward()
+            optimizer.step()
+            return cost.detach()
+
+        def current():
+            W_x, W_h, b = (p.detach().numpy() for p in params)
+            return [W_x.T, W_h.T, b]
+
+        return step, current
+
+    def w8(self, data: LSTMData) -> Runner:
+        """Eager ``nn.LSTM``; :meth:`w8_compiled` is the same step under ``torch.compile``."""
+        step, current = self._lstm_step(data)
+        X = self.torch.from_numpy(data.X)
+        return Runner(lambda: step(X), "eager, nn.LSTM + optim.SGD",
+                      check=lambda cost: lstm_check(cost, data.params, current()))
+
+    def w8_compiled(self, data: LSTMData) -> Runner:
+        """``torch.compile`` of the whole step (forward, backward, SGD); raises
+        :class:`Skipped` when its first call fails."""
+        step, current = self._lstm_step(data)
+        X = self.torch.from_numpy(data.X)
+        compiled = self.torch.compile(step)
+        try:
+            first = compiled(X)
+        except Exception as error:
+            reason = str(error).splitlines()[0][:100] if str(error) else type(error).__name__
+            raise Skipped(f"torch.compile failed: {reason}") from error
+        results = [first]  # the first call (which compiles) is the step that is checked
+
+        def run():
+            return results.pop() if results else compiled(X)
+
+        return Runner(run, "torch.compile of the step, nn.LSTM + optim.SGD",
+                      check=lambda cost: lstm_check(cost, data.params, current()))
 
 
 class JaxPeer:
@@ -305,8 +423,100 @@ class JaxPeer:
         (v,) = self._put(x)
         return Runner(lambda: f(v).block_until_ready(), self.note)
 
+    def w8(self, data: LSTMData) -> Runner:
+        jax, jnp, h = self.jax, self.jnp, data.shape.hidden
 
-PEER_CLASSES = (PyTensorPeer, TorchPeer, JaxPeer)
+        def loss(params, X):
+            W_x, W_h, b = params
+
+            def cell(carry, x_t):
+                h_prev, c_prev = carry
+                z = x_t @ W_x + h_prev @ W_h + b
+                i, f = jax.nn.sigmoid(z[:, :h]), jax.nn.sigmoid(z[:, h:2 * h])
+                g, o = jnp.tanh(z[:, 2 * h:3 * h]), jax.nn.sigmoid(z[:, 3 * h:])
+                c = f * c_prev + i * g
+                h_t = o * jnp.tanh(c)
+                return (h_t, c), h_t
+
+            start = jnp.zeros((X.shape[1], h), X.dtype)
+            (h_last, _), hs = jax.lax.scan(cell, (start, start), X)
+            return (h_last ** 2).sum(axis=1).mean() + hs.sum(axis=2).mean()
+
+        def step(params, X):
+            cost, grads = jax.value_and_grad(loss)(params, X)
+            return [p - LEARNING_RATE * g for p, g in zip(params, grads)], cost
+
+        jitted = jax.jit(step, donate_argnums=0)
+        state = {"params": self._put(*data.copy_params())}
+        (X,) = self._put(data.X)
+
+        def run():
+            state["params"], cost = jitted(state["params"], X)
+            return cost.block_until_ready()
+
+        return Runner(run, self.note + ", lax.scan + grad (parameters donated)",
+                      check=lambda cost: lstm_check(cost, data.params,
+                                                    [np.asarray(p) for p in state["params"]]))
+
+
+class TheanoPeer:
+    """Theano 1.0.5 (the step-by-step floor of W8: its scan calls the inner function once per
+    step through its C virtual machine), run by ``theano_child.py`` in the interpreter that
+    ``EXPRC_BENCH_THEANO_PYTHON`` names, with ``floatX=float32`` and OpenBLAS.
+
+    The child builds, compiles and times the workload itself, so the timing has no
+    process-to-process traffic in it; it writes the parameters after its first step to a file
+    for the check.
+    """
+
+    name = "Theano"
+    ENVIRONMENT_VARIABLE = "EXPRC_BENCH_THEANO_PYTHON"
+
+    def __init__(self):
+        self.python = os.environ.get(self.ENVIRONMENT_VARIABLE)
+        if not self.python:
+            raise RuntimeError(f"{self.ENVIRONMENT_VARIABLE} is not set (the interpreter of "
+                               "the Theano environment that tools/setup_peers.sh makes)")
+        # Flags given by the user come last, so they win.
+        user_flags = os.environ.get("THEANO_FLAGS", "")
+        self.env = {**os.environ, "THEANO_FLAGS": ",".join(
+            f for f in ("floatX=float32,blas.ldflags=-lopenblas", user_flags) if f)}
+        done = subprocess.run([self.python, "-c", "import theano; print(theano.__version__)"],
+                              capture_output=True, text=True, env=self.env, timeout=600,
+                              check=False)
+        if done.returncode != 0:
+            tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise ImportError(f"theano does not import in {self.python}: {tail[:150]}")
+        self.version = done.stdout.strip().splitlines()[-1]
+
+    def w8(self, data: LSTMData, repeat: int, timeout: float = 1800) -> Runner:
+        """Compile and time W8 in the child (``repeat`` samples, as the other systems)."""
+        with tempfile.TemporaryDirectory(prefix="bench-theano-") as folder:
+            inputs, outputs = Path(folder) / "inputs.npz", Path(folder) / "params.npz"
+            W_x, W_h, b = data.params
+            np.savez(inputs, X=data.X, W_x=W_x, W_h=W_h, b=b,
+                     learning_rate=np.float32(LEARNING_RATE))
+            command = [self.python, str(HERE / "theano_child.py"), str(inputs), str(outputs),
+                       "--repeat", str(repeat)]
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, env=self.env,
+                                      cwd=HERE, timeout=timeout, check=False)
+            except subprocess.TimeoutExpired as error:
+                raise RuntimeError(f"no result within {timeout:.0f} s") from error
+            lines = done.stdout.strip().splitlines()
+            if done.returncode != 0 or not lines:
+                tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+                raise RuntimeError(f"theano_child.py exit {done.returncode}: {tail[:200]}")
+            report = json.loads(lines[-1])
+            with np.load(outputs) as saved:
+                after = [saved[name] for name in ("W_x", "W_h", "b")]
+        cost = np.float32(report["cost"])
+        return Runner(lambda: cost, f"theano.scan, {report['how']} (child process)",
+                      check=lambda first: lstm_check(first, data.params, after),
+                      stats=Stats(**report["stats"]), build_s=report["build_s"])
+
+
+PEER_CLASSES = (PyTensorPeer, TorchPeer, JaxPeer, TheanoPeer)
 
 
 def build_peers(names: set[str] | None = None) -> tuple[list, list[str]]:

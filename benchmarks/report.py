@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from timing import Stats
 
-SYSTEM_ORDER = ("exprc", "NumPy", "PyTensor", "PyTorch", "JAX")
+SYSTEM_ORDER = ("exprc", "NumPy", "PyTensor", "PyTorch", "torch.compile", "JAX", "Theano")
 
 
 @dataclass
@@ -79,7 +79,7 @@ def text_table(result: Result) -> str:
     reference = _exprc_median(result)
     for r in result.rows:
         if r.stats is None:
-            lines.append(f"    {r.system:<18}failed: {r.error}")
+            lines.append(f"    {r.system:<18}{_failure(r.error)}")
             continue
         s = r.stats
         note = r.note + (f"  [{r.error}]" if r.error else "")
@@ -94,14 +94,19 @@ def compile_text_table(result: CompileResult) -> str:
     lines = [f"{result.key}  {result.title}"]
     if result.note:
         lines.append(f"    {result.note}")
-    lines.append(f"    {'system':<10}{'case':<10}{'import':>10}{'to result':>11}  details")
+    lines.append(f"    {'system':<14}{'case':<10}{'import':>10}{'to result':>11}  details")
     for run in result.runs:
         if "error" in run:
-            lines.append(f"    {run['system']:<10}{run['case']:<10}failed: {run['error']}")
+            lines.append(f"    {run['system']:<14}{run['case']:<10}{_failure(run['error'])}")
             continue
-        lines.append(f"    {run['system']:<10}{run['case']:<10}{seconds(run['import_s']):>10}"
+        lines.append(f"    {run['system']:<14}{run['case']:<10}{seconds(run['import_s']):>10}"
                      f"{seconds(run['first_result_s']):>11}  {_details(run)}")
     return "\n".join(lines)
+
+
+def _failure(error: str) -> str:
+    """A row's error as printed: a skipped system says why, a failed one is marked so."""
+    return error if error.startswith("skipped") else f"failed: {error}"
 
 
 def _details(run: dict) -> str:
@@ -154,7 +159,7 @@ def _markdown_timed_row(result: Result, systems: list[str]) -> str:
         if not rows:
             cells.append("-")
         elif rows[0].stats is None:
-            cells.append("failed")
+            cells.append("skipped" if rows[0].error.startswith("skipped") else "failed")
         else:
             median = rows[0].stats.median
             base = result.floor_s if system == "exprc" else reference
@@ -174,7 +179,7 @@ def _markdown_compile_rows(result: CompileResult, systems: list[str]) -> list[st
             if not runs:
                 cells.append("-")
             elif "error" in runs[0]:
-                cells.append("failed")
+                cells.append("skipped" if runs[0]["error"].startswith("skipped") else "failed")
             else:
                 cells.append(seconds(runs[0]["first_result_s"]))
         lines.append(f"| {result.key} {case} | - | " + " | ".join(cells) + " |")

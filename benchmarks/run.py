@@ -1,4 +1,4 @@
-"""Run the benchmark workloads W1-W7 on exprc, NumPy and the peers that import.
+"""Run the benchmark workloads W1-W9 on exprc, NumPy and the peers that import.
 
 Each timed workload is compiled by every system, its first result is checked against NumPy
 (a mismatch is flagged, not hidden), then it is timed: ``--repeat`` samples after a warm-up
@@ -26,26 +26,35 @@ import floors
 import numpy as np
 import report
 import workloads as wl
-from peers import Runner, build_peers
+from peers import Runner, Skipped, TheanoPeer, build_peers
 from report import CompileResult, Result, Row
 from timing import measure
 
 import exprc
 
-ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
+ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9")
 
 
 # --------------------------------------------------------------------------- timed workloads
 
 
-def timed_row(system: str, build, reference, repeat: int) -> Row:
-    """Build (compile) one system's workload, check its first result, and time it."""
+def timed_row(system: str, build, reference, repeat: int, atol: float = 1e-5) -> Row:
+    """Build (compile) one system's workload, check its first result, and time it.
+
+    A builder that raises :class:`Skipped` gives a row that says why it did not run; one timed
+    in a child process (``runner.stats``) brings its own timing and build time.
+    """
     try:
         start = time.perf_counter()
         runner = build()
         build_s = time.perf_counter() - start
-        error = mismatch(runner.fn(), reference)
-        return Row(system, measure(runner.fn, repeat), runner.note, error, build_s)
+        first = runner.fn()
+        error = mismatch(runner.check(first) if runner.check else first, reference, atol=atol)
+        stats = runner.stats or measure(runner.fn, repeat)
+        return Row(system, stats, runner.note, error,
+                   build_s if runner.build_s is None else runner.build_s)
+    except Skipped as reason:
+        return Row(system, error=f"skipped: {reason}")
     except Exception as failure:
         first_line = (str(failure).splitlines() or [""])[0]
         return Row(system, error=f"{type(failure).__name__}: {first_line[:200]}")
@@ -66,14 +75,15 @@ def exprc_runner(build, *args, **kwargs):
     return lambda: Runner(build(*args, **kwargs), "exprc.function, Mode(linker='c')")
 
 
-def run_rows(builders: dict, reference, repeat: int) -> list[Row]:
+def run_rows(builders: dict, reference, repeat: int, atol: float = 1e-5) -> list[Row]:
     """Rows of every system, in the order given."""
-    return [timed_row(system, build, reference, repeat) for system, build in builders.items()]
+    return [timed_row(system, build, reference, repeat, atol)
+            for system, build in builders.items()]
 
 
 def peer_builders(peers, method: str, *args) -> dict:
-    """``{peer name: builder}`` for the peers' implementation of one workload."""
-    return {p.name: (lambda p=p: getattr(p, method)(*args)) for p in peers}
+    """``{peer name: builder}`` for the peers that implement one workload."""
+    return {p.name: (lambda p=p: getattr(p, method)(*args)) for p in peers if hasattr(p, method)}
 
 
 def bench_elementwise(key: str, n: int, repeat: int, peers) -> Result:
@@ -162,6 +172,56 @@ def bench_lenet(repeat: int, peers, shape: wl.LeNetShape | None = None,
                              f"peak {peak / 1e9:.0f} GFLOP/s ({peak_n}^3)")
 
 
+def bench_lstm(repeat: int, peers, shape: wl.LSTMShape | None = None) -> Result:
+    """W8: one SGD training step of a one-layer LSTM over a whole sequence (forward, loss,
+    backpropagation through time, update); floor from the GEMM rate on the step's products
+    taken one time step at a time (``floors.lstm_gemm_time``), measured before and after the
+    systems as for W3.
+
+    Every system's first step is checked by its cost and by the gradients read back from its
+    updated parameters (``workloads.lstm_check``) against NumPy's step in float64. Gradients
+    add up over 100 steps in float32, and some of their entries are near zero, so the absolute
+    tolerance is relative to the largest entry.
+    """
+    shape = shape or wl.LSTMShape()
+    data = wl.LSTMData.random(shape)
+    products = wl.lstm_gemms(shape)
+    flops = sum(g.flops for g in products)
+    before = floors.lstm_gemm_time(shape, 2 * repeat)
+    reference = wl.lstm_reference(data)
+
+    def check(step):
+        return lambda cost: wl.lstm_check(cost, data.params, step.params())
+
+    def exprc_build():
+        if not hasattr(exprc, "scan"):
+            raise Skipped("exprc.scan is not there yet")
+        step = wl.lstm_train_exprc(data)
+        return Runner(step, "exprc.scan, exprc.function, Mode(linker='c')", check(step))
+
+    def numpy_build():
+        step = wl.lstm_train_numpy(data)
+        return Runner(step, "hand-written BPTT, input products for all steps at once",
+                      check(step))
+
+    builders = {"exprc": exprc_build, "NumPy": numpy_build}
+    for peer in peers:
+        if isinstance(peer, TheanoPeer):  # compiles and times in its own process
+            builders[peer.name] = lambda p=peer: p.w8(data, repeat)
+        elif hasattr(peer, "w8"):
+            builders[peer.name] = lambda p=peer: p.w8(data)
+        if hasattr(peer, "w8_compiled"):
+            builders["torch.compile"] = lambda p=peer: p.w8_compiled(data)
+    rows = run_rows(builders, reference, repeat, atol=1e-4 * np.abs(reference).max())
+    gemm_s = min(before.min, floors.lstm_gemm_time(shape, 2 * repeat).min)
+    return Result("W8", f"LSTM step, {shape.steps} steps, batch {shape.batch}, {shape.n_in} -> "
+                        f"{shape.hidden}, BPTT + SGD, float32",
+                  rows=rows, floor_s=gemm_s,
+                  floor_note=f"{flops / 1e6:.0f} MFLOP in {len(products)} GEMMs, 5 per time "
+                             f"step, at {flops / gemm_s / 1e9:.0f} GFLOP/s (np.matmul, same "
+                             f"shapes)")
+
+
 # --------------------------------------------------------------------------- compile time
 
 
@@ -186,6 +246,25 @@ def bench_compile_growth(depths: list[int], systems: list[str]) -> CompileResult
             with tempfile.TemporaryDirectory(prefix=f"bench-{system}-") as cache:
                 run = compile_time.run_child(system, depth, cache)
             result.runs.append({**run, "system": _display(system), "case": f"depth {depth}"})
+    return result
+
+
+def bench_lstm_compile(systems: list[str]) -> CompileResult:
+    """W9: the W8 step compiled in a fresh process, cold (empty cache) then warm; PyTorch's is
+    ``torch.compile`` of the step."""
+    result = CompileResult("W9", "compile time of the W8 LSTM step, fresh process",
+                           note="cold: empty compile cache; warm: a second process, same cache")
+    for system in systems:
+        name = "torch.compile" if system == "pytorch" else _display(system)
+        if system == "exprc" and not hasattr(exprc, "scan"):
+            result.runs += [{"system": name, "case": case,
+                             "error": "skipped: exprc.scan is not there yet"}
+                            for case in ("cold", "warm")]
+            continue
+        with tempfile.TemporaryDirectory(prefix=f"bench-{system}-") as cache:
+            for case in ("cold", "warm"):
+                run = compile_time.run_child(system, 0, cache, workload="lstm")
+                result.runs.append({**run, "system": name, "case": case})
     return result
 
 
@@ -215,12 +294,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated workloads, e.g. W1,W3 (default: all)")
     parser.add_argument("--repeat", type=int, default=15, help="timed samples per system")
     parser.add_argument("--size-log2", type=int, default=24, help="W1/W2 length is 2**this")
-    parser.add_argument("--peers", default="pytensor,pytorch,jax",
-                        help="comma-separated peers to run, or 'none'")
+    parser.add_argument("--peers", default="pytensor,pytorch,jax,theano",
+                        help="comma-separated peers to run, or 'none' (theano: W8 "
+                             "only, in the interpreter named by EXPRC_BENCH_THEANO_PYTHON)")
     parser.add_argument("--w7-depths", default="2,8,32", help="hidden layers for W7")
     parser.add_argument("--compile-peers", default="jax,pytorch",
                         help="peers measured in W6/W7 as well as exprc ('none', or add "
-                             "'pytensor': its cold Numba compiles take minutes)")
+                             "'pytensor': its cold Numba compiles take minutes); W9 takes "
+                             "jax and pytorch from these")
     parser.add_argument("--json", help="write every measurement to this file")
     parser.add_argument("--markdown", action="store_true",
                         help="also print one Markdown table of all workloads")
@@ -257,6 +338,8 @@ def main(argv: list[str] | None = None) -> list:
         "W6": lambda: bench_compile_cold_warm(compile_systems),
         "W7": lambda: bench_compile_growth([int(d) for d in args.w7_depths.split(",")],
                                            compile_systems),
+        "W8": lambda: bench_lstm(args.repeat, peers),
+        "W9": lambda: bench_lstm_compile([s for s in compile_systems if s != "pytensor"]),
     }
     results = []
     for key in ALL_WORKLOADS:

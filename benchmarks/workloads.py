@@ -435,3 +435,184 @@ def w5_exprc(x: np.ndarray, mode: exprc.Mode | None = None, trust_input: bool = 
     v = T.vector("x", dtype="float64")
     f = exprc.function([v], v + 1, mode=mode or c_mode(), trust_input=trust_input)
     return lambda: f(x)
+
+
+# --------------------------------------------------------------------------- W8, W9
+
+
+@dataclass(frozen=True)
+class LSTMShape:
+    """Sizes of the LSTM step: ``batch`` sequences of ``steps`` vectors of ``n_in``, one LSTM
+    layer of ``hidden`` units. ``LSTMShape()`` is W8; the smoke test uses small ones."""
+
+    steps: int = 100
+    batch: int = 32
+    n_in: int = 64
+    hidden: int = 128
+
+
+@dataclass
+class LSTMData:
+    """Initial float32 parameters ``[W_x (n_in, 4h), W_h (h, 4h), b (4h)]``, the gates' columns
+    in the order i, f, c (the candidate cell, PyTorch's g), o, and one random batch ``X``
+    (steps, batch, n_in), time first."""
+
+    shape: LSTMShape
+    params: list[np.ndarray]
+    X: np.ndarray
+
+    @classmethod
+    def random(cls, shape: LSTMShape = LSTMShape(), seed: int = 0) -> LSTMData:
+        """Every parameter uniform in +-1/sqrt(hidden) (PyTorch's initialisation of its LSTM),
+        standard-normal inputs."""
+        rng = np.random.default_rng(seed)
+        bound, h4 = 1.0 / np.sqrt(shape.hidden), 4 * shape.hidden
+        params = [rng.uniform(-bound, bound, size).astype(np.float32)
+                  for size in ((shape.n_in, h4), (shape.hidden, h4), (h4,))]
+        X = rng.standard_normal((shape.steps, shape.batch, shape.n_in), dtype=np.float32)
+        return cls(shape, params, X)
+
+    def copy_params(self) -> list[np.ndarray]:
+        """Fresh copies, so that every system starts its training from the same weights."""
+        return [p.copy() for p in self.params]
+
+
+LSTM_LOSS = "mean over the batch of |h_T|^2 + mean over steps and batch of sum(h_t)"
+"""W8's loss, in words: the squared norm of the last hidden state, plus the hidden state's
+units summed at every step, both averaged over the sequences (the second also over the steps).
+It touches every step's output, so the backward pass runs through every step, and it is bounded
+(|h| < 1), so repeated SGD steps on the same batch cannot diverge."""
+
+
+def lstm_train_graph(data: LSTMData):
+    """The symbolic LSTM SGD step, with ``exprc.scan`` over time: inputs ``[X]``, the cost and
+    the updates of shared float32 ``[W_x, W_h, b]`` that start from ``data.params``."""
+    h = data.shape.hidden
+    X = T.tensor3("X", dtype="float32")
+    params = [exprc.shared(p, name=name, borrow=True)
+              for name, p in zip(("W_x", "W_h", "b"), data.copy_params())]
+
+    def step(x_t, h_prev, c_prev, W_x, W_h, b):
+        z = T.dot(x_t, W_x) + T.dot(h_prev, W_h) + b
+        i, f = T.sigmoid(z[:, :h]), T.sigmoid(z[:, h:2 * h])
+        g, o = T.tanh(z[:, 2 * h:3 * h]), T.sigmoid(z[:, 3 * h:])
+        c = f * c_prev + i * g
+        return o * T.tanh(c), c
+
+    start = T.zeros((X.shape[1], h), dtype="float32")
+    (hs, _), _ = exprc.scan(step, sequences=X, outputs_info=[start, start],
+                            non_sequences=params)
+    cost = (hs[-1] ** 2).sum(axis=1).mean() + hs.sum(axis=2).mean()
+    grads = exprc.grad(cost, params)
+    return [X], cost, [(p, p - LEARNING_RATE * g) for p, g in zip(params, grads)]
+
+
+def lstm_train_exprc(data: LSTMData, mode: exprc.Mode | None = None):
+    """The LSTM step compiled by exprc; returns a callable giving the step's cost, whose
+    ``params()`` gives the shared parameters' current values. Raises ``NotImplementedError``
+    while exprc has no ``scan``."""
+    if not hasattr(exprc, "scan"):
+        raise NotImplementedError("exprc has no scan yet")
+    inputs, cost, updates = lstm_train_graph(data)
+    f = exprc.function(inputs, cost, updates=updates, mode=mode or c_mode())
+
+    def step():
+        return f(data.X)
+
+    step.params = lambda: [p.get_value() for p, _ in updates]
+    return step
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * z) + 1)
+
+
+def lstm_cost_and_grads_numpy(params: list[np.ndarray], X: np.ndarray):
+    """The LSTM cost and its gradient w.r.t. ``[W_x, W_h, b]``, by hand in NumPy: a forward
+    loop over the steps that keeps the gates, and backpropagation through time.
+
+    The input projections of all steps are one product before the loop, and the input weights'
+    gradient one product after it; the recurrent products are one per step each way.
+    """
+    W_x, W_h, b = params
+    steps, batch, n_in = X.shape
+    h = W_h.shape[0]
+    Z_x = (X.reshape(-1, n_in) @ W_x + b).reshape(steps, batch, 4 * h)
+    hs = np.zeros((steps + 1, batch, h), X.dtype)  # hs[t + 1] is h_t; hs[0] the zero start
+    cs = np.zeros_like(hs)
+    gates = np.empty((steps, batch, 4 * h), X.dtype)  # i, f, c~, o after their nonlinearity
+    for t in range(steps):
+        z = Z_x[t] + hs[t] @ W_h
+        a = gates[t]
+        a[:, :2 * h] = _sigmoid(z[:, :2 * h])
+        a[:, 2 * h:3 * h] = np.tanh(z[:, 2 * h:3 * h])
+        a[:, 3 * h:] = _sigmoid(z[:, 3 * h:])
+        cs[t + 1] = a[:, h:2 * h] * cs[t] + a[:, :h] * a[:, 2 * h:3 * h]
+        hs[t + 1] = a[:, 3 * h:] * np.tanh(cs[t + 1])
+    cost = (hs[-1] ** 2).sum(axis=1).mean() + hs[1:].sum(axis=2).mean()
+
+    dZ = np.empty_like(gates)
+    dh_next, dc_next = 2 * hs[-1] / batch, np.zeros_like(cs[0])
+    g_W_h = np.zeros_like(W_h)
+    for t in reversed(range(steps)):
+        a = gates[t]
+        i, f, g, o = a[:, :h], a[:, h:2 * h], a[:, 2 * h:3 * h], a[:, 3 * h:]
+        tanh_c = np.tanh(cs[t + 1])
+        dh = dh_next + X.dtype.type(1.0 / (steps * batch))
+        dc = dc_next + dh * o * (1 - tanh_c ** 2)
+        dz = dZ[t]
+        dz[:, :h] = dc * g * i * (1 - i)
+        dz[:, h:2 * h] = dc * cs[t] * f * (1 - f)
+        dz[:, 2 * h:3 * h] = dc * i * (1 - g ** 2)
+        dz[:, 3 * h:] = dh * tanh_c * o * (1 - o)
+        g_W_h += hs[t].T @ dz
+        dh_next, dc_next = dz @ W_h.T, dc * f
+    dZ_flat = dZ.reshape(-1, 4 * h)
+    return cost, [X.reshape(-1, n_in).T @ dZ_flat, g_W_h, dZ_flat.sum(axis=0)]
+
+
+def lstm_train_numpy(data: LSTMData):
+    """The same LSTM SGD step written by hand in NumPy (forward, BPTT, in-place update);
+    returns a callable giving the step's cost, whose ``params()`` gives the parameters."""
+    params = data.copy_params()
+
+    def step() -> np.float32:
+        cost, grads = lstm_cost_and_grads_numpy(params, data.X)
+        for param, grad in zip(params, grads):
+            param -= LEARNING_RATE * grad
+        return cost
+
+    step.params = lambda: params
+    return step
+
+
+def lstm_reference(data: LSTMData) -> np.ndarray:
+    """What every system's first W8 step is checked against: ``lstm_check`` of the cost and
+    gradients that the NumPy step computes, in float64 so that the reference carries no
+    float32 rounding of its own."""
+    cost, grads = lstm_cost_and_grads_numpy([p.astype(np.float64) for p in data.params],
+                                            data.X.astype(np.float64))
+    return np.concatenate([[cost]] + [g.ravel() for g in grads])
+
+
+def lstm_check(cost, initial: list[np.ndarray], current: list[np.ndarray]) -> np.ndarray:
+    """The cost of a system's first step and the gradients that its SGD update applied,
+    recovered from the parameters before and after it (``(before - after) / learning rate``,
+    in float64), as one vector to compare with :func:`lstm_reference`.
+
+    The gradients rather than the updated parameters: an update is about a hundredth of the
+    parameter, so comparing parameters would hide all but gross errors in the gradient.
+    """
+    grads = [(np.asarray(p0, np.float64) - np.asarray(p, np.float64)) / float(LEARNING_RATE)
+             for p0, p in zip(initial, current)]
+    return np.concatenate([[float(cost)]] + [g.ravel() for g in grads])
+
+
+def lstm_gemms(shape: LSTMShape = LSTMShape()) -> list[Gemm]:
+    """The matrix products of one LSTM step as the step-by-step systems run them: per time
+    step, forward ``x_t @ W_x`` and ``h @ W_h``, backward ``x_t.T @ dz`` and ``h.T @ dz`` (the
+    weight gradients) and ``dz @ W_h.T`` (the gradient sent to the previous step)."""
+    b, n, h4, h = shape.batch, shape.n_in, 4 * shape.hidden, shape.hidden
+    per_step = [Gemm(b, n, h4), Gemm(b, h, h4), Gemm(n, b, h4, trans_a=True),
+                Gemm(h, b, h4, trans_a=True), Gemm(b, h4, h, trans_b=True)]
+    return per_step * shape.steps

@@ -21,6 +21,10 @@ class ExprcTypeError(ExprcError, TypeError):
     """A wrong dtype, rank or kind of argument."""
 
 
+class ExprcValueError(ExprcError, ValueError):
+    """An argument or run-time value is not acceptable (a loop's step count, say)."""
+
+
 class ExprcShapeError(ExprcError, ValueError):
     """Shapes that do not fit together, found at graph-building time or at run time."""
 

@@ -35,7 +35,7 @@ LAYERS = [
     ("rewriting", ["exprc.rewriting"]),
     ("link", ["exprc.link"]),
     ("compile", ["exprc.compile"]),
-    ("top", ["exprc.nn", "exprc.printing", "exprc.datasets", "exprc"]),
+    ("top", ["exprc.nn", "exprc.printing", "exprc.datasets", "exprc.scan_module", "exprc"]),
 ]
 
 #: Packages whose subpackages are checked for circles among themselves too: the backends and

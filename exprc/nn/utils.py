@@ -19,6 +19,7 @@ __all__ = [
     "floatX",
     "inspect_kwargs",
     "unique",
+    "unroll_scan",
 ]
 
 
@@ -141,3 +142,55 @@ def create_param(spec: Any, shape: tuple, name: str | None = None) -> T.TensorVa
                             broadcastable=tuple(s == 1 for s in shape))
     raise ValueError(f"cannot initialize parameter {name!r}: spec must be a numpy array, an "
                      f"exprc expression or a callable, got {type(spec).__name__}")
+
+
+def unroll_scan(fn: Callable, sequences: Any, outputs_info: Any, non_sequences: Any,
+                n_steps: int, go_backwards: bool = False) -> list:
+    """A loop of ``n_steps`` calls of ``fn`` written out in the graph, in place of ``scan``.
+
+    The contract is that of :func:`exprc.scan` restricted to what the recurrent layers use:
+    ``fn(*[s[t] for s in sequences], *previous_outputs, *non_sequences)`` returns the new
+    outputs (one variable or a list), which feed the next step. Each step's outputs are
+    stacked along a new first axis, in the order the steps ran (so with ``go_backwards`` the
+    first row belongs to the last time step, as with ``scan``).
+
+    Parameters
+    ----------
+    fn : callable
+    sequences : TensorVariable or list of TensorVariable
+        Iterated over their first axis, which must have at least ``n_steps`` entries.
+    outputs_info : list of TensorVariable
+        The initial value of each output.
+    non_sequences : list
+        Passed unchanged to every call.
+    n_steps : int
+        The number of steps: a Python integer, known when the graph is built.
+    go_backwards : bool
+        Run from the last entry of the sequences to the first.
+
+    Returns
+    -------
+    list of TensorVariable
+        One per output of ``fn``, of shape ``(n_steps,) + output shape``.
+
+    Examples
+    --------
+    >>> import numpy as np, exprc.tensor as T
+    >>> x = T.vector('x')
+    >>> [total] = unroll_scan(lambda x_t, acc: acc + x_t, [x], [T.constant(0.0)], [], 3)
+    >>> total.eval({x: np.array([1.0, 2.0, 3.0])}).tolist()
+    [1.0, 3.0, 6.0]
+    """
+    if not isinstance(n_steps, (int, np.integer)) or n_steps <= 0:
+        raise ValueError(f"unroll_scan needs a positive Python integer n_steps (the sequence "
+                         f"length known when the graph is built), got {n_steps!r}")
+    if not isinstance(sequences, (list, tuple)):
+        sequences = [sequences]
+    steps = range(n_steps - 1, -1, -1) if go_backwards else range(n_steps)
+    previous = list(outputs_info)
+    history = []
+    for t in steps:
+        new = fn(*[s[t] for s in sequences], *previous, *non_sequences)
+        previous = [new] if isinstance(new, T.TensorVariable) else list(new)
+        history.append(previous)
+    return [T.stack([step[k] for step in history]) for k in range(len(history[0]))]

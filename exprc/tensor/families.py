@@ -34,6 +34,7 @@ FAMILIES = (
     "pool",
     "random",
     "reduction",
+    "scan",
     "shape",
     "softmax",
     "sort",

@@ -154,7 +154,18 @@ class NodeContext:
                              f"{len(c_args)} were given")
         args = "".join(f", {a}" for a in c_args)
         return (f"{{ exprc_set_error(error, {_KINDS[kind]}, {self.index}, "
-                f"{c_string(message_fmt)}{args}); goto fail; }}")
+                f"{c_string(message_fmt)}{args}); goto {self._gen.fail_label}; }}")
+
+    @property
+    def fail_label(self) -> str:
+        """The label the node's code jumps to after an error it reported itself."""
+        return self._gen.fail_label
+
+    def inner_block(self, inner, tag: str) -> InnerBlock:
+        """The code of an inner graph of this node (a loop body, a branch), to be placed in
+        the node's own code; ``tag`` tells apart the node's inner graphs."""
+        return InnerBlock(self._gen, self.index, inner, f"{self._gen.schedule.prefix}n"
+                          f"{self.index}{tag}_")
 
     @property
     def label(self) -> str:
@@ -280,6 +291,56 @@ def generate(inputs: Sequence[Variable], outputs: Sequence[Variable],
     return _Generator(list(inputs), list(outputs), profile).run()
 
 
+class InnerBlock:
+    """The code of an inner graph inside the code of the node that owns it.
+
+    Its values are C locals of the node's block named with a prefix of their own, its nodes'
+    code is the same rules' code as anywhere else, and every error inside it reports the outer
+    node's index and jumps to :attr:`fail_label`, where the owner releases what the block holds
+    (:meth:`release_all`) before going on to its own failure path. Between two runs of the body
+    (two steps of a loop) its values drop their buffers at their last use as outer values do,
+    so the buffers of one step serve the next.
+
+    Attributes
+    ----------
+    inputs, outputs : list of str
+        The locals the owner fills before the body, and reads after it.
+    fail_label : str
+    """
+
+    def __init__(self, parent: _Generator, index: int, inner, prefix: str):
+        self.schedule = parent.schedule.inner(inner.inputs, inner.outputs, prefix)
+        self._gen = parent.child(self.schedule, f"{prefix}fail", index)
+        self.inner = inner
+        self.inputs = [self.schedule.name(v) for v in inner.inputs]
+        self.outputs = [self.schedule.name(v) for v in inner.outputs]
+        self.fail_label = self._gen.fail_label
+
+    def declarations(self) -> str:
+        """Declarations of the block's locals, all zeroed (no buffer held)."""
+        names = list(dict.fromkeys(self.inputs + self.schedule.internal))
+        return "\n".join(f"exprc_array {v}; memset(&{v}, 0, sizeof {v});" for v in names)
+
+    def body(self) -> str:
+        """The nodes' code, computing :attr:`outputs` from :attr:`inputs`."""
+        return "\n".join(self._gen.node_parts())
+
+    def owned(self, j: int) -> bool:
+        """Whether output ``j`` is a value the block computed (rather than an input or a
+        constant it passes through)."""
+        return self.schedule.owns(self.inner.outputs[j])
+
+    def release_outputs(self) -> str:
+        """Code dropping the outputs' buffers (once each), after the owner read them."""
+        names = dict.fromkeys(n for j, n in enumerate(self.outputs) if self.owned(j))
+        return "\n".join(f"exprc_release(&pool, {v}.owner); {v}.owner = NULL;" for v in names)
+
+    def release_all(self) -> str:
+        """Code dropping every buffer the block holds (its failure path)."""
+        return "\n".join(f"exprc_release(&pool, {v}.owner); {v}.owner = NULL;"
+                         for v in self.schedule.internal)
+
+
 class _Generator:
     def __init__(self, inputs: list[Variable], outputs: list[Variable], profile: bool = False):
         self.inputs = inputs
@@ -287,6 +348,8 @@ class _Generator:
         self.profile = profile
         self.schedule = Schedule(inputs, outputs)
         self.nodes = self.schedule.nodes
+        self.fail_label = "fail"
+        self.fixed_index: int | None = None
         self.kernels: dict[str, ScalarProgram] = {}
         self._kernel_names: dict[tuple, str] = {}
         self.scalar_kernels: set[str] = set()
@@ -295,6 +358,17 @@ class _Generator:
         self.hot_definitions: list[str] = []
         self.hot_prototypes: list[str] = []
         self.hot_includes: set[str] = set()
+
+    def child(self, schedule: Schedule, fail_label: str, index: int) -> _Generator:
+        """A generator of an inner graph's code: it shares this one's kernels, hot functions
+        and includes, names values by ``schedule``, and reports every error as node
+        ``index`` through ``fail_label``."""
+        child = _Generator.__new__(_Generator)
+        child.__dict__.update(self.__dict__)
+        child.schedule, child.nodes = schedule, schedule.nodes
+        child.inputs, child.outputs = schedule.inputs, schedule.outputs
+        child.fail_label, child.fixed_index, child.profile = fail_label, index, False
+        return child
 
     def add_kernel(self, program: ScalarProgram, scalar_only: bool = False) -> str:
         name = self._kernel_names.get((program, scalar_only))
@@ -325,9 +399,14 @@ class _Generator:
             kernels=dict(self.kernels))
 
     def _body(self) -> list[str]:
+        return self.node_parts()
+
+    def node_parts(self) -> list[str]:
+        """Each node's code in order, releasing each value after its last reader."""
         dying = self.schedule.released_after()
         parts = []
-        for k, node in enumerate(self.nodes):
+        for position, node in enumerate(self.nodes):
+            k = position if self.fixed_index is None else self.fixed_index
             rule = C_CODE.find(node.op)
             if rule is None:
                 raise CUnsupportedError(
@@ -341,17 +420,22 @@ class _Generator:
                 raise CUnsupportedError(
                     f"the C backend does not cover {type(node.op).__name__} yet for this node: "
                     f"{exc} (node {node.op})") from None
+            if self.fail_label != "fail":
+                # Rules end their error paths with "goto fail;"; inside an inner block that
+                # is the block's own label, which releases the block's values first.
+                code = code.replace("goto fail;", f"goto {self.fail_label};")
             if self.profile:
                 code = "\n".join([
                     "const int64_t exprc_started = exprc_now_ns();",
                     "{", _indent(code, 4), "}",
                     f"if (exprc_node_ns) exprc_node_ns[{k}] += exprc_now_ns() - exprc_started;"])
             released = [f"    exprc_release(&pool, {v}.owner); {v}.owner = NULL;"
-                        for v in dying.get(k, [])]
+                        for v in dying.get(position, [])]
             # A pending Ctrl-C is looked at before each node: one load (see "interrupts" in
             # csrc/exprc_runtime.h); the fail path releases what the call holds.
             parts.append(f"    {c_comment(f'node {k}: {node.op}')}\n"
-                         f"    if (exprc_interrupted(error, {k})) goto fail;\n    {{\n"
+                         f"    if (exprc_interrupted(error, {k})) goto {self.fail_label};\n"
+                         "    {\n"
                          + _indent(code, 8) + "\n    }\n" + "\n".join(released))
         return parts
 

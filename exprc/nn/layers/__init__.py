@@ -19,5 +19,6 @@ from exprc.nn.layers.merge import *
 from exprc.nn.layers.noise import *
 from exprc.nn.layers.normalization import *
 from exprc.nn.layers.pool import *
+from exprc.nn.layers.recurrent import *
 from exprc.nn.layers.shape import *
 from exprc.nn.layers.special import *

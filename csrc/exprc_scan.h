@@ -1,0 +1,46 @@
+/* Glue of the loop op (exprc/link/c/ops/scan.py): the views a loop step reads and the checks
+ * of what it returns.  Rows are views: they share the buffer (and its owner, so that a view an
+ * inner node takes of a row keeps the buffer alive) and never hold a reference themselves. */
+#ifndef EXPRC_SCAN_H
+#define EXPRC_SCAN_H
+
+#include <stdint.h>
+
+/* row = a[r] (one less axis). */
+static inline void exprc_row_view(exprc_array *row, const exprc_array *a, int64_t r)
+{
+    row->ndim = a->ndim - 1;
+    for (int64_t d = 0; d + 1 < a->ndim; ++d) {
+        row->shape[d] = a->shape[d + 1];
+        row->strides[d] = a->strides[d + 1];
+    }
+    row->data = a->data + r * a->strides[0];
+    row->owner = a->owner;
+}
+
+/* The first `rows` rows of a, as a view. */
+static inline void exprc_first_rows(exprc_array *view, const exprc_array *a, int64_t rows)
+{
+    *view = *a;
+    view->shape[0] = rows;
+}
+
+/* Whether v has the shape of one row of buf. */
+static inline int exprc_is_row_of(const exprc_array *buf, const exprc_array *v)
+{
+    if (v->ndim != buf->ndim - 1) return 0;
+    for (int64_t d = 0; d < v->ndim; ++d)
+        if (v->shape[d] != buf->shape[d + 1]) return 0;
+    return 1;
+}
+
+/* Whether a and b have one shape. */
+static inline int exprc_same_shape(const exprc_array *a, const exprc_array *b)
+{
+    if (a->ndim != b->ndim) return 0;
+    for (int64_t d = 0; d < a->ndim; ++d)
+        if (a->shape[d] != b->shape[d]) return 0;
+    return 1;
+}
+
+#endif /* EXPRC_SCAN_H */
