@@ -19,10 +19,14 @@ import compile_time
 import run as bench_run
 import workloads as wl
 
+import exprc
+
 TINY_MLP = [12, 8, 8, 3]
 # Even sides after each convolution, so that the 2x2 pooling covers every element.
 TINY_LENET = wl.LeNetShape(batch=4, channels=2, image=14, filters=(3, 4), kernel=3, hidden=6,
                            classes=5)
+TINY_LSTM = wl.LSTMShape(steps=5, batch=3, n_in=4, hidden=6)
+needs_scan = pytest.mark.skipif(not hasattr(exprc, "scan"), reason="exprc has no scan yet")
 
 
 @pytest.mark.parametrize("numpy_fn, exprc_fn", [(wl.w1_numpy, wl.w1_exprc),
@@ -153,3 +157,76 @@ def test_lenet_bench_checks_against_numpy():
     assert [r.system for r in result.rows] == ["exprc", "NumPy"]
     assert all(r.error == "" and r.stats is not None for r in result.rows)
     assert result.floor_s > 0
+
+
+def test_numpy_lstm_gradients_match_finite_differences():
+    # The reference's backpropagation through time against central differences of its cost, in
+    # float64, at a few entries of every parameter.
+    data = wl.LSTMData.random(TINY_LSTM)
+    params = [p.astype(np.float64) for p in data.params]
+    X = data.X.astype(np.float64)
+    _, grads = wl.lstm_cost_and_grads_numpy(params, X)
+    rng, eps = np.random.default_rng(3), 1e-6
+    for param, grad in zip(params, grads):
+        for _ in range(3):
+            index = tuple(rng.integers(0, size) for size in param.shape)
+            saved, costs = param[index], []
+            for delta in (eps, -eps):
+                param[index] = saved + delta
+                costs.append(wl.lstm_cost_and_grads_numpy(params, X)[0])
+            param[index] = saved
+            np.testing.assert_allclose(grad[index], (costs[0] - costs[1]) / (2 * eps),
+                                       rtol=1e-6, atol=1e-10)
+
+
+def test_lstm_check_reads_the_gradients_back_from_the_update():
+    data = wl.LSTMData.random(TINY_LSTM)
+    step = wl.lstm_train_numpy(data)
+    check = wl.lstm_check(step(), data.params, step.params())
+    # A gradient read back from the update carries its parameter's float32 rounding divided by
+    # the learning rate: a few 1e-6 at these sizes (parameters up to 0.4).
+    np.testing.assert_allclose(check, wl.lstm_reference(data), rtol=1e-3, atol=1e-5)
+
+
+@needs_scan
+def test_lstm_step_matches_handwritten_numpy_over_two_steps():
+    data = wl.LSTMData.random(TINY_LSTM)
+    exprc_step, numpy_step = wl.lstm_train_exprc(data), wl.lstm_train_numpy(data)
+    first = exprc_step()
+    np.testing.assert_allclose(wl.lstm_check(first, data.params, exprc_step.params()),
+                               wl.lstm_reference(data), rtol=1e-3, atol=1e-5)
+    second = exprc_step()
+    np.testing.assert_allclose(first, numpy_step(), rtol=1e-5)
+    np.testing.assert_allclose(second, numpy_step(), rtol=1e-5)
+    assert not np.isclose(first, second, rtol=1e-7)
+
+
+def test_lstm_gemm_flops():
+    # Per step: two forward products (batch x n_in x 4h, batch x h x 4h), the same two as
+    # weight gradients, and the gradient to the previous step (batch x 4h x h).
+    s = wl.LSTMShape()
+    per_step = 2 * s.batch * 4 * s.hidden * (2 * s.n_in + 3 * s.hidden)
+    products = wl.lstm_gemms(s)
+    assert len(products) == 5 * s.steps
+    assert sum(g.flops for g in products) == s.steps * per_step
+
+
+def test_lstm_bench_checks_against_numpy():
+    result = bench_run.bench_lstm(repeat=1, peers=[], shape=TINY_LSTM)
+    assert result.key == "W8"
+    assert [r.system for r in result.rows] == ["exprc", "NumPy"]
+    numpy_row = result.row("NumPy")
+    assert numpy_row.error == "" and numpy_row.stats is not None
+    exprc_row = result.row("exprc")
+    if hasattr(exprc, "scan"):
+        assert exprc_row.error == "" and exprc_row.stats is not None, exprc_row
+    else:
+        assert exprc_row.error.startswith("skipped") and exprc_row.stats is None
+    assert result.floor_s > 0
+
+
+@needs_scan
+def test_lstm_compile_time_child_reports_its_parts():
+    result = compile_time._exprc_lstm_child(TINY_LSTM)
+    assert result["nodes"] > 0
+    assert 0 < result["function_s"] <= result["first_result_s"]

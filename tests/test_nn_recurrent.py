@@ -6,6 +6,7 @@ example examples/mnist_sequence.py on a small fake data file."""
 
 import importlib
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -266,6 +267,25 @@ def test_custom_recurrent_layer_with_a_matrix_state(rng, unroll, precompute_inpu
     h0 = np.repeat(_value(layer.hid_init), BATCH, axis=0)
     expected = _loop(step, x, [h0], mask, backwards=True)[0][0]
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12)
+
+
+def test_custom_connections_receive_get_output_keywords(rng):
+    """``deterministic`` reaches a dropout layer inside a connection, without a warning."""
+    l_in = L.InputLayer((BATCH, STEPS, FEATURES))
+    i2h = L.DenseLayer(L.InputLayer((None, FEATURES)), UNITS, nonlinearity=None)
+    h2h = L.DenseLayer(L.InputLayer((None, UNITS)), UNITS, nonlinearity=None, b=None)
+    dropped = L.CustomRecurrentLayer(l_in, i2h, L.DropoutLayer(h2h, p=0.5),
+                                     nonlinearity=NL.tanh, unroll_scan=True)
+    plain = L.CustomRecurrentLayer(l_in, i2h, h2h, nonlinearity=NL.tanh, unroll_scan=True)
+    assert "deterministic" in dropped.get_output_kwargs
+    x = _floatX(rng.standard_normal((BATCH, STEPS, FEATURES)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outputs = [L.get_output(dropped, deterministic=True), L.get_output(plain),
+                   L.get_output(dropped)]
+    got, expected, noisy = exprc.function([l_in.input_var], outputs)(x)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert not np.allclose(noisy, expected)
 
 
 def test_trailing_input_axes_are_flattened(rng):

@@ -40,12 +40,33 @@ def _merge(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
     cleanup.merge(fgraph, log)
 
 
+def _loops(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
+    """The loop rewrites (``rules/loops.py``), then each inner graph (a loop body, a branch)
+    rewritten by this same pipeline, as a graph of its own whose inputs are protected like a
+    function's arguments."""
+    _rules("loops")(fgraph, log, exclude)
+    optimizer = getattr(fgraph, "optimizer", "fast_run")
+    for node in fgraph.toposort():
+        graphs = getattr(node.op, "inner_graphs", None)
+        if graphs is None or node not in fgraph:
+            continue
+        rewritten = []
+        for graph in graphs():
+            copy = graph.clone()
+            inner = FunctionGraph(copy.inputs, copy.outputs, clone=False)
+            optimize(inner, optimizer, exclude)
+            rewritten.append(type(graph)(inner.inputs, inner.outputs))
+        new_node = node.op.with_inner_graphs(rewritten).make_node(*node.inputs)
+        fgraph.replace_all(zip(node.outputs, new_node.outputs), reason="inner graphs")
+
+
 PIPELINE = [
     Pass("merge", _merge, cheap=True),
     Pass("canonicalize", _rules("canonicalize"), cheap=True),
     Pass("shape", _rules("shape")),
     Pass("stabilize", _rules("stabilize")),
     Pass("specialize", _rules("specialize")),
+    Pass("loops", _loops, cheap=True),
     Pass("merge_again", _merge, cheap=True),
     Pass("blas", _rules("blas")),
     Pass("fusion", _rules("fusion")),
@@ -64,6 +85,7 @@ def optimize(fgraph: FunctionGraph, optimizer: str = "fast_run",
         raise ExprcError(f"cannot exclude unknown passes or rules {sorted(unknown)}; passes: "
                          f"{PASS_NAMES}")
     log = RewriteLog()
+    fgraph.optimizer = optimizer  # the level inner graphs are rewritten at (the loops pass)
     if optimizer == "none":
         return log
     # Rewriting allocates many small objects and frees few; the cyclic garbage collector

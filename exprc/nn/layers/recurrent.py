@@ -184,8 +184,9 @@ class _RecurrentBase(MergeLayer):
                                n_steps=self.input_shapes[0][1], go_backwards=self.backwards)
         outputs, _ = exprc.scan(step, sequences=sequences, outputs_info=outputs_info,
                                 non_sequences=non_sequences, go_backwards=self.backwards,
-                                truncate_gradient=self.gradient_steps, strict=True)
-        return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+                                truncate_gradient=self.gradient_steps, strict=True,
+                                return_list=True)
+        return outputs
 
     def _result(self, hid_out: Any) -> Any:
         """The layer's output from the stacked states (time first, in the order of the

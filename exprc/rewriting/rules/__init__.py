@@ -6,6 +6,7 @@ from exprc.rewriting.rules import (  # noqa: F401
     cleanup,
     fusion,
     inplace,
+    loops,
     movement,
     shape_pass,
     specialize,

@@ -1,0 +1,204 @@
+"""Rewrites of loops (:class:`~exprc.tensor.scan.Scan`), run by the pipeline's ``loops`` pass
+before the loops' inner graphs are rewritten themselves.
+
+- ``scan_drop_unused``: outputs nobody reads (and the state they need), and the sequences and
+  constants the body no longer reads, are removed.
+- ``scan_keep_last_only``: a state read back one step (tap -1) whose rows are only read at
+  ``[-1]`` after the loop becomes a carried value: the loop keeps one value instead of a row
+  per step.
+- ``scan_push_out_products``: a product ``dot(x[t], W)`` of a sequence's row and a loop
+  constant becomes one matrix product over the whole sequence before the loop, read row by
+  row (one large GEMM instead of one small one per step).
+- ``scan_sum_accumulators``: a carried running sum ``acc + f(t)`` whose terms do not depend on
+  the sum becomes an output of the terms, summed after the loop (which lets the next rule move
+  them out too).
+"""
+
+from __future__ import annotations
+
+from exprc.graph.fgraph import OUTPUT
+from exprc.graph.inner import InnerGraph
+from exprc.graph.traversal import ancestors, clone_replace
+from exprc.rewriting.engine import node_rule
+from exprc.tensor.linalg import Dot
+from exprc.tensor.scan import Scan
+from exprc.tensor.subtensor import Subtensor
+
+RULE_SET = "loops"
+
+
+class _Parts:
+    """A Scan node taken apart into per-role lists of (outer value, inner values), to be put
+    together again with some parts removed, moved or added (see :meth:`build`)."""
+
+    def __init__(self, node):
+        op = self.op = node.op
+        roles = op.roles
+        self.node = node
+        self.n_steps = node.inputs[0]
+        seq_in, sot_in, carry_in, const_in = roles.inner_groups(op.inner.inputs)
+        sot_new, nit_new, carry_new, cond = roles.inner_out_groups(op.inner.outputs)
+        buffers, nits, finals = roles.outer_out_groups(node.outputs)
+        # Each entry: [outer input, inner placeholders, taps]; outputs carry their outer var.
+        self.seqs = [[x, ph, op.seq_taps[i]] for i, (x, ph) in
+                     enumerate(zip(roles.outer_seqs(node.inputs), seq_in))]
+        self.sots = [[init, ph, op.sot_taps[k], new, buf] for k, (init, ph, new, buf) in
+                     enumerate(zip(roles.outer_inits(node.inputs), sot_in, sot_new, buffers))]
+        self.nits = [[new, out] for new, out in zip(nit_new, nits)]
+        self.carries = [[init, ph, new, final] for init, ph, new, final in
+                        zip(roles.outer_carries(node.inputs), carry_in, carry_new, finals)]
+        self.consts = [[w, ph] for w, ph in zip(roles.outer_consts(node.inputs), const_in)]
+        self.cond = cond
+
+    def inner_outputs(self) -> list:
+        return ([s[3] for s in self.sots] + [n[0] for n in self.nits]
+                + [c[2] for c in self.carries] + ([self.cond] if self.cond is not None else []))
+
+    def build(self) -> tuple:
+        """The new node, and ``{old outer output: new outer output}`` for the outputs kept."""
+        op = self.op
+        inner_in = ([p for s in self.seqs for p in s[1]] + [p for s in self.sots for p in s[1]]
+                    + [c[1] for c in self.carries] + [w[1] for w in self.consts])
+        inner = InnerGraph(inner_in, self.inner_outputs())
+        new_op = Scan(inner, [s[2] for s in self.seqs], [s[2] for s in self.sots],
+                      len(self.nits), len(self.carries), len(self.consts), op.as_while,
+                      op.exact_steps, op.name, op.truncate_gradient)
+        node = new_op.make_node(self.n_steps, *[s[0] for s in self.seqs],
+                                *[s[0] for s in self.sots], *[c[0] for c in self.carries],
+                                *[w[0] for w in self.consts])
+        olds = [s[4] for s in self.sots] + [n[1] for n in self.nits] + [c[3] for c in self.carries]
+        mapping = {old: new for old, new in zip(olds, node.outputs) if old is not None}
+        return node, mapping
+
+
+def _used(fgraph, var) -> bool:
+    return bool(fgraph.clients.get(var))
+
+
+def _reads(outputs, placeholders) -> set:
+    """The ids of the placeholders the inner ``outputs`` read."""
+    wanted = set(map(id, placeholders))
+    return {id(v) for v in ancestors(outputs) if id(v) in wanted}
+
+
+@node_rule(RULE_SET, "scan_drop_unused", [Scan])
+def scan_drop_unused(fgraph, node):
+    parts = _Parts(node)
+    changed = False
+    while True:
+        dropped = False
+        for group, outer_index, ph_of in ((parts.sots, 4, lambda s: s[1]),
+                                          (parts.carries, 3, lambda c: [c[1]])):
+            for entry in list(group):
+                if _used(fgraph, entry[outer_index]):
+                    continue
+                others = [v for v in parts.inner_outputs()
+                          if v is not (entry[3] if group is parts.sots else entry[2])]
+                if not _reads(others, ph_of(entry)):
+                    group.remove(entry)
+                    dropped = True
+        for entry in list(parts.nits):
+            if not _used(fgraph, entry[1]):
+                parts.nits.remove(entry)
+                dropped = True
+        changed |= dropped
+        if not dropped:
+            break
+    read = _reads(parts.inner_outputs(),
+                  [p for s in parts.seqs for p in s[1]] + [w[1] for w in parts.consts])
+    kept_seqs = [s for s in parts.seqs if any(id(p) in read for p in s[1])]
+    kept_consts = [w for w in parts.consts if id(w[1]) in read]
+    if len(kept_seqs) != len(parts.seqs) or len(kept_consts) != len(parts.consts):
+        changed = True
+        parts.seqs, parts.consts = kept_seqs, kept_consts
+    if not changed:
+        return None
+    if not parts.inner_outputs():
+        return None  # nothing read at all: the node itself is dead and goes with its outputs
+    _, mapping = parts.build()
+    return mapping
+
+
+def _reads_only_last(fgraph, var) -> list | None:
+    """The nodes reading ``var``, when every one is ``var[-1]``; else None."""
+    readers = []
+    for client, _ in fgraph.clients.get(var, {}):
+        if client == OUTPUT or not isinstance(client.op, Subtensor) \
+                or client.op.idx_list != (-1,) or client.inputs[0] is not var:
+            return None
+        readers.append(client)
+    return readers or None
+
+
+@node_rule(RULE_SET, "scan_keep_last_only", [Scan])
+def scan_keep_last_only(fgraph, node):
+    parts = _Parts(node)
+    for entry in parts.sots:
+        init, placeholders, taps, new, buf = entry
+        if taps != (-1,):
+            continue
+        readers = _reads_only_last(fgraph, buf)
+        if readers is None:
+            continue
+        parts.sots.remove(entry)
+        parts.carries.append([init[0], placeholders[0], new, None])
+        new_node, mapping = parts.build()
+        final = new_node.outputs[-1]
+        mapping.update({r.outputs[0]: final for r in readers})
+        return mapping
+    return None
+
+
+def _flat_rows_product(x, w, row_ndim: int):
+    """``dot`` of every row of ``x`` (rows of rank ``row_ndim``, 1 or 2) with ``w``, stacked:
+    the sequence whose row ``t`` is ``dot(x[t], w)``."""
+    from exprc.tensor.shape import reshape
+    from exprc.tensor.linalg import dot
+
+    if row_ndim == 1:
+        return dot(x, w)
+    flat = reshape(x, (x.shape[0] * x.shape[1], x.shape[2]))
+    product = dot(flat, w)
+    return reshape(product, (x.shape[0], x.shape[1], product.shape[1]))
+
+
+@node_rule(RULE_SET, "scan_push_out_products", [Scan])
+def scan_push_out_products(fgraph, node):
+    parts = _Parts(node)
+    const_of = {id(w[1]): w[0] for w in parts.consts}
+    seq_of = {}
+    for s in parts.seqs:
+        for p, tap in zip(s[1], s[2]):
+            seq_of[id(p)] = (s, tap)
+    inner = parts.inner_outputs()
+    for var in ancestors(inner, [p for s in parts.seqs for p in s[1]]):
+        dot_node = var.owner
+        if dot_node is None or not isinstance(dot_node.op, Dot):
+            continue
+        a, b = dot_node.inputs
+        if id(a) not in seq_of or id(b) not in const_of or b.ndim != 2 or a.ndim not in (1, 2):
+            continue
+        (x, _, taps), tap = seq_of[id(a)]
+        # Row t of the new sequence is dot(x[t + tap - min(taps)], W); cut so that it is as
+        # long as the steps need exactly when x is (the length checks keep their meaning).
+        product = _flat_rows_product(x, const_of[id(b)], a.ndim)
+        product = product[tap - min(taps):x.shape[0] - (max(taps) - tap)]
+        row = dot_node.outputs[0].type()
+        parts.seqs.append([product, [row], (0,)])
+        outputs = clone_replace(inner, {dot_node.outputs[0]: row})
+        _replace_inner_outputs(parts, outputs)
+        _, mapping = parts.build()
+        return mapping
+    return None
+
+
+def _replace_inner_outputs(parts: _Parts, outputs: list) -> None:
+    it = iter(outputs)
+    for s in parts.sots:
+        s[3] = next(it)
+    for n in parts.nits:
+        n[0] = next(it)
+    for c in parts.carries:
+        c[2] = next(it)
+    if parts.cond is not None:
+        parts.cond = next(it)
