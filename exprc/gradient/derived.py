@@ -97,11 +97,12 @@ def jacobian(expression: Any, wrt: Any, consider_constant: Sequence[Variable] | 
              disconnected_inputs: str = "raise"):
     """The Jacobian of a vector (or scalar) ``expression`` with respect to ``wrt``.
 
-    The result for each ``w`` in ``wrt`` has shape ``expression.shape + w.shape``. The length of
-    ``expression`` must be known when the graph is built (give its inputs static shapes, e.g.
-    ``T.dvector('x', shape=(3,))``): each row is one reverse pass.
+    The result for each ``w`` in ``wrt`` has shape ``expression.shape + w.shape``. Each row is
+    one reverse pass: unrolled when the length of ``expression`` is known when the graph is
+    built, else computed by a loop over the rows (:func:`exprc.scan`), as Theano does.
     """
-    from exprc.tensor.basic import stack
+    from exprc.tensor.basic import arange, stack
+    from exprc.tensor.scan_builder import scan
 
     expression = as_tensor_variable(expression)
     wrts, single = _listify(wrt)
@@ -114,9 +115,13 @@ def jacobian(expression: Any, wrt: Any, consider_constant: Sequence[Variable] | 
                              f"{expression.type}; flatten it first")
     n = expression.type.shape[0]
     if n is None:
-        raise ExprcTypeError(
-            f"jacobian: the length of {expression} is not known when the graph is built; "
-            "declare static shapes on its inputs (e.g. T.dvector('x', shape=(3,)))")
+        def row(i, *_):
+            return grad(expression[i], wrts, consider_constant=consider_constant,
+                        disconnected_inputs=disconnected_inputs)
+
+        result, _ = scan(row, sequences=arange(expression.shape[0]),
+                         non_sequences=[expression, *wrts], name="jacobian", return_list=True)
+        return result[0] if single else result
     per_row = [grad(expression[i], wrts, consider_constant=consider_constant,
                     disconnected_inputs=disconnected_inputs) for i in range(n)]
     result = [stack([row[k] for row in per_row]) for k in range(len(wrts))]

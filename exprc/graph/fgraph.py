@@ -112,7 +112,14 @@ class FunctionGraph:
         self._prune(old)
 
     def replace_all(self, pairs: Iterable[tuple[Variable, Variable]], reason: str = "") -> None:
+        """:meth:`replace` for each pair. Replacing every output of a node works even when
+        some output is unused: once the others are replaced the node is dropped, and its
+        unused outputs with it, so those are skipped rather than reported missing."""
+        pairs = list(pairs)
+        present = {id(old) for old, _ in pairs if old in self.clients}
         for old, new in pairs:
+            if old not in self.clients and id(old) in present:
+                continue  # dropped, unused, with its node by an earlier pair
             self.replace(old, new, reason)
 
     def add_listener(self, fn) -> None:

@@ -106,7 +106,7 @@ def _sequence_spec(entry: Any, name: str, k: int) -> tuple[Variable, list[int]]:
         unknown = set(entry) - {"input", "taps"}
         if unknown or "input" not in entry:
             raise ExprcTypeError(f"scan {name!r}: sequence {k} is a dict with keys "
-                                 f"{sorted(map(str, entry))}; it needs 'input' and may have "
+                                 f"{sorted(str(k) for k in entry)}; it needs 'input' and may have "
                                  "'taps'")
         x, taps = entry["input"], entry.get("taps", [0])
     else:
@@ -130,7 +130,7 @@ def _output_spec(entry: Any, name: str, k: int) -> tuple[Variable | None, list[i
         unknown = set(entry) - {"initial", "taps", "return_steps", "inplace"}
         if unknown:
             raise ExprcTypeError(f"scan {name!r}: outputs_info[{k}] has unknown keys "
-                                 f"{sorted(map(str, unknown))}; it may have 'initial' and "
+                                 f"{sorted(str(k) for k in unknown)}; it may have 'initial' and "
                                  "'taps'")
         initial = entry.get("initial")
         if initial is None:
@@ -299,7 +299,7 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
     own = args + carry_args
     free, const_args, inner_outputs = close_over(own, body)
     if strict:
-        listed = set(map(id, non_seqs))
+        listed = {id(v) for v in non_seqs}
         stray = [v for v in free if id(v) not in listed and not isinstance(v, Constant)]
         if stray:
             raise ExprcTypeError(

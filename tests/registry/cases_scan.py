@@ -134,7 +134,23 @@ def _reduce_last_np(x, h0, w):
     return h
 
 
+def _coupled(x, w):
+    # Two states, only the second returned: r feeds s, so s's gradient flows back through r.
+    (r, s), _ = exprc.scan(lambda x_t, r, s, w: [r * w + 1.0, s + r * x_t], sequences=x,
+                           outputs_info=[T.zeros_like(w), T.zeros_like(w)], non_sequences=w)
+    return s
+
+
+def _coupled_np(x, w):
+    r, s, out = 0.0, 0.0, []
+    for x_t in x:
+        r, s = r * w + 1.0, s + r * x_t
+        out.append(s)
+    return np.array(out)
+
+
 add(
+    Case("scan/coupled_states", _coupled, _coupled_np, [Arg((5,)), Arg((), low=0.5, high=1.5)]),
     Case("scan/running_sum", _running_sum, _running_sum_np, [Arg((6, 3))]),
     Case("scan/running_sum/float32", _running_sum, _running_sum_np,
          [Arg((5, 2), "float32")], rtol=1e-5, grad=False),

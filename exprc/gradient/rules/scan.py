@@ -93,10 +93,12 @@ def scan_grad(node, output_grads):
     def step(*args):
         pos = len(fwd_values)
         values = list(args[:pos])
-        states = [a for a, g in zip(args[pos:], arriving_state) if g is not None]
-        pos += len(states)
-        outs = [a for a, g in zip(args[pos:], arriving_out) if g is not None]
-        pos += len(outs)
+        n_states = sum(g is not None for g in arriving_state)
+        states = list(args[pos:pos + n_states])
+        pos += n_states
+        n_outs = sum(g is not None for g in arriving_out)
+        outs = list(args[pos:pos + n_outs])
+        pos += n_outs
         arrived_state = iter(states)
         arrived_out = iter(outs)
         back = list(args[pos:pos + len(sent_back)])

@@ -125,10 +125,12 @@ class NodeContext:
         Names of the ``exprc_array`` locals of the node's inputs and outputs.
     """
 
-    def __init__(self, generator: _Generator, index: int, node: Apply):
+    def __init__(self, generator: _Generator, index: int, node: Apply,
+                 position: int | None = None):
         self._gen = generator
         self.node = node
         self.index = index
+        self.position = index if position is None else position  # in its own schedule
         self.inputs = [generator.schedule.name(v) for v in node.inputs]
         self.outputs = [generator.schedule.name(v) for v in node.outputs]
 
@@ -165,7 +167,7 @@ class NodeContext:
         """The code of an inner graph of this node (a loop body, a branch), to be placed in
         the node's own code; ``tag`` tells apart the node's inner graphs."""
         return InnerBlock(self._gen, self.index, inner, f"{self._gen.schedule.prefix}n"
-                          f"{self.index}{tag}_")
+                          f"{self.position}{tag}_")
 
     @property
     def label(self) -> str:
@@ -415,7 +417,7 @@ class _Generator:
                     "compile this function with another linker")
             _check_parameters(node.op)
             try:
-                code = rule(node, NodeContext(self, k, node))
+                code = rule(node, NodeContext(self, k, node, position))
             except CUnsupportedError as exc:
                 raise CUnsupportedError(
                     f"the C backend does not cover {type(node.op).__name__} yet for this node: "

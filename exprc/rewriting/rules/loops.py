@@ -22,7 +22,7 @@ from exprc.graph.traversal import ancestors, clone_replace
 from exprc.rewriting.engine import node_rule
 from exprc.tensor.linalg import Dot
 from exprc.tensor.scan import Scan
-from exprc.tensor.subtensor import Subtensor
+from exprc.tensor.subtensor import SliceSpec, Subtensor
 
 RULE_SET = "loops"
 
@@ -89,14 +89,16 @@ def scan_drop_unused(fgraph, node):
         dropped = False
         for group, outer_index, ph_of in ((parts.sots, 4, lambda s: s[1]),
                                           (parts.carries, 3, lambda c: [c[1]])):
-            for entry in list(group):
+            for position, entry in reversed(list(enumerate(group))):
                 if _used(fgraph, entry[outer_index]):
                     continue
-                others = [v for v in parts.inner_outputs()
-                          if v is not (entry[3] if group is parts.sots else entry[2])]
-                if not _reads(others, ph_of(entry)):
-                    group.remove(entry)
-                    dropped = True
+                # Taken out, then put back if the other outputs read it (compared by
+                # position: one variable may be several outputs at once).
+                del group[position]
+                if _reads(parts.inner_outputs(), ph_of(entry)):
+                    group.insert(position, entry)
+                    continue
+                dropped = True
         for entry in list(parts.nits):
             if not _used(fgraph, entry[1]):
                 parts.nits.remove(entry)
@@ -119,14 +121,38 @@ def scan_drop_unused(fgraph, node):
     return mapping
 
 
+def _is_last_row(node, var) -> bool:
+    return (isinstance(node.op, Subtensor) and node.op.idx_list == (-1,)
+            and node.inputs[0] is var)
+
+
+def _is_tail(node, var) -> bool:
+    """``var[k:]`` with a constant ``k >= 0`` (what scan returns for a state's rows)."""
+    if not isinstance(node.op, Subtensor) or node.inputs[0] is not var \
+            or len(node.op.idx_list) != 1:
+        return False
+    entry = node.op.idx_list[0]
+    return (isinstance(entry, SliceSpec) and entry.stop is None and entry.step is None
+            and (entry.start is None or (isinstance(entry.start, int) and entry.start >= 0)))
+
+
 def _reads_only_last(fgraph, var) -> list | None:
-    """The nodes reading ``var``, when every one is ``var[-1]``; else None."""
+    """The nodes reading the last row of ``var``, when that is all that is read of it
+    (``var[-1]``, or ``var[k:][-1]``); else None."""
     readers = []
     for client, _ in fgraph.clients.get(var, {}):
-        if client == OUTPUT or not isinstance(client.op, Subtensor) \
-                or client.op.idx_list != (-1,) or client.inputs[0] is not var:
+        if client == OUTPUT:
             return None
-        readers.append(client)
+        if _is_last_row(client, var):
+            readers.append(client)
+        elif _is_tail(client, var):
+            tail = client.outputs[0]
+            inner = _reads_only_last(fgraph, tail)
+            if inner is None:
+                return None
+            readers += inner
+        else:
+            return None
     return readers or None
 
 
