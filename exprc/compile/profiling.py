@@ -64,6 +64,17 @@ class FunctionProfile:
                 for k, (node, seconds) in enumerate(zip(program.nodes,
                                                         program.node_seconds()))]
 
+    def inner_nodes(self) -> list[NodeTime]:
+        """The nodes inside loops and branches (compiled programs), each named after the
+        node holding it (``Scan{rnn} > Gemm``); ``index`` is the outer node's. Their time is
+        part of the outer node's time too."""
+        program = self._function.program
+        inner = getattr(program, "inner_node_seconds", None)
+        if inner is None:
+            return []
+        return [NodeTime(k, f"{program.nodes[k].op} > {node.op}", type(node.op).__name__,
+                         program.backend, seconds) for k, node, seconds in inner()]
+
     def by_op(self) -> list[tuple[str, int, float]]:
         """``(op class, node count, seconds)``, most time first."""
         totals: dict[str, list] = defaultdict(lambda: [0, 0.0])
@@ -98,3 +109,9 @@ class FunctionProfile:
         for item in sorted(nodes, key=lambda n: -n.seconds)[:n_nodes]:
             print(f"  {item.seconds:>10.6f} s  [{item.backend}] {item.index}: {item.op}",
                   file=out)
+        inner = self.inner_nodes()
+        if inner:
+            print(f"slowest nodes inside loops and branches (of {len(inner)}):", file=out)
+            for item in sorted(inner, key=lambda n: -n.seconds)[:n_nodes]:
+                print(f"  {item.seconds:>10.6f} s  [{item.backend}] {item.index}: {item.op}",
+                      file=out)

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import numbers
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from exprc.errors import ExprcTypeError, ExprcValueError, user_frame
 from exprc.graph.inner import InnerGraph, close_over
 from exprc.graph.ir import Constant, Variable
 from exprc.graph.traversal import ancestors, clone_replace
-from exprc.tensor.shape import shape_padleft
 from exprc.tensor.math import cast
 from exprc.tensor.scan import Scan
+from exprc.tensor.shape import shape_padleft
 from exprc.tensor.sharedvar import SharedVariable
 from exprc.tensor.variable import as_tensor_variable
 
 __all__ = ["ScanUpdates", "foldl", "foldr", "map", "reduce", "scan", "until"]
 
 
-class until:  # noqa: N801  (Theano's name)
+class until:
     """A stop condition for :func:`scan`: return ``until(cond)`` (alone or after the outputs
     and updates) from the step function and the loop stops after the first step where
     ``cond`` is true. ``n_steps`` is then an upper bound, and the outputs have one row per step

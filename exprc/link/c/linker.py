@@ -151,6 +151,15 @@ class CProgram:
             raise ExprcError("this program was not built for profiling (profile=True)")
         return [self._node_ns[k] * 1e-9 for k in range(len(self.nodes))]
 
+    def inner_node_seconds(self) -> list[tuple[int, object, float]]:
+        """``(outer node index, inner node, seconds)`` for every node of a loop body or a
+        branch (a profiling build only); their time is also part of their outer node's."""
+        if not self.profile:
+            raise ExprcError("this program was not built for profiling (profile=True)")
+        base = len(self.nodes)
+        return [(k, node, self._node_ns[base + j] * 1e-9)
+                for j, (k, node) in enumerate(self.generated.inner_nodes)]
+
     def _prepare(self) -> None:
         ffi = self.module.ffi
         self._ffi = ffi
@@ -165,7 +174,8 @@ class CProgram:
         self._state = ffi.gc(ffi.new("exprc_state *"), self._lib.exprc_state_clear)
         self._state.keep = 1 if config.keep_buffers else 0
         if self.profile:
-            self._node_ns = ffi.new("int64_t[]", max(len(self.nodes), 1))
+            self._node_ns = ffi.new("int64_t[]", max(len(self.nodes)
+                                                     + len(self.generated.inner_nodes), 1))
             self._state.node_ns = self._node_ns
         self._dtypes = [np.dtype(d) for d in self.generated.output_dtypes]
         self._constants = constants  # kept alive: the structs point into them

@@ -240,6 +240,10 @@ class GeneratedProgram:
     output_dtypes : list of str
     kernels : dict of str to ScalarProgram
         The elementwise loops embedded in the source, by C name.
+    inner_nodes : list of (int, Apply)
+        In a profiling build, the nodes of inner graphs (loop bodies, branches) as
+        ``(index of the outer node holding them, node)``; their times follow the outer
+        nodes' in ``state->node_ns``.
     """
 
     source: str
@@ -247,6 +251,7 @@ class GeneratedProgram:
     constants: list
     output_dtypes: list
     kernels: dict = field(default_factory=dict)
+    inner_nodes: list = field(default_factory=list)
 
 
 # A program is mostly glue (shape checks, allocation, calls) that gains nothing from full
@@ -352,6 +357,7 @@ class _Generator:
         self.nodes = self.schedule.nodes
         self.fail_label = "fail"
         self.fixed_index: int | None = None
+        self.inner_nodes: list[tuple[int, Apply]] = []  # shared with every child
         self.kernels: dict[str, ScalarProgram] = {}
         self._kernel_names: dict[tuple, str] = {}
         self.scalar_kernels: set[str] = set()
@@ -369,7 +375,7 @@ class _Generator:
         child.__dict__.update(self.__dict__)
         child.schedule, child.nodes = schedule, schedule.nodes
         child.inputs, child.outputs = schedule.inputs, schedule.outputs
-        child.fail_label, child.fixed_index, child.profile = fail_label, index, False
+        child.fail_label, child.fixed_index = fail_label, index
         return child
 
     def add_kernel(self, program: ScalarProgram, scalar_only: bool = False) -> str:
@@ -398,7 +404,7 @@ class _Generator:
             source=source, nodes=self.nodes,
             constants=[np.array(c.data, order="C") for c in self.schedule.constants],
             output_dtypes=[v.dtype for v in self.outputs],
-            kernels=dict(self.kernels))
+            kernels=dict(self.kernels), inner_nodes=list(self.inner_nodes))
 
     def _body(self) -> list[str]:
         return self.node_parts()
@@ -427,10 +433,15 @@ class _Generator:
                 # is the block's own label, which releases the block's values first.
                 code = code.replace("goto fail;", f"goto {self.fail_label};")
             if self.profile:
+                slot = k
+                if self.fixed_index is not None:  # an inner node: a slot after the outer ones
+                    slot = -1 - len(self.inner_nodes)  # placed once the outer count is known
+                    self.inner_nodes.append((k, node))
                 code = "\n".join([
-                    "const int64_t exprc_started = exprc_now_ns();",
+                    "{ const int64_t exprc_started = exprc_now_ns();",
                     "{", _indent(code, 4), "}",
-                    f"if (exprc_node_ns) exprc_node_ns[{k}] += exprc_now_ns() - exprc_started;"])
+                    f"if (exprc_node_ns) exprc_node_ns[{_slot(slot)}] += exprc_now_ns() - "
+                    "exprc_started; }"])
             released = [f"    exprc_release(&pool, {v}.owner); {v}.owner = NULL;"
                         for v in dying.get(position, [])]
             # A pending Ctrl-C is looked at before each node: one load (see "interrupts" in
@@ -482,6 +493,7 @@ class _Generator:
             "#if !defined(EXPRC_PART) || EXPRC_PART >= 2",
             "#include <math.h>", "#include <stdbool.h>", "#include <stdint.h>",
             '#include "exprc_common.h"', '#include "exprc_runtime.h"', includes,
+            f"#define EXPRC_INNER_BASE {len(self.nodes)}",
             "#ifdef EXPRC_PART",
             *prototypes,
             "#endif",
@@ -584,6 +596,13 @@ def _check_parameters(op) -> None:
                 f"{type(getattr(op, name)).__name__} (or one inside it), not plain ints, floats, "
                 "bools, strings, None or tuples of those; normalise it in __init__ with "
                 "exprc.tensor.params")
+
+
+def _slot(slot: int) -> str:
+    """The index into ``exprc_node_ns`` of a node's time: its own index for an outer node;
+    for the ``j``-th inner node (``slot = -1 - j``) a name resolved once the number of outer
+    nodes is known (``EXPRC_INNER_BASE``, defined by the program)."""
+    return str(slot) if slot >= 0 else f"EXPRC_INNER_BASE + {-1 - slot}"
 
 
 def _indent(code: str, n: int) -> str:

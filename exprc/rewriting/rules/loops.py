@@ -12,6 +12,9 @@ before the loops' inner graphs are rewritten themselves.
 - ``scan_sum_accumulators``: a carried running sum ``acc + f(t)`` whose terms do not depend on
   the sum becomes an output of the terms, summed after the loop (which lets the next rule move
   them out too).
+- ``scan_push_out_sum_of_products``: a sum over the steps of ``dot(u[t].T, v[t])``, ``u`` a
+  sequence (the gradient of a product with a loop constant, in the gradient's loop), becomes
+  one matrix product of the flattened ``u`` and ``v`` after the loop.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from exprc.graph.fgraph import OUTPUT
 from exprc.graph.inner import InnerGraph
 from exprc.graph.traversal import ancestors, clone_replace
 from exprc.rewriting.engine import node_rule
+from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.linalg import Dot
+from exprc.tensor.reduction import Reduce
 from exprc.tensor.scan import Scan
 from exprc.tensor.subtensor import SliceSpec, Subtensor
+from exprc.tensor.type import DISCRETE_DTYPES
 
 RULE_SET = "loops"
 
@@ -178,8 +184,8 @@ def scan_keep_last_only(fgraph, node):
 def _flat_rows_product(x, w, row_ndim: int):
     """``dot`` of every row of ``x`` (rows of rank ``row_ndim``, 1 or 2) with ``w``, stacked:
     the sequence whose row ``t`` is ``dot(x[t], w)``."""
-    from exprc.tensor.shape import reshape
     from exprc.tensor.linalg import dot
+    from exprc.tensor.shape import reshape
 
     if row_ndim == 1:
         return dot(x, w)
@@ -228,3 +234,119 @@ def _replace_inner_outputs(parts: _Parts, outputs: list) -> None:
         c[2] = next(it)
     if parts.cond is not None:
         parts.cond = next(it)
+
+
+def _is_add_of(var, placeholder):
+    """The other operand when ``var`` is ``placeholder + other`` (either order), else None."""
+    node = var.owner
+    if node is None or not isinstance(node.op, Elemwise) or node.op.scalar_op.name != "add" \
+            or len(node.inputs) != 2:
+        return None
+    a, b = node.inputs
+    if a is placeholder and b is not placeholder:
+        return b
+    if b is placeholder and a is not placeholder:
+        return a
+    return None
+
+
+def _product_with_sequence(term, parts: _Parts):
+    """``(u, v, sequence entry, tap)`` when ``term`` is ``dot(u.T, v)`` for a matrix row ``u``
+    of a sequence (or the outer product of a vector row ``u`` and a vector ``v``), else
+    None."""
+    node = term.owner
+    if node is None or not isinstance(node.op, Dot):
+        return None
+    a, b = node.inputs
+    shuffle = a.owner
+    if shuffle is None or not isinstance(shuffle.op, DimShuffle):
+        return None
+    u = shuffle.inputs[0]
+    found = next(((s, tap) for s in parts.seqs for p, tap in zip(s[1], s[2]) if p is u), None)
+    if found is None:
+        return None
+    if shuffle.op.new_order == (1, 0) and u.ndim == 2 and b.ndim == 2:
+        return u, b, found[0], found[1]
+    if shuffle.op.new_order == (0, "x") and u.ndim == 1 and b.owner is not None \
+            and isinstance(b.owner.op, DimShuffle) and b.owner.op.new_order == ("x", 0):
+        return u, b.owner.inputs[0], found[0], found[1]
+    return None
+
+
+@node_rule(RULE_SET, "scan_sum_accumulators", [Scan])
+def scan_sum_accumulators(fgraph, node):
+    from exprc.tensor.math import cast
+    from exprc.tensor.reduction import sum as tsum
+
+    parts = _Parts(node)
+    if parts.op.as_while:
+        return None
+    for position, entry in enumerate(parts.carries):
+        init, placeholder, new, final = entry
+        if new.dtype in DISCRETE_DTYPES:
+            continue
+        term = _is_add_of(new, placeholder)
+        if term is None or _product_with_sequence(term, parts) is None:
+            continue  # summing after the loop would keep a row per step for nothing
+        # The running sum must be read by nothing but its own update, and the terms must not
+        # depend on it.
+        del parts.carries[position]
+        if _reads(parts.inner_outputs() + [term], [placeholder]):
+            parts.carries.insert(position, entry)
+            continue
+        parts.nits.append([term, None])
+        new_node, mapping = parts.build()
+        rows = new_node.outputs[len(parts.sots) + len(parts.nits) - 1]
+        total = init + tsum(rows, axis=0)
+        if total.dtype != final.dtype:
+            total = cast(total, final.dtype)
+        mapping[final] = total
+        return mapping
+    return None
+
+
+def _sum_over_steps(fgraph, var) -> list | None:
+    """The nodes reading ``var``, when each is a sum over its first axis (the steps)."""
+    readers = []
+    for client, _ in fgraph.clients.get(var, {}):
+        if client == OUTPUT or not isinstance(client.op, Reduce) \
+                or client.op.scalar_op.name != "add" or client.op.axis != (0,):
+            return None
+        readers.append(client)
+    return readers or None
+
+
+@node_rule(RULE_SET, "scan_push_out_sum_of_products", [Scan])
+def scan_push_out_sum_of_products(fgraph, node):
+    """``sum_t dot(u[t].T, v[t])`` over a sequence ``u`` and a step value ``v`` (the gradient
+    of a product with a loop constant) becomes one product after the loop: ``v`` becomes an
+    output, and both are flattened over the steps."""
+    from exprc.tensor.linalg import dot
+    from exprc.tensor.math import cast
+    from exprc.tensor.shape import reshape
+
+    parts = _Parts(node)
+    if parts.op.as_while:
+        return None
+    n = parts.n_steps
+    for term, out in parts.nits:
+        readers = _sum_over_steps(fgraph, out)
+        found = _product_with_sequence(term, parts) if readers is not None else None
+        if found is None:
+            continue
+        u, v, (x, _, taps), tap = found
+        first = tap - min(taps)
+        u_rows = x[first:first + n]
+        parts.nits.append([v, None])
+        new_node, mapping = parts.build()
+        v_rows = new_node.outputs[len(parts.sots) + len(parts.nits) - 1]
+        if u.ndim == 2:
+            u_rows = reshape(u_rows, (u_rows.shape[0] * u_rows.shape[1], u_rows.shape[2]))
+            v_rows = reshape(v_rows, (v_rows.shape[0] * v_rows.shape[1], v_rows.shape[2]))
+        total = dot(u_rows.T, v_rows)
+        for reader in readers:
+            result = total if total.dtype == reader.outputs[0].dtype \
+                else cast(total, reader.outputs[0].dtype)
+            mapping[reader.outputs[0]] = result
+        return mapping
+    return None

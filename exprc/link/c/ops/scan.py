@@ -12,7 +12,7 @@ state. A carried value takes over the buffer of its new value when the step made
 
 from __future__ import annotations
 
-from exprc.link.c.program import C_CODE, NodeContext, format_text, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text, itemsize
 from exprc.tensor.scan import Scan
 
 
@@ -31,7 +31,6 @@ def scan(node, ctx: NodeContext) -> str:
     buf_names, nit_names, carry_names = roles.outer_out_groups(outs)
     seq_in, sot_in, carry_in, const_in = roles.inner_groups(block.inputs)
     sot_new, nit_new, carry_new, cond = roles.inner_out_groups(block.outputs)
-    sot_j = range(roles.n_sot)
     nit_j = range(roles.n_sot, roles.n_sot + roles.n_nit)
     carry_j = range(roles.n_sot + roles.n_nit, roles.n_sot + roles.n_nit + roles.n_carry)
 
@@ -110,9 +109,9 @@ def scan(node, ctx: NodeContext) -> str:
     for j, (out, new) in zip(carry_j, zip(carry_names, carry_new)):
         size = itemsize(node.outputs[j].dtype)
         step += [f"if (!exprc_same_shape(&{out}, &{new})) " + _changed(
-                     ctx, block, f"{label}: at step %lld, carried value {j - roles.n_sot - roles.n_nit}"
-                     " has a shape other than its initial value's (a loop's values keep their "
-                     "shape from step to step)", t),
+                     ctx, block, f"{label}: at step %lld, carried value "
+                     f"{j - roles.n_sot - roles.n_nit} has a shape other than its initial "
+                     "value's (a loop's values keep their shape from step to step)", t),
                  # A buffer the step made and nobody else holds is taken over; anything else
                  # (an input, a constant, a view of either) is copied.
                  f"if ({new}.owner != NULL && exprc_refs({new}.owner) == 1) {{",
@@ -126,8 +125,6 @@ def scan(node, ctx: NodeContext) -> str:
                  "}"]
     if cond is not None:
         dtype = op.inner.outputs[-1].dtype
-        from exprc.link.c.program import ctype
-
         step.append(f"const int stop = *(const {ctype(dtype)} *){cond}.data != 0;")
     step.append(block.release_outputs())
     if cond is not None:
