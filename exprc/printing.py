@@ -84,7 +84,9 @@ def debugprint(obj: Any, file: Any = None, ids: str = "CHAR", print_type: bool =
 
     A computed variable shows its op (``Op.i`` for output ``i`` of a multi-output op), its id
     and its name; a graph input shows its name (or type) and its id. A node reached a second
-    time is shown by its line only, with the same id, and not expanded again.
+    time is shown by its line only, with the same id, and not expanded again. The graphs that
+    loops and branches run (``Scan``, ``IfElse``, ``OpFromGraph``) follow under "Inner
+    graphs:", each line marked ``>``, their inputs being the op's placeholders.
 
     Parameters
     ----------
@@ -130,13 +132,27 @@ def debugprint(obj: Any, file: Any = None, ids: str = "CHAR", print_type: bool =
         if node is None or id(node) in expanded:
             return
         expanded.add(id(node))
+        if getattr(node.op, "inner_graphs", None) is not None:
+            holders.append(node)
         for i, inp in enumerate(node.inputs):
             last = i == len(node.inputs) - 1
             visit(inp, child_prefix + " |", child_prefix + ("  " if last else " |"),
                   levels - 1)
 
+    holders: list = []  # nodes running graphs of their own (loops, branches), in order met
     for out in _outputs_of(obj):
         visit(out, "", "", depth)
+    # Each inner graph after the outer one, its lines marked ">"; nested ones follow in turn.
+    shown = 0
+    while shown < len(holders):
+        node = holders[shown]
+        shown += 1
+        if shown == 1:
+            lines += ["", "Inner graphs:"]
+        lines += ["", str(node.op) + id_of(node)]
+        for graph in node.op.inner_graphs():
+            for out in graph.outputs:
+                visit(out, " >", " >", depth)
     text = "\n".join(lines)
     if file == "str":
         return text

@@ -447,3 +447,33 @@ def test_until_has_no_gradient():
     out, _ = exprc.scan(lambda prev: (prev * 2, until(prev > 5)), outputs_info=x, n_steps=10)
     with pytest.raises(ExprcError, match="until"):
         exprc.grad(out.sum(), x)
+
+
+# ---------------------------------------------------------------------------- seeing inside
+def test_debugprint_shows_the_inner_graph():
+    x = T.dvector("x")
+    total, _ = exprc.scan(lambda v, acc: acc + T.exp(v), sequences=x,
+                          outputs_info=T.constant(0.0, dtype="float64"), name="total")
+    text = exprc.printing.debugprint(total, file="str")
+    outer, inner = text.split("Inner graphs:")
+    assert "Scan{total}" in outer and "Elemwise{exp}" not in outer
+    assert "Scan{total}" in inner and " >" in inner and "Elemwise{exp}" in inner
+    assert "x[t]" in inner  # the body reads the sequence's row
+
+
+def test_profile_times_the_nodes_inside_a_loop():
+    x = T.dvector("x")
+    total, _ = exprc.scan(lambda v, acc: acc + T.exp(v) * T.sin(v), sequences=x,
+                          outputs_info=T.constant(0.0, dtype="float64"), name="total")
+    f = exprc.function([x], total, profile=True)
+    f(np.ones(1000))
+    inner = f.profile.inner_nodes()
+    assert inner and all(item.op.startswith("Scan{total} > ") for item in inner)
+    assert all(item.seconds >= 0 for item in inner) and sum(i.seconds for i in inner) > 0
+    (scan_node,) = [n for n in f.profile.nodes() if n.op_class == "Scan"]
+    assert sum(i.seconds for i in inner) <= scan_node.seconds
+    import io
+
+    out = io.StringIO()
+    f.profile.summary(file=out)
+    assert "inside loops and branches" in out.getvalue()
