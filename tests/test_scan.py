@@ -477,3 +477,22 @@ def test_profile_times_the_nodes_inside_a_loop():
     out = io.StringIO()
     f.profile.summary(file=out)
     assert "inside loops and branches" in out.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "REFERENCE"])
+def test_loops_over_the_same_sequence_merge(mode):
+    x, w = T.dvector("x"), T.dscalar("w")
+    a, _ = exprc.scan(lambda v, w: v * w, sequences=x, non_sequences=w)
+    b, _ = exprc.scan(lambda v, acc: acc + v, sequences=x,
+                      outputs_info=T.constant(0.0, dtype="float64"))
+    c, _ = exprc.scan(lambda v, acc: acc * v, sequences=a,  # reads a: stays a loop of its own
+                      outputs_info=T.constant(1.0, dtype="float64"))
+    f = exprc.function([x, w], [a, b, c], mode=mode)
+    if mode == "FAST_RUN":
+        assert f.rewrite_log.fired["scan_merge"] == 1
+        assert len(_scans(f)) == 2
+    xv = np.array([1.0, 2.0, 3.0])
+    out = f(xv, 2.0)
+    np.testing.assert_allclose(out[0], xv * 2)
+    np.testing.assert_allclose(out[1], np.cumsum(xv))
+    np.testing.assert_allclose(out[2], np.cumprod(xv * 2))

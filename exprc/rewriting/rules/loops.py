@@ -15,6 +15,10 @@ before the loops' inner graphs are rewritten themselves.
 - ``scan_push_out_sum_of_products``: a sum over the steps of ``dot(u[t].T, v[t])``, ``u`` a
   sequence (the gradient of a product with a loop constant, in the gradient's loop), becomes
   one matrix product of the flattened ``u`` and ``v`` after the loop.
+- ``scan_merge``: two loops over the same steps, neither reading the other, become one.
+
+Loop-invariant work never enters a body in the first place: the builder cuts what the step
+function computes from outer values alone out of the body (:func:`exprc.graph.inner.close_over`).
 """
 
 from __future__ import annotations
@@ -350,3 +354,60 @@ def scan_push_out_sum_of_products(fgraph, node):
             mapping[reader.outputs[0]] = result
         return mapping
     return None
+
+
+@node_rule(RULE_SET, "scan_merge", [Scan])
+def scan_merge(fgraph, node):
+    """Two loops over the same number of steps, neither reading the other's results, become
+    one loop running both bodies: the sequences are read once per step, and the pass over
+    them is made once. (Loops with a stop condition stay apart.)"""
+    op = node.op
+    if op.as_while:
+        return None
+    steps = node.inputs[0]
+    for client, _ in list(fgraph.clients.get(steps, {})):
+        if client == OUTPUT or client is node or not isinstance(client.op, Scan) \
+                or client.inputs[0] is not steps or client.op.as_while \
+                or client.op.exact_steps != op.exact_steps \
+                or client.op.truncate_gradient != op.truncate_gradient:
+            continue
+        if _depends(client, node) or _depends(node, client):
+            continue
+        first, second = _Parts(node), _Parts(client)
+        _share_inputs(first, second)
+        first.seqs += second.seqs
+        first.sots += second.sots
+        first.nits += second.nits
+        first.carries += second.carries
+        first.consts += second.consts
+        first.op = op.with_inner(op.inner, name=op.name if op.name == client.op.name
+                                 else f"{op.name}+{client.op.name}")
+        _, mapping = first.build()
+        return mapping
+    return None
+
+
+def _depends(node, on) -> bool:
+    """Whether one of ``node``'s inputs is computed from an output of ``on``."""
+    targets = set(map(id, on.outputs))
+    return any(id(v) in targets for v in ancestors(node.inputs))
+
+
+def _share_inputs(first: _Parts, second: _Parts) -> None:
+    """Let ``second``'s body read ``first``'s placeholders where both loops take the same
+    outer value (a sequence at the same taps, a constant), so the merged loop takes it once."""
+    swap = {}
+    seqs = {(id(s[0]), s[2]): s for s in first.seqs}
+    for s in list(second.seqs):
+        twin = seqs.get((id(s[0]), s[2]))
+        if twin is not None:
+            swap.update(zip(s[1], twin[1]))
+            second.seqs.remove(s)
+    consts = {id(w[0]): w for w in first.consts}
+    for w in list(second.consts):
+        twin = consts.get(id(w[0]))
+        if twin is not None:
+            swap[w[1]] = twin[1]
+            second.consts.remove(w)
+    if swap:
+        _replace_inner_outputs(second, clone_replace(second.inner_outputs(), swap))
