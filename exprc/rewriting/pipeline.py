@@ -57,6 +57,8 @@ def _loops(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
             optimize(inner, optimizer, exclude)
             rewritten.append(type(graph)(inner.inputs, inner.outputs))
         new_node = node.op.with_inner_graphs(rewritten).make_node(*node.inputs)
+        for old, new in zip(node.outputs, new_node.outputs):
+            new.tag.trace = old.tag.trace  # run-time errors still name the user's line
         fgraph.replace_all(zip(node.outputs, new_node.outputs), reason="inner graphs")
 
 
