@@ -497,3 +497,29 @@ def test_loops_over_the_same_sequence_merge(mode):
     np.testing.assert_allclose(out[0], xv * 2)
     np.testing.assert_allclose(out[1], np.cumsum(xv))
     np.testing.assert_allclose(out[2], np.cumprod(xv * 2))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradient_through_random_samples_drawn_inside_the_loop(mode):
+    srng = RandomStreams(seed=3)
+    x, w, p = T.dmatrix("x"), T.dscalar("w"), T.dscalar("p")
+
+    def step(x_t, h, w, p):
+        noise = srng.uniform(size=x_t.shape, dtype="float64")
+        keep = srng.binomial(size=x_t.shape, p=p, dtype="float64")
+        return T.tanh(h * w + x_t * noise * keep)
+
+    hs, updates = exprc.scan(step, sequences=x, outputs_info=T.zeros_like(x[0]),
+                             non_sequences=[w, p])
+    assert len(updates) == 2
+    cost = hs.sum()
+    # Without the updates the generator states stay put, so the function is deterministic.
+    f = exprc.function([x, w, p], [cost, exprc.grad(cost, w)], no_default_updates=True,
+                       mode=mode)
+    xv = np.random.default_rng(0).random((5, 3))
+    value, gw = f(xv, 0.5, 0.7)
+    assert f(xv, 0.5, 0.7)[0] == value
+    expected = (f(xv, 0.5 + 1e-6, 0.7)[0] - f(xv, 0.5 - 1e-6, 0.7)[0]) / 2e-6
+    np.testing.assert_allclose(gw, expected, rtol=1e-6)
+    with pytest.raises(ExprcError, match="RandomBinomial.*no pathwise gradient"):
+        exprc.grad(cost, p)

@@ -308,13 +308,17 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
 
     sot_idx = [k for k, (initial, _, _) in enumerate(out_specs) if initial is not None]
     nit_idx = [k for k, (initial, _, _) in enumerate(out_specs) if initial is None]
-    inner_out = ([inner_outputs[k] for k in sot_idx] + [inner_outputs[k] for k in nit_idx]
-                 + inner_outputs[len(outputs):])
+    # Values carried from step to step are states read one step back, whose rows are kept
+    # (the gradient reads them); the loops pass keeps only the last where nothing else is
+    # read. They follow the outputs' states.
+    n_out = len(outputs)
+    inner_out = ([inner_outputs[k] for k in sot_idx] + inner_outputs[n_out:n_out + len(carry_vars)]
+                 + [inner_outputs[k] for k in nit_idx] + inner_outputs[n_out + len(carry_vars):])
     inner_in = ([p for g in seq_args for p in g] + [p for k in sot_idx for p in sot_args[k]]
                 + carry_args + const_args)
     op = Scan(InnerGraph(inner_in, inner_out), [taps for _, taps in seq_specs],
-              [out_specs[k][1] for k in sot_idx], len(nit_idx), len(carry_vars), len(free),
-              as_while=cond is not None, exact_steps=n_steps is None, name=name,
+              [out_specs[k][1] for k in sot_idx] + [(-1,)] * len(carry_vars), len(nit_idx), 0,
+              len(free), as_while=cond is not None, exact_steps=n_steps is None, name=name,
               truncate_gradient=truncate)
 
     if n_steps is not None:
@@ -332,17 +336,19 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
     for k in sot_idx:
         initial, taps, leading = out_specs[k]
         inits.append(initial if leading else shape_padleft(initial))
-    node = op.make_node(steps, *[x for x, _ in seq_specs], *inits, *carry_vars, *free)
+    inits += [shape_padleft(sv) for sv in carry_vars]
+    node = op.make_node(steps, *[x for x, _ in seq_specs], *inits, *free)
     results = [None] * len(outputs)
     for j, k in enumerate(sot_idx):
         depth = -min(out_specs[k][1])
         results[k] = node.outputs[j][depth:]
+    n_sot = len(sot_idx) + len(carry_vars)
     for j, k in enumerate(nit_idx):
-        results[k] = node.outputs[len(sot_idx) + j]
+        results[k] = node.outputs[n_sot + j]
     for r in results:
         r.tag.trace = trace
     updates = ScanUpdates()
-    finals = node.outputs[len(sot_idx) + len(nit_idx):]
+    finals = [buf[-1] for buf in node.outputs[len(sot_idx):n_sot]]
     for sv, final in zip(carry_vars, finals):
         updates[sv] = final
         if sv not in dict(update_pairs):

@@ -90,6 +90,8 @@ def scan_grad(node, output_grads):
         + [zeros_like(consts[j]) for j in summed]
         + [None] * len(seq_slices))
 
+    undefined: dict = {}  # position in the step's wrt -> NullGrad
+
     def step(*args):
         pos = len(fwd_values)
         values = list(args[:pos])
@@ -129,7 +131,13 @@ def scan_grad(node, output_grads):
             grads = [zeros_like(w) for w in wrt]
         else:
             grads = grad(None, wrt, known_grads=known, disconnected_inputs="ignore",
-                         add_names=False)
+                         add_names=False, null_gradients="return")
+        # An undefined gradient (through a random sample, say) is zero inside the loop and
+        # undefined outside it: asking for it is an error there, naming the reason.
+        for position, g in enumerate(grads):
+            if isinstance(g, NullGrad):
+                undefined[position] = g
+                grads[position] = zeros_like(wrt[position])
         n_back = len(sent_back)
         new_sums = [s + g for s, g in zip(sums, grads[n_back:n_back + len(summed)])]
         return grads[:n_back] + new_sums + grads[n_back + len(summed):]
@@ -141,6 +149,15 @@ def scan_grad(node, output_grads):
     back_rows = dict(zip(sent_back, results[:len(sent_back)]))
     sums = {j: r[-1] for j, r in zip(summed, results[len(sent_back):])}
     slices = dict(zip(seq_slices, results[len(sent_back) + len(summed):]))
+    null = {}  # outer input index -> NullGrad
+    for position, g in undefined.items():
+        if position < len(sent_back):
+            null[1 + roles.n_seqs + sent_back[position][0]] = g
+        elif position < len(sent_back) + len(summed):
+            null[1 + roles.n_seqs + roles.n_sot + roles.n_carry
+                 + summed[position - len(sent_back)]] = g
+        else:
+            null[1 + seq_slices[position - len(sent_back) - len(summed)][0]] = g
 
     seq_grads = {}
     for i, x in enumerate(seqs):
@@ -170,7 +187,10 @@ def scan_grad(node, output_grads):
             first = depth + tap + skipped
             g = inc_subtensor(g[first:first + steps - start], rows[start:][::-1])
         init_grads[k] = g
-    return _assemble(node, seq_grads, init_grads, sums)
+    result = _assemble(node, seq_grads, init_grads, sums)
+    for index, g in null.items():
+        result[index] = NullGrad(op, f"its gradient flows through {g.op}, and {g.reason}")
+    return result
 
 
 def _zero_rows(init, depth: int):
