@@ -170,3 +170,19 @@ def test_mean_divides_by_the_product_of_the_sizes():
     assert any("20" in str(v) for v in f.fgraph.clients if hasattr(v, "data"))
     g = same_as_reference([x], T.var(x, axis=(1, 2)), value)
     assert not any("mul" in op and op.startswith("Reduce") for op in ops(g))
+
+
+def test_gradients_of_slices_are_written_into_one_array():
+    x = T.dmatrix("x")
+    cost = T.sin(x[:, :2]).sum() + T.exp(x[:, 2:4]).sum() + (x[:, 4:] ** 2).sum()
+    g = exprc.grad(cost, x)
+    f = same_as_reference([x], g, rng.uniform(-1, 1, (3, 6)))
+    assert f.rewrite_log.fired["add_of_increments_into_zeros"] >= 1
+    # One array of zeros, incremented slice by slice: no sum of three arrays.
+    assert [n for n in f.fgraph.toposort() if "add" in str(n.op)] == []
+    assert sum("IncSubtensor" in o for o in ops(f)) == 3
+    # Increments of different arrays, or of an array that is not zeros, are left alone.
+    y = T.dmatrix("y")
+    h = T.inc_subtensor(y[:, :2], 1.0) + T.inc_subtensor(y[:, 2:], 2.0)
+    f = same_as_reference([y], h, rng.uniform(-1, 1, (3, 4)))
+    assert f.rewrite_log.fired["add_of_increments_into_zeros"] == 0

@@ -31,6 +31,7 @@ from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.math import abs_, cast, eq, isinf, mul, or_, reciprocal, sqr, sqrt, switch
 from exprc.tensor.reduction import Reduce
 from exprc.tensor.shape import Shape, static_int_values
+from exprc.tensor.subtensor import IncSubtensor
 from exprc.tensor.type import FLOAT_DTYPES
 from exprc.tensor.variable import constant
 
@@ -242,3 +243,54 @@ def _count(size, dtype: str, ndim: int) -> Variable:
 def _finite_constant(var: Variable) -> bool:
     data = constant_value(var)
     return data is not None and bool(np.all(np.isfinite(data)))
+
+
+def _is_zeros(var: Variable) -> bool:
+    """Whether ``var`` is all zeros: an Alloc or fill of the constant 0."""
+    node = var.owner
+    if node is None:
+        return False
+    if isinstance(node.op, Alloc):
+        value = constant_value(node.inputs[0])
+    elif isinstance(node.op, Elemwise) and node.op.scalar_op.name == "second":
+        value = constant_value(node.inputs[1])
+    else:
+        return False
+    return value is not None and not np.any(value)
+
+
+def _increments(var: Variable):
+    """``(Z, [increment nodes, first to last])`` when ``var`` is increments of slices of an
+    array of zeros ``Z``; else None."""
+    incs = []
+    while var.owner is not None and isinstance(var.owner.op, IncSubtensor) \
+            and not var.owner.op.set_instead_of_inc:
+        incs.append(var.owner)
+        var = var.owner.inputs[0]
+    return (var, incs[::-1]) if incs and _is_zeros(var) else None
+
+
+@node_rule(SPEC, "add_of_increments_into_zeros", ["add"])
+def add_of_increments_into_zeros(fgraph, node):
+    """``inc(Z, a, i) + inc(Z, b, j)`` over one array of zeros ``Z`` (the gradients of slices
+    of one value, summed) becomes ``inc(inc(Z, a, i), b, j)``: one array, written in place
+    once the in-place pass runs, instead of one per slice and the sums of them all."""
+    by_base: dict = {}
+    for v in node.inputs:
+        chain = _increments(v)
+        if chain is not None:
+            by_base.setdefault(chain[0], []).append((v, chain[1]))
+    for base, group in by_base.items():
+        if len(group) < 2 or base.type != node.outputs[0].type:
+            continue
+        chained = group[0][0]
+        for _, incs in group[1:]:
+            for inc in incs:
+                chained = IncSubtensor(inc.op.idx_list)(chained, inc.inputs[1], *inc.inputs[2:])
+        group = [v for v, _ in group]
+        rest = [v for v in node.inputs if not any(v is g for g in group)]
+        result = chained if not rest else Elemwise(node.op.scalar_op)(chained, *rest)
+        if result.type != node.outputs[0].type:
+            continue
+        return [result]
+    return None
