@@ -523,3 +523,17 @@ def test_gradient_through_random_samples_drawn_inside_the_loop(mode):
     np.testing.assert_allclose(gw, expected, rtol=1e-6)
     with pytest.raises(ExprcError, match="RandomBinomial.*no pathwise gradient"):
         exprc.grad(cost, p)
+
+
+def test_function_refuses_a_second_update_of_a_shared_variable_the_loop_updates():
+    count = exprc.shared(np.int64(0), name="count")
+    out, updates = exprc.scan(lambda i: (i, {count: count + 1}), sequences=T.arange(3),
+                              name="counting")
+    mine = dict(updates)
+    mine[count] = count + 5  # a plain dict lets this overwrite the loop's update
+    with pytest.raises(ExprcValueError, match="count is updated inside the loop "
+                                              "Scan{counting}.*and also by function"):
+        exprc.function([], out, updates=mine)
+    f = exprc.function([], out, updates=updates)
+    f()
+    assert count.get_value() == 3

@@ -355,6 +355,8 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
             # A generator state drawn inside the loop: its default update (an expression of
             # the loop's placeholders) becomes the loop's final state.
             sv.default_update = final
+    # function() refuses another update of these shared variables (one would be lost).
+    node.loop_updates = list(updates.items())
     if len(results) == 1 and not return_list:
         return results[0], updates
     return results, updates
