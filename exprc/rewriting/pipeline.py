@@ -44,6 +44,7 @@ def _loops(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
     """The loop rewrites (``rules/loops.py``), then each inner graph (a loop body, a branch)
     rewritten by this same pipeline, as a graph of its own whose inputs are protected like a
     function's arguments."""
+    _rules("loops_first")(fgraph, log, exclude)
     _rules("loops")(fgraph, log, exclude)
     optimizer = getattr(fgraph, "optimizer", "fast_run")
     for node in fgraph.toposort():

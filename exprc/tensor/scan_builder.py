@@ -345,6 +345,10 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
     n_sot = len(sot_idx) + len(carry_vars)
     for j, k in enumerate(nit_idx):
         results[k] = node.outputs[n_sot + j]
+    for k, entry in enumerate(info):
+        keep = entry.get("return_steps") if isinstance(entry, Mapping) else None
+        if keep is not None:  # Theano's (deprecated) way to return only the last steps
+            results[k] = results[k][-int(keep):]
     for r in results:
         r.tag.trace = trace
     updates = ScanUpdates()

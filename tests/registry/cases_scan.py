@@ -149,7 +149,27 @@ def _coupled_np(x, w):
     return np.array(out)
 
 
+def _same_value_twice(x, h0):
+    # One inner value is both a state and an output: their gradients add up.
+    def step(x_t, h):
+        new = T.tanh(h * 0.5 + x_t)
+        return [new, new]
+
+    (hs, ys), _ = exprc.scan(step, sequences=x, outputs_info=[h0, None])
+    return hs * 2.0 + ys ** 2
+
+
+def _same_value_twice_np(x, h0):
+    h, out = h0, []
+    for x_t in x:
+        h = np.tanh(h * 0.5 + x_t)
+        out.append(h * 2.0 + h ** 2)
+    return np.array(out)
+
+
 add(
+    Case("scan/same_value_twice", _same_value_twice, _same_value_twice_np,
+         [Arg((4, 2)), Arg((2,))]),
     Case("scan/coupled_states", _coupled, _coupled_np, [Arg((5,)), Arg((), low=0.5, high=1.5)]),
     Case("scan/running_sum", _running_sum, _running_sum_np, [Arg((6, 3))]),
     Case("scan/running_sum/float32", _running_sum, _running_sum_np,

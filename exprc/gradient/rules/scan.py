@@ -23,11 +23,14 @@ from __future__ import annotations
 
 from exprc.gradient.table import DISCONNECTED, GRAD, NullGrad
 from exprc.gradient.walk import grad
-from exprc.graph.traversal import clone_replace
+from exprc.graph.inner import InnerGraph
+from exprc.graph.traversal import ancestors, clone_replace, toposort
 from exprc.tensor.basic import alloc, zeros_like
+from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.math import maximum, minimum
 from exprc.tensor.scan import Scan
 from exprc.tensor.scan_builder import scan
+from exprc.tensor.shape import Shape
 from exprc.tensor.subtensor import inc_subtensor
 from exprc.tensor.type import DISCRETE_DTYPES
 from exprc.tensor.variable import as_tensor_variable
@@ -60,6 +63,18 @@ def scan_grad(node, output_grads):
     steps = n if op.truncate_gradient <= 0 else minimum(n, op.truncate_gradient)
     skipped = n - steps  # forward steps before the ones the reverse loop covers
 
+    # The values of the forward step that its derivative reads (gate activations, say) are
+    # kept by the forward loop as extra outputs rather than computed again backwards: the
+    # loop below is the forward loop with those outputs added, on the same inputs, which the
+    # loops pass makes the one forward loop of the function (scan_subsume).
+    residuals = _residuals(op, consts)
+    if residuals:
+        node = _with_outputs(node, residuals)
+        residual_rows = node.outputs[roles.n_sot + roles.n_nit:
+                                     roles.n_sot + roles.n_nit + len(residuals)]
+    else:
+        residual_rows = []
+
     def last_steps(x, first):
         """Rows ``first + skipped .. first + n - 1`` of ``x`` (the steps covered), reversed."""
         return x[first + skipped:first + n][::-1]
@@ -83,7 +98,8 @@ def scan_grad(node, output_grads):
                  for tap in op.sot_taps[k]]
     summed = [j for j, w in enumerate(consts) if _float(w)]
     seq_slices = [(i, tap) for i, x in enumerate(seqs) if _float(x) for tap in op.seq_taps[i]]
-    sequences = fwd_values + [g for g in arriving_state if g is not None] \
+    kept = [rows[skipped:n][::-1] for rows in residual_rows]
+    sequences = fwd_values + kept + [g for g in arriving_state if g is not None] \
         + [g for g in arriving_out if g is not None]
     outputs_info = (
         [_zero_rows(inits[k], -tap) for k, tap in sent_back]
@@ -95,6 +111,8 @@ def scan_grad(node, output_grads):
     def step(*args):
         pos = len(fwd_values)
         values = list(args[:pos])
+        kept_values = list(args[pos:pos + len(kept)])
+        pos += len(kept)
         n_states = sum(g is not None for g in arriving_state)
         states = list(args[pos:pos + n_states])
         pos += n_states
@@ -108,7 +126,8 @@ def scan_grad(node, output_grads):
         sums = list(args[pos:pos + len(summed)])
         replace = dict(zip(fwd_inputs, values))
         replace.update(zip(const_in, consts))
-        rebuilt = clone_replace(sot_new + nit_new, replace)
+        memo = _clone_map(sot_new + nit_new, replace)
+        rebuilt = [memo.get(id(v), replace.get(v, v)) for v in sot_new + nit_new]
         known = {}
         for k in range(roles.n_sot):
             if not _float(buffers[k]):
@@ -118,10 +137,10 @@ def scan_grad(node, output_grads):
                 if kk == k:
                     total = b if total is None else total + b
             if total is not None:
-                known[rebuilt[k]] = total
+                _add_known(known, rebuilt[k], total)
         for j in range(roles.n_nit):
             if arriving_out[j] is not None:
-                known[rebuilt[roles.n_sot + j]] = next(arrived_out)
+                _add_known(known, rebuilt[roles.n_sot + j], next(arrived_out))
         wrt = ([values[fwd_inputs.index(sot_in[k][sot_taps_index(op, k, tap)])]
                 for k, tap in sent_back]
                + [consts[j] for j in summed]
@@ -132,6 +151,14 @@ def scan_grad(node, output_grads):
         else:
             grads = grad(None, wrt, known_grads=known, disconnected_inputs="ignore",
                          add_names=False, null_gradients="return")
+        # The derivative reads the values the forward loop kept instead of computing them
+        # again (the copies of the forward step it does not read any more are dropped).
+        kept_for = {memo[id(r)]: k for r, k in zip(residuals, kept_values) if id(r) in memo}
+        if kept_for:
+            defined = [j for j, g in enumerate(grads) if not isinstance(g, NullGrad)]
+            swapped = clone_replace([grads[j] for j in defined], kept_for)
+            for j, g in zip(defined, swapped):
+                grads[j] = g
         # An undefined gradient (through a random sample, say) is zero inside the loop and
         # undefined outside it: asking for it is an error there, naming the reason.
         for position, g in enumerate(grads):
@@ -217,3 +244,109 @@ def _assemble(node, seq_grads: dict, init_grads: dict, sums: dict) -> list:
     result += [as_tensor_variable(sums[j]) if j in sums else DISCONNECTED
                for j in range(roles.n_const)]
     return result
+
+
+def _add_known(known: dict, var, g) -> None:
+    """Record ``g`` as (part of) the gradient of ``var``: one inner value may be several
+    outputs of the step (a state and an output alike), whose gradients add up."""
+    known[var] = known[var] + g if var in known else g
+
+
+def _residuals(op: Scan, consts: list) -> list:
+    """The forward step's float values (not inputs, not views, depending on the step's
+    inputs) that its derivative reads: building the derivative once on placeholders tells
+    which they are."""
+    roles = op.roles
+    seq_in, sot_in, _, const_in = roles.inner_groups(op.inner.inputs)
+    sot_new, nit_new, _, _ = roles.inner_out_groups(op.inner.outputs)
+    step_inputs = [p for group in seq_in for p in group] + [p for g in sot_in for p in g]
+    outputs = [v for v in sot_new + nit_new if _float(v)]
+    if not outputs:
+        return []
+    memo = _clone_map(outputs, dict(zip(const_in, consts)))
+    rebuilt = [memo[id(v)] for v in outputs]
+    known = {r: r.type() for r in rebuilt}
+    wrt = [memo.get(id(p), p) for p in step_inputs if _float(p)]
+    if not wrt:
+        return []
+    grads = grad(None, wrt, known_grads=known, disconnected_inputs="ignore",
+                 add_names=False, null_gradients="return")
+    grads = [g for g in grads if not isinstance(g, NullGrad)]
+    original = {id(new): old for old, new in _pairs(op.inner, memo)}
+    forward_nodes = {id(memo[id(v)].owner) for v in _inner_values(op.inner)
+                     if id(v) in memo and memo[id(v)].owner is not None}
+    dependent = _dependent_ids(op.inner, step_inputs)
+    chosen: list = []
+    for var in ancestors(grads):
+        node = var.owner
+        if node is None or id(node) in forward_nodes or isinstance(node.op, Shape):
+            continue  # (a shape is worked out without the value by the shape pass)
+        for position, read in enumerate(node.inputs):
+            if _reads_shape_only(node, position):
+                continue
+            source = original.get(id(read))
+            if source is None:
+                continue
+            source = _through_views(source)
+            if (id(source) in dependent and _float(source) and source.owner is not None
+                    and all(source is not c for c in chosen)):
+                chosen.append(source)
+    return chosen
+
+
+def _reads_shape_only(node, position: int) -> bool:
+    """Whether ``node`` reads only the shape of its input ``position`` (``zeros_like(x)`` is
+    ``second(x, 0)``), which the shape pass computes without the value."""
+    op = node.op
+    return (isinstance(op, Elemwise) and op.scalar_op.name == "second" and position == 0)
+
+
+def _through_views(var):
+    """The value ``var`` is a view of (itself when it is not a view)."""
+    while var.owner is not None and var.owner.op.view_map:
+        sources = [i for ins in var.owner.op.view_map.values() for i in ins]
+        var = var.owner.inputs[sources[0]]
+    return var
+
+
+def _inner_values(inner) -> list:
+    return [o for n in inner.nodes() for o in n.outputs]
+
+
+def _dependent_ids(inner, step_inputs) -> set:
+    """The ids of the inner values that depend on the step's inputs (not loop-invariant)."""
+    dependent = set(map(id, step_inputs))
+    for node in toposort(inner.outputs, inner.inputs):
+        if any(id(i) in dependent for i in node.inputs):
+            dependent.update(id(o) for o in node.outputs)
+    return dependent
+
+
+def _clone_map(outputs, replace: dict) -> dict:
+    """``id(original) -> copy`` for every value between the inner inputs and ``outputs``,
+    each node applied again to its copied inputs (``replace`` substituted)."""
+    memo = {id(k): v for k, v in replace.items()}
+    frontier = list(replace)
+    for node in toposort(outputs, frontier):
+        new_inputs = [memo.get(id(i), i) for i in node.inputs]
+        copy = node.clone_with_new_inputs(new_inputs)
+        for old, new in zip(node.outputs, copy.outputs):
+            memo[id(old)] = new
+    return memo
+
+
+def _pairs(inner, memo: dict) -> list:
+    return [(v, memo[id(v)]) for v in _inner_values(inner) if id(v) in memo]
+
+
+def _with_outputs(node, extra: list):
+    """``node``'s loop with the inner values ``extra`` as additional outputs (one row per
+    step), applied to the same inputs."""
+    op = node.op
+    roles = op.roles
+    sot_new, nit_new, carry_new, cond = roles.inner_out_groups(op.inner.outputs)
+    outputs = sot_new + nit_new + list(extra) + carry_new + ([cond] if cond is not None else [])
+    inner = InnerGraph(op.inner.inputs, outputs)
+    new_op = Scan(inner, op.seq_taps, op.sot_taps, op.n_nit_sot + len(extra), op.n_carry,
+                  op.n_non_seqs, op.as_while, op.exact_steps, op.name, op.truncate_gradient)
+    return new_op.make_node(*node.inputs)

@@ -15,6 +15,8 @@ before the loops' inner graphs are rewritten themselves.
 - ``scan_push_out_sum_of_products``: a sum over the steps of ``dot(u[t].T, v[t])``, ``u`` a
   sequence (the gradient of a product with a loop constant, in the gradient's loop), becomes
   one matrix product of the flattened ``u`` and ``v`` after the loop.
+- ``scan_subsume``: a loop whose outputs another loop on the same inputs also computes (the
+  forward loop, and its copy that keeps what the gradient reads) gives way to that loop.
 - ``scan_merge``: two loops over the same steps, neither reading the other, become one.
 
 Loop-invariant work never enters a body in the first place: the builder cuts what the step
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from exprc.graph.fgraph import OUTPUT
 from exprc.graph.inner import InnerGraph
-from exprc.graph.traversal import ancestors, clone_replace
+from exprc.graph.traversal import ancestors, clone_replace, equal_computations
 from exprc.rewriting.engine import node_rule
 from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.linalg import Dot
@@ -35,6 +37,9 @@ from exprc.tensor.subtensor import SliceSpec, Subtensor
 from exprc.tensor.type import DISCRETE_DTYPES
 
 RULE_SET = "loops"
+#: Run before RULE_SET: loops doing each other's work are found while their inputs are still
+#: the same variables (the other rules give each loop inputs of its own).
+FIRST_RULE_SET = "loops_first"
 
 
 class _Parts:
@@ -356,6 +361,56 @@ def scan_push_out_sum_of_products(fgraph, node):
     return None
 
 
+@node_rule(FIRST_RULE_SET, "scan_subsume", [Scan])
+def scan_subsume(fgraph, node):
+    """A loop whose work another loop on the same inputs also does (the same body with more
+    outputs: the forward loop and the copy the gradient extends with the values it keeps)
+    gives way to that loop."""
+    op = node.op
+    for client, _ in list(fgraph.clients.get(node.inputs[0], {})):
+        if client == OUTPUT or client is node or not isinstance(client.op, Scan) \
+                or len(client.inputs) != len(node.inputs) \
+                or any(a is not b for a, b in zip(client.inputs, node.inputs)):
+            continue
+        mapping = _subsumed_outputs(op, client.op)
+        if mapping is not None:
+            return {node.outputs[i]: client.outputs[j] for i, j in mapping.items()}
+    return None
+
+
+def _subsumed_outputs(small: Scan, big: Scan) -> dict | None:
+    """``{output of small: output of big}`` when ``big`` computes every output of ``small``
+    from the same inputs (its extra outputs being outputs that are not fed back), else None."""
+    props = ("seq_taps", "sot_taps", "n_carry", "n_non_seqs", "as_while", "exact_steps",
+             "truncate_gradient")
+    if any(getattr(small, p) != getattr(big, p) for p in props) \
+            or big.n_nit_sot < small.n_nit_sot \
+            or any(a.type != b.type for a, b in zip(small.inner.inputs, big.inner.inputs)):
+        return None
+    s_roles, b_roles = small.roles, big.roles
+    s_sot, s_nit, s_carry, s_cond = s_roles.inner_out_groups(small.inner.outputs)
+    b_sot, b_nit, b_carry, b_cond = b_roles.inner_out_groups(big.inner.outputs)
+    # The extra outputs of big may be any of its outputs that are not fed back: match each
+    # of small's outputs with one of big's computing the same thing.
+    pairs: dict = {}
+    n_sot = s_roles.n_sot
+    for i in range(n_sot):
+        pairs[i] = i
+    for i in range(s_roles.n_carry):
+        pairs[n_sot + s_roles.n_nit + i] = n_sot + b_roles.n_nit + i
+    for i, v in enumerate(s_nit):
+        j = next((j for j, w in enumerate(b_nit) if equal_computations(
+            [v], [w], small.inner.inputs, big.inner.inputs)), None)
+        if j is None:
+            return None
+        pairs[n_sot + i] = n_sot + j
+    fed = s_sot + s_carry + ([s_cond] if s_cond is not None else [])
+    big_fed = b_sot + b_carry + ([b_cond] if b_cond is not None else [])
+    if not equal_computations(fed, big_fed, small.inner.inputs, big.inner.inputs):
+        return None
+    return pairs
+
+
 @node_rule(RULE_SET, "scan_merge", [Scan])
 def scan_merge(fgraph, node):
     """Two loops over the same number of steps, neither reading the other's results, become
@@ -371,8 +426,12 @@ def scan_merge(fgraph, node):
                 or client.op.exact_steps != op.exact_steps \
                 or client.op.truncate_gradient != op.truncate_gradient:
             continue
-        if _depends(client, node) or _depends(node, client):
-            continue
+        if _depends(client, node) or _depends(node, client) or (
+                len(client.inputs) == len(node.inputs)
+                and all(a is b for a, b in zip(client.inputs, node.inputs))
+                and (_subsumed_outputs(op, client.op) is not None
+                     or _subsumed_outputs(client.op, op) is not None)):
+            continue  # scan_subsume's case: one loop does the other's work
         first, second = _Parts(node), _Parts(client)
         _share_inputs(first, second)
         first.seqs += second.seqs
