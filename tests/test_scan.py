@@ -537,3 +537,25 @@ def test_function_refuses_a_second_update_of_a_shared_variable_the_loop_updates(
     f = exprc.function([], out, updates=updates)
     f()
     assert count.get_value() == 3
+
+
+def test_the_gradient_reads_what_the_forward_loop_kept():
+    shapes = [(5, 2, 3), (2, 4), (2, 4), (3, 16), (4, 16), (16,)]
+    symbols = [T.tensor("float64", shape=(None,) * len(s)) for s in shapes]
+    hs = _lstm(*symbols)
+    cost = (hs ** 2).sum()
+    grads = exprc.grad(cost, symbols[3:])
+    f = exprc.function(symbols, grads)
+    forward, backward = sorted(_scans(f), key=lambda n: n.op.name.startswith("grad"))
+    assert f.rewrite_log.fired["scan_subsume"] == 1  # one forward loop, keeping the gates
+    assert forward.op.n_nit_sot >= 4
+    # The reverse loop computes no activation again, and the weights' gradients are
+    # products after the loop.
+    inner_ops = " ".join(str(n.op) for n in backward.op.inner.nodes())
+    assert "sigmoid" not in inner_ops and "tanh" not in inner_ops
+    assert f.rewrite_log.fired["scan_push_out_sum_of_products"] >= 2
+    rng = np.random.default_rng(5)
+    values = [rng.normal(size=s) * 0.5 for s in shapes]
+    reference = exprc.function(symbols, grads, mode="REFERENCE")
+    for got, want in zip(f(*values), reference(*values)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
