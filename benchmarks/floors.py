@@ -92,14 +92,19 @@ def peak_gemm_rate(n: int, repeat: int) -> float:
     return 2.0 * n ** 3 / stats.min
 
 
-def lstm_gemm_time(shape, repeat: int) -> Stats:
+def lstm_gemm_time(shape, repeat: int, batched: bool = False) -> Stats:
     """Time of the W8 step's matrix products (``workloads.lstm_gemms``) with ``np.matmul``.
 
     Per time step: ``x_t @ W_x`` and ``h @ W_h`` forward, ``x_t.T @ dz``, ``h.T @ dz`` and
     ``dz @ W_h.T`` backward. As in the step itself, the weights are the same arrays at every
     step (so they stay in cache) while ``x_t``, ``h`` and ``dz`` are each step's slice of a
-    whole-sequence array; the products write into preallocated outputs. What the step adds to
-    this is its elementwise work (the gates) and the bookkeeping of the loop.
+    whole-sequence array; the products write into preallocated outputs.
+
+    ``batched``: only the two products on the recurrence (``h @ W_h``, ``dz @ W_h.T``) one step
+    at a time, the other three as one product each over the whole sequence (what NumPy's
+    hand-written step and XLA do): the same FLOPs in 203 calls instead of 500, and the lower
+    figure, the one that is W8's floor. What a step adds to either is its elementwise work
+    (the gates) and the bookkeeping of the loop.
     """
     rng = np.random.default_rng(0)
     steps, batch, h4 = shape.steps, shape.batch, 4 * shape.hidden
@@ -112,12 +117,24 @@ def lstm_gemm_time(shape, repeat: int) -> Stats:
     z, dh = np.empty((batch, h4), np.float32), np.empty((batch, shape.hidden), np.float32)
     g_W_x, g_W_h = np.empty_like(W_x), np.empty_like(W_h)
 
-    def step():
-        for t in range(shape.steps):
+    def per_step():
+        for t in range(steps):
             np.matmul(X[t], W_x, out=z)
             np.matmul(H[t], W_h, out=z)
             np.matmul(X[t].T, dZ[t], out=g_W_x)
             np.matmul(H[t].T, dZ[t], out=g_W_h)
             np.matmul(dZ[t], W_h.T, out=dh)
 
-    return measure(step, repeat)
+    X_all, H_all, dZ_all = (a.reshape(steps * batch, -1) for a in (X, H, dZ))
+    Z_all = np.empty((steps * batch, h4), np.float32)
+
+    def recurrent_per_step():
+        np.matmul(X_all, W_x, out=Z_all)
+        for t in range(steps):
+            np.matmul(H[t], W_h, out=z)
+        for t in range(steps):
+            np.matmul(dZ[t], W_h.T, out=dh)
+        np.matmul(X_all.T, dZ_all, out=g_W_x)
+        np.matmul(H_all.T, dZ_all, out=g_W_h)
+
+    return measure(recurrent_per_step if batched else per_step, repeat)

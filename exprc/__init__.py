@@ -15,9 +15,10 @@ from exprc.compile.io import In, Out
 from exprc.compile.mode import Mode
 from exprc.configuration import config
 from exprc.gradient import grad
-from exprc.scan_module import foldl, foldr, map, reduce, scan  # noqa: A004 (Theano's names)
+from exprc.scan_module import foldl, foldr, map, reduce, scan
+from exprc.tensor.opfromgraph import OpFromGraph
 from exprc.tensor.sharedvar import SharedVariable, shared
 
 __all__ = ["config", "function", "grad", "Function", "In", "Out", "Mode", "shared",
            "SharedVariable", "tensor", "gradient", "__version__", "scan", "map", "reduce",
-           "foldl", "foldr"]
+           "foldl", "foldr", "OpFromGraph"]

@@ -24,7 +24,7 @@ from exprc.gradient import (
     verify_grad,
     zero_grad,
 )
-from exprc.graph.traversal import toposort
+from exprc.graph.traversal import ancestors, toposort
 
 RNG = np.random.default_rng(42)
 
@@ -220,10 +220,13 @@ def test_lop_equals_transposed_jacobian_times_u():
     np.testing.assert_allclose(lop, J_val.T @ uv, rtol=1e-10)
 
 
-def test_jacobian_needs_a_known_length():
+def test_jacobian_of_unknown_length_is_a_loop():
+    # Without a static length the rows are computed by a loop over them, as in Theano.
     x = T.dvector("x")
-    with pytest.raises(TypeError, match="not known"):
-        jacobian(x ** 2, x)
+    jac = jacobian(x ** 2, x)
+    assert any(type(v.owner.op).__name__ == "Scan" for v in ancestors([jac]) if v.owner)
+    np.testing.assert_allclose(jac.eval({x: np.array([1.0, 2.0, 3.0])}),
+                               np.diag([2.0, 4.0, 6.0]))
 
 
 def test_softmax_crossentropy_gradient_closed_form():

@@ -137,7 +137,7 @@ def test_modes_and_exclusions():
     assert {name for name, _, _ in fast.rewrite_log.passes} == set(PASS_NAMES)
     cheap = exprc.function([x], y, mode="FAST_COMPILE")
     assert {name for name, _, _ in cheap.rewrite_log.passes} == {"merge", "canonicalize",
-                                                                  "merge_again"}
+                                                                  "loops", "merge_again"}
     none = exprc.function([x], y, mode="REFERENCE")
     assert none.rewrite_log.passes == [] and ops(none.fgraph).count("Elemwise{exp}") == 2
     no_merge = exprc.function([x], y, mode=Mode().excluding("merge", "merge_again"))

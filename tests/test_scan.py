@@ -432,7 +432,7 @@ def test_a_state_whose_shape_changes(mode):
 def test_strict_refuses_unlisted_outer_values():
     x = T.dvector("x")
     w = exprc.shared(2.0, name="w")
-    with pytest.raises(ExprcTypeError, match="strict.*reads w"):
+    with pytest.raises(ExprcTypeError, match="strict.*reads the shared variable w"):
         exprc.scan(lambda v: v * w, sequences=x, strict=True)
     out, _ = exprc.scan(lambda v, w: v * w, sequences=x, non_sequences=[w], strict=True)
     np.testing.assert_allclose(exprc.function([x], out)(np.ones(2)), [2, 2])
@@ -559,3 +559,12 @@ def test_the_gradient_reads_what_the_forward_loop_kept():
     reference = exprc.function(symbols, grads, mode="REFERENCE")
     for got, want in zip(f(*values), reference(*values)):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_strict_accepts_values_computed_from_listed_ones():
+    x = T.dvector("x")
+    w = exprc.shared(np.array([1.0, 2.0, 3.0]), name="w")
+    # w[:2] * 2 is an outer value computed from the listed w: fine under strict, as in Theano.
+    out, _ = exprc.scan(lambda v, w: v * (w[:2] * 2).sum(), sequences=x, non_sequences=[w],
+                        strict=True)
+    np.testing.assert_allclose(exprc.function([x], out)(np.ones(2)), [6.0, 6.0])

@@ -84,7 +84,7 @@ echo "theano package: $THEANO_DIR"
 [ -f "$SCAN_C.orig" ] || cp "$SCAN_C" "$SCAN_C.orig"
 if [ -f "$THEANO_DIR/scan_module/scan_perform.pyx" ]; then
     say "regenerating $SCAN_C with Cython"
-    (cd "$THEANO_DIR/scan_module" && "$THEANO_VENV/bin/cython" -3 scan_perform.pyx -o "$SCAN_C")
+    (cd "$THEANO_DIR/scan_module" && "$THEANO_VENV/bin/cython" scan_perform.pyx -o "$SCAN_C")
 else
     say "patching $SCAN_C for Python 3.11 (this release ships no scan_perform.pyx)"
     "$THEANO_VENV/bin/python" - "$SCAN_C" <<'PY'

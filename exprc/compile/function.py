@@ -22,13 +22,14 @@ from exprc.compile.io import In, Out
 from exprc.compile.mode import Mode, get_mode
 from exprc.compile.profiling import FunctionProfile
 from exprc.configuration import config
-from exprc.errors import ExprcError, ExprcTypeError, UnusedInputError
+from exprc.errors import ExprcError, ExprcTypeError, ExprcValueError, UnusedInputError
 from exprc.graph.fgraph import FunctionGraph
 from exprc.graph.ir import Constant, Variable
 from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
 from exprc.link.c import linker as c_linker
 from exprc.link.reference import ReferenceProgram
 from exprc.rewriting.pipeline import optimize
+from exprc.rewriting.rules.branches import expand_inline, sink_into_branches
 from exprc.tensor.sharedvar import Container, SharedVariable
 from exprc.tensor.variable import as_tensor_variable
 
@@ -100,6 +101,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
     update_pairs = _normalise_updates(updates)
     update_pairs += _default_updates(out_vars + [e for _, e in update_pairs] + state_updates,
                                      update_pairs, no_default_updates)
+    _check_loop_updates(out_vars + [e for _, e in update_pairs], update_pairs)
     replacements = _normalise_givens(givens)
     computed = clone_replace(out_vars + [e for _, e in update_pairs] + state_updates,
                              replacements)
@@ -113,6 +115,22 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
         state_inputs=state_inputs, allow_input_downcast=allow_input_downcast,
         trust_input=trust_input,
         profile=config.profile if profile is None else bool(profile))
+
+
+def _check_loop_updates(roots: list, update_pairs: list) -> None:
+    """Refuse an update of a shared variable that a loop of the graph also updates (with a
+    value other than the loop's): one of the two would be silently lost."""
+    given = dict(update_pairs)
+    for var in ancestors(roots):
+        node = var.owner
+        for shared_var, final in getattr(node, "loop_updates", ()) if node is not None else ():
+            new = given.get(shared_var)
+            if new is not None and new is not final:
+                raise ExprcValueError(
+                    f"the shared variable {shared_var} is updated inside the loop "
+                    f"{node.op} (scan returned that update) and also by function(updates=...) "
+                    f"with {new}; a shared variable is updated inside a loop or outside it, "
+                    "not both")
 
 
 class Function:
@@ -157,6 +175,8 @@ class Function:
         if mode.linker == "c":
             c_linker.warm_up()  # overlaps the backend's first-use set-up with the rewrites
         self.fgraph = FunctionGraph(graph_inputs, graph_outputs)
+        expand_inline(self.fgraph)  # control flow, in every mode (even without rewrites)
+        sink_into_branches(self.fgraph)
         self.rewrite_log = optimize(self.fgraph, mode.optimizer, mode.exclude)
         self.graph_outputs = self.fgraph.outputs
         self.program = _link(mode, self.fgraph.inputs, self.fgraph.outputs, profile)

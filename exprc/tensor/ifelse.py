@@ -102,9 +102,11 @@ class IfElse(Op):
 
 
 def _fits(given: TensorType, wanted: TensorType) -> bool:
-    """Whether a value of type ``given`` may stand for a placeholder of type ``wanted``."""
+    """Whether a value of type ``given`` may stand for a placeholder of type ``wanted``: the
+    same dtype and rank, and no known size that differs (a rewrite may replace an input by
+    a variable knowing fewer sizes)."""
     return (given.dtype == wanted.dtype and given.ndim == wanted.ndim
-            and all(w is None or g == w for g, w in zip(given.shape, wanted.shape)))
+            and all(w is None or g is None or g == w for g, w in zip(given.shape, wanted.shape)))
 
 
 def _joined_type(a: TensorType, b: TensorType) -> TensorType:

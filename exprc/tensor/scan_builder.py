@@ -16,8 +16,8 @@ from typing import Any
 
 from exprc.errors import ExprcTypeError, ExprcValueError, user_frame
 from exprc.graph.inner import InnerGraph, close_over
-from exprc.graph.ir import Constant, Variable
-from exprc.graph.traversal import ancestors, clone_replace
+from exprc.graph.ir import Variable
+from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
 from exprc.tensor.math import cast
 from exprc.tensor.scan import Scan
 from exprc.tensor.shape import shape_padleft
@@ -299,12 +299,16 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
     own = args + carry_args
     free, const_args, inner_outputs = close_over(own, body)
     if strict:
+        # Theano's rule: every shared variable the step reads is listed in non_sequences
+        # (values computed from listed ones, constants and graph inputs are fine).
         listed = {id(v) for v in non_seqs}
-        stray = [v for v in free if id(v) not in listed and not isinstance(v, Constant)]
+        stray = [v for v in graph_inputs(free, non_seqs)
+                 if isinstance(v, SharedVariable) and id(v) not in listed]
         if stray:
             raise ExprcTypeError(
-                f"scan {name!r} (strict=True): the step function reads {stray[0]!r} "
-                f"({stray[0].type}), which is not in non_sequences\n    (scan built at {trace})")
+                f"scan {name!r} (strict=True): the step function reads the shared variable "
+                f"{stray[0]!r} ({stray[0].type}), which is not in non_sequences\n"
+                f"    (scan built at {trace})")
 
     sot_idx = [k for k, (initial, _, _) in enumerate(out_specs) if initial is not None]
     nit_idx = [k for k, (initial, _, _) in enumerate(out_specs) if initial is None]
