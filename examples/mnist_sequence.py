@@ -47,7 +47,7 @@ def build_network(units: int = 128, grad_clipping: float = 10.0, unroll: bool = 
 
 
 def make_parser():
-    parser = _common.make_parser(__doc__, epochs=5, batch_size=128, lr=1e-3, lr_decay=0.9)
+    parser = _common.make_parser(__doc__, epochs=10, batch_size=128, lr=1e-3, lr_decay=0.9)
     parser.add_argument("--units", type=int, default=128, help="LSTM hidden units")
     parser.add_argument("--grad-clipping", type=float, default=10.0,
                         help="clip the gradients at the gates to this bound (0: none)")

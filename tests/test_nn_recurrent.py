@@ -14,6 +14,7 @@ import pytest
 
 import exprc
 import exprc.tensor as T
+from exprc.datasets import MNIST_ENV
 from exprc.gradient import verify_grad
 from exprc.nn import init
 from exprc.nn import layers as L
@@ -23,10 +24,8 @@ from exprc.nn.utils import unroll_scan
 BATCH, STEPS, FEATURES, UNITS = 3, 4, 5, 6
 LENGTHS = (4, 2, 1)  # one sequence per row of the mask, the longest filling it
 
-HAS_SCAN = hasattr(exprc, "scan")
-LOOPS = [pytest.param(True, id="unrolled"),
-         pytest.param(False, id="scan",
-                      marks=pytest.mark.skipif(not HAS_SCAN, reason="no exprc.scan yet"))]
+#: The two loops: unroll_scan=True, and exprc.scan.
+LOOPS = [pytest.param(True, id="unrolled"), pytest.param(False, id="scan")]
 
 
 @pytest.fixture
@@ -361,7 +360,6 @@ def test_grad_clipping_clips_backward_only(kind):
     assert np.abs(g_clipped).max() < 1e-4
 
 
-@pytest.mark.skipif(not HAS_SCAN, reason="no exprc.scan yet")
 def test_gradient_steps_truncates_backpropagation():
     x = T.tensor3("x")
     l_in = L.InputLayer((None, None, 2))
@@ -530,8 +528,7 @@ def _sequence_example():
     return importlib.import_module("mnist_sequence")
 
 
-@pytest.mark.parametrize("unroll", LOOPS)
-def test_sequence_example_runs_end_to_end(tmp_path, capsys, unroll):
+def test_sequence_example_runs_end_to_end(tmp_path, capsys):
     rng = np.random.default_rng(0)
     arrays = {}
     for split in ("train", "valid", "test"):
@@ -541,7 +538,7 @@ def test_sequence_example_runs_end_to_end(tmp_path, capsys, unroll):
     argv = ["--data", str(tmp_path / "m.npz"), "--epochs", "2", "--units", "4",
             "--batch-size", "16", "--save", str(tmp_path / "p.npz"),
             "--plot", str(tmp_path / "c.png"), "--no-progress"]
-    result = _sequence_example().main(argv + (["--unroll"] if unroll else []))
+    result = _sequence_example().main(argv)
     out = capsys.readouterr().out
     assert [line.split(":")[0] for line in out.splitlines() if line.startswith("epoch")] == [
         "epoch   1", "epoch   2"]
@@ -550,3 +547,11 @@ def test_sequence_example_runs_end_to_end(tmp_path, capsys, unroll):
         shapes = [saved[f"arr_{k}"].shape for k in range(len(saved.files))]
     gate = [(28, 4), (4, 4), (4,)]
     assert shapes == 4 * gate + 3 * [(4,)] + 2 * [(1, 4)] + [(4, 10), (10,)]
+
+
+def test_sequence_example_without_data_explains_where_to_get_it(monkeypatch, capsys):
+    monkeypatch.delenv(MNIST_ENV, raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        _sequence_example().main(["--no-progress"])
+    assert exit_info.value.code == 2
+    assert "mnist.pkl.gz" in capsys.readouterr().err

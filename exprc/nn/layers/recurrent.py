@@ -182,6 +182,7 @@ class _RecurrentBase(MergeLayer):
         if self.unroll_scan:
             return unroll_scan(step, sequences, outputs_info, non_sequences,
                                n_steps=self.input_shapes[0][1], go_backwards=self.backwards)
+        # strict=True, as Lasagne: every shared variable the step reads is listed.
         outputs, _ = exprc.scan(step, sequences=sequences, outputs_info=outputs_info,
                                 non_sequences=non_sequences, go_backwards=self.backwards,
                                 truncate_gradient=self.gradient_steps, strict=True,
@@ -343,8 +344,8 @@ class CustomRecurrentLayer(_RecurrentBase):
             flat = helper.get_output(self.input_to_hidden, flat, **kwargs)
             input = T.reshape(flat, (seq_len, num_batch)
                               + tuple(flat.shape[k] for k in range(1, flat.ndim)))
-        # What the step reads from outside, which scan(strict=True) wants named: the
-        # connections' parameters (shared variables, or expressions given in their place).
+        # What the step reads from outside, named for scan: the connections' parameters
+        # (shared variables, or expressions given in their place).
         connections = [self.hidden_to_hidden]
         if not self.precompute_input:
             connections.append(self.input_to_hidden)
