@@ -189,6 +189,30 @@ class NodeContext:
         return (f"if (exprc_alloc_array(&pool, &{self.outputs[i]}, {size}, error, "
                 f"{self.index})) goto fail;")
 
+    def last_read(self, j: int) -> bool:
+        """Whether input ``j`` is a value this program computed that no later node reads (it
+        is released right after this node) and that this node reads once: its buffer may
+        then become an output's, when at run time nothing else holds it
+        (``exprc_refs(owner) == 1``), instead of being copied."""
+        name = self.inputs[j]
+        return (name in getattr(self._gen, "dying_now", ()) and self.inputs.count(name) == 1
+                and self._gen.schedule.owns(self.node.inputs[j]))
+
+    def take_over(self, i: int, j: int, size: int) -> str:
+        """Code giving output ``i`` input ``j``'s buffer when :meth:`last_read` allows and
+        nothing else holds it, else a contiguous copy of input ``j``."""
+        out, x = self.outputs[i], self.inputs[j]
+        copy = (f"if (exprc_copy_contiguous(&pool, &{out}, &{x}, {size}, error, "
+                f"{self.index})) goto fail;")
+        if not self.last_read(j):
+            return copy
+        return "\n".join([
+            f"if ({x}.owner != NULL && exprc_refs({x}.owner) == 1) {{",
+            f"    {out} = {x}; {x}.owner = NULL;  /* its last reader: the buffer moves */",
+            "} else {",
+            "    " + copy,
+            "}"])
+
     def view(self, i: int, j: int) -> str:
         """Code making output ``i`` a view of input ``j`` (same buffer, one more reference)."""
         return (f"{self.outputs[i]} = {self.inputs[j]}; "
@@ -414,6 +438,7 @@ class _Generator:
         dying = self.schedule.released_after()
         parts = []
         for position, node in enumerate(self.nodes):
+            self.dying_now = set(dying.get(position, ()))
             k = position if self.fixed_index is None else self.fixed_index
             rule = C_CODE.find(node.op)
             if rule is None:

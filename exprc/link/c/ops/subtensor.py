@@ -249,6 +249,8 @@ def _write(node, ctx: NodeContext, advanced: bool) -> str:
     dtype, y_dtype = node.outputs[0].dtype, node.inputs[1].dtype
     t, ty, size = ctype(dtype), ctype(y_dtype), itemsize(dtype)
     lines, adv, block_at = _indexed_view(node, ctx, out, 2, advanced)
+    if not advanced and dtype != "bool":
+        return _write_basic(node, ctx, lines)
     value = f"*(const {ty} *)({y}.data + plan.yoff[k])"
     target = f"*({t} *)(v.data + plan.xoff[k])"
     if node.op.set_instead_of_inc:
@@ -278,6 +280,54 @@ def _write(node, ctx: NodeContext, advanced: bool) -> str:
         *_plan(ctx, lines, adv, block_at, f"&{y}"),
         *loop,
         "exprc_adv_plan_free(&plan);",
+    ])
+
+
+def _write_basic(node, ctx: NodeContext, lines: list[str]) -> str:
+    """A basic index's region is a strided view ``v`` of the result: ``y`` is broadcast
+    into it row by row (no list of offsets). The result is ``x``'s own buffer when this is
+    ``x``'s last reader and nothing else holds it (the gradients of slices of one value,
+    written one after the other into one array), else a copy of ``x``."""
+    x, y, out = ctx.inputs[0], ctx.inputs[1], ctx.outputs[0]
+    dtype, y_dtype = node.outputs[0].dtype, node.inputs[1].dtype
+    label = format_text(node.op)
+    if node.op.set_instead_of_inc and dtype == y_dtype:
+        update = f"exprc_assign(&v, &{y}, {itemsize(dtype)});"
+    else:
+        t, ty = ctype(dtype), ctype(y_dtype)
+        step = "=" if node.op.set_instead_of_inc else "+="
+        body = "\n".join([
+            "int64_t strides[2 * EXPRC_MAXDIM];",
+            "char *data[2] = {v->data, y->data};",
+            "for (int64_t d = 0; d < v->ndim; ++d) strides[d] = v->strides[d];",
+            "exprc_loop_strides(y, v->ndim, v->shape, strides + v->ndim);",
+            "exprc_iter it;",
+            "exprc_iter_init(&it, v->ndim, v->shape, 2, data, strides);",
+            "if (it.done) return;",
+            "do {",
+            f"    {t} *o = ({t} *)it.ptr[0];",
+            f"    const {ty} *i = (const {ty} *)it.ptr[1];",
+            f"    const int64_t n = it.inner, so = it.step[0] / (int64_t)sizeof({t}), "
+            f"si = it.step[1] / (int64_t)sizeof({ty});",
+            f"    if (so == 1 && si == 1) for (int64_t k = 0; k < n; ++k) o[k] {step} ({t})i[k];",
+            f"    else for (int64_t k = 0; k < n; ++k) o[k * so] {step} ({t})i[k * si];",
+            "} while (exprc_iter_next(&it));"])
+        function = ctx.hot_function("const exprc_array *v, const exprc_array *y", body,
+                                    includes=("exprc_runtime.h",))
+        update = f"{function}(&v, &{y});"
+    fits = ctx.fail("ValueError", f"{label}: shape mismatch: value array of shape %s could "
+                    "not be broadcast to indexing result of shape %s",
+                    f"exprc_shape_str(&{y})", "exprc_shape_str(&v)")
+    return "\n".join([
+        ctx.take_over(0, 0, itemsize(dtype)),
+        *lines,
+        "{",
+        f"    int fits = {y}.ndim <= v.ndim;",
+        f"    for (int64_t d = 0; fits && d < {y}.ndim; ++d)",
+        f"        fits = {y}.shape[d] == 1 || {y}.shape[d] == v.shape[v.ndim - {y}.ndim + d];",
+        "    if (!fits) " + fits,
+        "}",
+        update,
     ])
 
 
