@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define EXPRC_MAXDIM 16
-#define EXPRC_POOL_SIZE 32
+#define EXPRC_POOL_SIZE 64
 
 typedef struct {
     char *data;                      /* first element */

@@ -86,10 +86,14 @@ EXPRC_EXPORT void exprc_free(void *ptr)
 
 EXPRC_EXPORT void *exprc_pool_alloc(exprc_pool *pool, size_t nbytes)
 {
+    /* The smallest free buffer that fits, unless it is much larger than asked for: a small
+     * value holding a large buffer would send the next large value to the system allocator
+     * (whose fresh pages cost a fault each), while small buffers are cheap to allocate. */
+    const size_t largest = 4 * nbytes + 65536;
     int best = -1;
     for (int k = 0; k < pool->count; ++k) {
         size_t size = exprc_header_of(pool->buffers[k])->size;
-        if (size >= nbytes && (best < 0
+        if (size >= nbytes && size <= largest && (best < 0
                                || size < exprc_header_of(pool->buffers[best])->size))
             best = k;
     }

@@ -293,7 +293,7 @@ typedef struct {
     void *owner;
 } exprc_array;
 typedef struct { int kind; int64_t node; char message[512]; } exprc_error;
-typedef struct { int count; void *buffers[32]; } exprc_pool;
+typedef struct { int count; void *buffers[64]; } exprc_pool;
 typedef struct { int64_t calls; int32_t busy; int32_t keep; exprc_pool pool; void *spare;
                  int64_t *node_ns; } exprc_state;
 void exprc_give_back(exprc_state *state, void *buffer);
