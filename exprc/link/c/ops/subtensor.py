@@ -288,7 +288,7 @@ def _write_basic(node, ctx: NodeContext, lines: list[str]) -> str:
     into it row by row (no list of offsets). The result is ``x``'s own buffer when this is
     ``x``'s last reader and nothing else holds it (the gradients of slices of one value,
     written one after the other into one array), else a copy of ``x``."""
-    x, y, out = ctx.inputs[0], ctx.inputs[1], ctx.outputs[0]
+    y = ctx.inputs[1]
     dtype, y_dtype = node.outputs[0].dtype, node.inputs[1].dtype
     label = format_text(node.op)
     if node.op.set_instead_of_inc and dtype == y_dtype:
