@@ -31,6 +31,7 @@ from report import CompileResult, Result, Row
 from timing import measure
 
 import exprc
+from exprc.link.c.blas import quiet_idle_threads
 
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9")
 
@@ -319,6 +320,12 @@ def _names(text: str) -> set[str]:
 def main(argv: list[str] | None = None) -> list:
     """Run the selected workloads, print their tables, and return the results."""
     args = parse_args(argv)
+    # exprc sets its OpenMP and OpenBLAS idle-thread settings (GOMP_SPINCOUNT,
+    # OPENBLAS_THREAD_TIMEOUT) at its first function(), before it loads either library. A peer
+    # imported first (PyTorch) loads libgomp with its default spinning, which then holds the
+    # cores that OpenBLAS's threads need (the W8 step took 32 ms instead of 23). Applying them
+    # before any peer loads gives every system the same settings.
+    quiet_idle_threads()
     only = {w.strip().upper() for w in args.only.split(",")}
     machine = machine_description()
     print(f"{machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, "
