@@ -41,11 +41,23 @@ def _merge(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
 
 
 def _loops(fgraph: FunctionGraph, log: RewriteLog, exclude: frozenset) -> None:
-    """The loop rewrites (``rules/loops.py``), then each inner graph (a loop body, a branch)
+    """The loop rewrites (``rules/loops.py``) with each inner graph (a loop body, a branch)
     rewritten by this same pipeline, as a graph of its own whose inputs are protected like a
-    function's arguments."""
+    function's arguments: first by the passes up to ``specialize``, so that the loop rules
+    see bodies in normal form (a product read only for its shape no longer counts as read),
+    then, after the loop rules, by the rest."""
     _rules("loops_first")(fgraph, log, exclude)
+    _rewrite_inner_graphs(fgraph, exclude | _LATE_PASSES)
     _rules("loops")(fgraph, log, exclude)
+    _rewrite_inner_graphs(fgraph, exclude | _EARLY_PASSES)
+
+
+#: The passes before the loop rules and after them (see ``_loops``).
+_EARLY_PASSES = frozenset({"merge", "canonicalize", "shape", "stabilize", "specialize"})
+_LATE_PASSES = frozenset({"merge_again", "blas", "fusion", "inplace"})
+
+
+def _rewrite_inner_graphs(fgraph: FunctionGraph, exclude: frozenset) -> None:
     optimizer = getattr(fgraph, "optimizer", "fast_run")
     for node in fgraph.toposort():
         graphs = getattr(node.op, "inner_graphs", None)

@@ -30,7 +30,7 @@ from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.math import maximum, minimum
 from exprc.tensor.scan import Scan
 from exprc.tensor.scan_builder import scan
-from exprc.tensor.shape import Shape
+from exprc.tensor.shape import Shape, shape
 from exprc.tensor.subtensor import inc_subtensor
 from exprc.tensor.type import DISCRETE_DTYPES
 from exprc.tensor.variable import as_tensor_variable
@@ -67,13 +67,14 @@ def scan_grad(node, output_grads):
     # kept by the forward loop as extra outputs rather than computed again backwards: the
     # loop below is the forward loop with those outputs added, on the same inputs, which the
     # loops pass makes the one forward loop of the function (scan_subsume).
-    residuals = _residuals(op, consts)
-    if residuals:
-        node = _with_outputs(node, residuals)
-        residual_rows = node.outputs[roles.n_sot + roles.n_nit:
-                                     roles.n_sot + roles.n_nit + len(residuals)]
+    residuals, shaped = _residuals(op, consts)
+    if residuals or shaped:
+        node = _with_outputs(node, residuals + [shape(v) for v in shaped])
+        extra = node.outputs[roles.n_sot + roles.n_nit:
+                             roles.n_sot + roles.n_nit + len(residuals) + len(shaped)]
+        residual_rows, shape_rows = extra[:len(residuals)], extra[len(residuals):]
     else:
-        residual_rows = []
+        residual_rows, shape_rows = [], []
 
     def last_steps(x, first):
         """Rows ``first + skipped .. first + n - 1`` of ``x`` (the steps covered), reversed."""
@@ -98,7 +99,7 @@ def scan_grad(node, output_grads):
                  for tap in op.sot_taps[k]]
     summed = [j for j, w in enumerate(consts) if _float(w)]
     seq_slices = [(i, tap) for i, x in enumerate(seqs) if _float(x) for tap in op.seq_taps[i]]
-    kept = [rows[skipped:n][::-1] for rows in residual_rows]
+    kept = [rows[skipped:n][::-1] for rows in residual_rows + shape_rows]
     sequences = fwd_values + kept + [g for g in arriving_state if g is not None] \
         + [g for g in arriving_out if g is not None]
     outputs_info = (
@@ -154,9 +155,12 @@ def scan_grad(node, output_grads):
         # The derivative reads the values the forward loop kept instead of computing them
         # again (the copies of the forward step it does not read any more are dropped).
         kept_for = {memo[id(r)]: k for r, k in zip(residuals, kept_values) if id(r) in memo}
-        if kept_for:
+        kept_shapes = {id(memo[id(v)]): k for v, k in zip(shaped, kept_values[len(residuals):])
+                       if id(v) in memo}
+        if kept_for or kept_shapes:
             defined = [j for j, g in enumerate(grads) if not isinstance(g, NullGrad)]
-            swapped = clone_replace([grads[j] for j in defined], kept_for)
+            swapped = _without_values([grads[j] for j in defined], kept_shapes)
+            swapped = clone_replace(swapped, kept_for) if kept_for else swapped
             for j, g in zip(defined, swapped):
                 grads[j] = g
         # An undefined gradient (through a random sample, say) is zero inside the loop and
@@ -262,13 +266,13 @@ def _residuals(op: Scan, consts: list) -> list:
     step_inputs = [p for group in seq_in for p in group] + [p for g in sot_in for p in g]
     outputs = [v for v in sot_new + nit_new if _float(v)]
     if not outputs:
-        return []
+        return [], []
     memo = _clone_map(outputs, dict(zip(const_in, consts)))
     rebuilt = [memo[id(v)] for v in outputs]
     known = {r: r.type() for r in rebuilt}
     wrt = [memo.get(id(p), p) for p in step_inputs if _float(p)]
     if not wrt:
-        return []
+        return [], []
     grads = grad(None, wrt, known_grads=known, disconnected_inputs="ignore",
                  add_names=False, null_gradients="return")
     grads = [g for g in grads if not isinstance(g, NullGrad)]
@@ -277,28 +281,53 @@ def _residuals(op: Scan, consts: list) -> list:
                      if id(v) in memo and memo[id(v)].owner is not None}
     dependent = _dependent_ids(op.inner, step_inputs)
     chosen: list = []
+    shaped: list = []
     for var in ancestors(grads):
         node = var.owner
-        if node is None or id(node) in forward_nodes or isinstance(node.op, Shape):
-            continue  # (a shape is worked out without the value by the shape pass)
+        if node is None or id(node) in forward_nodes:
+            continue
         for position, read in enumerate(node.inputs):
-            if _reads_shape_only(node, position):
-                continue
             source = original.get(id(read))
-            if source is None:
+            if source is None or id(source) not in dependent or source.owner is None:
+                continue
+            if _reads_shape_only(node, position):
+                # Only its shape: kept as a small integer row per step, so that the value
+                # (and what computes it) need not exist backwards.
+                if all(source is not c for c in shaped):
+                    shaped.append(source)
                 continue
             source = _through_views(source)
-            if (id(source) in dependent and _float(source) and source.owner is not None
-                    and all(source is not c for c in chosen)):
+            if _float(source) and all(source is not c for c in chosen):
                 chosen.append(source)
-    return chosen
+    return chosen, shaped
 
 
 def _reads_shape_only(node, position: int) -> bool:
-    """Whether ``node`` reads only the shape of its input ``position`` (``zeros_like(x)`` is
-    ``second(x, 0)``), which the shape pass computes without the value."""
+    """Whether ``node`` reads only the shape of its input ``position``: ``x.shape``, and
+    ``zeros_like(x)``, which is ``second(x, 0)``."""
     op = node.op
-    return (isinstance(op, Elemwise) and op.scalar_op.name == "second" and position == 0)
+    if isinstance(op, Shape):
+        return True
+    return (isinstance(op, Elemwise) and op.scalar_op.name == "second" and position == 0
+            and node.inputs[1].ndim <= node.inputs[0].ndim)
+
+
+def _without_values(grads: list, kept_shapes: dict) -> list:
+    """``grads`` with every shape-only read of a value in ``kept_shapes`` (``{value: its
+    shape, a 1-d int64 tensor}``) answered from the kept shape instead."""
+    replace = {}
+    for var in ancestors(grads):
+        node = var.owner
+        if node is None or not node.inputs or id(node.inputs[0]) not in kept_shapes:
+            continue
+        shape = kept_shapes[id(node.inputs[0])]
+        if isinstance(node.op, Shape):
+            replace[node.outputs[0]] = shape
+        elif _reads_shape_only(node, 0):
+            filler = node.inputs[1]
+            replace[node.outputs[0]] = alloc(filler, *[shape[d] for d in
+                                                       range(node.inputs[0].ndim)])
+    return clone_replace(grads, replace) if replace else grads
 
 
 def _through_views(var):
