@@ -568,3 +568,33 @@ def test_strict_accepts_values_computed_from_listed_ones():
     out, _ = exprc.scan(lambda v, w: v * (w[:2] * 2).sum(), sequences=x, non_sequences=[w],
                         strict=True)
     np.testing.assert_allclose(exprc.function([x], out)(np.ones(2)), [6.0, 6.0])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_hostile_loop_name_reaches_messages_as_text(mode):
+    name = 'evil */ #include <x> "\\n %s %n %%'
+    x, y = T.dvector("x"), T.dvector("y")
+    out, _ = exprc.scan(lambda a, b: a + b, sequences=[x, y], name=name)
+    f = exprc.function([x, y], out, mode=mode)
+    np.testing.assert_allclose(f(np.ones(2), np.ones(2)), [2.0, 2.0])
+    with pytest.raises(ValueError) as caught:
+        f(np.ones(3), np.ones(2))
+    assert f"scan {name!r}: sequence 1 has 2 rows" in str(caught.value)
+
+
+def test_a_compiled_loop_called_from_many_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    hs, _ = exprc.scan(lambda x_t, h, w: T.tanh(T.dot(h, w) + x_t), sequences=x,
+                       outputs_info=T.zeros_like(x[0]), non_sequences=w)
+    f = exprc.function([x, w], [hs, exprc.grad((hs ** 2).sum(), w)])
+    reference = exprc.function([x, w], [hs, exprc.grad((hs ** 2).sum(), w)], mode="REFERENCE")
+    rng = np.random.default_rng(0)
+    cases = [(rng.normal(size=(int(rng.integers(1, 30)), 4)), rng.normal(size=(4, 4)) * 0.5)
+             for _ in range(24)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda case: f(*case), cases * 3))
+    for (xv, wv), got in zip(cases * 3, results):
+        for a, b in zip(got, reference(xv, wv)):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
