@@ -5,6 +5,8 @@
 #define EXPRC_SCAN_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 /* row = a[r] (one less axis). */
 static inline void exprc_row_view(exprc_array *row, const exprc_array *a, int64_t r)
@@ -41,6 +43,17 @@ static inline int exprc_same_shape(const exprc_array *a, const exprc_array *b)
     for (int64_t d = 0; d < a->ndim; ++d)
         if (a->shape[d] != b->shape[d]) return 0;
     return 1;
+}
+
+/* Add "at step t of scan <name>" to the message of an error raised inside a loop's body (an
+ * interrupt keeps its message: it is not the body's fault). */
+static inline void exprc_note_step(exprc_error *error, int64_t t, const char *name)
+{
+    if (error->kind == EXPRC_INTERRUPTED) return;
+    size_t used = strlen(error->message);
+    if (used + 1 < sizeof error->message)
+        snprintf(error->message + used, sizeof error->message - used,
+                 "\n    at step %lld of scan %s", (long long)t, name);
 }
 
 #endif /* EXPRC_SCAN_H */

@@ -598,3 +598,14 @@ def test_a_compiled_loop_called_from_many_threads():
     for (xv, wv), got in zip(cases * 3, results):
         for a, b in zip(got, reference(xv, wv)):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_error_inside_the_body_names_the_step_and_the_loop(mode):
+    x, i = T.dvector("x"), T.lvector("i")
+    out, _ = exprc.scan(lambda k, x: x[k] * 2, sequences=i, non_sequences=x, name="gather")
+    f = exprc.function([x, i], out, mode=mode)
+    np.testing.assert_allclose(f(np.arange(3.0), np.array([2, 0])), [4.0, 0.0])
+    with pytest.raises(IndexError, match=r"(?s)index 5 is out of bounds.*at step 1 of scan "
+                                         "'gather'"):
+        f(np.arange(3.0), np.array([1, 5, 0]))

@@ -52,6 +52,17 @@ def _check_row(op: Scan, what: str, t: int, want: tuple, got: np.ndarray, source
                               "from step to step")
 
 
+def _at_step(exc: Exception, op: Scan, t: int) -> Exception:
+    """The same kind of exception, saying at which step of which loop it happened."""
+    message = f"{exc}\n    at step {t} of scan {op.name!r}"
+    for cls in type(exc).__mro__[:type(exc).__mro__.index(Exception)]:
+        try:
+            return cls(message)
+        except TypeError:  # a constructor that does not take one message
+            pass
+    return ExprcValueError(message)
+
+
 @REFERENCE.register(Scan)
 def scan(node, n_steps, *outer):
     op = node.op
@@ -81,7 +92,10 @@ def scan(node, n_steps, *outer):
             depth = roles.depth(k)
             args += [buf[t + depth + tap] for tap in op.sot_taps[k]]
         args += carries + consts
-        results = program(args)
+        try:
+            results = program(args)
+        except Exception as exc:
+            raise _at_step(exc, op, t) from exc
         new_sots, new_nits, new_carries, cond = roles.inner_out_groups(results)
         for k, (buf, value) in enumerate(zip(buffers, new_sots)):
             _check_row(op, f"state {k}", t, buf.shape[1:], value, "its initial rows have")

@@ -12,7 +12,7 @@ state. A carried value takes over the buffer of its new value when the step made
 
 from __future__ import annotations
 
-from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text, itemsize
+from exprc.link.c.program import C_CODE, NodeContext, c_string, ctype, format_text, itemsize
 from exprc.tensor.scan import Scan
 
 
@@ -72,7 +72,8 @@ def scan(node, ctx: NodeContext) -> str:
                      f"{ctx.index})) goto fail;")
 
     # One step.
-    step = [f"if (exprc_interrupted(error, {ctx.index})) goto {block.fail_label};"]
+    step = [f"{p}at = {t};",
+            f"if (exprc_interrupted(error, {ctx.index})) goto {block.fail_label};"]
     for i, (x, names) in enumerate(zip(seqs, seq_in)):
         low = min(op.seq_taps[i])
         step += [f"exprc_row_view(&{name}, &{x}, {t} + {tap - low});"
@@ -131,10 +132,14 @@ def scan(node, ctx: NodeContext) -> str:
         step.append(f"if (stop) {{ {taken} = {t} + 1; break; }}")
 
     lines += ["{", block.declarations(),
+              f"int64_t {p}at = 0;",
               f"for (int64_t {t} = 0; {t} < {steps}; ++{t}) {{",
               _indent(step), "}",
               f"goto {p}done;",
               f"{block.fail_label}:",
+              # Which step of which loop failed, after the failing node's own message.
+              f"    exprc_note_step(error, {p}at, {c_string(repr(op.name))});",
+              f"{p}own_fail:",
               _indent([block.release_all(), "goto fail;"]),
               f"{p}done: ;",
               "}"]
@@ -146,9 +151,10 @@ def scan(node, ctx: NodeContext) -> str:
 
 
 def _changed(ctx: NodeContext, block, message: str, t: str) -> str:
-    """An error from inside a step: reported, then the block's failure path."""
+    """An error the loop itself finds inside a step (its message names the step): reported,
+    then the block's own failure path."""
     return ctx.fail("ValueError", message, f"(long long){t}").replace(
-        "goto fail;", f"goto {block.fail_label};")
+        "goto fail;", f"goto {block.schedule.prefix}own_fail;")
 
 
 def _indent(lines) -> str:
