@@ -45,6 +45,29 @@ static inline int exprc_same_shape(const exprc_array *a, const exprc_array *b)
     return 1;
 }
 
+/* Put the rows of the ring *buf in order, its oldest at row `first`: a fresh buffer holding
+ * rows first.. then 0..first-1 replaces it (nothing to do when first is 0). */
+static inline int exprc_ring_in_order(exprc_pool *pool, exprc_array *buf, int64_t first,
+                                      int64_t itemsize, exprc_error *error, int64_t node)
+{
+    if (first == 0) return 0;
+    exprc_array ordered = *buf;
+    if (exprc_alloc_array(pool, &ordered, itemsize, error, node)) return -1;
+    const int64_t rows = buf->shape[0];
+    exprc_array from = *buf, to = ordered;
+    from.data += first * buf->strides[0];
+    from.shape[0] = to.shape[0] = rows - first;
+    exprc_assign(&to, &from, itemsize);
+    from = *buf;
+    to = ordered;
+    to.data += (rows - first) * ordered.strides[0];
+    from.shape[0] = to.shape[0] = first;
+    exprc_assign(&to, &from, itemsize);
+    exprc_release(pool, buf->owner);
+    *buf = ordered;
+    return 0;
+}
+
 /* Add "at step t of scan <name>" to the message of an error raised inside a loop's body (an
  * interrupt keeps its message: it is not the body's fault). */
 static inline void exprc_note_step(exprc_error *error, int64_t t, const char *name)

@@ -609,3 +609,36 @@ def test_an_error_inside_the_body_names_the_step_and_the_loop(mode):
     with pytest.raises(IndexError, match=r"(?s)index 5 is out of bounds.*at step 1 of scan "
                                          "'gather'"):
         f(np.arange(3.0), np.array([1, 5, 0]))
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 9])
+def test_a_state_read_at_its_last_rows_keeps_only_those(steps):
+    x = T.dvector("x")
+    s, _ = exprc.scan(lambda v, a, b: a + b + v, sequences=x,
+                      outputs_info=dict(initial=T.constant(np.array([1.0, 2.0])), taps=[-2, -1]))
+    outs = [s[-1], s[-3:], s[-2]]
+    f = exprc.function([x], outs)
+    (node,) = _scans(f)
+    assert node.op.keep == (3,)  # a ring of three rows, not one per step
+    assert f.rewrite_log.fired["scan_keep_last_rows"] == 1
+    reference = exprc.function([x], outs, mode="REFERENCE")
+    xv = np.arange(float(steps))
+    if steps < 2:  # s[-2] does not exist: both raise
+        for g in (f, reference):
+            with pytest.raises(IndexError):
+                g(xv)
+        return
+    for got, want in zip(f(xv), reference(xv)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_long_loop_read_at_its_last_rows():
+    x = T.dvector("x")
+    s, _ = exprc.scan(lambda v, a: a * 0.5 + v, sequences=x,
+                      outputs_info=T.constant(0.0, dtype="float64"))
+    f = exprc.function([x], s[-4:])
+    (node,) = _scans(f)
+    assert node.op.keep == (4,)
+    last = f(np.ones(100_000))
+    assert last.shape == (4,)
+    np.testing.assert_allclose(last, 2.0)  # a = a / 2 + 1 has long converged to 2

@@ -134,14 +134,20 @@ class Scan(Op):
         How errors and printed graphs name the loop (the ``name=`` of ``scan``).
     truncate_gradient : int
         Backpropagate through this many steps at most (-1: all).
+    keep : tuple of int, optional
+        Per state, 0 (the default) to return every row, or ``K`` to keep only the last ``K``
+        rows (at least the deepest tap plus one), in a ring of ``K`` rows: the output is then
+        the buffer's last ``min(K, rows)`` rows. Set by the ``scan_keep_last_rows`` rewrite
+        when nothing reads the earlier rows; a loop keeping fewer rows has no gradient.
     """
 
     __props__ = ("seq_taps", "sot_taps", "n_nit_sot", "n_carry", "n_non_seqs", "as_while",
-                 "exact_steps", "name", "truncate_gradient")
+                 "exact_steps", "name", "truncate_gradient", "keep")
 
     def __init__(self, inner: InnerGraph, seq_taps: Any, sot_taps: Any, n_nit_sot: int,
                  n_carry: int, n_non_seqs: int, as_while: bool = False,
-                 exact_steps: bool = True, name: str = "scan", truncate_gradient: int = -1):
+                 exact_steps: bool = True, name: str = "scan", truncate_gradient: int = -1,
+                 keep: Any = None):
         self.inner = inner
         self.seq_taps = _taps("Scan", seq_taps)
         self.sot_taps = _taps("Scan", sot_taps)
@@ -158,6 +164,12 @@ class Scan(Op):
         self.exact_steps = bool(exact_steps)
         self.name = str.__str__(name) if isinstance(name, str) else "scan"
         self.truncate_gradient = int_param("Scan", "truncate_gradient", truncate_gradient)
+        keep = (0,) * len(self.sot_taps) if keep is None else keep
+        self.keep = tuple(int_param("Scan", "keep", k) for k in keep)
+        if len(self.keep) != len(self.sot_taps) or (any(self.keep) and self.as_while) or any(
+                k and k < 1 - min(taps) for k, taps in zip(self.keep, self.sot_taps)):
+            raise ExprcTypeError(f"internal error: scan {self.name!r}: keep {self.keep} does not "
+                                 f"fit the states' taps {self.sot_taps}")
         self.roles = ScanRoles(self)
         n_in = sum(map(len, self.seq_taps)) + sum(map(len, self.sot_taps)) + self.n_carry \
             + self.n_non_seqs

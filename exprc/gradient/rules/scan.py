@@ -48,6 +48,9 @@ def scan_grad(node, output_grads):
         reason = ("the gradient of a loop with a stop condition (until) is not supported; "
                   "differentiate a loop of a fixed number of steps")
         return [NullGrad(op, reason)] * len(node.inputs)
+    if any(op.keep):
+        reason = "it keeps the last rows of a state only (a rewrite made it, after gradients)"
+        return [NullGrad(op, reason)] * len(node.inputs)
     if roles.n_carry and any(_float(v) for v in roles.outer_carries(node.inputs)):
         reason = "it carries a float value without keeping its history"
         return [NullGrad(op, reason)] * len(node.inputs)
@@ -377,5 +380,6 @@ def _with_outputs(node, extra: list):
     outputs = sot_new + nit_new + list(extra) + carry_new + ([cond] if cond is not None else [])
     inner = InnerGraph(op.inner.inputs, outputs)
     new_op = Scan(inner, op.seq_taps, op.sot_taps, op.n_nit_sot + len(extra), op.n_carry,
-                  op.n_non_seqs, op.as_while, op.exact_steps, op.name, op.truncate_gradient)
+                  op.n_non_seqs, op.as_while, op.exact_steps, op.name, op.truncate_gradient,
+                  op.keep)
     return new_op.make_node(*node.inputs)

@@ -115,4 +115,6 @@ def scan(node, n_steps, *outer):
     if taken < n:
         buffers = [buf[:taken + roles.depth(k)].copy() for k, buf in enumerate(buffers)]
         nits = [y[:taken].copy() for y in nits]
+    # A state keeping its last rows only returns those (the C loop keeps no others).
+    buffers = [buf[-keep:].copy() if keep else buf for buf, keep in zip(buffers, op.keep)]
     return [*buffers, *nits, *carries]

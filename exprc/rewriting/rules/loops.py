@@ -57,7 +57,8 @@ class _Parts:
         # Each entry: [outer input, inner placeholders, taps]; outputs carry their outer var.
         self.seqs = [[x, ph, op.seq_taps[i]] for i, (x, ph) in
                      enumerate(zip(roles.outer_seqs(node.inputs), seq_in))]
-        self.sots = [[init, ph, op.sot_taps[k], new, buf] for k, (init, ph, new, buf) in
+        self.sots = [[init, ph, op.sot_taps[k], new, buf, op.keep[k]]
+                     for k, (init, ph, new, buf) in
                      enumerate(zip(roles.outer_inits(node.inputs), sot_in, sot_new, buffers))]
         self.nits = [[new, out] for new, out in zip(nit_new, nits)]
         self.carries = [[init, ph, new, final] for init, ph, new, final in
@@ -77,7 +78,7 @@ class _Parts:
         inner = InnerGraph(inner_in, self.inner_outputs())
         new_op = Scan(inner, [s[2] for s in self.seqs], [s[2] for s in self.sots],
                       len(self.nits), len(self.carries), len(self.consts), op.as_while,
-                      op.exact_steps, op.name, op.truncate_gradient)
+                      op.exact_steps, op.name, op.truncate_gradient, [s[5] for s in self.sots])
         node = new_op.make_node(self.n_steps, *[s[0] for s in self.seqs],
                                 *[s[0] for s in self.sots], *[c[0] for c in self.carries],
                                 *[w[0] for w in self.consts])
@@ -175,8 +176,8 @@ def _reads_only_last(fgraph, var) -> list | None:
 def scan_keep_last_only(fgraph, node):
     parts = _Parts(node)
     for entry in parts.sots:
-        init, placeholders, taps, new, buf = entry
-        if taps != (-1,):
+        init, placeholders, taps, new, buf, keep = entry
+        if taps != (-1,) or keep:
             continue
         readers = _reads_only_last(fgraph, buf)
         if readers is None:
@@ -186,6 +187,74 @@ def scan_keep_last_only(fgraph, node):
         new_node, mapping = parts.build()
         final = new_node.outputs[-1]
         mapping.update({r.outputs[0]: final for r in readers})
+        return mapping
+    return None
+
+
+def _last_rows_read(fgraph, var) -> tuple[int, list, list] | None:
+    """``(K, readers, tails)`` when all that is read of ``var`` is among its last ``K`` rows:
+    ``var[-j]`` and ``var[-m:]`` directly (``readers``), or through scan's own slice
+    ``var[d:]`` (``tails``) read the same way; else None."""
+    count, readers, tails = 0, [], []
+    for client, _ in fgraph.clients.get(var, {}):
+        if client == OUTPUT or not isinstance(client.op, Subtensor) or client.inputs[0] is not var:
+            return None
+        last = _last_rows_of(client)
+        if last is not None:
+            count, readers = max(count, last), readers + [client]
+        elif _is_tail(client, var):
+            inner = _last_rows_read(fgraph, client.outputs[0])
+            if inner is None or inner[2]:
+                return None
+            count, tails = max(count, inner[0]), tails + [client]
+        else:
+            return None
+    return (count, readers, tails) if count else None
+
+
+def _last_rows_of(node) -> int | None:
+    """``j`` for ``x[-j]``, ``m`` for ``x[-m:]`` (constant ``j, m > 0``), else None."""
+    if len(node.op.idx_list) != 1:
+        return None
+    entry = node.op.idx_list[0]
+    if isinstance(entry, int) and entry < 0:
+        return -entry
+    if isinstance(entry, SliceSpec) and isinstance(entry.start, int) and entry.start < 0 \
+            and entry.stop is None and entry.step is None:
+        return -entry.start
+    return None
+
+
+#: A state whose readers need more of its last rows than this keeps them all.
+MAX_KEPT_ROWS = 64
+
+
+@node_rule(RULE_SET, "scan_keep_last_rows", [Scan])
+def scan_keep_last_rows(fgraph, node):
+    """A state of which only the last ``K`` rows are read (``out[-3:]``, ``out[-2]``) keeps a
+    ring of ``K`` rows (at least its deepest tap plus one) instead of a row per step."""
+    parts = _Parts(node)
+    if parts.op.as_while:
+        return None
+    for entry in parts.sots:
+        buf, keep = entry[4], entry[5]
+        if keep:
+            continue
+        found = _last_rows_read(fgraph, buf)
+        depth = -min(entry[2])
+        if found is None or found[0] > MAX_KEPT_ROWS:
+            continue
+        count, readers, tails = found
+        entry[5] = max(count, depth + 1)
+        new_node, mapping = parts.build()
+        kept = mapping.pop(buf)
+        for reader in readers:
+            mapping[reader.outputs[0]] = reader.op.make_node(kept, *reader.inputs[1:]).outputs[0]
+        for tail in tails:
+            # scan's own slice keeps the steps' rows: the last min(n, rows kept) of them.
+            from exprc.tensor.math import maximum
+
+            mapping[tail.outputs[0]] = kept[maximum(kept.shape[0] - parts.n_steps, 0):]
         return mapping
     return None
 
@@ -382,7 +451,7 @@ def _subsumed_outputs(small: Scan, big: Scan) -> dict | None:
     """``{output of small: output of big}`` when ``big`` computes every output of ``small``
     from the same inputs (its extra outputs being outputs that are not fed back), else None."""
     props = ("seq_taps", "sot_taps", "n_carry", "n_non_seqs", "as_while", "exact_steps",
-             "truncate_gradient")
+             "truncate_gradient", "keep")
     if any(getattr(small, p) != getattr(big, p) for p in props) \
             or big.n_nit_sot < small.n_nit_sot \
             or any(a.type != b.type for a, b in zip(small.inner.inputs, big.inner.inputs)):

@@ -56,13 +56,17 @@ def scan(node, ctx: NodeContext) -> str:
             "ValueError", f"{label}: state {k} is read {depth} steps back (taps "
             f"{list(op.sot_taps[k])}) but its initial value has %lld rows",
             f"(long long){init}.shape[0]"))
-    # The states' buffers: the initial rows, then one row per step.
+    # The states' buffers: the initial rows, then one row per step; or, for a state keeping
+    # its last K rows only, a ring of K rows (absolute row r at r % K).
     for k, (init, buf) in enumerate(zip(inits, buf_names)):
         size = itemsize(node.outputs[k].dtype)
         depth = roles.depth(k)
+        rows = f"{steps} + {depth}"
+        if op.keep[k]:
+            rows = f"({rows} < {op.keep[k]} ? {rows} : {op.keep[k]})"
         lines += [f"{buf}.ndim = {init}.ndim;",
                   f"for (int64_t d = 1; d < {init}.ndim; ++d) {buf}.shape[d] = {init}.shape[d];",
-                  f"{buf}.shape[0] = {steps} + {depth};",
+                  f"{buf}.shape[0] = {rows};",
                   ctx.alloc_shaped(k),
                   f"{{ exprc_array dst, src; exprc_first_rows(&dst, &{buf}, {depth}); "
                   f"exprc_first_rows(&src, &{init}, {depth}); exprc_assign(&dst, &src, {size}); }}"]
@@ -78,9 +82,13 @@ def scan(node, ctx: NodeContext) -> str:
         low = min(op.seq_taps[i])
         step += [f"exprc_row_view(&{name}, &{x}, {t} + {tap - low});"
                  for tap, name in zip(op.seq_taps[i], names)]
+    def row(k: int, buf: str, offset: int) -> str:
+        """The buffer row of absolute row t + offset of state k."""
+        return f"({t} + {offset}) % {buf}.shape[0]" if op.keep[k] else f"{t} + {offset}"
+
     for k, (buf, names) in enumerate(zip(buf_names, sot_in)):
         depth = roles.depth(k)
-        step += [f"exprc_row_view(&{name}, &{buf}, {t} + {depth + tap});"
+        step += [f"exprc_row_view(&{name}, &{buf}, {row(k, buf, depth + tap)});"
                  for tap, name in zip(op.sot_taps[k], names)]
     step += [f"{name} = {out}; {name}.owner = NULL;"
              for name, out in zip(carry_in, carry_names)]
@@ -91,8 +99,8 @@ def scan(node, ctx: NodeContext) -> str:
         step += [f"if (!exprc_is_row_of(&{buf}, &{new})) " + _changed(
                      ctx, block, f"{label}: at step %lld, state {k} has a shape other than "
                      "its initial rows' (a loop's values keep their shape from step to step)", t),
-                 f"{{ exprc_array row; exprc_row_view(&row, &{buf}, {t} + {roles.depth(k)}); "
-                 f"exprc_assign(&row, &{new}, {size}); }}"]
+                 f"{{ exprc_array row; exprc_row_view(&row, &{buf}, "
+                 f"{row(k, buf, roles.depth(k))}); exprc_assign(&row, &{new}, {size}); }}"]
     for j, (out, new) in zip(nit_j, zip(nit_names, nit_new)):
         size = itemsize(node.outputs[j].dtype)
         step += [f"if ({t} == 0) {{",
@@ -145,8 +153,15 @@ def scan(node, ctx: NodeContext) -> str:
               "}"]
     if op.as_while:
         lines += [f"{buf}.shape[0] = {taken} + {roles.depth(k)};"
-                  for k, buf in enumerate(buf_names)]
+                  for k, buf in enumerate(buf_names) if not op.keep[k]]
         lines += [f"{out}.shape[0] = {taken};" for out in nit_names]
+    for k, buf in enumerate(buf_names):
+        if op.keep[k]:
+            # The ring's rows in order: the oldest kept row, absolute row total - K, is at
+            # total % K.
+            size = itemsize(node.outputs[k].dtype)
+            lines.append(f"if (exprc_ring_in_order(&pool, &{buf}, ({taken} + {roles.depth(k)})"
+                         f" % {buf}.shape[0], {size}, error, {ctx.index})) goto fail;")
     return "\n".join(lines)
 
 
