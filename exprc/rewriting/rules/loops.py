@@ -6,6 +6,8 @@ before the loops' inner graphs are rewritten themselves.
 - ``scan_keep_last_only``: a state read back one step (tap -1) whose rows are only read at
   ``[-1]`` after the loop becomes a carried value: the loop keeps one value instead of a row
   per step.
+- ``scan_keep_last_rows``: a state of which only the last ``K`` rows are read keeps a ring of
+  ``K`` rows.
 - ``scan_push_out_products``: a product ``dot(x[t], W)`` of a sequence's row and a loop
   constant becomes one matrix product over the whole sequence before the loop, read row by
   row (one large GEMM instead of one small one per step).
