@@ -18,21 +18,13 @@ from exprc.gradient import Rop, hessian, jacobian, verify_grad
 from exprc.scan_module import until
 from exprc.tensor.scan import Scan
 from exprc.tensor.shared_randomstreams import RandomStreams
+from tests.test_gradient import numeric_grad as _fd_grad
 
 MODES = ["REFERENCE", None]  # None: the default mode, compiled to C
 
 
 def _scans(f) -> list:
     return [n for n in f.fgraph.toposort() if isinstance(n.op, Scan)]
-
-
-def _fd_grad(fn, value, eps=1e-6):
-    grad = np.zeros_like(value)
-    for idx in np.ndindex(value.shape):
-        step = np.zeros_like(value)
-        step[idx] = eps
-        grad[idx] = (fn(value + step) - fn(value - step)) / (2 * eps)
-    return grad
 
 
 # ---------------------------------------------------------------------------- API and results
