@@ -634,3 +634,98 @@ def test_a_long_loop_read_at_its_last_rows():
     last = f(np.ones(100_000))
     assert last.shape == (4,)
     np.testing.assert_allclose(last, 2.0)  # a = a / 2 + 1 has long converged to 2
+
+
+# ---------------------------------------------------------------------------- regressions
+@pytest.mark.parametrize("mode", MODES)
+def test_gradient_when_the_body_reads_a_constant_and_an_expression_of_it(mode):
+    # W and W.T are two constants of the loop computed from one another: each is
+    # differentiated on its own inside, and the outer walk adds what flows back through W.T.
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    hs, _ = exprc.scan(lambda x_t, h, w, wt: T.tanh(T.dot(h, w) + T.dot(x_t, wt)),
+                       sequences=x, outputs_info=T.zeros_like(x[0]), non_sequences=[w, w.T])
+    cost = (hs ** 2).sum()
+    rng = np.random.default_rng(0)
+    xv, wv = rng.normal(size=(4, 3)), rng.normal(size=(3, 3)) * 0.5
+
+    def cost_np(wv):
+        h, total = np.zeros(3), 0.0
+        for x_t in xv:
+            h = np.tanh(h @ wv + x_t @ wv.T)
+            total += (h ** 2).sum()
+        return total
+
+    g = exprc.function([x, w], exprc.grad(cost, w), mode=mode)(xv, wv)
+    np.testing.assert_allclose(g, _fd_grad(cost_np, wv), rtol=1e-6, atol=1e-8)
+    a, s = T.dscalar("a"), T.dvector("s")
+    out, _ = exprc.scan(lambda v: T.exp(a) * v * a, sequences=s)  # a read from outside
+    ga = exprc.function([s, a], exprc.grad((out ** 2).sum(), a), mode=mode)(np.ones(1), 0.5)
+    np.testing.assert_allclose(ga, 2 * np.exp(1.0) * (0.25 + 0.5))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradient_of_steps_passing_values_through(mode):
+    x, a0, b0 = T.dvector("x"), T.dscalar("a0"), T.dscalar("b0")
+    same, _ = exprc.map(lambda v: v, x)
+    kept, _ = exprc.scan(lambda v, s: s, sequences=x, outputs_info=a0)
+    (p, q), _ = exprc.scan(lambda a, b: [b, a], outputs_info=[a0, b0], n_steps=3)
+    grads = exprc.grad(same.sum() + 2 * kept.sum() + p.sum() + 5 * q.sum(), [x, a0, b0])
+    gx, ga, gb = exprc.function([x, a0, b0], grads, mode=mode)(np.ones(3), 2.0, 3.0)
+    np.testing.assert_allclose(gx, [1.0, 1.0, 1.0])
+    # kept: 3 copies of a0; p = [b0, a0, b0], q = [a0, b0, a0]
+    assert ga == 2 * 3 + 1 + 5 * 2 and gb == 2 + 5 * 1
+
+
+def test_second_derivative_through_nested_loops():
+    m, h0 = T.dmatrix("m"), T.dscalar("h0")
+
+    def outer(row, h):
+        r, _ = exprc.scan(lambda v, acc: T.tanh(acc + v), sequences=row, outputs_info=h)
+        return r[-1]
+
+    out, _ = exprc.scan(outer, sequences=m, outputs_info=h0)
+    g = exprc.grad(out.sum(), h0)
+    gg = exprc.function([m, h0], exprc.grad(g, h0))
+    mv = np.full((2, 3), 0.1)
+
+    def f(h):
+        total = 0.0
+        for row in mv:
+            for v in row:
+                h = np.tanh(h + v)
+            total += h
+        return total
+
+    np.testing.assert_allclose(gg(mv, 0.3), (f(0.3 + 1e-4) - 2 * f(0.3) + f(0.3 - 1e-4)) / 1e-8,
+                               rtol=1e-5)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_sequence_the_body_does_not_read_is_still_checked(mode):
+    x, y, k = T.dvector("x"), T.dvector("y"), T.lscalar("k")
+    out, _ = exprc.scan(lambda a, b: a * 2, sequences=[x, y])
+    out2, _ = exprc.scan(lambda a, b: a * 2, sequences=[x, y], n_steps=k)
+    with pytest.raises(ValueError, match="sequence 1 has 5 rows.*exactly 3"):
+        exprc.function([x, y], out, mode=mode)(np.ones(3), np.ones(5))
+    with pytest.raises(ValueError, match="sequence 1 has 1 rows.*at least 3"):
+        exprc.function([x, y, k], out2, mode=mode)(np.ones(5), np.ones(1), 3)
+    # After a product with a loop constant moved out of the loop, sequences keep their numbers.
+    a, b, w = T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("w")
+    out3, _ = exprc.scan(lambda p, q, w: T.dot(p, w) + q, sequences=[a, b], non_sequences=w)
+    with pytest.raises(ValueError, match="sequence 1 has 4 rows"):
+        exprc.function([a, b, w], out3, mode=mode)(np.ones((2, 3)), np.ones((4, 3)), np.eye(3))
+
+
+def test_n_steps_must_be_an_integer():
+    with pytest.raises(ExprcTypeError, match="n_steps must be an int or a 0-d integer"):
+        exprc.scan(lambda h: h + 1, outputs_info=T.constant(0.0), n_steps=T.dscalar("k"))
+
+
+def test_two_loops_updating_one_shared_variable_are_refused():
+    c = exprc.shared(np.int64(0), name="c")
+    one, first = exprc.scan(lambda i: (i, {c: c + 1}), sequences=T.arange(3))
+    two, second = exprc.scan(lambda i: (i * 2, {c: c + 2}), sequences=T.arange(3))
+    both = dict(first)
+    both.update(second)  # a plain dict: the second loop's update replaces the first's
+    with pytest.raises(ExprcValueError, match="c is updated inside two loops"):
+        exprc.function([], [one, two], updates=both)

@@ -118,19 +118,25 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
 
 
 def _check_loop_updates(roots: list, update_pairs: list) -> None:
-    """Refuse an update of a shared variable that a loop of the graph also updates (with a
-    value other than the loop's): one of the two would be silently lost."""
+    """Refuse a shared variable updated by two loops of the graph, or by a loop and by
+    ``updates=`` with another value: one of the updates would be silently lost."""
     given = dict(update_pairs)
+    updated_by: dict = {}
     for var in ancestors(roots):
         node = var.owner
         for shared_var, final in getattr(node, "loop_updates", ()) if node is not None else ():
-            new = given.get(shared_var)
-            if new is not None and new is not final:
+            other = updated_by.setdefault(shared_var, (node, final))[0]
+            if other is not node:
                 raise ExprcValueError(
-                    f"the shared variable {shared_var} is updated inside the loop "
-                    f"{node.op} (scan returned that update) and also by function(updates=...) "
-                    f"with {new}; a shared variable is updated inside a loop or outside it, "
-                    "not both")
+                    f"the shared variable {shared_var} is updated inside two loops, {other.op} "
+                    f"and {node.op}; only one of the updates could be kept")
+    for shared_var, (node, final) in updated_by.items():
+        new = given.get(shared_var)
+        if new is not None and new is not final:
+            raise ExprcValueError(
+                f"the shared variable {shared_var} is updated inside the loop {node.op} (scan "
+                f"returned that update) and also by function(updates=...) with {new}; a shared "
+                "variable is updated inside a loop or outside it, not both")
 
 
 class Function:

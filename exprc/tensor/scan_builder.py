@@ -22,6 +22,7 @@ from exprc.tensor.math import cast
 from exprc.tensor.scan import Scan
 from exprc.tensor.shape import shape_padleft
 from exprc.tensor.sharedvar import SharedVariable
+from exprc.tensor.type import INTEGER_DTYPES
 from exprc.tensor.variable import as_tensor_variable
 
 __all__ = ["ScanUpdates", "foldl", "foldr", "map", "reduce", "scan", "until"]
@@ -329,7 +330,11 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
         if isinstance(n_steps, numbers.Integral) and not isinstance(n_steps, bool) \
                 and n_steps <= 0:
             raise ExprcValueError(f"scan {name!r}: n_steps must be positive, got {n_steps}")
-        steps = cast(as_tensor_variable(n_steps), "int64")
+        steps = as_tensor_variable(n_steps)
+        if steps.ndim != 0 or steps.dtype not in INTEGER_DTYPES:
+            raise ExprcTypeError(f"scan {name!r}: n_steps must be an int or a 0-d integer "
+                                 f"tensor, got {steps.type}\n    (scan built at {trace})")
+        steps = cast(steps, "int64")
     elif seq_specs:
         x, taps = seq_specs[0]
         steps = x.shape[0] - (max(taps) - min(taps))

@@ -129,7 +129,12 @@ def scan_grad(node, output_grads):
         pos += len(sent_back)
         sums = list(args[pos:pos + len(summed)])
         replace = dict(zip(fwd_inputs, values))
-        replace.update(zip(const_in, consts))
+        # The loop's constants enter as stand-ins of their own, differentiated one by one:
+        # two of them may be computed from each other outside (``W`` and ``W.T``), and the
+        # outer walk adds up what flows back through that. The stand-ins become the outer
+        # values once the step is built.
+        stand_ins = [w.type() for w in consts]
+        replace.update(zip(const_in, stand_ins))
         memo = _clone_map(sot_new + nit_new, replace)
         rebuilt = [memo.get(id(v), replace.get(v, v)) for v in sot_new + nit_new]
         known = {}
@@ -147,7 +152,7 @@ def scan_grad(node, output_grads):
                 _add_known(known, rebuilt[roles.n_sot + j], next(arrived_out))
         wrt = ([values[fwd_inputs.index(sot_in[k][sot_taps_index(op, k, tap)])]
                 for k, tap in sent_back]
-               + [consts[j] for j in summed]
+               + [stand_ins[j] for j in summed]
                + [values[fwd_inputs.index(seq_in[i][op.seq_taps[i].index(tap)])]
                   for i, tap in seq_slices])
         if not known:
@@ -174,7 +179,8 @@ def scan_grad(node, output_grads):
                 grads[position] = zeros_like(wrt[position])
         n_back = len(sent_back)
         new_sums = [s + g for s, g in zip(sums, grads[n_back:n_back + len(summed)])]
-        return grads[:n_back] + new_sums + grads[n_back + len(summed):]
+        results = grads[:n_back] + new_sums + grads[n_back + len(summed):]
+        return clone_replace(results, dict(zip(stand_ins, consts)))
 
     if not sent_back and not summed and not seq_slices:
         return _assemble(node, {}, {}, {})
@@ -270,8 +276,10 @@ def _residuals(op: Scan, consts: list) -> list:
     outputs = [v for v in sot_new + nit_new if _float(v)]
     if not outputs:
         return [], []
-    memo = _clone_map(outputs, dict(zip(const_in, consts)))
-    rebuilt = [memo[id(v)] for v in outputs]
+    stand_ins = dict(zip(const_in, [w.type() for w in consts]))
+    memo = _clone_map(outputs, stand_ins)
+    # An output may be an input passed through (the step returns a state unchanged).
+    rebuilt = [memo.get(id(v), stand_ins.get(v, v)) for v in outputs]
     known = {r: r.type() for r in rebuilt}
     wrt = [memo.get(id(p), p) for p in step_inputs if _float(p)]
     if not wrt:

@@ -23,24 +23,24 @@ def _program(op: Scan):
 
 
 def check_steps(op: Scan, n: int, seqs: list, inits: list) -> None:
-    """The run-time checks of a loop's step count, sequence lengths and initial rows, shared
-    by the executors so that they agree on what is an error."""
+    """The run-time checks of a loop's step count, sequence lengths and initial rows, with
+    the messages and the exception class (``ExprcShapeError``) of the C loop's."""
     if n <= 0:
-        raise ExprcValueError(f"scan {op.name!r}: the number of steps must be positive, got {n}"
+        raise ExprcShapeError(f"scan {op.name!r}: the number of steps must be positive, got {n}"
                               " (a loop of zero steps has no outputs to return)")
     roles = op.roles
     for i, x in enumerate(seqs):
         need = n + roles.extent(i)
         if x.shape[0] < need or (op.exact_steps and x.shape[0] != need):
             exact = "exactly " if op.exact_steps else "at least "
-            raise ExprcValueError(
+            raise ExprcShapeError(
                 f"scan {op.name!r}: sequence {i} has {x.shape[0]} rows, but {n} steps over "
                 f"taps {list(op.seq_taps[i])} need {exact}{need}"
                 + (" (sequences of different lengths: give n_steps to use fewer steps than a "
                    "sequence has)" if op.exact_steps else ""))
     for k, init in enumerate(inits):
         if init.shape[0] < roles.depth(k):
-            raise ExprcValueError(
+            raise ExprcShapeError(
                 f"scan {op.name!r}: state {k} is read {roles.depth(k)} steps back (taps "
                 f"{list(op.sot_taps[k])}) but its initial value has {init.shape[0]} rows")
 

@@ -1,8 +1,8 @@
 """Rewrites of loops (:class:`~exprc.tensor.scan.Scan`), run by the pipeline's ``loops`` pass
 before the loops' inner graphs are rewritten themselves.
 
-- ``scan_drop_unused``: outputs nobody reads (and the state they need), and the sequences and
-  constants the body no longer reads, are removed.
+- ``scan_drop_unused``: outputs nobody reads (and the state they need), and the constants the
+  body no longer reads, are removed (unread sequences stay: each carries a length check).
 - ``scan_keep_last_only``: a state read back one step (tap -1) whose rows are only read at
   ``[-1]`` after the loop becomes a carried value: the loop keeps one value instead of a row
   per step.
@@ -124,13 +124,13 @@ def scan_drop_unused(fgraph, node):
         changed |= dropped
         if not dropped:
             break
-    read = _reads(parts.inner_outputs(),
-                  [p for s in parts.seqs for p in s[1]] + [w[1] for w in parts.consts])
-    kept_seqs = [s for s in parts.seqs if any(id(p) in read for p in s[1])]
+    # Constants the body no longer reads go; sequences stay even unread: each carries the
+    # check of its length against the number of steps (a row view per step costs nothing).
+    read = _reads(parts.inner_outputs(), [w[1] for w in parts.consts])
     kept_consts = [w for w in parts.consts if id(w[1]) in read]
-    if len(kept_seqs) != len(parts.seqs) or len(kept_consts) != len(parts.consts):
+    if len(kept_consts) != len(parts.consts):
         changed = True
-        parts.seqs, parts.consts = kept_seqs, kept_consts
+        parts.consts = kept_consts
     if not changed:
         return None
     if not parts.inner_outputs():
