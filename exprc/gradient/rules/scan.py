@@ -25,7 +25,7 @@ from exprc.gradient.table import DISCONNECTED, GRAD, NullGrad
 from exprc.gradient.walk import grad
 from exprc.graph.inner import InnerGraph
 from exprc.graph.traversal import ancestors, clone_replace, toposort
-from exprc.tensor.basic import alloc, zeros_like
+from exprc.tensor.basic import alloc, join, zeros_like
 from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.math import maximum, minimum
 from exprc.tensor.scan import Scan
@@ -72,9 +72,11 @@ def scan_grad(node, output_grads):
     # loops pass makes the one forward loop of the function (scan_subsume).
     residuals, shaped = _residuals(op, consts)
     if residuals or shaped:
-        node = _with_outputs(node, residuals + [shape(v) for v in shaped])
+        # The shapes go in one integer row per step (one output, however many values).
+        shapes = [join(0, *[shape(v) for v in shaped])] if shaped else []
+        node = _with_outputs(node, residuals + shapes)
         extra = node.outputs[roles.n_sot + roles.n_nit:
-                             roles.n_sot + roles.n_nit + len(residuals) + len(shaped)]
+                             roles.n_sot + roles.n_nit + len(residuals) + len(shapes)]
         residual_rows, shape_rows = extra[:len(residuals)], extra[len(residuals):]
     else:
         residual_rows, shape_rows = [], []
@@ -163,8 +165,11 @@ def scan_grad(node, output_grads):
         # The derivative reads the values the forward loop kept instead of computing them
         # again (the copies of the forward step it does not read any more are dropped).
         kept_for = {memo[id(r)]: k for r, k in zip(residuals, kept_values) if id(r) in memo}
-        kept_shapes = {id(memo[id(v)]): k for v, k in zip(shaped, kept_values[len(residuals):])
-                       if id(v) in memo}
+        kept_shapes, offset = {}, 0
+        for v in shaped:
+            if id(v) in memo:
+                kept_shapes[id(memo[id(v)])] = kept_values[len(residuals)][offset:offset + v.ndim]
+            offset += v.ndim
         if kept_for or kept_shapes:
             defined = [j for j, g in enumerate(grads) if not isinstance(g, NullGrad)]
             swapped = _without_values([grads[j] for j in defined], kept_shapes)
