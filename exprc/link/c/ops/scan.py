@@ -43,8 +43,8 @@ def scan(node, ctx: NodeContext) -> str:
         extent = roles.extent(i)
         short = (f"{x}.shape[0] != {steps} + {extent}" if op.exact_steps
                  else f"{x}.shape[0] < {steps} + {extent}")
-        hint = (" (sequences of different lengths: give n_steps to use fewer steps than a "
-                "sequence has)" if op.exact_steps else "")
+        hint = (" (sequences of different lengths are refused rather than cut: Theano ran "
+                "as many steps as the shortest has; give n_steps to do so)" if op.exact_steps else "")
         lines.append(f"if ({short}) " + ctx.fail(
             "ValueError", f"{label}: sequence {i} has %lld rows, but %lld steps over taps "
             f"{list(op.seq_taps[i])} need {'exactly' if op.exact_steps else 'at least'} "
