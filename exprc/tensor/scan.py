@@ -40,7 +40,11 @@ from exprc.tensor.params import int_param
 from exprc.tensor.type import INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
 
-__all__ = ["Scan", "ScanRoles"]
+__all__ = ["LENGTH_HINT", "Scan", "ScanRoles"]
+
+#: Said by both executors when sequences are longer or shorter than the steps need.
+LENGTH_HINT = (" (sequences of different lengths are refused rather than cut: Theano ran as "
+               "many steps as the shortest has; give n_steps to do so)")
 
 
 def _taps(owner: str, taps: Any) -> tuple:

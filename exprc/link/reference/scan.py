@@ -7,7 +7,7 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcValueError
 from exprc.link.reference.table import REFERENCE
-from exprc.tensor.scan import Scan
+from exprc.tensor.scan import LENGTH_HINT, Scan
 
 _PROGRAMS: dict = {}
 
@@ -36,8 +36,7 @@ def check_steps(op: Scan, n: int, seqs: list, inits: list) -> None:
             raise ExprcShapeError(
                 f"scan {op.name!r}: sequence {i} has {x.shape[0]} rows, but {n} steps over "
                 f"taps {list(op.seq_taps[i])} need {exact}{need}"
-                + (" (sequences of different lengths are refused rather than cut: Theano ran "
-                   "as many steps as the shortest has; give n_steps to do so)" if op.exact_steps else ""))
+                + (LENGTH_HINT if op.exact_steps else ""))
     for k, init in enumerate(inits):
         if init.shape[0] < roles.depth(k):
             raise ExprcShapeError(

@@ -13,7 +13,7 @@ state. A carried value takes over the buffer of its new value when the step made
 from __future__ import annotations
 
 from exprc.link.c.program import C_CODE, NodeContext, c_string, ctype, format_text, itemsize
-from exprc.tensor.scan import Scan
+from exprc.tensor.scan import LENGTH_HINT, Scan
 
 
 @C_CODE.register(Scan)
@@ -43,8 +43,7 @@ def scan(node, ctx: NodeContext) -> str:
         extent = roles.extent(i)
         short = (f"{x}.shape[0] != {steps} + {extent}" if op.exact_steps
                  else f"{x}.shape[0] < {steps} + {extent}")
-        hint = (" (sequences of different lengths are refused rather than cut: Theano ran "
-                "as many steps as the shortest has; give n_steps to do so)" if op.exact_steps else "")
+        hint = LENGTH_HINT if op.exact_steps else ""
         lines.append(f"if ({short}) " + ctx.fail(
             "ValueError", f"{label}: sequence {i} has %lld rows, but %lld steps over taps "
             f"{list(op.seq_taps[i])} need {'exactly' if op.exact_steps else 'at least'} "
