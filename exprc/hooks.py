@@ -14,6 +14,9 @@ the hook without importing the provider.
     Installed by :mod:`exprc.link.reference`: the NumPy values of ``node``'s outputs.
 ``GRAPH_PRINTER(outputs, file)``
     Installed by :mod:`exprc.printing`: writes a readable listing of a graph.
+``GRAPH_PICTURE(obj)``
+    Installed by :mod:`exprc.printing`: the graph as SVG text, or None without Graphviz
+    (what notebooks show for a variable or a compiled function).
 
 A test or an embedding application may install its own provider (``Hook.install``) and put
 the previous one back afterwards (``Hook.installed``).
@@ -53,3 +56,4 @@ class Hook:
 COMPILER = Hook("compiler", "exprc.compile.function")
 NODE_EVALUATOR = Hook("node evaluator", "exprc.link.reference")
 GRAPH_PRINTER = Hook("graph printer", "exprc.printing")
+GRAPH_PICTURE = Hook("graph picture", "exprc.printing")

@@ -24,7 +24,7 @@ from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.extra_ops import CumOp
 from exprc.tensor.reduction import Reduce
 
-__all__ = ["debugprint", "pp", "to_dot", "pydotprint", "PP"]
+__all__ = ["debugprint", "pp", "to_dot", "pydotprint", "render", "svg_of", "PP"]
 
 ID_STYLES = ("CHAR", "int", "id", "")
 
@@ -234,10 +234,11 @@ def pp(var: Variable) -> str:
 
 
 # --------------------------------------------------------------------------- DOT
-def _to_networkx(outputs: Sequence[Variable]) -> nx.DiGraph:
-    """The bipartite graph of variables and apply nodes, with Graphviz attributes."""
+def _to_networkx(outputs: Sequence[Variable], names: dict | None = None) -> nx.DiGraph:
+    """The bipartite graph of variables and apply nodes, with Graphviz attributes; ``names``
+    (``id -> DOT name``) is filled in, and shared between the graphs of one picture."""
     dag = nx.DiGraph()
-    names: dict[int, str] = {}
+    names = {} if names is None else names
 
     def key(obj: Any, prefix: str) -> str:
         return names.setdefault(id(obj), f"{prefix}{len(names)}")
@@ -275,7 +276,7 @@ def _dot_attrs(attrs: dict) -> str:
     return " [" + ", ".join(f"{k}={_dot_string(str(v))}" for k, v in attrs.items()) + "]"
 
 
-def to_dot(obj: Any) -> str:
+def to_dot(obj: Any, inner_graphs: bool = False) -> str:
     """A Graphviz DOT description of a graph.
 
     Apply nodes are boxes labelled with their op; variables are ellipses labelled with their
@@ -285,51 +286,150 @@ def to_dot(obj: Any) -> str:
     Parameters
     ----------
     obj : Variable, list of Variable, or Function
+    inner_graphs : bool
+        Also draw the graphs that loops and branches run (``Scan``, ``IfElse``,
+        ``OpFromGraph``), each in a box of its own joined to its node by a dashed edge.
 
     Returns
     -------
     str
     """
-    dag = _to_networkx(_outputs_of(obj))
-    lines = ["digraph exprc {", "  rankdir=TB;"]
-    lines += [f"  {_dot_string(n)}{_dot_attrs(a)};" for n, a in dag.nodes(data=True)]
-    lines += [f"  {_dot_string(u)} -> {_dot_string(v)}{_dot_attrs(a)};"
-              for u, v, a in dag.edges(data=True)]
+    names: dict[int, str] = {}
+    dag = _to_networkx(_outputs_of(obj), names)
+    lines = ["digraph exprc {", "  rankdir=TB;", *_dot_body(dag, "  ")]
+    if inner_graphs:
+        holders = [node for v in ancestors(_outputs_of(obj)) if (node := v.owner) is not None
+                   and getattr(node.op, "inner_graphs", None) is not None]
+        shown: set = set()
+        while holders:
+            node = holders.pop(0)
+            if id(node) in shown:
+                continue
+            shown.add(id(node))
+            for k, graph in enumerate(node.op.inner_graphs()):
+                cluster = f"cluster_{len(shown)}_{k}"
+                inner = _to_networkx(graph.outputs, names)
+                lines += [f"  subgraph {cluster} {{",
+                          f"    label={_dot_string(f'{node.op} (inner graph {k})')};",
+                          "    style=dashed;", *_dot_body(inner, "    "), "  }"]
+                lines += [f"  {_dot_string(names[id(node)])} -> {_dot_string(names[id(out)])}"
+                          f" [style=dashed, arrowhead=none];" for out in graph.outputs
+                          if id(node) in names and id(out) in names]
+                holders += [n for v in ancestors(graph.outputs) if (n := v.owner) is not None
+                            and getattr(n.op, "inner_graphs", None) is not None]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def pydotprint(obj: Any, outfile: str, format: str = "dot") -> str:
-    """Write the graph of ``obj`` to ``outfile`` as DOT text, SVG or PNG.
+def _dot_body(dag: nx.DiGraph, pad: str) -> list[str]:
+    return ([f"{pad}{_dot_string(n)}{_dot_attrs(a)};" for n, a in dag.nodes(data=True)]
+            + [f"{pad}{_dot_string(u)} -> {_dot_string(v)}{_dot_attrs(a)};"
+               for u, v, a in dag.edges(data=True)])
+
+
+#: The formats pydotprint writes, by file extension.
+_FORMATS = {".dot": "dot", ".gv": "dot", ".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+_NEEDS_GRAPHVIZ = ("Graphviz's 'dot' program, which is not on PATH: install Graphviz (Debian/"
+                   "Ubuntu: apt install graphviz; conda: conda install graphviz; macOS: brew "
+                   "install graphviz), and `pip install graphviz` for its Python interface")
+
+
+def render(dot_text: str, format: str) -> bytes:
+    """``dot_text`` drawn by Graphviz in ``format`` ('png', 'svg' or 'pdf').
+
+    Uses the ``graphviz`` Python package when it is installed, else the ``dot`` program
+    directly; both need Graphviz itself.
+
+    Raises
+    ------
+    ExprcError
+        When Graphviz is not installed (the message says how to install it), or fails.
+    """
+    if shutil.which("dot") is None:
+        raise ExprcError(f"drawing a graph as {format} needs {_NEEDS_GRAPHVIZ}; or write DOT "
+                         "text (pydotprint(..., format='dot'))")
+    try:
+        import graphviz
+    except ImportError:
+        graphviz = None
+    if graphviz is not None:
+        try:
+            return graphviz.Source(dot_text).pipe(format=format)
+        except Exception as exc:  # graphviz.ExecutableNotFound, CalledProcessError
+            raise ExprcError(f"Graphviz failed to draw the graph: {exc}") from None
+    result = subprocess.run([shutil.which("dot"), f"-T{format}"], input=dot_text.encode(),
+                            capture_output=True, check=False)
+    if result.returncode != 0:
+        raise ExprcError(f"Graphviz failed to draw the graph: "
+                         f"{result.stderr.decode(errors='replace')}")
+    return result.stdout
+
+
+def pydotprint(obj: Any, outfile: str | None = None, format: str | None = None,
+               scan_graphs: bool = False, print_output_file: bool = False,
+               return_image: bool = False, **theano_options: Any) -> Any:
+    """Draw the graph of ``obj`` to ``outfile`` with Graphviz (PNG, SVG or PDF), or write its
+    DOT text.
 
     Parameters
     ----------
     obj : Variable, list of Variable, or Function
-    outfile : str or path
-    format : {'dot', 'svg', 'png'}
-        'svg' and 'png' run Graphviz's ``dot`` program, which must be on PATH.
+    outfile : str or path, optional
+        Default ``graph.<format>`` in the current directory.
+    format : {'png', 'svg', 'pdf', 'dot'}, optional
+        Default: from ``outfile``'s extension (``.png``, ``.svg``, ``.pdf``, ``.dot``/``.gv``),
+        else 'png' (Theano's default). Every format but 'dot' needs Graphviz (see
+        :func:`render`).
+    scan_graphs : bool
+        Also draw the inner graphs of loops and branches (Theano's option).
+    print_output_file : bool
+        Print where the file was written (Theano printed it by default).
+    return_image : bool
+        Return the image's bytes (DOT text for 'dot') instead of writing a file.
+    **theano_options
+        Theano's styling options (``compact``, ``with_ids``, ``high_contrast``,
+        ``colorCodes``, ``max_label_size``, ``var_with_name_simple``, ``cond_highlight``)
+        are accepted and have no effect.
 
     Returns
     -------
-    str
-        ``outfile``.
+    str or bytes
+        ``outfile``, or the image with ``return_image``.
     """
-    if format not in ("dot", "svg", "png"):
-        raise ExprcTypeError(f"pydotprint: format must be 'dot', 'svg' or 'png', got {format!r}")
-    text = to_dot(obj)
-    if format == "dot":
-        with open(outfile, "w", encoding="utf-8") as f:
-            f.write(text)
-        return outfile
-    program = shutil.which("dot")
-    if program is None:
-        raise ExprcError(f"pydotprint: format {format!r} needs Graphviz's 'dot' program, which "
-                         f"is not on PATH; install Graphviz or use format='dot'")
-    result = subprocess.run([program, f"-T{format}", "-o", str(outfile)], input=text.encode(),
-                            capture_output=True, check=False)
-    if result.returncode != 0:
-        raise ExprcError(f"pydotprint: dot failed: {result.stderr.decode(errors='replace')}")
+    known = {"compact", "with_ids", "high_contrast", "colorCodes", "max_label_size",
+             "var_with_name_simple", "cond_highlight"}
+    unknown = set(theano_options) - known
+    if unknown:
+        raise ExprcTypeError(f"pydotprint: unknown options {sorted(unknown)}")
+    if format is None:
+        suffix = "" if outfile is None else str(outfile)[str(outfile).rfind("."):].lower()
+        format = _FORMATS.get(suffix, "png")
+    if format not in ("dot", "svg", "png", "pdf"):
+        raise ExprcTypeError(f"pydotprint: format must be 'png', 'svg', 'pdf' or 'dot', got "
+                             f"{format!r}")
+    text = to_dot(obj, inner_graphs=scan_graphs)
+    image = text.encode() if format == "dot" else render(text, format)
+    if return_image:
+        return image if format != "dot" else text
+    outfile = str(outfile) if outfile is not None else f"graph.{format}"
+    with open(outfile, "wb") as f:
+        f.write(image)
+    if print_output_file:
+        print(f"The output file is available at {outfile}")
     return outfile
 
 
+def svg_of(obj: Any) -> str | None:
+    """The graph of ``obj`` as SVG text, or None when Graphviz is not installed (what a
+    notebook shows for a variable or a compiled function, see ``_repr_svg_``)."""
+    if shutil.which("dot") is None:
+        return None
+    try:
+        return render(to_dot(obj), "svg").decode("utf-8")
+    except ExprcError:
+        return None
+
+
 hooks.GRAPH_PRINTER.install(debugprint)
+hooks.GRAPH_PICTURE.install(svg_of)

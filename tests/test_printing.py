@@ -152,13 +152,40 @@ def test_to_dot_escapes_labels():
 def test_pydotprint(tmp_path, xyz, monkeypatch):
     x, _, _ = xyz
     path = tmp_path / "graph.dot"
-    assert pydotprint(T.exp(x), str(path)) == str(path)
+    assert pydotprint(T.exp(x), str(path)) == str(path)  # the format from the extension
     assert path.read_text() == to_dot(T.exp(x))
+    assert pydotprint(T.exp(x), format="dot", return_image=True) == to_dot(T.exp(x))
     with pytest.raises(ExprcTypeError, match="format must be"):
-        pydotprint(x, str(tmp_path / "g.pdf"), format="pdf")
+        pydotprint(x, str(tmp_path / "g.jpg"), format="jpg")
+    with pytest.raises(ExprcTypeError, match="unknown options"):
+        pydotprint(x, str(tmp_path / "g.png"), colour="red")
     monkeypatch.setattr(printing.shutil, "which", lambda name: None)
-    with pytest.raises(ExprcError, match="'dot' program, which is not on PATH"):
-        pydotprint(x, str(tmp_path / "g.svg"), format="svg")
+    with pytest.raises(ExprcError, match="'dot' program, which is not on PATH: install Graphviz"):
+        pydotprint(x, str(tmp_path / "g.svg"))
+    assert x._repr_svg_() is None  # a notebook then shows the text form
+
+
+@pytest.mark.skipif(printing.shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_pydotprint_draws_png_and_svg(tmp_path, xyz):
+    x, y, _ = xyz
+    f = exprc.function([x, y], T.exp(x) * y)
+    png = pydotprint(f, str(tmp_path / "f.png"))
+    with open(png, "rb") as image:
+        assert image.read(8) == b"\x89PNG\r\n\x1a\n"
+    svg = pydotprint(T.exp(x), str(tmp_path / "g.svg"))
+    text = open(svg, encoding="utf-8").read()
+    assert "<svg" in text and "Elemwise{exp}" in text
+    assert "<svg" in f._repr_svg_() and "<svg" in (T.exp(x))._repr_svg_()
+
+
+def test_to_dot_draws_inner_graphs_on_request():
+    x = T.dvector("x")
+    total, _ = exprc.scan(lambda v, acc: acc + T.exp(v), sequences=x,
+                          outputs_info=T.constant(0.0, dtype="float64"), name="total")
+    assert "subgraph" not in to_dot(total)
+    text = to_dot(total, inner_graphs=True)
+    assert "subgraph cluster_" in text and "Scan{total} (inner graph 0)" in text
+    assert "Elemwise{exp}" in text and "style=dashed" in text
 
 
 def test_to_dot_of_a_function_marks_inputs_and_outputs(xyz):

@@ -347,6 +347,12 @@ class Function:
     def _fname(self) -> str:
         return f"function {self.name!r}" if self.name else "function"
 
+    def _repr_svg_(self) -> str | None:
+        """The function's graph after rewriting as a picture, in a notebook (needs
+        Graphviz; ``exprc.printing.pydotprint(f, 'graph.svg')`` writes it to a file)."""
+        picture = hooks.GRAPH_PICTURE.installed
+        return picture(self) if picture is not None else None
+
     def __repr__(self) -> str:
         names = ", ".join(str(i.name or i.variable) for i in self.inputs)
         return f"<exprc Function {self.name or ''}({names}) mode={self.mode}>"

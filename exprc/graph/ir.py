@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from exprc import hooks
 from exprc.errors import ExprcError, user_frame
 
 _ids = itertools.count()
@@ -81,6 +82,12 @@ class Variable:
 
     def __repr__(self) -> str:
         return self.name or self.auto_name
+
+    def _repr_svg_(self) -> str | None:
+        """The graph computing this variable as a picture, in a notebook (needs Graphviz;
+        without it the notebook shows the text form)."""
+        picture = hooks.GRAPH_PICTURE.installed
+        return picture(self) if picture is not None else None
 
     def __str__(self) -> str:
         if self.name is not None:
