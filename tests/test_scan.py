@@ -729,3 +729,11 @@ def test_two_loops_updating_one_shared_variable_are_refused():
     both.update(second)  # a plain dict: the second loop's update replaces the first's
     with pytest.raises(ExprcValueError, match="c is updated inside two loops"):
         exprc.function([], [one, two], updates=both)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_jacobian_of_an_empty_vector(mode):
+    x = T.dvector("x")
+    f = exprc.function([x], jacobian(x ** 2, x), mode=mode)
+    assert f(np.zeros(0)).shape == (0, 0)
+    np.testing.assert_allclose(f(np.array([1.0, 2.0])), np.diag([2.0, 4.0]))

@@ -121,6 +121,15 @@ def jacobian(expression: Any, wrt: Any, consider_constant: Sequence[Variable] | 
 
         result, _ = scan(row, sequences=arange(expression.shape[0]),
                          non_sequences=[expression, *wrts], name="jacobian", return_list=True)
+        # A loop runs at least once: an empty expression gets its empty Jacobian from the
+        # other branch of a (lazy) conditional instead.
+        from exprc.tensor.basic import zeros
+        from exprc.tensor.ifelse import ifelse
+
+        empty = [zeros((0, *[w.shape[d] for d in range(w.ndim)]), dtype=r.dtype)
+                 for w, r in zip(wrts, result)]
+        result = ifelse(expression.shape[0] > 0, result, empty, name="jacobian rows")
+        result = result if isinstance(result, list) else [result]
         return result[0] if single else result
     per_row = [grad(expression[i], wrts, consider_constant=consider_constant,
                     disconnected_inputs=disconnected_inputs) for i in range(n)]
