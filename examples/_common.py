@@ -1,26 +1,26 @@
-"""What the MNIST examples share: arguments, data, the training loop, progress, PNG files.
+"""What the MNIST examples share: arguments, data, the training loop, progress, figures.
 
 The examples (``logistic_regression.py``, ``mnist_mlp.py``, ``mnist_lenet.py``,
-``saliency.py``, ``adversarial.py``, ``transfer.py``) import this module by its bare name,
-which works from any working directory because Python puts the folder of the script it runs
-first on ``sys.path``. Nothing here needs more than NumPy and exprc; ``--plot`` draws the
-learning curves into a PNG with NumPy alone.
+``mnist_sequence.py``, ``saliency.py``, ``adversarial.py``, ``transfer.py``) import this
+module by its bare name, which works from any working directory because Python puts the folder
+of the script it runs first on ``sys.path``. Training needs NumPy and exprc only. The figures
+(``--plot``, ``--confusion``; :mod:`_plots`) need matplotlib and the progress bars tqdm, both
+optional (``pip install 'exprc[examples]'``): without matplotlib a program says so in one line
+and draws nothing, without tqdm it prints one line per epoch and no bar.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
-import struct
 import sys
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import _plots
 import numpy as np
 
 import exprc
@@ -70,7 +70,7 @@ def make_parser(doc: str, epochs: int, batch_size: int = 128, lr: float = 1e-3,
     """The command line of the examples built with ``exprc.nn``, with the example's defaults.
 
     :func:`basic_parser`'s options, and the update rule, the learning-rate decay, the seed,
-    the float type, saving, plotting and the progress bar.
+    the float type, saving, the figures and the progress bar.
 
     Parameters
     ----------
@@ -89,18 +89,52 @@ def make_parser(doc: str, epochs: int, batch_size: int = 128, lr: float = 1e-3,
                         help="the float type of the parameters and data")
     parser.add_argument("--save", metavar="NPZ", default=None,
                         help="write the trained parameters to this .npz file")
-    parser.add_argument("--plot", metavar="PNG", default=None,
-                        help="draw the learning curves to this PNG file")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_figure_options(parser)
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (without a terminal, or without tqdm, there is "
+                             "none either: one line per epoch only)")
     return parser
+
+
+def add_figure_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--plot`` and ``--confusion``, the figures drawn after training (matplotlib).
+
+    ``--plot curves.png`` also draws the confusion matrix, next to the curves in
+    ``curves_confusion.png``; ``--confusion`` names that file, or asks for the matrix alone.
+    See :func:`confusion_path`.
+    """
+    parser.add_argument("--plot", metavar="PNG", default=None,
+                        help="draw the learning curves (loss and accuracy per epoch) to this "
+                             "PNG, and the test set's confusion matrix next to it, in "
+                             "PNG's name + '_confusion.png' (needs matplotlib)")
+    parser.add_argument("--confusion", metavar="PNG", default=None,
+                        help="draw the test set's confusion matrix to this PNG instead "
+                             "(with or without --plot; needs matplotlib)")
+
+
+def confusion_path(args: argparse.Namespace) -> Path | None:
+    """Where the confusion matrix goes: ``--confusion``, else next to ``--plot``'s curves.
+
+    >>> confusion_path(argparse.Namespace(plot="out/curves.png", confusion=None)).as_posix()
+    'out/curves_confusion.png'
+    >>> confusion_path(argparse.Namespace(plot=None, confusion=None)) is None
+    True
+    """
+    if args.confusion:
+        return Path(args.confusion)
+    if args.plot:
+        plot = Path(args.plot)
+        return plot.with_name(f"{plot.stem}_confusion{plot.suffix or '.png'}")
+    return None
 
 
 def make_inspection_parser(doc: str, index_help: str) -> argparse.ArgumentParser:
     """The command line of the examples that look into a trained network.
 
     :func:`make_parser`'s options (one epoch by default, for the network trained when no
-    parameters are given), ``--params``, ``--model`` and ``--index``, a test image that
-    ``index_help`` says what for; see :func:`classifier_from_args`.
+    parameters are given; ``--plot`` and ``--confusion`` draw its figures), ``--params``,
+    ``--model`` and ``--index``, a test image that ``index_help`` says what for; see
+    :func:`classifier_from_args`.
     """
     parser = make_parser(doc, epochs=1)
     parser.add_argument("--params", default=None,
@@ -213,53 +247,44 @@ def iterate_minibatches(x: np.ndarray, y: np.ndarray, batch_size: int,
 
 
 # ---------------------------------------------------------------------------- progress
-class ProgressBar:
-    """A one-line text progress bar, redrawn in place with a carriage return.
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is an open terminal (False for files, pipes and closed streams)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
-    >>> import io
-    >>> out = io.StringIO()
-    >>> bar = ProgressBar(4, "epoch 1", stream=out, width=8, interval=0)
-    >>> for _ in range(4):
-    ...     bar.update(loss=0.5)
-    >>> bar.close()
-    >>> out.getvalue().split("\\r")[-1]
-    'epoch 1 [########] 4/4 loss 0.5000\\n'
+
+def progress_bar(total: int, description: str, enabled: bool = True,
+                 stream: Any = None) -> Any:
+    """A tqdm bar over one epoch's ``total`` batches, or None where no bar is drawn.
+
+    The bar shows the batches done, their rate, the time left and the last batch's loss, and
+    disappears when closed, leaving the epoch's line of :func:`fit`. There is no bar (None)
+    when ``enabled`` is false (``--no-progress``), when ``stream`` (default standard error)
+    is not a terminal, so that logs and files get one line per epoch and no carriage returns,
+    or when tqdm is not installed.
+
+    Parameters
+    ----------
+    total : int
+        The number of batches.
+    description : str
+        Shown before the bar, e.g. ``'epoch 2/10'``.
+    enabled : bool
+        False: no bar.
+    stream : file-like, optional
+        Where to draw; default ``sys.stderr``.
     """
-
-    def __init__(self, total: int, prefix: str = "", stream: Any = None, width: int = 30,
-                 interval: float = 0.1, enabled: bool = True):
-        self.total = max(int(total), 1)
-        self.prefix = prefix
-        self.stream = sys.stderr if stream is None else stream
-        self.width = width
-        self.interval = interval  # seconds between redraws, so that drawing costs nothing
-        self.enabled = enabled
-        self.done = 0
-        self._last_draw = -np.inf
-        self._text = ""
-
-    def update(self, steps: int = 1, **values: float) -> None:
-        """Advance by ``steps``; ``values`` (e.g. ``loss=...``) are shown after the counter."""
-        self.done = min(self.done + steps, self.total)
-        now = time.perf_counter()
-        if now - self._last_draw >= self.interval or self.done == self.total:
-            self._last_draw = now
-            self._draw(values)
-
-    def _draw(self, values: dict) -> None:
-        filled = self.width * self.done // self.total
-        bar = "#" * filled + "." * (self.width - filled)
-        shown = "".join(f" {name} {value:.4f}" for name, value in values.items())
-        self._text = f"{self.prefix} [{bar}] {self.done}/{self.total}{shown}"
-        if self.enabled:
-            self.stream.write("\r" + self._text)
-            self.stream.flush()
-
-    def close(self) -> None:
-        """End the line, so that the next output starts on a fresh one."""
-        if self.enabled and self._text:
-            self.stream.write("\n")
-            self.stream.flush()
+    stream = sys.stderr if stream is None else stream
+    if not enabled or not is_terminal(stream):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=description, unit="batch", file=stream, leave=False,
+                dynamic_ncols=True, mininterval=0.1)
 
 
 # ---------------------------------------------------------------------------- models
@@ -356,11 +381,12 @@ def evaluate(model: Classifier, x: np.ndarray, y: np.ndarray,
 # ---------------------------------------------------------------------------- training
 def train_epoch(step: Callable, x: np.ndarray, y: np.ndarray, batch_size: int,
                 rng: np.random.Generator | None = None,
-                bar: ProgressBar | None = None) -> tuple[float, float]:
+                bar: Any = None) -> tuple[float, float]:
     """One pass of ``step(xb, yb)``, a training function returning its batch's mean loss.
 
-    The minibatches are shuffled by ``rng`` when given, else in order; ``bar`` shows each
-    batch's loss. Returns the mean loss per image over the pass and its wall time in seconds.
+    The minibatches are shuffled by ``rng`` when given, else in order; ``bar``, a tqdm bar
+    (see :func:`progress_bar`), advances by one per batch and shows its loss. Returns the
+    mean loss per image over the pass and its wall time in seconds.
     """
     start = time.perf_counter()
     total = 0.0
@@ -368,7 +394,8 @@ def train_epoch(step: Callable, x: np.ndarray, y: np.ndarray, batch_size: int,
         loss = float(step(xb, yb))
         total += loss * len(xb)  # batches may differ in size: weigh each by its images
         if bar is not None:
-            bar.update(loss=loss)
+            bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+            bar.update()
     return total / len(x), time.perf_counter() - start
 
 
@@ -405,17 +432,21 @@ def fit(model: Classifier, data: Dataset, epochs: int, batch_size: int = 128,
     """Train ``model`` for ``epochs`` passes over ``data.train``, validating after each.
 
     Prints one line per epoch: mean training loss, validation loss and accuracy, and the
-    wall time of the training pass.
+    wall time of the training pass; with ``progress``, a :func:`progress_bar` on a terminal
+    while each epoch trains.
     """
     rng = np.random.default_rng(seed)
     history = History()
     x_train, y_train = data.train
     n_batches = -(-len(x_train) // batch_size)
     for epoch in range(1, epochs + 1):
-        bar = ProgressBar(n_batches, f"epoch {epoch}/{epochs}", enabled=progress)
-        train_loss, seconds = train_epoch(model.train_step, x_train, y_train, batch_size, rng,
-                                          bar)
-        bar.close()
+        bar = progress_bar(n_batches, f"epoch {epoch}/{epochs}", enabled=progress)
+        try:
+            train_loss, seconds = train_epoch(model.train_step, x_train, y_train, batch_size,
+                                              rng, bar)
+        finally:
+            if bar is not None:
+                bar.close()
         record = EpochRecord(epoch, train_loss, *evaluate(model, *data.valid), seconds)
         history.epochs.append(record)
         log(str(record))
@@ -432,19 +463,26 @@ def fit_from_args(model: Classifier, data: Dataset, args: argparse.Namespace,
                args.lr_decay, args.seed, progress=not args.no_progress)
 
 
-def finish(args: argparse.Namespace, model: Classifier, data: Dataset, history: History,
-           log: Callable[[str], None] = print) -> float:
-    """Print the test accuracy, then save (``--save``) and plot (``--plot``) as asked.
+def predict_classes(predict: Callable, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """The class ``predict`` (images to class probabilities) gives each image, by batches."""
+    return np.concatenate([np.argmax(predict(x[start:start + batch_size]), axis=1)
+                           for start in range(0, len(x), batch_size)])
 
-    Returns the test accuracy (a fraction).
+
+def finish(args: argparse.Namespace, model: Classifier, data: Dataset, history: History,
+           log: Callable[[str], None] = print, title: str = "",
+           class_names: list | None = None) -> float:
+    """Print the test accuracy, then save (``--save``) and draw the figures as asked.
+
+    ``title`` heads the figures and ``class_names`` label the confusion matrix's classes
+    (default 0 to 9); see :func:`draw_figures`. Returns the test accuracy (a fraction).
     """
     _, test_accuracy = evaluate(model, *data.test)
     log(f"test accuracy {100 * test_accuracy:.2f}%")
     if args.save:
         nn.layers.save_params(model.network, args.save)
         log(f"saved the parameters to {args.save}")
-    if args.plot:
-        plot_curves(history, args.plot, log)
+    draw_figures(args, history, model.predict, data.test, log, title, class_names)
     return test_accuracy
 
 
@@ -458,99 +496,66 @@ def train_and_test(args: argparse.Namespace, data: Dataset, network: Any, title:
           f"{len(data.train[0])} training images, update {args.update}")
     model = compile_classifier(network, args.lr, args.update)
     history = fit_from_args(model, data, args)
-    test_accuracy = finish(args, model, data, history)
+    test_accuracy = finish(args, model, data, history, title=title)
     return {"model": model, "history": history, "test_accuracy": test_accuracy}
 
 
-# ---------------------------------------------------------------------------- images
-def write_png(path: str | Path, pixels: np.ndarray) -> None:
-    """Write an 8-bit grayscale ``(rows, columns)`` or RGB ``(rows, columns, 3)`` PNG.
+# ---------------------------------------------------------------------------- figures
+def draw_figures(args: argparse.Namespace, history: History | None, predict: Callable,
+                 test: tuple[np.ndarray, np.ndarray], log: Callable[[str], None] = print,
+                 title: str = "",
+                 class_names: list | None = None) -> None:
+    """Draw what ``--plot`` and ``--confusion`` ask for (nothing when neither is given).
 
-    Only the standard library's ``zlib`` and ``struct`` are used: the file is a signature,
-    an IHDR chunk, one IDAT chunk of deflated scanlines (each with filter type 0) and IEND.
+    Without matplotlib, ``log`` one line that says what to install instead, and go on.
 
     Parameters
     ----------
-    path : str or Path
-    pixels : ndarray of uint8
+    args : argparse.Namespace
+        The command line of a parser with :func:`add_figure_options`.
+    history : History or None
+        The learning curves for ``--plot``.
+    predict : callable
+        Images to class probabilities; run on the test images for the confusion matrix only.
+    test : (ndarray, ndarray)
+        The test images and their classes.
+    log : callable
+        Prints a line.
+    title : str
+        Heads the figures, e.g. the network.
+    class_names : list, optional
+        The classes' names on the confusion matrix (default 0 to 9).
     """
-    pixels = np.asarray(pixels)
-    if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or (
-            pixels.ndim == 3 and pixels.shape[2] != 3):
-        raise ValueError(f"write_png needs uint8 pixels of shape (rows, columns) or "
-                         f"(rows, columns, 3), got {pixels.dtype} {pixels.shape}")
-    rows, columns = pixels.shape[:2]
-    colour_type = 0 if pixels.ndim == 2 else 2
-    scanlines = np.ascontiguousarray(pixels).reshape(rows, -1)
-    raw = b"".join(b"\x00" + line.tobytes() for line in scanlines)
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", columns, rows, 8, colour_type, 0, 0, 0)
-    with open(path, "wb") as stream:
-        stream.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                     + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    confusion = confusion_path(args)
+    try:
+        if args.plot and history is not None:
+            plot_curves(history, args.plot, title, log)
+        if confusion is not None:
+            _plots.confusion_matrix(confusion, test[1], predict_classes(predict, test[0]),
+                                    class_names, title)
+            log(f"drew the test set's confusion matrix to {confusion}")
+    except _plots.PlottingUnavailable as exc:
+        log(str(exc))
 
 
-def to_uint8(image: np.ndarray, scale: int = 1) -> np.ndarray:
-    """A [0, 1] image as uint8, each pixel repeated ``scale`` times along rows and columns."""
-    image = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
-    image = np.kron(image, np.ones((scale, scale)))
-    return np.round(image * 255).astype(np.uint8)
-
-
-# ---------------------------------------------------------------------------- curves
-#: Colours of the curves: training loss, validation loss, validation accuracy.
-CURVE_COLOURS = ((31, 119, 180), (255, 127, 14), (44, 160, 44))
-
-
-def plot_curves(history: History, path: str | Path,
+def plot_curves(history: History, path: str | Path, title: str = "",
                 log: Callable[[str], None] = print) -> None:
-    """Draw the learning curves to the PNG ``path``: losses per epoch on the left (training
-    blue, validation orange), validation accuracy on the right (green), each scaled to its own
-    range, drawn with NumPy and :func:`write_png` (no plotting library needed)."""
-    height, width, margin = 240, 320, 20
-    canvas = np.full((height, 2 * width, 3), 255, dtype=np.uint8)
-    panels = [(0, [history.column("train_loss"), history.column("valid_loss")]),
-              (width, [history.column("valid_accuracy")])]
-    colours = iter(CURVE_COLOURS)
-    for left, series in panels:
-        box = (margin, height - margin, left + margin, left + width - margin)
-        _draw_axes(canvas, box)
-        values = [v for curve in series for v in curve]
-        low, high = min(values), max(values)
-        for curve in series:
-            _draw_curve(canvas, box, curve, low, high, next(colours))
-    write_png(path, canvas)
+    """Draw the learning curves of ``history`` to the PNG ``path`` with matplotlib.
+
+    Left: training and validation loss per epoch; right: validation accuracy (%).
+
+    Raises
+    ------
+    _plots.PlottingUnavailable
+        When matplotlib is not installed.
+    """
+    _plots.learning_curves(
+        path, history.column("epoch"),
+        {"training loss": history.column("train_loss"),
+         "validation loss": history.column("valid_loss")},
+        {"validation accuracy": history.column("valid_accuracy")}, title)
     log(f"drew the learning curves to {path} (left: training and validation loss; "
         f"right: validation accuracy)")
-
-
-def _draw_axes(canvas: np.ndarray, box: tuple) -> None:
-    top, bottom, left, right = box
-    canvas[bottom, left:right] = 0
-    canvas[top:bottom + 1, left] = 0
-
-
-def _draw_curve(canvas: np.ndarray, box: tuple, values: list, low: float, high: float,
-                colour: tuple) -> None:
-    """A polyline through ``values`` (one per epoch), ``low`` at the bottom of ``box`` and
-    ``high`` at its top."""
-    top, bottom, left, right = box
-    span = (high - low) or 1.0
-    n = len(values)
-    xs = [left + (right - left) * (k / (n - 1) if n > 1 else 0.5) for k in range(n)]
-    ys = [bottom - (bottom - top) * (v - low) / span for v in values]
-    points = list(zip(xs, ys)) if n > 1 else [(xs[0], ys[0])] * 2
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        steps = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
-        t = np.linspace(0.0, 1.0, steps + 1)
-        rows = np.round(y0 + (y1 - y0) * t).astype(int)
-        columns = np.round(x0 + (x1 - x0) * t).astype(int)
-        for dr in (-1, 0, 1):  # three pixels thick
-            canvas[np.clip(rows + dr, top, bottom), columns] = colour
 
 
 # ---------------------------------------------------------------------------- trained models
@@ -561,8 +566,8 @@ def model_kind(path: str | Path) -> str:
 
 
 def trained_classifier(params: str | None, kind: str, data_path: Any, epochs: int = 1,
-                       train_size: int | None = None,
-                       log: Callable[[str], None] = print) -> tuple[Classifier, Dataset]:
+                       train_size: int | None = None, log: Callable[[str], None] = print,
+                       history: History | None = None) -> tuple[Classifier, Dataset]:
     """A trained classifier: loaded from ``params`` when given, else trained briefly.
 
     Parameters
@@ -575,6 +580,10 @@ def trained_classifier(params: str | None, kind: str, data_path: Any, epochs: in
         The MNIST file.
     epochs, train_size
         The brief training when there are no parameters.
+    log : callable
+        Prints a line.
+    history : History, optional
+        Receives the brief training's epochs, if there is one.
     """
     # The example modules import this one, so they are imported here, when needed.
     import mnist_lenet
@@ -590,10 +599,22 @@ def trained_classifier(params: str | None, kind: str, data_path: Any, epochs: in
         log(f"loaded the {kind} parameters of {params}")
     else:
         log(f"no --params given: training the {kind} for {epochs} epoch(s)")
-        fit(model, data, epochs, progress=False, log=log)
+        trained = fit(model, data, epochs, progress=False, log=log)
+        if history is not None:
+            history.epochs.extend(trained.epochs)
     return model, data
 
 
 def classifier_from_args(args: argparse.Namespace) -> tuple[Classifier, Dataset]:
-    """:func:`trained_classifier` as a :func:`make_inspection_parser` command line says."""
-    return trained_classifier(args.params, args.model, args.data, args.epochs, args.train_size)
+    """:func:`trained_classifier` as a :func:`make_inspection_parser` command line says.
+
+    ``--plot`` draws the learning curves of the brief training (when there is one) and
+    ``--confusion`` (or ``--plot``) the network's confusion matrix, as :func:`draw_figures`.
+    """
+    history = History()
+    model, data = trained_classifier(args.params, args.model, args.data, args.epochs,
+                                     args.train_size, history=history)
+    kind = model_kind(args.params) if args.params else args.model
+    draw_figures(args, history if history.epochs else None, model.predict, data.test,
+                 title="LeNet" if kind == "lenet" else "MLP")
+    return model, data

@@ -2,8 +2,9 @@
 
 The saliency of an image for class c is the gradient of the class score (the input of the
 softmax) with respect to the pixels, one symbolic ``exprc.grad`` away from the network.
-The program writes a PNG (standard library only) with the input on the left and its
-saliency on the right: red where raising the pixel raises the score, blue where it lowers it.
+The program draws a PNG with matplotlib (``pip install 'exprc[examples]'``): the input on the
+left and its saliency on the right, red where raising the pixel raises the score, blue where
+it lowers it, each with its colour bar.
 
 Parameters come from ``mnist_mlp.py --save`` or ``mnist_lenet.py --save``; without
 ``--params`` a network is trained briefly first.
@@ -15,6 +16,7 @@ Parameters come from ``mnist_mlp.py --save`` or ``mnist_lenet.py --save``; witho
 from __future__ import annotations
 
 import _common
+import _plots
 import numpy as np
 
 import exprc
@@ -35,27 +37,30 @@ def saliency_function(model: _common.Classifier):
     return exprc.function([model.input_var, classes], gradient, name="saliency")
 
 
-def saliency_image(image: np.ndarray, saliency: np.ndarray, scale: int = 8) -> np.ndarray:
-    """RGB pixels: ``image`` (in [0, 1]) beside ``saliency`` mapped to red (+) / blue (-)."""
-    image = np.asarray(image).reshape(28, 28)
-    saliency = np.asarray(saliency, dtype=np.float64).reshape(28, 28)
-    peak = np.abs(saliency).max()
-    signed = saliency / peak if peak > 0 else saliency
-    left = np.repeat(_common.to_uint8(image, scale)[:, :, None], 3, axis=2)
-    # White where the gradient is zero, fading to red or blue as it grows.
-    right = np.stack([1 - np.clip(-signed, 0, 1), 1 - np.abs(signed), 1 - np.clip(signed, 0, 1)],
-                     axis=2)
-    right = np.stack([_common.to_uint8(right[:, :, c], scale) for c in range(3)], axis=2)
-    gap = np.full((left.shape[0], scale, 3), 255, dtype=np.uint8)
-    return np.concatenate([left, gap, right], axis=1)
+def draw(path: str, image: np.ndarray, saliency: np.ndarray, index: int, true_class: int,
+         probabilities: np.ndarray, label: int, scale: int = 8) -> None:
+    """Draw ``image`` beside its ``saliency`` for class ``label`` to the PNG ``path``.
+
+    The title gives the test image's ``index``, its ``true_class`` and the predicted class
+    with its probability; ``scale`` sets the resolution (about ``scale`` pixels per MNIST
+    pixel).
+    """
+    predicted = int(probabilities.argmax())
+    title = (f"Saliency of test image {index}: true class {true_class}, predicted {predicted} "
+             f"({100 * probabilities[predicted]:.1f}%)")
+    _plots.saliency_map(path, image, saliency, title,
+                        f"d score[{label}] / d pixel\nred: raises it, blue: lowers it",
+                        dpi=10 * scale)
 
 
 def make_parser():
     parser = _common.make_inspection_parser(__doc__, index_help="the test image to explain")
     parser.add_argument("--label", type=int, default=None,
                         help="the class whose score to differentiate (default: predicted)")
-    parser.add_argument("--out", default="saliency.png", help="the PNG to write")
-    parser.add_argument("--scale", type=int, default=8, help="pixels per MNIST pixel")
+    parser.add_argument("--out", default="saliency.png",
+                        help="the PNG to write (needs matplotlib)")
+    parser.add_argument("--scale", type=int, default=8,
+                        help="about this many PNG pixels per MNIST pixel")
     return parser
 
 
@@ -68,10 +73,15 @@ def main(argv=None) -> dict:
         probabilities = model.predict(image)[0]
         label = int(probabilities.argmax()) if args.label is None else args.label
         saliency = saliency_function(model)(image, np.array([label], dtype=np.int32))[0]
-        _common.write_png(args.out, saliency_image(image, saliency, args.scale))
     print(f"test image {args.index}: true class {y_test[args.index]}, predicted "
-          f"{probabilities.argmax()} ({100 * probabilities.max():.1f}%); saliency of class "
-          f"{label} written beside the image to {args.out}")
+          f"{probabilities.argmax()} ({100 * probabilities.max():.1f}%)")
+    try:
+        draw(args.out, image, saliency, args.index, y_test[args.index], probabilities, label,
+             args.scale)
+    except _plots.PlottingUnavailable as exc:
+        print(exc)
+    else:
+        print(f"saliency of class {label} drawn beside the image to {args.out}")
     return {"saliency": saliency, "label": label, "out": args.out}
 
 

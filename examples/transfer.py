@@ -4,7 +4,8 @@ The convolution layers of a trained LeNet are frozen (their parameters get no up
 lose the ``trainable`` tag, so ``get_all_params(..., trainable=True)`` leaves them out), the
 classifier head is replaced by a new dense layer and softmax over the target classes, and
 only the head is trained on those classes. The program prints the accuracy on the target
-classes' test images before and after fine-tuning.
+classes' test images before and after fine-tuning; ``--plot`` draws the fine-tuning's learning
+curves and the confusion matrix of the target classes' test images (matplotlib).
 
 Without ``--params`` a LeNet is first trained briefly on the other digits
 (``--source-classes``), so the target digits are new to the features.
@@ -101,7 +102,9 @@ def main(argv=None) -> dict:
         print(f"accuracy on classes {args.classes} before fine-tuning: {100 * before:.2f}%")
         history = _common.fit_from_args(model, target, args)
         after = _common.finish(args, model, target, history,
-                               log=lambda line: print(line.replace("test", "target test")))
+                               log=lambda line: print(line.replace("test", "target test")),
+                               title=f"Transfer to classes {args.classes}",
+                               class_names=args.classes)
         print(f"accuracy on classes {args.classes}: {100 * before:.2f}% before, "
               f"{100 * after:.2f}% after fine-tuning")
         unchanged = all(np.array_equal(p.get_value(), v) for p, v in zip(frozen, frozen_before))

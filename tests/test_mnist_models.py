@@ -1,16 +1,21 @@
 """Acceptance tests of the MNIST examples: trained accuracy, saliency, adversarial examples,
-transfer learning, and the helpers they share.
+transfer learning, the figures and progress bars, and the helpers they share.
 
 The real-data tests read ``../shared/data/mnist.npz`` relative to the repository root and are
 skipped when it is absent; they call the examples' own functions, with fewer epochs than the
 full runs of docs/examples.md. Gradients are checked against a NumPy forward and backward
-pass of the MLP written here from its parameter values.
+pass of the MLP written here from its parameter values. The figures are drawn with matplotlib
+and the progress bars with tqdm (the ``test`` extra has both); the tests that need one skip
+without it, and the examples' fallbacks without them are tested by hiding them.
 """
 
 import importlib
+import io
+import os
 import struct
+import subprocess
 import sys
-import zlib
+import time
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +38,9 @@ def import_examples(*names):
     return [importlib.import_module(name) for name in names]
 
 
-_common, adversarial, mnist_lenet, mnist_mlp, saliency, transfer = import_examples(
-    "_common", "adversarial", "mnist_lenet", "mnist_mlp", "saliency", "transfer")
+_common, _plots, adversarial, logistic_regression, mnist_lenet, mnist_mlp, saliency, \
+    transfer = import_examples("_common", "_plots", "adversarial", "logistic_regression",
+                               "mnist_lenet", "mnist_mlp", "saliency", "transfer")
 
 QUIET = ["--no-progress", "--floatX", "float32"]
 
@@ -76,26 +82,41 @@ def softmax(scores):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def read_png(path):
-    """Decode an 8-bit, non-interlaced PNG with filter type 0 on every row."""
+def png_size(path):
+    """(width, height) of a PNG file, checking its signature and header chunk."""
     data = Path(path).read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks = 8, {}
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
-        assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF, kind
-        chunks[kind] = chunks.get(kind, b"") + body
-        pos += 12 + length
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
-    assert depth == 8 and interlace == 0 and b"IEND" in chunks
-    channels = {0: 1, 2: 3}[colour]
-    raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8)
-    rows = raw.reshape(height, 1 + width * channels)
-    assert (rows[:, 0] == 0).all()
-    pixels = rows[:, 1:].reshape(height, width, channels)
-    return pixels[:, :, 0] if channels == 1 else pixels
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    return struct.unpack(">II", data[16:24])
+
+
+def read_png(path):
+    """The pixels of a PNG, decoded by matplotlib: (rows, columns, channels) floats in [0, 1]."""
+    image = pytest.importorskip("matplotlib.image")
+    return image.imread(path)
+
+
+def assert_figure(path, min_width=300, min_height=200):
+    """``path`` is a PNG of at least the given size in pixels, and not a blank one."""
+    width, height = png_size(path)
+    assert width >= min_width and height >= min_height, (path, width, height)
+    pixels = read_png(path)
+    assert pixels.shape[:2] == (height, width)
+    assert pixels[..., :3].std() > 0.05  # drawn on, not a blank canvas
+
+
+def hide_module(monkeypatch, name):
+    """Make ``import name`` fail, as when the package is not installed."""
+    for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        monkeypatch.delitem(sys.modules, loaded)
+    monkeypatch.setitem(sys.modules, name, None)
+
+
+needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                                      reason="the figures need matplotlib")
+needs_tqdm = pytest.mark.skipif(importlib.util.find_spec("tqdm") is None,
+                                reason="the progress bars need tqdm")
 
 
 # ---------------------------------------------------------------------- trained accuracy
@@ -219,52 +240,64 @@ def test_transfer_freezes_the_convolutions_and_learns_new_classes(capsys):
 
 @pytest.mark.slow
 @needs_mnist
-def test_saliency_program_writes_the_image_beside_the_input(tmp_path, brief_mlp):
+@needs_matplotlib
+def test_saliency_program_draws_the_image_beside_its_saliency(tmp_path, brief_mlp, capsys):
     model, _ = brief_mlp
     exprc.nn.layers.save_params(model.network, tmp_path / "mlp.npz")
     out = tmp_path / "saliency.png"
     result = saliency.main(["--data", str(MNIST), "--params", str(tmp_path / "mlp.npz"),
-                            "--out", str(out), "--scale", "2", "--index", "3"] + QUIET)
-    pixels = read_png(out)
-    assert pixels.shape == (56, 56 + 2 + 56, 3)
+                            "--out", str(out), "--index", "3"] + QUIET)
     assert result["saliency"].shape == (784,) and np.abs(result["saliency"]).max() > 0
-    # The left half is the test image itself, in grey.
-    (_, _), _, (x_test, _) = exprc.datasets.load_mnist(MNIST)
-    left = np.round(np.clip(x_test[3].reshape(28, 28), 0, 1) * 255)
-    np.testing.assert_array_equal(pixels[::2, :56:2, 0], left)
+    assert f"drawn beside the image to {out}" in capsys.readouterr().out
+    assert_figure(out, 400, 200)
+    # A larger --scale gives a finer image.
+    saliency.main(["--data", str(MNIST), "--params", str(tmp_path / "mlp.npz"),
+                   "--out", str(tmp_path / "fine.png"), "--scale", "16"] + QUIET)
+    assert png_size(tmp_path / "fine.png")[0] > 1.5 * png_size(out)[0]
 
 
 # ---------------------------------------------------------------------- the helpers
-def test_png_writer_round_trips(tmp_path):
-    rng = np.random.default_rng(0)
-    grey = rng.integers(0, 256, (5, 7), dtype=np.uint8)
-    rgb = rng.integers(0, 256, (3, 4, 3), dtype=np.uint8)
-    _common.write_png(tmp_path / "g.png", grey)
-    _common.write_png(tmp_path / "c.png", rgb)
-    np.testing.assert_array_equal(read_png(tmp_path / "g.png"), grey)
-    np.testing.assert_array_equal(read_png(tmp_path / "c.png"), rgb)
-    with pytest.raises(ValueError, match="uint8"):
-        _common.write_png(tmp_path / "bad.png", grey.astype(np.float32))
+class Terminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self):
+        return True
 
 
-def test_progress_bar_draws_in_place():
-    class Stream:
-        text = ""
+@needs_tqdm
+def test_progress_bar_on_a_terminal_shows_rate_time_left_and_loss():
+    def step(xb, yb):
+        time.sleep(0.12)  # longer than the bar's 0.1 s between redraws: each batch is drawn
+        return 0.25
 
-        def write(self, s):
-            self.text += s
-
-        def flush(self):
-            pass
-
-    stream = Stream()
-    bar = _common.ProgressBar(3, "epoch 2/5", stream=stream, width=6, interval=0)
-    for loss in (0.9, 0.8, 0.7):
-        bar.update(loss=loss)
+    stream = Terminal()
+    bar = _common.progress_bar(3, "epoch 2/5", stream=stream)
+    loss, _ = _common.train_epoch(step, np.zeros((6, 1)), np.zeros(6), 2, bar=bar)
     bar.close()
-    assert stream.text.split("\r")[1:] == ["epoch 2/5 [##....] 1/3 loss 0.9000",
-                                           "epoch 2/5 [####..] 2/3 loss 0.8000",
-                                           "epoch 2/5 [######] 3/3 loss 0.7000\n"]
+    text = stream.getvalue()
+    assert loss == 0.25 and "\r" in text  # redrawn in place
+    last = [part for part in text.split("\r") if "2/3" in part][-1]
+    assert last.startswith("epoch 2/5") and "batch/s" in last and "loss=0.2500" in last
+    assert "<00:00" in last  # the time left
+
+
+def test_no_progress_bar_off_a_terminal_without_tqdm_or_when_disabled(monkeypatch):
+    assert _common.progress_bar(3, "epoch 1/1", stream=io.StringIO()) is None
+    assert _common.progress_bar(3, "epoch 1/1", enabled=False, stream=Terminal()) is None
+    hide_module(monkeypatch, "tqdm")
+    assert _common.progress_bar(3, "epoch 1/1", stream=Terminal()) is None
+
+
+def test_confusion_counts_and_where_the_matrix_goes():
+    counts = _plots.confusion_counts(np.array([0, 0, 1, 2, 2]), np.array([0, 1, 1, 2, 0]), 3)
+    np.testing.assert_array_equal(counts, [[1, 1, 0], [0, 1, 0], [1, 0, 1]])
+    parser = mnist_mlp.make_parser()
+    assert _common.confusion_path(parser.parse_args(["--plot", "a/c.png"])) == Path(
+        "a/c_confusion.png")
+    assert _common.confusion_path(parser.parse_args(["--plot", "c.png", "--confusion",
+                                                     "m.png"])) == Path("m.png")
+    assert _common.confusion_path(parser.parse_args([])) is None
+    assert "--confusion PNG" in parser.format_help()
 
 
 def test_minibatches_cover_every_example_once():
@@ -297,40 +330,117 @@ def write_fake_mnist(path, n=200, seed=0):
     np.savez_compressed(path, **arrays)
 
 
+def epoch_lines(out):
+    return [line.split(":")[0] for line in out.splitlines() if line.startswith("epoch")]
+
+
+@needs_matplotlib
 def test_mlp_program_runs_end_to_end(tmp_path, capsys):
     write_fake_mnist(tmp_path / "m.npz")
     result = mnist_mlp.main(["--data", str(tmp_path / "m.npz"), "--epochs", "2",
                              "--save", str(tmp_path / "p.npz"),
                              "--plot", str(tmp_path / "curves.png")] + QUIET)
     out = capsys.readouterr().out
-    assert [line.split(":")[0] for line in out.splitlines() if line.startswith("epoch")] == [
-        "epoch   1", "epoch   2"]
+    assert epoch_lines(out) == ["epoch   1", "epoch   2"]
     assert "test accuracy" in out and 0 <= result["test_accuracy"] <= 1
     with np.load(tmp_path / "p.npz") as saved:
         assert [saved[k].shape for k in sorted(saved.files)] == [
             (784, 256), (256,), (256, 256), (256,), (256, 10), (10,)]
-    assert "drew the learning curves" in out
-    curves = read_png(tmp_path / "curves.png")
-    assert curves.shape == (240, 640, 3)
+    assert f"drew the learning curves to {tmp_path / 'curves.png'}" in out
+    assert f"confusion matrix to {tmp_path / 'curves_confusion.png'}" in out
+    assert_figure(tmp_path / "curves.png", 800, 300)
+    assert_figure(tmp_path / "curves_confusion.png", 500, 500)
 
 
-def test_learning_curves_follow_the_history(tmp_path):
-    # Training loss falls from 2 to 1 over three epochs (validation loss stays between);
-    # accuracy rises from 0.5 to 0.9.
+@needs_matplotlib
+def test_confusion_matrix_alone_and_its_counts(tmp_path, capsys):
+    write_fake_mnist(tmp_path / "m.npz")
+    mnist_mlp.main(["--data", str(tmp_path / "m.npz"), "--epochs", "1",
+                    "--confusion", str(tmp_path / "m.png")] + QUIET)
+    assert "drew the test set's confusion matrix" in capsys.readouterr().out
+    assert_figure(tmp_path / "m.png", 500, 500)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "m.png"]  # no curves
+    counts = _plots.confusion_matrix(tmp_path / "c.png", np.array([0, 1, 1]),
+                                     np.array([0, 1, 0]), class_names=[5, 6])
+    np.testing.assert_array_equal(counts, [[1, 0], [1, 1]])
+
+
+@needs_matplotlib
+def test_learning_curves_are_labelled(tmp_path, monkeypatch):
+    # Training loss falls from 2 to 1 over three epochs; accuracy rises from 0.5 to 0.9.
     history = _common.History([_common.EpochRecord(k + 1, 2 - k / 2, 1.6 - k / 10,
                                                    0.5 + 0.2 * k, 1) for k in range(3)])
-    _common.plot_curves(history, tmp_path / "c.png", log=lambda _: None)
-    pixels = read_png(tmp_path / "c.png")
+    plt = _plots.pyplot()
+    drawn = []
+    monkeypatch.setattr(plt, "close", drawn.append)  # keep the figure to look at it
+    _common.plot_curves(history, tmp_path / "c.png", "MLP", log=lambda _: None)
+    [figure] = drawn
+    loss, accuracy = figure.axes
+    assert figure.get_suptitle() == "MLP: learning curves"
+    assert loss.get_xlabel() == accuracy.get_xlabel() == "epoch"
+    assert "loss" in loss.get_ylabel() and accuracy.get_ylabel() == "accuracy (%)"
+    assert [t.get_text() for t in loss.get_legend().get_texts()] == [
+        "training loss", "validation loss"]
+    np.testing.assert_allclose(accuracy.lines[0].get_ydata(), [50, 70, 90])
+    plt.close(figure)
+    assert_figure(tmp_path / "c.png", 800, 300)
 
-    def rows_of(colour, columns):
-        hit = (pixels[:, columns] == colour).all(axis=2).any(axis=1)
-        return np.flatnonzero(hit)
 
-    training, _, accuracy = _common.CURVE_COLOURS
-    # The falling loss starts at the top of the left panel and ends at its bottom; the rising
-    # accuracy does the opposite in the right panel.
-    assert rows_of(training, slice(20, 24)).mean() < rows_of(training, slice(296, 300)).mean()
-    assert rows_of(accuracy, slice(340, 344)).mean() > rows_of(accuracy, slice(616, 620)).mean()
+def test_plot_without_matplotlib_trains_and_says_what_to_install(tmp_path, capsys,
+                                                                 monkeypatch):
+    hide_module(monkeypatch, "matplotlib")
+    write_fake_mnist(tmp_path / "m.npz")
+    result = mnist_mlp.main(["--data", str(tmp_path / "m.npz"), "--epochs", "1",
+                             "--plot", str(tmp_path / "curves.png")] + QUIET)
+    out = capsys.readouterr().out
+    assert epoch_lines(out) == ["epoch   1"] and 0 <= result["test_accuracy"] <= 1
+    [advice] = [line for line in out.splitlines() if "matplotlib" in line]
+    assert "pip install 'exprc[examples]'" in advice
+    assert not (tmp_path / "curves.png").exists()
+    assert not (tmp_path / "curves_confusion.png").exists()
+
+
+def test_output_without_a_terminal_has_one_line_per_epoch_and_no_carriage_returns(tmp_path):
+    write_fake_mnist(tmp_path / "m.npz", n=600)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop(MNIST_ENV, None)
+    # Progress is on (no --no-progress), but stdout and stderr are pipes, not a terminal.
+    run = subprocess.run([sys.executable, str(ROOT / "examples" / "mnist_mlp.py"),
+                          "--data", str(tmp_path / "m.npz"), "--epochs", "2",
+                          "--batch-size", "50"], capture_output=True, text=True, env=env,
+                         timeout=600, check=True)
+    assert "\r" not in run.stdout and "\r" not in run.stderr
+    assert epoch_lines(run.stdout) == ["epoch   1", "epoch   2"]
+    assert "batch" not in run.stderr  # no bar at all
+
+
+@needs_matplotlib
+def test_logistic_regression_draws_its_curves_and_confusion_matrix(tmp_path, capsys):
+    write_fake_mnist(tmp_path / "m.npz")
+    logistic_regression.main(["--data", str(tmp_path / "m.npz"), "--epochs", "2",
+                              "--batch-size", "50", "--plot", str(tmp_path / "lr.png")])
+    out = capsys.readouterr().out
+    assert epoch_lines(out) == ["epoch 1", "epoch 2"]
+    assert_figure(tmp_path / "lr.png", 800, 300)
+    assert_figure(tmp_path / "lr_confusion.png", 500, 500)
+
+
+@needs_matplotlib
+def test_inspection_programs_draw_their_figures_on_fake_data(tmp_path, capsys):
+    write_fake_mnist(tmp_path / "m.npz")
+    data = ["--data", str(tmp_path / "m.npz"), "--train-size", "100"] + QUIET
+    saliency.main(data + ["--out", str(tmp_path / "s.png"), "--index", "2",
+                          "--plot", str(tmp_path / "brief.png")])
+    assert_figure(tmp_path / "s.png", 400, 200)
+    # The briefly trained network's figures.
+    assert_figure(tmp_path / "brief.png", 800, 300)
+    assert_figure(tmp_path / "brief_confusion.png", 500, 500)
+    adversarial.main(data + ["--out", str(tmp_path / "a.png"), "--steps", "4",
+                             "--test-size", "50", "--index", "1"])
+    out = capsys.readouterr().out
+    assert f"drew the adversarial examples to {tmp_path / 'a.png'}" in out
+    width, height = png_size(tmp_path / "a.png")
+    assert width > 600 and height > 500  # 4 rows of 5 epsilons
 
 
 @pytest.mark.parametrize("module", [mnist_mlp, mnist_lenet, saliency, adversarial, transfer])
