@@ -37,7 +37,7 @@ _DOCS = {
     "true_div": "a / b (true division; integer inputs give floats)",
     "int_div": "a // b (floor division, as NumPy)", "mod": "a % b (sign of b, as NumPy)",
     "pow": "a ** b", "neg": "-a", "maximum": "the larger of a and b (NaN wins)",
-    "minimum": "the smaller of a and b (NaN wins)", "abs": "|a|", "sqr": "a * a",
+    "minimum": "the smaller of a and b (NaN wins)", "abs": "absolute value of a", "sqr": "a * a",
     "sgn": "the sign of a: -1, 0 or 1", "reciprocal": "1 / a", "exp": "e ** a",
     "exp2": "2 ** a", "expm1": "exp(a) - 1, accurate near 0", "log": "natural logarithm",
     "log2": "base-2 logarithm", "log10": "base-10 logarithm",

@@ -36,6 +36,8 @@ class Layer:
     name : str, optional
         Prefixes the names of the layer's parameters (``"name.W"``).
 
+    Notes
+    -----
     Subclasses implement :meth:`get_output_for` and, when the shape changes,
     :meth:`get_output_shape_for`, and create their parameters with :meth:`add_param`.
     """

@@ -568,10 +568,11 @@ class LSTMLayer(_GatedBase):
         giving ``(batch_size, num_units)``. Default ``Constant(0.)``.
     peepholes : bool
         Add the cell-to-gate connections (vectors, i.e. elementwise). Default True.
-    backwards, learn_init, gradient_steps, grad_clipping, unroll_scan, precompute_input, \
-mask_input, only_return_final, **kwargs
+    backwards, learn_init, gradient_steps, grad_clipping, unroll_scan
         As for :class:`CustomRecurrentLayer`; gradients are clipped at the gates'
         pre-activations, and ``learn_init`` applies to both initial states.
+    precompute_input, mask_input, only_return_final, **kwargs
+        As for :class:`CustomRecurrentLayer`.
 
     Examples
     --------
@@ -675,10 +676,11 @@ class GRULayer(_GatedBase):
     hid_init : initializer, array, expression or Layer
         The initial state: a parameter of shape ``(1, num_units)`` or a layer giving
         ``(batch_size, num_units)``. Default ``Constant(0.)``.
-    backwards, learn_init, gradient_steps, grad_clipping, unroll_scan, precompute_input, \
-mask_input, only_return_final, **kwargs
+    backwards, learn_init, gradient_steps, grad_clipping, unroll_scan
         As for :class:`CustomRecurrentLayer`; gradients are clipped at the input and hidden
         contributions and at the hidden update's pre-activation.
+    precompute_input, mask_input, only_return_final, **kwargs
+        As for :class:`CustomRecurrentLayer`.
 
     Examples
     --------
