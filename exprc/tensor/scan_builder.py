@@ -102,6 +102,25 @@ def _split_result(result: Any, name: str) -> tuple[list, list, Any]:
     return _listify(result), [], None
 
 
+def _updated_by_step(sv: SharedVariable) -> bool:
+    """Whether ``sv``'s default update is computed from ``sv`` itself by one step (a random
+    generator state advanced by a sample), so the loop advances it at every step; a default
+    update that another loop already computes (its final state) is a plain read here."""
+    new = sv.default_update
+    if new is None or (new.owner is not None and any(
+            sv is shared for shared, _ in getattr(_loop_of(new), "loop_updates", ()))):
+        return False
+    return any(v is sv for v in ancestors([new]))
+
+
+def _loop_of(var: Variable):
+    """The loop node whose final state ``var`` is (``buf[-1]``), or None."""
+    node = var.owner
+    while node is not None and not hasattr(node, "loop_updates") and node.inputs:
+        node = node.inputs[0].owner
+    return node
+
+
 def _sequence_spec(entry: Any, name: str, k: int) -> tuple[Variable, list[int]]:
     if isinstance(entry, Mapping):
         unknown = set(entry) - {"input", "taps"}
@@ -278,8 +297,7 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
     while True:
         roots = [v for v in ancestors(outputs + list(carried.values())
                                       + ([cond] if cond is not None else []), placeholders)
-                 if isinstance(v, SharedVariable) and v.default_update is not None
-                 and v not in carried]
+                 if isinstance(v, SharedVariable) and _updated_by_step(v) and v not in carried]
         if not roots:
             break
         for sv in roots:
