@@ -35,7 +35,8 @@ LAYERS = [
     ("rewriting", ["exprc.rewriting"]),
     ("link", ["exprc.link"]),
     ("compile", ["exprc.compile"]),
-    ("top", ["exprc.nn", "exprc.printing", "exprc.datasets", "exprc.scan_module", "exprc"]),
+    ("top", ["exprc.nn", "exprc.printing", "exprc.datasets", "exprc.scan_module", "exprc.compat",
+             "exprc"]),
 ]
 
 #: Packages whose subpackages are checked for circles among themselves too: the backends and

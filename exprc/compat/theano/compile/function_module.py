@@ -1,0 +1,28 @@
+"""``theano.function`` with Theano's signature, over :func:`exprc.function`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exprc.compat.theano.compile.mode import to_exprc_mode
+from exprc.compile.function import Function
+from exprc.compile.function import function as _function
+
+__all__ = ["Function", "function"]
+
+
+def function(inputs: Any, outputs: Any = None, mode: Any = None, updates: Any = None,
+             givens: Any = None, no_default_updates: Any = False, accept_inplace: bool = False,
+             name: str | None = None, rebuild_strict: bool = True,
+             allow_input_downcast: bool | None = None, profile: Any = None,
+             on_unused_input: str | None = None) -> Function:
+    """Compile ``outputs`` as a function of ``inputs`` (Theano's ``theano.function``).
+
+    ``accept_inplace`` and ``rebuild_strict`` are accepted for Theano's signature and have no
+    effect (exprc's graphs carry no in-place ops before compilation, and ``givens`` are always
+    type-checked by the ops that consume them).
+    """
+    return _function(inputs, outputs, mode=to_exprc_mode(mode), updates=updates, givens=givens,
+                     no_default_updates=no_default_updates, name=name,
+                     allow_input_downcast=allow_input_downcast,
+                     on_unused_input=on_unused_input, profile=profile)

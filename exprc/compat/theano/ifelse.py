@@ -1,0 +1,5 @@
+"""``theano.ifelse``: the lazy conditional."""
+
+from exprc.ifelse import IfElse, ifelse
+
+__all__ = ["IfElse", "ifelse"]
