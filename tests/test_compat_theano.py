@@ -207,10 +207,12 @@ def test_tutorial_scan_power_and_polynomial():
         fn=lambda coefficient, power, free_variable: coefficient * (free_variable ** power),
         outputs_info=None,
         sequences=[coefficients, T.arange(max_coefficients_supported)],
-        non_sequences=x, n_steps=coefficients.shape[0])
+        non_sequences=x)  # as the tutorial writes it: Theano runs as long as the shortest
     polynomial = components.sum()
     calculate_polynomial = theano.function(inputs=[coefficients, x], outputs=polynomial)
     assert calculate_polynomial(np.asarray([1, 0, 2], dtype=theano.config.floatX), 3) == 19.0
+    shorter, _ = theano.map(lambda a, b: a + b, [T.arange(5), T.arange(3)])
+    np.testing.assert_array_equal(theano.function([], shorter)(), [0, 2, 4])
     # until, map, reduce
     from theano.scan_module import until
     values, _ = theano.scan(lambda prev: (prev * 2, until(prev * 2 > 40)),

@@ -25,7 +25,7 @@ from exprc.tensor.sharedvar import SharedVariable
 from exprc.tensor.type import INTEGER_DTYPES
 from exprc.tensor.variable import as_tensor_variable
 
-__all__ = ["ScanUpdates", "foldl", "foldr", "map", "reduce", "scan", "until"]
+__all__ = ["ScanUpdates", "foldl", "foldr", "loops_on", "map", "reduce", "scan", "until"]
 
 
 class until:
@@ -393,35 +393,43 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
     return results, updates
 
 
-def map(fn: Callable, sequences: Any, non_sequences: Any = None, truncate_gradient: int = -1,
-        go_backwards: bool = False, mode: Any = None, name: str | None = None):
-    """``fn`` applied to each step of ``sequences`` (a :func:`scan` with no fed-back
-    outputs); returns ``(outputs, updates)``."""
-    return scan(fn, sequences=sequences, outputs_info=None, non_sequences=non_sequences,
-                truncate_gradient=truncate_gradient, go_backwards=go_backwards, mode=mode,
-                name=name or "map")
+def loops_on(scan_fn: Callable) -> tuple[Callable, Callable, Callable, Callable]:
+    """Theano's ``map``, ``reduce``, ``foldl`` and ``foldr`` built on ``scan_fn`` (a function
+    with :func:`scan`'s signature): exprc's own on :func:`scan`, and the Theano compatibility
+    layer's on its variant."""
+
+    def map(fn: Callable, sequences: Any, non_sequences: Any = None,
+            truncate_gradient: int = -1, go_backwards: bool = False, mode: Any = None,
+            name: str | None = None):
+        """``fn`` applied to each step of ``sequences`` (a scan with no fed-back outputs);
+        returns ``(outputs, updates)``."""
+        return scan_fn(fn, sequences=sequences, outputs_info=None,
+                       non_sequences=non_sequences, truncate_gradient=truncate_gradient,
+                       go_backwards=go_backwards, mode=mode, name=name or "map")
+
+    def reduce(fn: Callable, sequences: Any, outputs_info: Any, non_sequences: Any = None,
+               go_backwards: bool = False, mode: Any = None, name: str | None = None):
+        """Fold ``fn`` over ``sequences``: a scan that returns only each output's last
+        value; returns ``(outputs, updates)``."""
+        outputs, updates = scan_fn(fn, sequences=sequences, outputs_info=outputs_info,
+                                   non_sequences=non_sequences, go_backwards=go_backwards,
+                                   mode=mode, name=name or "reduce", return_list=True)
+        last = [o[-1] for o in outputs]
+        return (last[0] if len(last) == 1 else last), updates
+
+    def foldl(fn: Callable, sequences: Any, outputs_info: Any, non_sequences: Any = None,
+              mode: Any = None, name: str | None = None):
+        """``reduce`` from the first step to the last."""
+        return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False,
+                      mode=mode, name=name or "foldl")
+
+    def foldr(fn: Callable, sequences: Any, outputs_info: Any, non_sequences: Any = None,
+              mode: Any = None, name: str | None = None):
+        """``reduce`` from the last step to the first."""
+        return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True,
+                      mode=mode, name=name or "foldr")
+
+    return map, reduce, foldl, foldr
 
 
-def reduce(fn: Callable, sequences: Any, outputs_info: Any, non_sequences: Any = None,
-           go_backwards: bool = False, mode: Any = None, name: str | None = None):
-    """Fold ``fn`` over ``sequences``: a :func:`scan` that returns only each output's last
-    value; returns ``(outputs, updates)``."""
-    outputs, updates = scan(fn, sequences=sequences, outputs_info=outputs_info,
-                            non_sequences=non_sequences, go_backwards=go_backwards, mode=mode,
-                            name=name or "reduce", return_list=True)
-    last = [o[-1] for o in outputs]
-    return (last[0] if len(last) == 1 else last), updates
-
-
-def foldl(fn: Callable, sequences: Any, outputs_info: Any, non_sequences: Any = None,
-          mode: Any = None, name: str | None = None):
-    """:func:`reduce` from the first step to the last."""
-    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, mode=mode,
-                  name=name or "foldl")
-
-
-def foldr(fn: Callable, sequences: Any, outputs_info: Any, non_sequences: Any = None,
-          mode: Any = None, name: str | None = None):
-    """:func:`reduce` from the last step to the first."""
-    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, mode=mode,
-                  name=name or "foldr")
+map, reduce, foldl, foldr = loops_on(scan)
