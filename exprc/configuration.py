@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -125,6 +125,20 @@ _FLAGS = {
 }
 
 
+@contextmanager
+def attributes_set(target: Any, values: dict) -> Iterator[None]:
+    """Set attributes of ``target`` for a ``with`` block, then put the previous values back
+    (also when the block raises, and for the attributes set before one that was refused)."""
+    previous = {name: getattr(target, name) for name in values}
+    try:
+        for name, value in values.items():
+            setattr(target, name, value)
+        yield
+    finally:
+        for name, value in previous.items():
+            setattr(target, name, value)
+
+
 class Config:
     """The live configuration object, available as ``exprc.config``."""
 
@@ -163,14 +177,8 @@ class Config:
         ...     exprc.tensor.matrix().dtype
         'float32'
         """
-        previous = {name: getattr(self, name) for name in flags}
-        try:
-            for name, value in flags.items():
-                setattr(self, name, value)
+        with attributes_set(self, flags):
             yield self
-        finally:
-            for name, value in previous.items():
-                setattr(self, name, value)
 
     def __repr__(self) -> str:
         return "\n".join(f"{k} = {v!r}    # {_FLAGS[k].doc}" for k, v in self._values.items())

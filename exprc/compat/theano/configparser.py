@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any
 
+from exprc.configuration import attributes_set
 from exprc.configuration import config as _exprc_config
 
 __all__ = ["TheanoConfigParser", "change_flags", "config"]
@@ -88,14 +89,8 @@ class TheanoConfigParser:
         """Set flags (Theano's names) for a ``with`` block, then restore them."""
         for mapping in args:
             flags.update(mapping)
-        previous = {name: getattr(self, name) for name in flags}
-        try:
-            for name, value in flags.items():
-                setattr(self, name, value)
+        with attributes_set(self, flags):
             yield self
-        finally:
-            for name, value in previous.items():
-                setattr(self, name, value)
 
     def __repr__(self) -> str:
         return "\n".join(f"{name} = {getattr(self, name)!r}" for name in self._known())
