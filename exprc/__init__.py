@@ -13,12 +13,14 @@ from exprc._version import __version__
 from exprc.compile.function import Function, function
 from exprc.compile.io import In, Out
 from exprc.compile.mode import Mode
+from exprc.compile.ops import as_op
 from exprc.configuration import config
 from exprc.gradient import grad
+from exprc.graph.ir import Apply, Op
 from exprc.scan_module import foldl, foldr, map, reduce, scan
 from exprc.tensor.opfromgraph import OpFromGraph
 from exprc.tensor.sharedvar import SharedVariable, shared
 
 __all__ = ["config", "function", "grad", "Function", "In", "Out", "Mode", "shared",
            "SharedVariable", "tensor", "gradient", "__version__", "scan", "map", "reduce",
-           "foldl", "foldr", "OpFromGraph"]
+           "foldl", "foldr", "OpFromGraph", "Op", "Apply", "as_op"]

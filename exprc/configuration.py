@@ -117,6 +117,17 @@ _FLAGS = {
         "build functions that time every node (f.profile.summary() prints where the time "
         "went); the same as function(..., profile=True)",
     ),
+    "compute_test_value": _Flag(
+        "off", str, lambda v: v in ("off", "ignore", "warn", "raise", "pdb"),
+        "compute each node's value from its inputs' test values (x.tag.test_value) while the "
+        "graph is built: off, ignore / warn / raise (what to do when an input has none; pdb "
+        "is raise)",
+    ),
+    "variable_truth": _Flag(
+        "error", str, lambda v: v in ("error", "theano"),
+        "bool() of a symbolic variable: error (always: its value is unknown), or theano "
+        "(True, except for comparison results, as Theano; the compatibility package sets it)",
+    ),
     "debug": _Flag(
         0, int, lambda v: isinstance(v, int) and 0 <= v <= 4,
         "0 quiet; 1 passes and times; 2 graphs after each pass; 3 generated source; 4 compiler "

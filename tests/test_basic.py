@@ -295,3 +295,19 @@ def test_tile_gradient():
     x = T.dmatrix("x")
     g = exprc.grad(T.tile(x, (3, 2)).sum(), x)
     np.testing.assert_allclose(g.eval({x: np.zeros((2, 2))}), np.full((2, 2), 6.0))
+
+
+def test_unpacking_a_vector_of_static_length():
+    import exprc.tensor as TT
+    x = TT.tensor3("x")
+    batch, rows, cols = x.shape  # a shape vector has the rank as its static length
+    f = exprc.function([x], batch * 100 + rows * 10 + cols)
+    assert int(f(np.zeros((4, 5, 6)))) == 456
+    first, second = TT.as_tensor_variable(np.array([7, 8]))
+    assert int(exprc.function([], first + second)()) == 15
+    with pytest.raises(TypeError, match="first dimension has no static size"):
+        list(TT.dvector("v"))
+    with pytest.raises(TypeError, match="0-d"):
+        list(TT.dscalar("s"))
+    with pytest.raises(TypeError, match="len"):
+        len(x.shape)

@@ -77,10 +77,79 @@ def test_config():
     assert exprc.config.floatX == before
     with pytest.raises(AttributeError, match="no_such_flag"):
         _ = theano.config.no_such_flag
-    with pytest.raises(AttributeError, match="gpuarray__preallocate"):
-        theano.config.gpuarray__preallocate = 1
+    with pytest.raises(AttributeError, match="no_such_flag"):
+        theano.config.no_such_flag = 1
     with pytest.raises(ValueError):
         theano.config.device = "cuda"
+    # Flags without effect on exprc are stored and read back, dotted as in Theano.
+    with theano.config.change_flags({"blas.ldflags": "-lopenblas"}, allow_gc=False):
+        assert theano.config.blas.ldflags == "-lopenblas"
+        assert theano.config.allow_gc is False
+    assert theano.config.blas.ldflags == ""
+    with pytest.raises(ValueError, match="optimizer"):
+        theano.config.optimizer = "fastest"
+
+
+def _parsed_flags(text):
+    from exprc.compat.theano.configparser import TheanoConfigParser, read_theano_flags
+    parser = TheanoConfigParser()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_theano_flags(parser, text)
+    return parser, [str(w.message) for w in caught]
+
+
+def test_theano_flags_are_read_and_unknown_ones_named():
+    import exprc
+    before = (exprc.config.floatX, exprc.config.compute_test_value)
+    try:
+        parser, messages = _parsed_flags(
+            "floatX=float32, device=cpu,optimizer=fast_compile,blas.ldflags=-lblas,"
+            "compute_test_value=warn,exception_verbosity=high,no_such_flag=1,lib.cnmem=0.5")
+        assert exprc.config.floatX == "float32"
+        assert exprc.config.compute_test_value == "warn"
+        assert parser.optimizer == "fast_compile"
+        assert parser.blas.ldflags == "-lblas" and parser.lib.cnmem == 0.5
+        assert parser.exception_verbosity == "high"
+        assert len(messages) == 1 and "no_such_flag" in messages[0]
+        _, messages = _parsed_flags("device=cuda0,floatX=float16,allow_gc")
+        assert any("device=cuda0" in m for m in messages)
+        assert any("floatX=float16" in m for m in messages)
+        assert any("'allow_gc'" in m for m in messages)
+    finally:
+        exprc.config.floatX, exprc.config.compute_test_value = before
+
+
+def test_linker_and_optimizer_flags_choose_the_default_mode():
+    import theano
+    import theano.tensor as T
+    x = T.dvector("x")
+    with theano.config.change_flags(linker="py", optimizer="None"):
+        f = theano.function([x], x * 2 + x * 2)
+        assert f.mode.linker == "reference" and f.mode.optimizer == "none"
+        np.testing.assert_array_equal(f([1.0, 2.0]), [4.0, 8.0])
+    f = theano.function([x], x * 2)
+    assert f.mode.linker == "c"
+
+
+def test_truth_value_as_theano():
+    import theano
+    import theano.tensor as T
+    W = theano.shared(np.zeros(3), name="W")
+    x = T.dvector("x")
+    assert W and x and (x + 1)  # Theano: true for any variable but a comparison
+    with pytest.raises(TypeError):
+        bool(x < 1)
+    with pytest.raises(TypeError):
+        bool(T.eq(x, 1))
+
+
+def test_truth_value_is_an_error_in_exprc_itself():
+    import exprc
+    import exprc.tensor as ET
+    with exprc.config.change_flags(variable_truth="error"):
+        with pytest.raises(TypeError, match="truth value"):
+            bool(ET.dvector("x"))
 
 
 # --------------------------------------------------------------------------- Theano tutorial
@@ -508,3 +577,33 @@ def test_mrg_random_streams():
     assert not np.allclose(again, uv)  # the states advance
     with pytest.raises(ValueError):
         srng.multinomial(size=(3,), pvals=pvals)
+
+
+def test_a_sample_rng_reseeds_and_restores_its_stream():
+    # Theano tutorial, "Seeding Streams" and "Sharing Streams Between Functions".
+    import theano
+    from theano.tensor.shared_randomstreams import RandomStreams
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    f = theano.function([], rv_u, mode="FAST_COMPILE")
+
+    def reseed():
+        rng_val = rv_u.rng.get_value(borrow=True)
+        rng_val.seed(89234)
+        rv_u.rng.set_value(rng_val, borrow=True)
+
+    reseed()
+    first = f()
+    reseed()
+    np.testing.assert_array_equal(f(), first)
+    state_after_v0 = rv_u.rng.get_value().get_state()
+    f()  # advances the stream, as nearly_zeros() does in the tutorial
+    v1 = f()
+    rng = rv_u.rng.get_value(borrow=True)
+    rng.set_state(state_after_v0)
+    rv_u.rng.set_value(rng, borrow=True)
+    v2, v3 = f(), f()
+    assert not np.array_equal(v2, v1)
+    np.testing.assert_array_equal(v3, v1)
+    with pytest.raises(ValueError, match="get_state"):
+        rng.set_state(np.zeros(2))

@@ -138,10 +138,25 @@ def test_bad_input_lists():
         exprc.function(x, x * 1)
     with pytest.raises(ExprcTypeError, match="shared variable s cannot be an explicit input"):
         exprc.function([s], s * 1)
-    with pytest.raises(ExprcTypeError, match="free variables"):
-        exprc.function([x * 2], x * 1)
+    with pytest.raises(ExprcTypeError, match="constant"):
+        exprc.function([T.constant(2.0)], x * 1)
     with pytest.raises(ExprcTypeError, match="same variable as input 0"):
         exprc.function([x, x], x * 1)
+
+
+def test_an_intermediate_input_cuts_the_graph_there():
+    # As in Theano: the value of y is passed; how y is computed from x is not evaluated.
+    x = T.dvector("x")
+    y = x + 1
+    f = exprc.function([y], [y * 2, y])
+    out, passed = f([1.0, 5.0])
+    np.testing.assert_array_equal(out, [2.0, 10.0])
+    np.testing.assert_array_equal(passed, [1.0, 5.0])
+    np.testing.assert_array_equal((y * 3).eval({y: np.array([2.0])}), [6.0])
+    with pytest.raises(MissingInputError, match="x"):
+        exprc.function([y], y + x)
+    with pytest.raises(ExprcTypeError, match="both an input"):
+        exprc.function([y], y * 2, givens={y: x})
 
 
 def test_allow_input_downcast_integers():

@@ -260,3 +260,45 @@ def test_sigmoid_gradient_cancellation_keeps_other_terms_and_broadcasting(linker
     sig = np_sigmoid(xs)
     want = (ws.sum(0) * np_sigmoid(-xs) + 3 * sig * (1 - sig) - ws.sum(0) / ws.size * sig)
     np.testing.assert_allclose(f(xs, ws), want, rtol=1e-12, atol=1e-300)
+
+
+# ------------------------------------------------------------- logistic function written out
+def _logistic_by_hand(x):
+    return 1 / (1 + T.exp(-x))
+
+
+@pytest.mark.parametrize("build, rule", [
+    (_logistic_by_hand, "sigmoid_by_hand"),
+    (lambda x: T.reciprocal(1 + T.exp(-x)), "sigmoid_by_hand"),
+    (lambda x: 1 / (T.exp(x) + 1), "sigmoid_by_hand"),  # sigmoid(-x)
+    (lambda x: T.exp(x) / (1 + T.exp(x)), "exp_over_one_plus_exp"),
+    (lambda x: 3.0 * T.exp(x) / (1 + T.exp(x)), "exp_over_one_plus_exp"),
+])
+def test_a_logistic_written_out_becomes_sigmoid(build, rule):
+    x = T.dvector("x")
+    f, ref = compile_both([x], build(x))
+    assert f.rewrite_log.fired[rule] >= 1
+    assert "Elemwise{sigmoid}" in ops(f) and "Elemwise{exp}" not in ops(f)
+    values = np.random.default_rng(1).uniform(-5, 5, 9)
+    np.testing.assert_allclose(f(values), ref(values), rtol=1e-12)
+
+
+def test_the_tutorial_logistic_cost_and_gradient_are_finite_at_large_logits():
+    # Theano's tutorial writes p = 1 / (1 + exp(-z)) and the cross-entropy with log(p) and
+    # log(1 - p). Written out, 1 - p is exactly 0 once z > ~37: log(1 - p) = -inf, and the
+    # gradient divides inf by inf. Exact values from the softplus identities.
+    z, y = T.dvector("z"), T.dvector("y")
+    p = _logistic_by_hand(z)
+    xent = (-y * T.log(p) - (1 - y) * T.log(1 - p)).sum()
+    f = exprc.function([z, y], [xent, exprc.grad(xent, z)])
+    logits = np.array([-800.0, -60.0, -1.0, 0.0, 2.0, 60.0, 800.0])
+    labels = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    cost, grad = f(logits, labels)
+    expected = (labels * np.logaddexp(0, -logits) + (1 - labels) * np.logaddexp(0, logits))
+    np.testing.assert_allclose(cost, expected.sum(), rtol=1e-12)
+    def sigmoid(t):
+        return np.exp(-np.logaddexp(0, -t))
+
+    # sigmoid(z) - y, written so that 1 - sigmoid(z) keeps its digits: -sigmoid(-z).
+    expected_grad = np.where(labels == 1, -sigmoid(-logits), sigmoid(logits))
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-300)

@@ -62,6 +62,9 @@ def install_theano(replace: bool = False) -> ModuleType:
         uninstall_theano()
     modules = _theano_modules()
     sys.modules.update(modules)
+    from exprc.configuration import config
+
+    config.variable_truth = "theano"  # set again after an uninstall_theano()
     return modules["theano"]
 
 
@@ -70,3 +73,6 @@ def uninstall_theano() -> None:
     :func:`install_theano`; a later ``import theano`` finds the real one, if installed)."""
     for name in [n for n in sys.modules if n == "theano" or n.startswith("theano.")]:
         del sys.modules[name]
+    from exprc.configuration import config
+
+    config.variable_truth = "error"  # exprc's own rule again (the package set Theano's)

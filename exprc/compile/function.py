@@ -18,19 +18,18 @@ from typing import Any
 import numpy as np
 
 from exprc import hooks
+from exprc.compile import recipe
 from exprc.compile.io import In, Out
 from exprc.compile.mode import Mode, get_mode
+from exprc.compile.placement import Placement
 from exprc.compile.profiling import FunctionProfile
 from exprc.configuration import config
 from exprc.errors import ExprcError, ExprcTypeError, ExprcValueError, UnusedInputError
-from exprc.graph.fgraph import FunctionGraph
 from exprc.graph.ir import Constant, Variable
 from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
 from exprc.link.c import linker as c_linker
-from exprc.link.reference import ReferenceProgram
-from exprc.rewriting.pipeline import optimize
-from exprc.rewriting.rules.branches import expand_inline, sink_into_branches
 from exprc.tensor.sharedvar import Container, SharedVariable
+from exprc.tensor.sparse_type import SparseVariable, matching_sparse
 from exprc.tensor.variable import as_tensor_variable
 
 
@@ -89,7 +88,8 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
     >>> float(f([1.0, 2.0])), float(acc.get_value())
     (3.0, 3.0)
     """
-    inputs = [i if isinstance(i, In) else In(i) for i in _as_list(inputs, "inputs")]
+    inputs, cuts = _cut_at_intermediate_inputs(_as_list(inputs, "inputs"))
+    inputs = [i if isinstance(i, In) else In(i) for i in inputs]
     _check_distinct_inputs(inputs)
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outs = [o if isinstance(o, Out) else Out(o) for o in _as_list(outputs, "outputs")]
@@ -103,6 +103,9 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
                                      update_pairs, no_default_updates)
     _check_loop_updates(out_vars + [e for _, e in update_pairs], update_pairs)
     replacements = _normalise_givens(givens)
+    for old in cuts.keys() & replacements.keys():
+        raise ExprcTypeError(f"{old} is both an input of the function and replaced by givens")
+    replacements.update(cuts)
     computed = clone_replace(out_vars + [e for _, e in update_pairs] + state_updates,
                              replacements)
     explicit = [i.variable for i in inputs]
@@ -157,7 +160,16 @@ class Function:
 
     def __init__(self, *, inputs, outputs, single, mode, name, graph_inputs, graph_outputs,
                  shared_vars, update_targets, state_inputs, allow_input_downcast, trust_input,
-                 profile=False):
+                 profile=False, compiled=None):
+        # What the function is built from, before rewriting: pickling and copy() rebuild it
+        # from this (see exprc/compile/recipe.py). ``compiled`` (fgraph, rewrite log, program)
+        # lets a copy reuse a rewritten graph and its program.
+        self._recipe = dict(
+            inputs=list(inputs), outputs=list(outputs), single=single, mode=mode, name=name,
+            graph_inputs=list(graph_inputs), graph_outputs=list(graph_outputs),
+            shared_vars=list(shared_vars), update_targets=list(update_targets),
+            state_inputs=list(state_inputs), allow_input_downcast=allow_input_downcast,
+            trust_input=trust_input, profile=profile)
         self.inputs = inputs
         self.outputs = outputs
         self.single = single
@@ -178,14 +190,15 @@ class Function:
                                 else allow_input_downcast for i in inputs]
         self._labels = [_input_label(k, i, name) for k, i in enumerate(inputs)]
         self._by_name = {i.name: k for k, i in enumerate(inputs) if i.name is not None}
-        if mode.linker == "c":
-            c_linker.warm_up()  # overlaps the backend's first-use set-up with the rewrites
-        self.fgraph = FunctionGraph(graph_inputs, graph_outputs)
-        expand_inline(self.fgraph)  # control flow, in every mode (even without rewrites)
-        sink_into_branches(self.fgraph)
-        self.rewrite_log = optimize(self.fgraph, mode.optimizer, mode.exclude)
+        if compiled is None:
+            if mode.linker == "c":
+                c_linker.warm_up()  # overlaps the backend's first-use set-up with the rewrites
+            self.fgraph, self.rewrite_log = mode.rewrite(graph_inputs, graph_outputs)
+            self.program = mode.link(self.fgraph, (list(graph_inputs), list(graph_outputs)),
+                                     profile)
+        else:
+            self.fgraph, self.rewrite_log, self.program = compiled
         self.graph_outputs = self.fgraph.outputs
-        self.program = _link(mode, self.fgraph.inputs, self.fgraph.outputs, profile)
         self.profile = FunctionProfile(self) if profile else None
         # The native entry checks exact arrays itself, and compiled programs return fresh
         # output buffers, so a call with well-formed arguments needs no Python-side checks or
@@ -229,11 +242,65 @@ class Function:
             for lock in reversed(locks[:taken]):
                 lock.release()
 
+    # ------------------------------------------------------------------ pickling and copies
     def __reduce__(self):
-        raise ExprcTypeError(
-            f"{self._fname()} cannot be pickled: a compiled function holds a loaded native "
-            "library. Pickle the values of its shared variables (get_value()) and compile the "
-            "graph again in the new process")
+        # Pickled as what it is built from; a load builds it again (see compile/recipe.py).
+        return recipe.reduce_function(self)
+
+    def __copy__(self) -> Function:
+        return self.copy()
+
+    def copy(self, share_memory: bool = False, swap: dict | None = None,
+             delete_updates: bool = False, name: str | None = None,
+             profile: bool | None = None) -> Function:
+        """A new function computing the same graph (Theano's ``Function.copy``).
+
+        The copy starts from this function's rewritten graph, reads and updates the same
+        shared variables (unless swapped) and has its own stored input values, initialised
+        with this function's current ones.
+
+        Parameters
+        ----------
+        share_memory : bool
+            True: the copy runs this function's program itself, sharing its compiled code and
+            intermediate buffers (when the copy keeps the updates and the profiling setting).
+            False: the copy gets a program of its own (from the compile cache).
+        swap : dict, optional
+            Shared variables of this function mapped to other shared variables of the same
+            type, which the copy reads and updates instead.
+        delete_updates : bool
+            The copy updates no shared variable and no stored input.
+        name : str, optional
+            Default: this function's name followed by ``" copy"``.
+        profile : bool, optional
+            Default: as this function.
+
+        Examples
+        --------
+        >>> import exprc, exprc.tensor as T
+        >>> x = T.dscalar('x')
+        >>> acc, other = exprc.shared(0.0, name='acc'), exprc.shared(10.0, name='other')
+        >>> f = exprc.function([x], acc, updates=[(acc, acc + x)])
+        >>> g = f.copy(swap={acc: other})
+        >>> float(g(1.0)), float(other.get_value()), float(acc.get_value())
+        (10.0, 11.0, 0.0)
+        """
+        return recipe.copy_function(self, share_memory=share_memory, swap=swap,
+                                    delete_updates=delete_updates, name=name, profile=profile)
+
+    @property
+    def maker(self) -> recipe.FunctionMaker:
+        """Theano's ``f.maker``: ``fgraph`` (the rewritten graph), ``inputs`` (the ``In``
+        descriptions, the shared variables' last), ``outputs`` and ``mode``."""
+        return recipe.FunctionMaker(self)
+
+    @property
+    def input_storage(self) -> list:
+        """One cell per entry of ``maker.inputs``: the ``Container`` holding an input's stored
+        value (None for an input without one: arguments are not kept between calls), then
+        each shared variable's container."""
+        return ([self._state.get(id(i)) for i in self.inputs]
+                + [s.container for s in self.shared_vars])
 
     def _call(self, args: tuple, kwargs: dict):
         native = self._native
@@ -300,21 +367,28 @@ class Function:
         constant or an earlier result (so nothing the caller gets aliases internal state)."""
         if borrow:
             return result
+        if not isinstance(result, np.ndarray):
+            # A scipy.sparse matrix (a sparse output): its arrays may be an argument's.
+            return result.copy()
         if not result.flags.writeable or any(
                 np.may_share_memory(result, other) for other in protected + earlier):
             return result.copy()
         return result
 
     # ------------------------------------------------------------------ inspection
-    def placement(self) -> list[tuple[str, str]]:
+    def placement(self) -> Placement:
         """Where each node of the optimized graph runs.
 
         Returns
         -------
-        list of (str, str)
-            For each node in execution order, its description (``"3: Gemm{...}"``) and its
-            backend: ``'c'`` when it runs inside the compiled C function, ``'numpy'`` when the
-            reference executor evaluates it with NumPy.
+        Placement
+            A list of ``(description, where)`` pairs, one per node in execution order
+            (``"3: Gemm{...}"``); ``where`` is ``'c'`` for a node compiled into the C
+            function, ``'python'`` for an op written in Python that the C function calls
+            back (see ``docs/python_ops.md``), and ``'python (reference)'`` for every node
+            of a function run by the reference executor (every function holding sparse
+            matrices is, see ``docs/sparse.md``). ``print(f.placement())`` shows it
+            as a table, and ``f.placement().counts()`` counts the nodes of each place.
 
         Examples
         --------
@@ -323,8 +397,12 @@ class Function:
         >>> exprc.function([x], T.exp(x).sum()).placement()
         [('0: Elemwise{exp}', 'c'), ('1: Reduce{add, axis=(0,), dtype=float64}', 'c')]
         """
-        backend = self.program.backend
-        return [(f"{k}: {node.op}", backend) for k, node in enumerate(self.program.nodes)]
+        program = self.program
+        if hasattr(program, "placement"):
+            return Placement(program.placement())
+        # A program of another executor (a debugging mode's) runs its nodes one by one.
+        where = "python (reference)" if program.backend == "numpy" else program.backend
+        return Placement([(f"{k}: {node.op}", where) for k, node in enumerate(program.nodes)])
 
     # ------------------------------------------------------------------ state access
     def __getitem__(self, key: Any) -> np.ndarray:
@@ -361,12 +439,6 @@ class Function:
 _MISSING = object()
 
 
-def _link(mode: Mode, inputs: list[Variable], outputs: list[Variable], profile: bool):
-    if mode.linker == "c":
-        return c_linker.CProgram(inputs, outputs, profile=profile)
-    return ReferenceProgram(inputs, outputs, profile=profile)
-
-
 # ---------------------------------------------------------------------- normalisation
 def _as_list(items: Any, what: str) -> list:
     if items is None:
@@ -380,6 +452,8 @@ def _as_list(items: Any, what: str) -> list:
 
 
 def _as_output(value: Any, k: int) -> Variable:
+    if isinstance(value, SparseVariable):
+        return value
     try:
         return as_tensor_variable(value)
     except ExprcTypeError as exc:
@@ -428,6 +502,8 @@ def _normalise_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
 
 def _matching(target: Variable, expr: Any, what: str) -> Variable:
     """``expr`` as a variable of ``target``'s dtype and rank, or a clear error."""
+    if isinstance(target, SparseVariable):
+        return matching_sparse(target, expr, what)
     try:
         expr = as_tensor_variable(expr)
     except ExprcTypeError as exc:
@@ -452,6 +528,24 @@ def _default_updates(exprs: list[Variable], explicit: list, no_default_updates) 
             for v in ancestors(exprs)
             if isinstance(v, SharedVariable) and v.default_update is not None
             and id(v) not in skip]
+
+
+def _cut_at_intermediate_inputs(inputs: list) -> tuple[list, dict[Variable, Variable]]:
+    """Inputs that are computed by the graph (not free variables) cut it there, as in Theano:
+    ``function([y], y * 2)`` with ``y = x + 1`` takes ``y``'s value as an argument and ignores
+    how ``y`` is computed. Each such input is replaced by a fresh free variable of its type
+    and name; the returned dict maps it to that variable for the graph's substitution."""
+    cuts: dict[Variable, Variable] = {}
+    result = []
+    for item in inputs:
+        if (isinstance(item, Variable) and item.owner is not None
+                and not isinstance(item, Constant)):
+            fresh = cuts.get(item)
+            if fresh is None:
+                fresh = cuts[item] = item.type(name=item.name)
+            item = fresh
+        result.append(item)
+    return result, cuts
 
 
 def _normalise_givens(givens: Any) -> dict[Variable, Variable]:

@@ -28,7 +28,16 @@ class In:
         Use the default ``value`` itself rather than a copy.
     allow_downcast : bool, optional
         Cast a passed value to the input's dtype even if precision is lost.
+
+    Attributes
+    ----------
+    implicit, shared : bool
+        False for an input of ``function``; true for the descriptions of a function's shared
+        variables in ``f.maker.inputs``, which the caller never passes.
     """
+
+    implicit = False
+    shared = False
 
     def __init__(self, variable: Variable, name: str | None = None, value: Any = None,
                  update: Variable | None = None, mutable: bool = False, borrow: bool = False,
@@ -53,8 +62,23 @@ class In:
 
 
 class Out:
-    """An output of a compiled function; ``borrow=True`` allows returning internal storage."""
+    """An output of a compiled function.
 
-    def __init__(self, variable: Variable, borrow: bool = False):
+    Parameters
+    ----------
+    variable : Variable
+        The symbolic output.
+    borrow : bool
+        Allow the result to be internal storage of the function (an input or shared value it
+        equals, say), which a later call may overwrite.
+    return_internal_type : bool
+        Accepted for Theano's signature. Theano then returned a value in the type's internal
+        representation (a GPU array on a GPU); exprc's internal representation of a tensor
+        is the NumPy array it returns anyway, so results are the same either way.
+    """
+
+    def __init__(self, variable: Variable, borrow: bool = False,
+                 return_internal_type: bool = False):
         self.variable = variable
         self.borrow = borrow
+        self.return_internal_type = bool(return_internal_type)

@@ -3,7 +3,8 @@
 ``Lop`` is reverse mode with a given output gradient (vector-Jacobian product). ``Rop``
 (Jacobian-vector product) is derived from two reverse passes: ``Lop(f, x, u)`` is linear in
 ``u``, so differentiating ``<Lop(f, x, u), v>`` with respect to ``u`` gives ``J v`` exactly,
-with no per-op forward rule to keep in sync.
+with no per-op forward rule to keep in sync. Only ops written in Python may bring one
+(``R_op``, see :mod:`exprc.gradient.python_op`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from exprc.errors import ExprcTypeError
+from exprc.gradient.python_op import forward_rop, has_r_op
 from exprc.gradient.walk import grad
 from exprc.graph.ir import Variable
 from exprc.graph.traversal import clone_replace
@@ -85,6 +87,9 @@ def Rop(f: Any, wrt: Any, eval_points: Any):
         if p.ndim != w.ndim:
             raise ExprcTypeError(f"Rop: eval point {p} of type {p.type} does not match {w} of "
                                  f"type {w.type}")
+    if has_r_op(fs):  # an op written in Python brings its own forward rule
+        jvps = forward_rop(fs, wrts, points)
+        return jvps[0] if single_f else jvps
     dummies = [fi.type() for fi in fs]
     vjps = Lop(fs, wrts, dummies, disconnected_inputs="ignore")
     jvps = Lop(vjps, dummies, points, disconnected_inputs="ignore")

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from exprc import hooks
 from exprc.errors import ExprcError, user_frame
+from exprc.graph.test_values import compute_test_values, get_test_value
 
 _ids = itertools.count()
 
@@ -82,6 +83,18 @@ class Variable:
 
     def __repr__(self) -> str:
         return self.name or self.auto_name
+
+    def __setstate__(self, state: dict) -> None:
+        # A loaded variable keeps its number, and variables made afterwards number after it,
+        # as where it was pickled: rewrites order operands by creation, so a loaded graph is
+        # rewritten (and compiled, a compile cache hit) exactly as the original.
+        self.__dict__.update(state)
+        _count_past(self.auto_name)
+
+    def get_test_value(self) -> Any:
+        """This variable's test value (see ``exprc.config.compute_test_value``): its
+        ``tag.test_value``, a constant's data or a shared variable's value."""
+        return get_test_value(self)
 
     def _repr_svg_(self) -> str | None:
         """The graph computing this variable as a picture, in a notebook (needs Graphviz;
@@ -157,8 +170,10 @@ class Op:
 
     Subclasses list in ``__props__`` the attribute names that define them (for equality,
     hashing and printing) and implement :meth:`make_node`, which checks the inputs and builds
-    the :class:`Apply` node with correctly typed outputs. Every concrete subclass is recorded in
-    :data:`ALL_OPS` so that completeness tests can check each concern's table covers it.
+    the :class:`Apply` node with correctly typed outputs. Every concrete subclass of exprc is
+    recorded in :data:`ALL_OPS` so that completeness tests can check each concern's table
+    covers it. Ops written in Python carry their rules as methods instead (``perform``,
+    ``grad``, ``infer_shape``, ... as in Theano; see :mod:`exprc.graph.python_op`).
 
     Facts that more than one concern reads are declared on the class, overriding the defaults
     below (a property where the fact depends on the op's parameters).
@@ -193,15 +208,32 @@ class Op:
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("abstract", False):
+        from exprc.graph import python_op
+
+        # Ops written in Python (a ``perform`` method) and ops defined outside exprc have no
+        # rows in the tables (their methods serve instead, see exprc.graph.python_op), so the
+        # completeness tests do not list them.
+        if python_op.is_python_op(cls):
+            python_op.adopt_defaults(cls)
+        elif not cls.__dict__.get("abstract", False) and cls.__module__.startswith("exprc."):
             Op.ALL_OPS.append(cls)
 
     def make_node(self, *inputs: Any) -> Apply:
-        raise NotImplementedError
+        """Check ``inputs`` and build the node; every op class defines it, except an op
+        declaring ``itypes`` and ``otypes`` (Theano's short form), which gets this default:
+        inputs checked against ``itypes``, fresh outputs of ``otypes``."""
+        itypes, otypes = getattr(self, "itypes", None), getattr(self, "otypes", None)
+        if itypes is None or otypes is None:
+            raise NotImplementedError(f"{type(self).__name__} defines neither make_node nor "
+                                      "itypes and otypes")
+        from exprc.graph.python_op import declared_node
+
+        return declared_node(self, inputs, itypes, otypes)
 
     def __call__(self, *inputs: Any) -> Any:
         """Apply the op; return its output (or the list of outputs for multi-output ops)."""
         node = self.make_node(*inputs)
+        compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 
     def _props(self) -> tuple:
@@ -220,6 +252,14 @@ class Op:
         return f"{type(self).__name__}{{{args}}}"
 
     __repr__ = __str__
+
+
+def _count_past(auto_name: str) -> None:
+    """Make the numbers of new variables greater than the one in ``auto_name``."""
+    global _ids
+    number = int(auto_name[1:])
+    if next(_ids) <= number:
+        _ids = itertools.count(number + 1)
 
 
 def type_name(value: Any) -> str:

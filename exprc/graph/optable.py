@@ -5,6 +5,13 @@ code) is an :class:`OpTable` keyed by op class. Rules are registered with a deco
 the other rules of the same concern, and an op that deliberately has no rule records a written
 reason with :meth:`OpTable.exempt`. The completeness test walks ``Op.ALL_OPS`` and fails when
 an op has neither a rule nor a reason in a table.
+
+Ops written outside exprc carry their implementation as methods instead, as Theano's ops do
+(``perform``, ``grad``, ``infer_shape``, see ``docs/python_ops.md``). Each table may have one
+*fallback* (:meth:`OpTable.register_fallback`): asked for an op class without a registered
+rule, it returns a rule adapting the op's method, or None. Only :meth:`OpTable.find` and
+lookups through it consult the fallback; :meth:`OpTable.registered` and
+:meth:`OpTable.uncovered` see registered rules only, so exprc's own ops still need rows.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ class OpTable:
         self._rules: dict[type, Callable] = {}
         self._reasons: dict[type, str] = {}
         self._origins: dict[type, str] = {}
+        self._fallback: Callable[[type], Callable | None] | None = None
 
     def register(self, *op_classes: type) -> Callable[[Callable], Callable]:
         """Decorator: register ``fn`` as this concern's rule for ``op_classes``.
@@ -56,13 +64,31 @@ class OpTable:
         self._reasons[op_class] = reason
         self._origins[op_class] = sys._getframe(1).f_globals.get("__name__", "?")
 
-    def find(self, op: Any) -> Callable | None:
-        """The rule for ``op`` (an op instance or class), or None."""
+    def register_fallback(self, fallback: Callable[[type], Callable | None]) -> Callable:
+        """Decorator: ``fallback(op_class)`` gives the rule of an op class that has no
+        registered rule (an adapter of one of its methods), or None. One per table; its
+        ``hint`` attribute, if any, ends the error for an op it cannot serve either (what
+        method to define)."""
+        if self._fallback is not None:
+            raise ExprcError(f"{self.concern}: a fallback is registered twice")
+        self._fallback = fallback
+        return fallback
+
+    def registered(self, op: Any) -> Callable | None:
+        """The rule registered for ``op`` (an op instance or class) or a base class, or None."""
         cls = op if isinstance(op, type) else type(op)
         for klass in cls.__mro__:
             if klass in self._rules:
                 return self._rules[klass]
         return None
+
+    def find(self, op: Any) -> Callable | None:
+        """The rule for ``op`` (an op instance or class): the registered one, else the
+        fallback's (see :meth:`register_fallback`), else None."""
+        rule = self.registered(op)
+        if rule is None and self._fallback is not None and self.reason(op) is None:
+            rule = self._fallback(op if isinstance(op, type) else type(op))
+        return rule
 
     def origin(self, op_class: type) -> str | None:
         """The module that registered ``op_class``'s own rule or exemption (None if neither)."""
@@ -86,9 +112,13 @@ class OpTable:
             cls = op if isinstance(op, type) else type(op)
             why = self.reason(op)
             detail = f": {why}" if why else ""
+            hint = getattr(self._fallback, "hint", None)
+            if not why and hint:
+                detail = f" ({hint})"
             raise MissingRuleError(f"{cls.__name__} has no {self.concern}{detail}")
         return rule
 
     def uncovered(self, op_classes: list[type]) -> list[type]:
-        """The classes among ``op_classes`` with neither a rule nor a reason."""
-        return [c for c in op_classes if self.find(c) is None and self.reason(c) is None]
+        """The classes among ``op_classes`` with neither a registered rule nor a reason (a
+        fallback does not count)."""
+        return [c for c in op_classes if self.registered(c) is None and self.reason(c) is None]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from exprc import hooks
 from exprc.configuration import config
 from exprc.errors import ExprcError, tracing_off
+from exprc.graph import test_values
 from exprc.graph.fgraph import FunctionGraph
 from exprc.rewriting import rules  # noqa: F401  (importing the rule modules registers them)
 from exprc.rewriting.engine import RULE_SETS, RewriteLog, run_to_fixpoint, timed
@@ -94,6 +95,12 @@ def optimize(fgraph: FunctionGraph, optimizer: str = "fast_run",
              exclude: Iterable[str] = ()) -> RewriteLog:
     """Run the pipeline (``'fast_run'``: every pass; ``'fast_compile'``: the cheap ones;
     ``'none'``) on ``fgraph`` in place. ``exclude`` names passes or rules to skip."""
+    # The nodes rewrites build need no test values (the user's graph was checked when built).
+    with test_values.suspended():
+        return _optimize(fgraph, optimizer, exclude)
+
+
+def _optimize(fgraph: FunctionGraph, optimizer: str, exclude: Iterable[str]) -> RewriteLog:
     exclude = frozenset(exclude) | frozenset(filter(None, config.optimizer_excluding.split(":")))
     unknown = {e for e in exclude if e not in PASS_NAMES and not _is_rule(e)}
     if unknown:

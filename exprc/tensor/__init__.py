@@ -21,7 +21,10 @@ from exprc.tensor.linalg import *
 from exprc.tensor.subtensor import *
 from exprc.tensor.sort import *
 from exprc.tensor.extra_ops import *
+from exprc.tensor.arraytools import *
+from exprc.tensor.selection import *
 from exprc.tensor import extra_ops, nnet, shared_randomstreams, signal, subtensor
+from exprc.tensor import nlinalg, slinalg
 
 # The constructors come last: ``T.scalar`` must be the constructor, not the submodule
 # exprc.tensor.scalar that the imports above bind to the same name.

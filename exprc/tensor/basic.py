@@ -16,6 +16,7 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
+from exprc.graph.test_values import compute_test_values
 from exprc.tensor.elemwise import DimShuffle, pad_left
 from exprc.tensor.math import fill
 from exprc.tensor.params import int_param
@@ -47,7 +48,7 @@ def shape_list(x: Any) -> list:
     x = as_tensor_variable(x)
     if None not in x.type.shape:
         return list(x.type.shape)
-    pieces = Split(x.ndim, 0).make_node(shape(x), constant([1] * x.ndim)).outputs
+    pieces = _split_node(Split(x.ndim, 0), shape(x), constant([1] * x.ndim)).outputs
     return [size if size is not None else DimShuffle(())(piece)
             for size, piece in zip(x.type.shape, pieces)]
 
@@ -339,6 +340,14 @@ def stack(tensors: Sequence[Any], axis: int = 0):
     return join(position, *(shape_padaxis(t, position) for t in tensors))
 
 
+def _split_node(op: Split, x: Any, splits: Any) -> Apply:
+    """A Split node (its outputs are a list even for one piece, hence no ``op(...)``), with
+    test values as ``op(...)`` would give them."""
+    node = op.make_node(x, splits)
+    compute_test_values(node)
+    return node
+
+
 class Split(Op):
     """``x`` cut along ``axis`` into ``n_splits`` pieces whose sizes are an integer vector."""
 
@@ -405,7 +414,7 @@ def split(x: Any, splits_size: Any, n_splits: int, axis: int = 0) -> list:
         if splits.type.shape[0] != n_splits:
             raise build_error(ExprcShapeError, "split", f"splits_size has "
                               f"{splits.type.shape[0]} entries for n_splits={n_splits}")
-    return list(Split(n_splits, axis).make_node(x, splits).outputs)
+    return list(_split_node(Split(n_splits, axis), x, splits).outputs)
 
 
 # --------------------------------------------------------------------------- tile
@@ -453,5 +462,5 @@ def _entries(vector: TensorVariable) -> list:
     known = static_int_values(vector)
     if None not in known:
         return known
-    pieces = Split(len(known), 0).make_node(vector, constant([1] * len(known))).outputs
+    pieces = _split_node(Split(len(known), 0), vector, constant([1] * len(known))).outputs
     return [k if k is not None else DimShuffle(())(p) for k, p in zip(known, pieces)]

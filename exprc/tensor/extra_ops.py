@@ -1,13 +1,17 @@
-"""Theano's ``extra_ops``: cumulative sums and products, ``repeat``, ``diff``, ``to_one_hot``.
+"""Theano's ``extra_ops``: cumulative sums and products, ``repeat``, ``diff``, ``to_one_hot``
+and ``searchsorted``.
 
 Everything here follows NumPy's semantics and dtype rules; ``axis=None`` means the flattened
 array, as in NumPy. :class:`LinearRecurrence` is not public API: it carries the gradient of
-``cumprod``.
+``cumprod``. :class:`RuntimeCheck` guards functions built from other ops whose input can be
+wrong in a way only the data shows (a negative count, an index out of range). Theano's other
+``extra_ops`` (``bincount``, ``unique``, ``compress``, ``fill_diagonal``, ...) are built from
+existing ops in :mod:`exprc.tensor.selection` and :mod:`exprc.tensor.arraytools`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -21,7 +25,7 @@ from exprc.tensor.sort import check_axis
 from exprc.tensor.type import INTEGER_DTYPES, TensorType, canonical_dtype
 from exprc.tensor.variable import as_tensor_variable
 
-__all__ = ["cumprod", "cumsum", "diff", "repeat", "to_one_hot"]
+__all__ = ["cumprod", "cumsum", "diff", "repeat", "searchsorted", "to_one_hot"]
 
 
 def accumulate_dtype(dtype: str) -> str:
@@ -354,3 +358,116 @@ def to_one_hot(y: Any, nb_class: int, dtype: Any = None):
         raise ExprcTypeError(f"to_one_hot: nb_class must be a non-negative int, got {nb_class!r}")
     return OneHot(int(nb_class), canonical_dtype(dtype))(y)
 
+
+
+# --------------------------------------------------------------------------- run-time checks
+#: What each :class:`RuntimeCheck` reports when its condition is false: the kind of error and
+#: the message (fixed text: the op's parameter is a key of this table, never a message).
+CHECKS = {
+    "bincount_negative": ("ValueError", "bincount: x holds negative values; bincount counts "
+                          "non-negative integers"),
+    "index_out_of_range": ("ValueError", "unravel_index: an index is out of range for the "
+                           "shape dims (an array of prod(dims) elements)"),
+    "coordinate_out_of_range": ("ValueError", "ravel_multi_index: a coordinate of "
+                                "multi_index is out of range for its dimension in dims "
+                                "(mode='raise')"),
+    "negative_dims": ("ValueError", "unravel_index/ravel_multi_index: dims holds a negative "
+                      "size"),
+    "choice_out_of_range": ("ValueError", "choose: an entry of a is out of range for the "
+                            "number of choices (mode='raise')"),
+    "unequal_dimensions": ("ValueError", "fill_diagonal: an array of more than two "
+                           "dimensions must have all its dimensions equal"),
+    "neibs_not_tiled": ("ValueError", "images2neibs: in mode 'valid', the patches must tile "
+                        "the image: (size - neib_shape) must be a multiple of neib_step on "
+                        "both image axes"),
+}
+
+
+class RuntimeCheck(Op):
+    """``x`` itself, once the bool scalar ``ok`` is true; the error :data:`CHECKS` gives for
+    ``check`` when it is false.
+
+    The output is a view of ``x``, so the check costs nothing beyond computing ``ok``, and
+    every computation reading the output waits for it.
+    """
+
+    __props__ = ("check",)
+    view_map: ClassVar = {0: [0]}
+
+    def __init__(self, check: str):
+        self.check = choice_param("RuntimeCheck", "check", check, tuple(CHECKS))
+
+    def make_node(self, x: Any, ok: Any) -> Apply:
+        x, ok = as_tensor_variable(x), as_tensor_variable(ok)
+        if ok.dtype != "bool" or ok.ndim != 0:
+            raise build_error(ExprcTypeError, self, f"ok must be a bool scalar, got {ok} of "
+                              f"type {ok.type}")
+        return Apply(self, [x, ok], [x.type()])
+
+
+def checked(x: Any, ok: Any, check: str):
+    """``x`` after :class:`RuntimeCheck` ``check`` has verified ``ok`` (a bool scalar)."""
+    return RuntimeCheck(check)(x, ok)
+
+
+# --------------------------------------------------------------------------- searchsorted
+class SearchSorted(Op):
+    """Where the values ``v`` would be inserted into the sorted vector ``x`` to keep it sorted
+    (``np.searchsorted``); an optional third input, ``sorter``, holds the positions that sort
+    ``x``. Both are compared in their promoted dtype, with NaN greater than every number, as
+    NumPy sorts."""
+
+    __props__ = ("side",)
+
+    def __init__(self, side: str = "left"):
+        self.side = choice_param("SearchSorted", "side", side, ("left", "right"))
+
+    def make_node(self, x: Any, v: Any, sorter: Any = None) -> Apply:
+        x, v = as_tensor_variable(x), as_tensor_variable(v)
+        if x.ndim != 1:
+            raise build_error(ExprcShapeError, self, f"x must be a sorted vector (1-d), got "
+                              f"{x} of type {x.type}")
+        inputs = [x, v]
+        if sorter is not None:
+            sorter = as_tensor_variable(sorter)
+            if sorter.ndim != 1 or sorter.dtype not in INTEGER_DTYPES:
+                raise build_error(ExprcTypeError, self, f"sorter must be an integer vector, "
+                                  f"got {sorter} of type {sorter.type}")
+            length, size = sorter.type.shape[0], x.type.shape[0]
+            if None not in (length, size) and length != size:
+                raise build_error(ExprcShapeError, self, f"sorter has {length} entries but x "
+                                  f"has {size}")
+            inputs.append(sorter)
+        return Apply(self, inputs, [TensorType("int64", shape=v.type.shape)()])
+
+
+def searchsorted(x: Any, v: Any, side: str = "left", sorter: Any = None):
+    """Indices where the elements of ``v`` would be inserted into ``x`` to keep it sorted.
+
+    Parameters
+    ----------
+    x : vector
+        Sorted in ascending order (NaNs last), or put in that order by ``sorter``.
+    v : tensor-like
+        The values to insert; any shape.
+    side : {'left', 'right'}
+        For a value equal to elements of ``x``, the position before them ('left') or after
+        them ('right').
+    sorter : integer vector, optional
+        The positions that sort ``x`` (typically ``argsort(x)``); an entry out of range is a
+        ValueError at run time.
+
+    Returns
+    -------
+    TensorVariable
+        int64 positions in ``[0, len(x)]``, of the shape of ``v``.
+
+    Examples
+    --------
+    >>> import exprc.tensor as T
+    >>> x = T.dvector('x')
+    >>> T.searchsorted(x, [0.0, 2.0, 9.0]).eval({x: [1.0, 2.0, 3.0]})
+    array([0, 1, 3])
+    """
+    op = SearchSorted(side)
+    return op(x, v) if sorter is None else op(x, v, sorter)

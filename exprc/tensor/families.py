@@ -32,14 +32,18 @@ FAMILIES = (
     "gradient_filters",
     "ifelse",
     "linalg",
+    "nlinalg",
     "opfromgraph",
     "pool",
     "random",
     "reduction",
     "scan",
     "shape",
+    "slinalg",
     "softmax",
     "sort",
+    "sparse",
+    "sparse_math",
     "subtensor",
 )
 

@@ -17,11 +17,12 @@ from exprc.tensor.variable import as_tensor_variable
 __all__ = [
     "abs", "abs_", "add", "and_", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
     "arctan2", "arctanh", "cast", "ceil", "clip", "cos", "cosh", "deg2rad", "elemwise_op",
-    "eq", "erf", "erfc", "exp", "exp2", "expm1", "fill", "floor", "ge", "gt", "int_div",
-    "invert", "isinf", "isnan", "le", "log", "log10", "log1p", "log2", "lt", "maximum",
-    "minimum", "mod", "mul", "neg", "neq", "or_", "pow", "rad2deg", "reciprocal", "round",
-    "sgn", "sigmoid", "sin", "sinh", "softplus", "sqr", "sqrt", "sub", "switch", "tan", "tanh",
-    "tensor_copy", "true_div", "trunc", "where", "xor",
+    "eq", "erf", "erfc", "erfcinv", "erfinv", "exp", "exp2", "expm1", "fill", "floor",
+    "gamma", "gammaln", "ge", "gt", "int_div", "invert", "isinf", "isnan", "le", "log", "log10",
+    "log1p", "log2", "lt", "maximum", "minimum", "mod", "mul", "neg", "neq", "or_", "pow",
+    "psi", "rad2deg", "reciprocal", "round", "sgn", "sigmoid", "sin", "sinh", "softplus", "sqr",
+    "sqrt", "sub", "switch", "tan", "tanh", "tensor_copy", "tri_gamma", "true_div", "trunc",
+    "where", "xor",
 ]
 
 _ELEMWISE: dict[str, Elemwise] = {name: Elemwise(op) for name, op in SCALAR_OPS.items()}
@@ -56,6 +57,12 @@ _DOCS = {
     "and_": "bitwise (or logical, for bool) a & b", "or_": "bitwise (or logical) a | b",
     "xor": "bitwise (or logical) a ^ b", "invert": "bitwise (or logical, for bool) not",
     "identity": "a copy of a",
+    "gamma": "the gamma function (inf at +0, NaN at the negative integers)",
+    "gammaln": "log(abs(gamma(a))), the log-gamma function (inf at the poles)",
+    "psi": "the digamma function psi(a) = d/da gammaln(a)",
+    "tri_gamma": "the trigamma function, the derivative of psi (inf at the poles)",
+    "erfinv": "the inverse error function on [-1, 1] (NaN outside, +-inf at +-1)",
+    "erfcinv": "the inverse complementary error function on [0, 2] (NaN outside)",
 }
 
 
@@ -115,6 +122,12 @@ sigmoid = _make("sigmoid")
 softplus = _make("softplus")
 erf = _make("erf")
 erfc = _make("erfc")
+erfinv = _make("erfinv")
+erfcinv = _make("erfcinv")
+gamma = _make("gamma")
+gammaln = _make("gammaln")
+psi = _make("psi")
+tri_gamma = _make("tri_gamma")
 deg2rad = _make("deg2rad")
 rad2deg = _make("rad2deg")
 floor = _make("floor")

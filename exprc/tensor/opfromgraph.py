@@ -22,6 +22,7 @@ from typing import Any
 from exprc.errors import ExprcTypeError, build_error
 from exprc.graph.inner import InnerGraph, close_over
 from exprc.graph.ir import Apply, Constant, Op, Variable
+from exprc.graph.test_values import compute_test_values
 from exprc.graph.traversal import clone, clone_replace, graph_inputs
 from exprc.tensor.sharedvar import SharedVariable
 from exprc.tensor.type import TensorType
@@ -139,6 +140,7 @@ class OpFromGraph(Op):
             raise build_error(ExprcTypeError, self, f"takes {self.n_explicit} inputs, got "
                               f"{len(inputs)}")
         node = self.make_node(*inputs, *self.implicit, _strict=True)
+        compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 
     def make_node(self, *inputs: Any, _strict: bool = False) -> Apply:

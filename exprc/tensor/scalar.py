@@ -122,6 +122,7 @@ SCALAR_OPS: dict[str, ScalarOp] = {
            "reciprocal exp exp2 expm1 log log2 log10 log1p sqrt sin cos tan arcsin arccos "
            "arctan sinh cosh tanh arcsinh arccosh arctanh sigmoid softplus erf erfc deg2rad "
            "rad2deg floor ceil trunc round_half_to_even round_half_away_from_zero"),
+    **_ops(1, "float", "gamma gammaln psi tri_gamma erfinv erfcinv"),
     "arctan2": ScalarOp("arctan2", 2, "float"),
     "eq": ScalarOp("eq", 2, "bool", symbol="==", commutative=True),
     "neq": ScalarOp("neq", 2, "bool", symbol="!=", commutative=True),

@@ -14,9 +14,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from exprc.configuration import config
 from exprc.errors import ExprcTypeError, ExprcValueError, user_frame
 from exprc.graph.inner import InnerGraph, close_over
 from exprc.graph.ir import Variable
+from exprc.graph.test_values import compute_test_values, test_value_of
 from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
 from exprc.tensor.math import cast
 from exprc.tensor.scan import Scan
@@ -183,6 +185,27 @@ def _output_spec(entry: Any, name: str, k: int) -> tuple[Variable | None, list[i
     return as_tensor_variable(entry), [-1], False
 
 
+
+def _placeholder_test_values(seq_args, seq_specs, sot_args, out_specs) -> None:
+    """With ``config.compute_test_value`` on, give the step's placeholders rows of the outer
+    values' test values (a sequence's row at each tap, a state's initial rows), so that the
+    nodes the step function builds get test values too."""
+    if config.compute_test_value == "off":
+        return
+    for x_args, (x, taps) in zip(seq_args, seq_specs):
+        value = test_value_of(x)
+        if value is None or len(value) == 0:
+            continue
+        low = min(taps)
+        for placeholder, tap in zip(x_args, taps):
+            placeholder.tag.test_value = value[min(tap - low, len(value) - 1)]
+    for state_args, (initial, taps, leading) in zip(sot_args, out_specs):
+        value = None if initial is None else test_value_of(initial)
+        if value is None:
+            continue
+        for placeholder, tap in zip(state_args, taps):
+            placeholder.tag.test_value = value[tap] if leading else value
+
 def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
          non_sequences: Any = None, n_steps: Any = None, truncate_gradient: int = -1,
          go_backwards: bool = False, mode: Any = None, name: str | None = None,
@@ -272,6 +295,7 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
     for x_args, (x, _) in zip(seq_args, seq_specs):
         for p in x_args:
             p.name = f"{x.name}[t]" if x.name else None
+    _placeholder_test_values(seq_args, seq_specs, sot_args, out_specs)
     args = [p for group in seq_args for p in group] + [p for g in sot_args for p in g]
     result = fn(*args, *non_seqs)
     outputs, update_pairs, cond = _split_result(result, name)
@@ -365,6 +389,7 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None,
         inits.append(initial if leading else shape_padleft(initial))
     inits += [shape_padleft(sv) for sv in carry_vars]
     node = op.make_node(steps, *[x for x, _ in seq_specs], *inits, *free)
+    compute_test_values(node)
     results = [None] * len(outputs)
     for j, k in enumerate(sot_idx):
         depth = -min(out_specs[k][1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -46,6 +48,10 @@ class Container:
     @value.setter
     def value(self, array: np.ndarray) -> None:
         expected = self.type
+        if not isinstance(expected, TensorType):
+            # A value of another type (a scipy.sparse matrix) is checked by its type, exactly.
+            self._value = expected.filter(array, strict=True, what=self.what)
+            return
         if not isinstance(array, np.ndarray) or array.dtype != expected.dtype \
                 or array.ndim != expected.ndim:
             described = (f"an ndarray of dtype {array.dtype} and rank {array.ndim}"
@@ -62,13 +68,26 @@ class Container:
         """Set a value computed by a function compiled for this type (already checked)."""
         self._value = array
 
+    def __getstate__(self) -> tuple:
+        # A lock belongs to the threads of one process: a loaded cell gets a fresh one.
+        return (self._value, self.type, self.what)
 
-class SharedVariable(TensorVariable):
+    def __setstate__(self, state: tuple) -> None:
+        self._value, self.type, self.what = state
+        self.lock = threading.RLock()
+
+
+class SharedVariable(TensorVariable, metaclass=abc.ABCMeta):
     """A tensor variable whose value lives outside any function and is shared by all of them.
 
     Functions read its current value when called and, if given an update for it, write the
     new value after the call. ``default_update``, when set, is the update used by every
     function that does not give one explicitly (random streams rely on it).
+
+    Shared variables of other types (sparse matrices,
+    :class:`~exprc.tensor.sparse_type.SparseSharedVariable`) are registered as virtual
+    subclasses: they have the same ``container``, ``default_update``, ``get_value`` and
+    ``set_value`` without being tensor variables.
     """
 
     def __init__(self, type: TensorType, value: Any, name: str | None = None,
@@ -101,6 +120,13 @@ class SharedVariable(TensorVariable):
         return cp
 
 
+def is_sparse_value(value: Any) -> bool:
+    """Whether ``value`` is a ``scipy.sparse`` matrix (without importing SciPy: a value cannot
+    be one unless SciPy is imported already)."""
+    module = sys.modules.get("scipy.sparse")
+    return module is not None and module.issparse(value)
+
+
 def shared(value: Any, name: str | None = None, strict: bool = False,
            allow_downcast: bool | None = None, borrow: bool = False,
            shape: Sequence[int | None] | None = None,
@@ -109,8 +135,9 @@ def shared(value: Any, name: str | None = None, strict: bool = False,
 
     Parameters
     ----------
-    value : array-like
-        The initial value; its dtype and rank fix the variable's type.
+    value : array-like or scipy.sparse matrix
+        The initial value; its dtype and rank fix the variable's type. A ``scipy.sparse``
+        matrix gives a sparse shared variable (of its format, csr or csc).
     name : str, optional
     strict : bool
         Require ``value`` to be an ndarray already (no conversion).
@@ -129,6 +156,13 @@ def shared(value: Any, name: str | None = None, strict: bool = False,
     >>> W.type
     TensorType(float64, (?, ?))
     """
+    if is_sparse_value(value):  # a scipy.sparse matrix: a sparse shared variable
+        if shape is not None or broadcastable is not None:
+            raise ExprcTypeError("shared(): a sparse matrix takes no shape or broadcastable")
+        from exprc.tensor.sparse_type import sparse_shared  # built on this module
+
+        return sparse_shared(value, name=name, strict=strict, allow_downcast=allow_downcast,
+                             borrow=borrow)
     if strict and not isinstance(value, np.ndarray):
         raise ExprcTypeError(f"shared(strict=True) needs an ndarray, got {type(value).__name__}")
     array = np.asarray(value)

@@ -60,11 +60,16 @@ class TensorVariable(Variable):
         return _api().transpose(self)
 
     # ----------------------------------------------------------------- arithmetic
-    def __add__(self, other): return _api().add(self, other)
+    # A variable of another kind on the right (a sparse matrix) builds the node itself, with
+    # its reflected operator: ``dense - sparse`` is exprc.sparse.sub.
+    def __add__(self, other):
+        return NotImplemented if _foreign(other) else _api().add(self, other)
     def __radd__(self, other): return _api().add(other, self)
-    def __sub__(self, other): return _api().sub(self, other)
+    def __sub__(self, other):
+        return NotImplemented if _foreign(other) else _api().sub(self, other)
     def __rsub__(self, other): return _api().sub(other, self)
-    def __mul__(self, other): return _api().mul(self, other)
+    def __mul__(self, other):
+        return NotImplemented if _foreign(other) else _api().mul(self, other)
     def __rmul__(self, other): return _api().mul(other, self)
     def __truediv__(self, other): return _api().true_div(self, other)
     def __rtruediv__(self, other): return _api().true_div(other, self)
@@ -97,15 +102,31 @@ class TensorVariable(Variable):
     __hash__ = Variable.__hash__
 
     def __bool__(self):
+        if config.variable_truth == "theano" and not _is_comparison(self):
+            return True  # Theano's rule: `if W:` holds for any variable but a comparison
         raise ExprcTypeError(
             f"the truth value of symbolic variable {self} is unknown until the graph runs; "
             "use exprc.tensor.switch / ifelse for symbolic conditions, or T.eq for equality")
 
     def __len__(self):
+        # No length even when the first dimension is static: NumPy would then treat a variable
+        # as a sequence and build object arrays of its elements.
         raise ExprcTypeError(f"len() of symbolic variable {self} is unknown; use {self}.shape[0]")
 
     def __iter__(self):
-        raise ExprcTypeError(f"cannot iterate over symbolic variable {self}; index it instead")
+        # Unpacking a vector of static length is common and safe: ``n, c, h, w = x.shape``
+        # gives the four sizes. Anything else has no length until the graph runs.
+        length = self._static_length()
+        if length is None:
+            what = ("a 0-d variable" if self.ndim == 0
+                    else "its first dimension has no static size")
+            raise ExprcTypeError(
+                f"cannot iterate over symbolic variable {self}: {what}; index it instead")
+        return (self[i] for i in range(length))
+
+    def _static_length(self) -> int | None:
+        """The size of the first dimension when known at graph-building time."""
+        return self.type.shape[0] if self.ndim else None
 
     def __getitem__(self, index):
         return _api().subtensor.getitem(self, index)
@@ -161,6 +182,13 @@ class TensorVariable(Variable):
     def repeat(self, repeats, axis=None): return _api().repeat(self, repeats, axis)
     def take(self, indices, axis=None, mode="raise"):
         return _api().take(self, indices, axis, mode)
+    def nonzero(self, return_matrix=False): return _api().nonzero(self, return_matrix)
+    def nonzero_values(self): return _api().nonzero_values(self)
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _api().diagonal(self, offset, axis1, axis2)
+    def ptp(self, axis=None, keepdims=False): return _api().ptp(self, axis, keepdims)
+    def searchsorted(self, v, side="left", sorter=None):
+        return _api().searchsorted(self, v, side, sorter)
 
     def eval(self, inputs_to_values: dict | None = None):
         """Compile (once, then cached) and evaluate this variable.
@@ -195,6 +223,25 @@ class TensorConstant(Constant, TensorVariable):
     def __init__(self, type: TensorType, data: Any, name: str | None = None):
         Constant.__init__(self, type, data, name=name)
         self.data.setflags(write=False)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self.data.setflags(write=False)  # unpickled arrays are writeable; constants are not
+
+
+def _foreign(other: Any) -> bool:
+    """Whether ``other`` is a symbolic variable that is not a tensor (a sparse matrix)."""
+    return isinstance(other, Variable) and not isinstance(other, TensorVariable)
+
+
+_COMPARISONS = frozenset({"lt", "gt", "le", "ge", "eq", "neq"})
+
+
+def _is_comparison(var: Variable) -> bool:
+    """Whether ``var`` is the result of an elementwise comparison (``a < b``), whose truth
+    value even Theano refused: ``a < b < c`` would silently mean ``(a < b) and (b < c)``."""
+    scalar_op = getattr(var.owner.op, "scalar_op", None) if var.owner is not None else None
+    return getattr(scalar_op, "name", scalar_op) in _COMPARISONS
 
 
 def constant(value: Any, name: str | None = None, ndim: int | None = None,

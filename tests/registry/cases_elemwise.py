@@ -1,6 +1,7 @@
 """Registry cases of Elemwise (every scalar op), InplaceElemwise, DimShuffle and SumToShape."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -178,3 +179,120 @@ add(
     # The destroyed input is smaller than the output: a fresh array is computed.
     _inplace_elemwise("add", 1, [(1, 4), (2, 1)], np.add),
 )
+
+
+# ------------------------------------------------------------------------- special functions
+# The references below are computed independently of exprc's methods: gamma and gammaln from
+# Python's math module, psi and tri_gamma from their series with exact Bernoulli numbers after
+# shifting the argument up to 40 (math.fsum adds the terms), erfinv and erfcinv by bisection
+# on math.erf and math.erfc.
+_BERNOULLI = (Fraction(1, 6), Fraction(-1, 30), Fraction(1, 42), Fraction(-1, 30),
+              Fraction(5, 66), Fraction(-691, 2730), Fraction(7, 6), Fraction(-3617, 510),
+              Fraction(43867, 798), Fraction(-174611, 330))
+
+
+def _digamma(x: float) -> float:
+    if x <= 0:  # tan has period pi: x - round(x) keeps its argument small and exact
+        return _digamma(1.0 - x) - math.pi / math.tan(math.pi * (x - round(x)))
+    n = max(0, math.ceil(40.0 - x))
+    w = x + n
+    terms = [-1.0 / (x + k) for k in range(n)] + [math.log(w), -0.5 / w]
+    terms += [-float(b) / (2 * k) * (1.0 / w) ** (2 * k) for k, b in enumerate(_BERNOULLI, 1)]
+    return math.fsum(terms)
+
+
+def _trigamma(x: float) -> float:
+    if x <= 0:
+        return (math.pi / math.sin(math.pi * (x - round(x)))) ** 2 - _trigamma(1.0 - x)
+    n = max(0, math.ceil(40.0 - x))
+    w = x + n
+    terms = [1.0 / (x + k) ** 2 for k in range(n)] + [1.0 / w, 0.5 / w ** 2]
+    terms += [float(b) * (1.0 / w) ** (2 * k + 1) for k, b in enumerate(_BERNOULLI, 1)]
+    return math.fsum(terms)
+
+
+def _bisect(fn, target: float, low: float, high: float, increasing: bool) -> float:
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        if mid in (low, high):
+            break
+        if (fn(mid) < target) == increasing:
+            low = mid
+        else:
+            high = mid
+    return 0.5 * (low + high)
+
+
+def _erfinv(x: float) -> float:
+    return _bisect(math.erf, x, -7.0, 7.0, True)
+
+
+def _erfcinv(y: float) -> float:
+    return _bisect(math.erfc, y, -7.0, 30.0, False)
+
+
+def _vectorized(fn):
+    return lambda x: np.vectorize(fn, otypes=["float64"])(x).astype(x.dtype)
+
+
+def _non_integers(low, high):
+    """Uniform values in [low, high) at least 0.1 away from every integer (the poles)."""
+    def factory(shape):
+        def gen(rng):
+            return np.floor(rng.uniform(low, high, shape)) + rng.uniform(0.1, 0.9, shape)
+        return gen
+    return factory
+
+
+# name -> (exprc function, reference, domain, tolerance)
+SPECIAL = {
+    "gamma": (T.gamma, _vectorized(math.gamma), (0.1, 6.0), 1e-13),
+    "gamma/negative": (T.gamma, _vectorized(math.gamma), _non_integers(-4, 0), 1e-13),
+    "gammaln": (T.gammaln, _vectorized(math.lgamma), (0.1, 8.0), 1e-12),
+    "psi": (T.psi, _vectorized(_digamma), (0.05, 6.0), 1e-13),
+    "psi/negative": (T.psi, _vectorized(_digamma), _non_integers(-5, 0), 1e-12),
+    "tri_gamma": (T.tri_gamma, _vectorized(_trigamma), (0.05, 6.0), 1e-13),
+    "tri_gamma/negative": (T.tri_gamma, _vectorized(_trigamma), _non_integers(-5, 0), 1e-12),
+    "erfinv": (T.erfinv, _vectorized(_erfinv), (-0.95, 0.95), 1e-13),
+    "erfcinv": (T.erfcinv, _vectorized(_erfcinv), (0.05, 1.95), 1e-13),
+}
+_NO_TETRAGAMMA = "the derivative of tri_gamma (tetragamma) is not implemented"
+
+for name, (fn, ref, domain, tol) in SPECIAL.items():
+    grad = _NO_TETRAGAMMA if name.startswith("tri_gamma") else True
+    variants = UNARY_SHAPES if "/" not in name else {"matrix": [(3, 4)]}
+    for variant, (shape,) in variants.items():
+        add(Case(f"{name}/{variant}", fn, ref, [_arg(shape, domain)], grad=grad, rtol=tol,
+                 atol=1e-14))
+    if "/" not in name:
+        add(Case(f"{name}/float32", fn, ref, [_arg((5,), domain, "float32")], rtol=1e-6,
+                 atol=1e-7, grad="float32 forward check"))
+
+
+def _edges(values):
+    return lambda rng: np.array(values, dtype="float64")
+
+
+# Poles, domain ends, tails and NaN: IEEE values as the C library's tgamma and lgamma give them.
+_INF, _NAN = math.inf, math.nan
+SPECIAL_EDGES = {
+    "gamma": (T.gamma, [0.0, -0.0, -1.0, -3.0, _INF, -_INF, _NAN, 200.0, 1e-300],
+              [_INF, -_INF, _NAN, _NAN, _INF, _NAN, _NAN, _INF, 1e300]),
+    "gammaln": (T.gammaln, [0.0, -2.0, _INF, -_INF, _NAN, 1.0, 2.0, 1e300],
+                [_INF, _INF, _INF, _INF, _NAN, 0.0, 0.0, 1e300 * (math.log(1e300) - 1)]),
+    "psi": (T.psi, [0.0, -0.0, -1.0, -_INF, _INF, _NAN, 1.0, 0.5, 1e-300],
+            [-_INF, _INF, _NAN, _NAN, _INF, _NAN, -0.5772156649015329,
+             -0.5772156649015329 - 2 * math.log(2.0), -1e300]),
+    "tri_gamma": (T.tri_gamma, [0.0, -2.0, -_INF, _INF, _NAN, 1.0, 0.5],
+                  [_INF, _INF, _NAN, 0.0, _NAN, math.pi ** 2 / 6, math.pi ** 2 / 2]),
+    "erfinv": (T.erfinv, [1.0, -1.0, 1.5, -1.0000001, _NAN, 0.0, -0.0, 1e-300, 1 - 2 ** -53],
+               [_INF, -_INF, _NAN, _NAN, _NAN, 0.0, -0.0, 1e-300 * math.sqrt(math.pi) / 2,
+                _erfcinv(2 ** -53)]),
+    "erfcinv": (T.erfcinv, [0.0, 2.0, 1.0, -0.5, 2.5, _NAN, 1e-300, 1e-100, 2 - 2 ** -52],
+                [_INF, -_INF, 0.0, _NAN, _NAN, _NAN, 26.209469960516124, _erfcinv(1e-100),
+                 -_erfcinv(2 ** -52)]),
+}
+for name, (fn, inputs, expected) in SPECIAL_EDGES.items():
+    add(Case(f"{name}/edges", fn, lambda x, e=expected: np.array(e),
+             [Arg((len(inputs),), gen=_edges(inputs))], grad="poles and domain ends",
+             rtol=1e-12, atol=0.0))

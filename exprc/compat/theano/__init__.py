@@ -16,6 +16,7 @@ from exprc.compat.theano import compile, gof, gradient, printing, tensor
 from exprc.compat.theano import ifelse, sandbox, scan_module, updates
 from exprc.compat.theano.compile import In, Mode, Out, Param, SharedVariable, function, shared
 from exprc.compat.theano.gof.graph import Apply, Constant, Variable
+from exprc.compat.theano.gof.op import Op
 from exprc.compat.theano.gradient import Lop, Rop, grad
 from exprc.compat.theano.printing import pp
 from exprc.compat.theano.scan_module import foldl, foldr, map, reduce, scan
@@ -25,6 +26,35 @@ from exprc.graph.traversal import clone_replace as _clone_replace
 from exprc.tensor.opfromgraph import OpFromGraph
 
 __version__ = "1.0.0+exprc"
+
+# Theano programs test variables for truth (`if not W:`); Theano allowed it for every variable
+# but a comparison result. exprc itself refuses, unless told otherwise.
+from exprc.configuration import config as _exprc_config
+
+_exprc_config.variable_truth = "theano"
+
+
+#: Theano's top-level ``theano.dot`` (``T.dot``).
+dot = tensor.dot
+
+
+def function_dump(filename, inputs, outputs=None, mode=None, updates=None, givens=None,
+                  no_default_updates=False, accept_inplace=False, name=None,
+                  rebuild_strict=True, allow_input_downcast=None, profile=None,
+                  on_unused_input=None, extra_tag_to_remove=None):
+    """Pickle the arguments of a ``theano.function`` call into ``filename`` instead of
+    compiling (Theano's way of sending a failing function in a bug report); reload with
+    ``theano.function(**pickle.load(open(filename, 'rb')))``. ``extra_tag_to_remove`` is
+    accepted for Theano's signature (exprc's tags pickle as they are)."""
+    import pickle
+
+    arguments = dict(inputs=inputs, outputs=outputs, mode=mode, updates=updates, givens=givens,
+                     no_default_updates=no_default_updates, accept_inplace=accept_inplace,
+                     name=name, rebuild_strict=rebuild_strict,
+                     allow_input_downcast=allow_input_downcast, profile=profile,
+                     on_unused_input=on_unused_input)
+    with open(filename, "wb") as file:
+        pickle.dump(arguments, file, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def clone(output, replace=None, strict=True, share_inputs=True):
@@ -51,8 +81,9 @@ def clone(output, replace=None, strict=True, share_inputs=True):
 
 
 __all__ = [
-    "Apply", "Constant", "In", "Lop", "Mode", "OpFromGraph", "OrderedUpdates", "Out", "Param",
-    "Rop", "SharedVariable", "Variable", "change_flags", "clone", "compile", "config", "foldl",
-    "foldr", "function", "gof", "grad", "gradient", "ifelse", "map", "pp", "printing",
-    "reduce", "sandbox", "scan", "scan_module", "shared", "tensor", "updates",
+    "Apply", "Constant", "In", "Lop", "Mode", "Op", "OpFromGraph", "OrderedUpdates", "Out",
+    "Param", "Rop", "SharedVariable", "Variable", "change_flags", "clone", "compile", "config",
+    "dot", "foldl", "foldr", "function", "function_dump", "gof", "grad", "gradient", "ifelse",
+    "map", "pp", "printing", "reduce", "sandbox", "scan", "scan_module", "shared", "tensor",
+    "updates",
 ]

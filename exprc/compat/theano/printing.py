@@ -7,7 +7,10 @@ from typing import Any
 from exprc import printing as _printing
 from exprc.printing import pp, pydotprint
 
-__all__ = ["debugprint", "pp", "pydotprint"]
+__all__ = ["debugprint", "pp", "pprint", "pydotprint"]
+
+#: Theano's pretty printer; ``theano.pp`` (and ``printing.pp``) is its short name.
+pprint = pp
 
 
 def debugprint(obj: Any, depth: int = -1, print_type: bool = False, file: Any = None,

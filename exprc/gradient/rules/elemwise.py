@@ -14,6 +14,10 @@ import exprc.tensor.math as M
 from exprc.gradient.table import DISCONNECTED, GRAD, INPLACE_REASON, ZERO, NullGrad
 from exprc.tensor.elemwise import DimShuffle, Elemwise, InplaceElemwise, SumToShape
 
+#: Why tri_gamma has no derivative here.
+TETRAGAMMA_REASON = ("its derivative, the tetragamma function (polygamma of order 2), is not "
+                     "implemented")
+
 
 def _zeros(n):
     return lambda x, out, gz: [ZERO] * n
@@ -67,6 +71,12 @@ SCALAR_GRADS = {
     "softplus": lambda x, out, gz: [gz * M.sigmoid(x[0])],
     "erf": lambda x, out, gz: [gz * (2 / math.sqrt(math.pi)) * M.exp(M.neg(M.sqr(x[0])))],
     "erfc": lambda x, out, gz: [gz * (-2 / math.sqrt(math.pi)) * M.exp(M.neg(M.sqr(x[0])))],
+    "erfinv": lambda x, out, gz: [gz * (math.sqrt(math.pi) / 2) * M.exp(M.sqr(out))],
+    "erfcinv": lambda x, out, gz: [gz * (-math.sqrt(math.pi) / 2) * M.exp(M.sqr(out))],
+    "gamma": lambda x, out, gz: [gz * out * M.psi(x[0])],
+    "gammaln": lambda x, out, gz: [gz * M.psi(x[0])],
+    "psi": lambda x, out, gz: [gz * M.tri_gamma(x[0])],
+    "tri_gamma": lambda x, out, gz: [NullGrad("tri_gamma", TETRAGAMMA_REASON)],
     "deg2rad": lambda x, out, gz: [gz * (math.pi / 180)],
     "rad2deg": lambda x, out, gz: [gz * (180 / math.pi)],
     "switch": lambda x, out, gz: [ZERO, _where(x[0], gz), _where(M.eq(x[0], 0), gz)],

@@ -2,12 +2,27 @@
 
 from exprc.gradient.table import DISCONNECTED, GRAD
 from exprc.tensor.basic import join
-from exprc.tensor.extra_ops import CumOp, LinearRecurrence, OneHot, Repeat, RepeatSum
+from exprc.tensor.extra_ops import (
+    CumOp,
+    LinearRecurrence,
+    OneHot,
+    Repeat,
+    RepeatSum,
+    RuntimeCheck,
+    SearchSorted,
+)
 from exprc.tensor.math import fill
 from exprc.tensor.shape import shape, specify_shape
 from exprc.tensor.variable import constant
 
 GRAD.exempt(OneHot, "its only input is integer labels")
+GRAD.exempt(SearchSorted, "its output is integer positions, piecewise constant in the inputs")
+
+
+@GRAD.register(RuntimeCheck)
+def runtime_check(node, output_grads):
+    # The output is the input itself; the condition only decides whether there is one.
+    return [output_grads[0], DISCONNECTED]
 
 
 def _shift(x, axis, step, edge):

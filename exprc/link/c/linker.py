@@ -25,9 +25,9 @@ from exprc.errors import ExprcError, ExprcShapeError
 from exprc.graph.ir import Variable
 
 # Importing the rule modules fills C_CODE.
-from exprc.link.c import background, callpath, interrupts, ops  # noqa: F401
+from exprc.link.c import background, callpath, interrupts, ops, python_bridge  # noqa: F401
 from exprc.link.c.blas import coordinate_threads, quiet_idle_threads
-from exprc.link.c.program import DECLARATIONS, GeneratedProgram, generate
+from exprc.link.c.program import DECLARATIONS, PYTHON_DECLARATIONS, GeneratedProgram, generate
 from exprc.link.c.runtime import runtime_library
 from exprc.link.c.toolchain import OPENMP_FLAG, compile_flags, declared, default_cache
 
@@ -126,9 +126,13 @@ class CProgram:
         # Any runtime kernel may multiply matrices (Gemm, Dot, convolutions): bound once.
         runtime.bind_blas()
         coordinate_threads()
-        self.module = cache.load(self.generated.source, DECLARATIONS, flags=flags,
-                                 link_args=runtime.link_args())
+        python_nodes = self.generated.python_nodes
+        self.module = cache.load(self.generated.source,
+                                 DECLARATIONS + PYTHON_DECLARATIONS if python_nodes
+                                 else DECLARATIONS, flags=flags, link_args=runtime.link_args())
         self._prepare()
+        if python_nodes:
+            python_bridge.attach(self, self.module, self._state, python_nodes)
         self.native = callpath.native_entry(
             cache, run_address=self._address(self._run), free_address=self._address(self._free),
             give_back_address=self._address(self._lib.exprc_give_back),
@@ -150,6 +154,20 @@ class CProgram:
         if not self.profile:
             raise ExprcError("this program was not built for profiling (profile=True)")
         return [self._node_ns[k] * 1e-9 for k in range(len(self.nodes))]
+
+    def placement(self) -> list[tuple[str, str]]:
+        """``(description, where)`` for each node: ``'c'`` for a node compiled to C,
+        ``'python'`` for one called back in Python (an op written in Python). A node of an
+        inner graph (a loop body, a branch) that runs in Python follows its outer node, as
+        ``"<k>: <outer op> > <op>"``."""
+        in_python = {id(node): k for k, node in self.generated.python_nodes}
+        rows = []
+        for k, node in enumerate(self.nodes):
+            rows.append((f"{k}: {node.op}", "python" if id(node) in in_python else "c"))
+            rows += [(f"{k}: {node.op} > {inner.op}", "python")
+                     for outer, inner in self.generated.python_nodes
+                     if outer == k and inner is not node]
+        return rows
 
     def inner_node_seconds(self) -> list[tuple[int, object, float]]:
         """``(outer node index, inner node, seconds)`` for every node of a loop body or a
@@ -250,6 +268,8 @@ class CProgram:
             where = getattr(node.outputs[0].tag, "trace", "<unknown>")
             message = (f"{message}\n    while computing {node.op} (node {index}, C "
                        f"backend)\n    (graph built at {where})")
+        if kind == python_bridge.PYTHON_ERROR:
+            return python_bridge.failure(message)
         return _EXCEPTIONS.get(kind, ExprcError)(message)
 
 

@@ -17,6 +17,11 @@ value drops its reference right after its last reader, so the call's free list
 (``exprc_pool``) can hand the buffer to a later allocation. The free list outlives the call in
 ``exprc_state``, so a second call with the same shapes allocates only its outputs.
 
+A node whose op is written in Python (it defines ``perform`` and has no C rule) is a call
+back into Python from the generated code (:mod:`exprc.link.c.ops.python_op`); the program
+then also exports ``exprc_python_bind`` and ``exprc_python_alloc``
+(:data:`PYTHON_DECLARATIONS`, run-time side in :mod:`exprc.link.c.python_bridge`).
+
 Nothing from outside is written into the source as it is. Text (an op's description in a
 message or a comment) goes through :func:`c_string` or :func:`c_comment`, which write it from
 its UTF-8 bytes; op parameters are plain numbers, which every op class ensures in ``__init__``
@@ -169,6 +174,13 @@ class NodeContext:
         return InnerBlock(self._gen, self.index, inner, f"{self._gen.schedule.prefix}n"
                           f"{self.position}{tag}_")
 
+    def python_slot(self) -> int:
+        """Record this node as one that runs in Python; its number among those of the program
+        (the ``slot`` the generated call passes back, see :attr:`GeneratedProgram.python_nodes`).
+        """
+        self._gen.python_nodes.append((self.index, self.node))
+        return len(self._gen.python_nodes) - 1
+
     @property
     def label(self) -> str:
         """The node's op as a C string literal, for the messages of run-time helpers (which
@@ -268,6 +280,9 @@ class GeneratedProgram:
         In a profiling build, the nodes of inner graphs (loop bodies, branches) as
         ``(index of the outer node holding them, node)``; their times follow the outer
         nodes' in ``state->node_ns``.
+    python_nodes : list of (int, Apply)
+        The nodes run in Python, in the order of the ``slot`` their calls pass, each with the
+        index errors report (the outer node's, for a node of an inner graph).
     """
 
     source: str
@@ -276,6 +291,7 @@ class GeneratedProgram:
     output_dtypes: list
     kernels: dict = field(default_factory=dict)
     inner_nodes: list = field(default_factory=list)
+    python_nodes: list = field(default_factory=list)
 
 
 # A program is mostly glue (shape checks, allocation, calls) that gains nothing from full
@@ -303,6 +319,52 @@ void exprc_free(void *ptr);
 void exprc_state_clear(exprc_state *state);
 """
 """cffi's view of ``csrc/exprc_abi.h`` (kept in step with it by a test)."""
+
+PYTHON_DECLARATIONS = """
+typedef int (*exprc_python_fn)(exprc_state *state, int64_t slot, const exprc_array *const *ins,
+                               exprc_array *const *outs, exprc_pool *pool, exprc_error *error,
+                               int64_t node);
+void exprc_python_bind(exprc_python_fn fn);
+int exprc_python_alloc(exprc_pool *pool, exprc_array *a, int64_t itemsize, exprc_error *error,
+                       int64_t node);
+"""
+"""What a program holding nodes run in Python exports besides :data:`DECLARATIONS`: the
+callback of those nodes is bound to it, and the callback allocates their outputs through it,
+from the call's free list."""
+
+# The callback's type and a guarded call of it, for every part that runs nodes.
+_PYTHON_PRELUDE = """
+typedef int (*exprc_python_fn)(exprc_state *state, int64_t slot, const exprc_array *const *ins,
+                               exprc_array *const *outs, exprc_pool *free_list, exprc_error *error,
+                               int64_t node);
+extern exprc_python_fn exprc_python_callback;
+static inline int exprc_python_node(exprc_state *state, int64_t slot,
+                                    const exprc_array *const *ins, exprc_array *const *outs,
+                                    exprc_pool *free_list, exprc_error *error, int64_t node)
+{
+    exprc_python_fn fn = __atomic_load_n(&exprc_python_callback, __ATOMIC_ACQUIRE);
+    if (fn == NULL)
+        return exprc_set_error(error, EXPRC_VALUE_ERROR, node,
+                               "internal error: no Python callback is bound to this program");
+    return fn(state, slot, ins, outs, free_list, error, node);
+}
+"""
+
+# Defined once, beside exprc_run; a program shared by several loaded functions (the same
+# source) is bound to the same process-wide callback by each. No parameter is named "pool":
+# in a large program that name is a macro by then (see _chunked).
+_PYTHON_DEFINITIONS = """
+exprc_python_fn exprc_python_callback = NULL;
+EXPRC_EXPORT void exprc_python_bind(exprc_python_fn fn)
+{
+    __atomic_store_n(&exprc_python_callback, fn, __ATOMIC_RELEASE);
+}
+EXPRC_EXPORT int exprc_python_alloc(exprc_pool *free_list, exprc_array *a, int64_t itemsize,
+                                    exprc_error *error, int64_t node)
+{
+    return exprc_alloc_array(free_list, a, itemsize, error, node);
+}
+"""
 
 
 def generate(inputs: Sequence[Variable], outputs: Sequence[Variable],
@@ -382,6 +444,7 @@ class _Generator:
         self.fail_label = "fail"
         self.fixed_index: int | None = None
         self.inner_nodes: list[tuple[int, Apply]] = []  # shared with every child
+        self.python_nodes: list[tuple[int, Apply]] = []  # shared with every child
         self.kernels: dict[str, ScalarProgram] = {}
         self._kernel_names: dict[tuple, str] = {}
         self.scalar_kernels: set[str] = set()
@@ -428,7 +491,8 @@ class _Generator:
             source=source, nodes=self.nodes,
             constants=[np.array(c.data, order="C") for c in self.schedule.constants],
             output_dtypes=[v.dtype for v in self.outputs],
-            kernels=dict(self.kernels), inner_nodes=list(self.inner_nodes))
+            kernels=dict(self.kernels), inner_nodes=list(self.inner_nodes),
+            python_nodes=list(self.python_nodes))
 
     def _body(self) -> list[str]:
         return self.node_parts()
@@ -446,7 +510,8 @@ class _Generator:
                     f"the C backend does not cover {type(node.op).__name__} yet (node {node.op}"
                     f" built at {getattr(node.outputs[0].tag, 'trace', '<unknown>')}); "
                     "compile this function with another linker")
-            _check_parameters(node.op)
+            if C_CODE.registered(node.op) is not None:  # only these write parameters
+                _check_parameters(node.op)
             try:
                 code = rule(node, NodeContext(self, k, node, position))
             except CUnsupportedError as exc:
@@ -490,6 +555,7 @@ class _Generator:
             *self.hot_prototypes]
         n_in = len(self.inputs) + len(self.schedule.constants)
         outs = self._handover()
+        python = bool(self.python_nodes)
         if len(body) > CHUNK_NODES:
             frame, chunks, begin, run_body, end = self._chunked(body, n_in)
             release_all = [(f"    for (int k = {n_in}; k < {self.schedule.value_count}; ++k) "
@@ -497,6 +563,7 @@ class _Generator:
         else:
             frame, chunks, end = [], [], []
             begin = ["    exprc_pool pool;",
+                     *(["    exprc_state *const exprc_caller = state;"] if python else []),
                      *(["    int64_t *const exprc_node_ns = state ? state->node_ns : NULL;"]
                        if self.profile else []),
                      *(f"    exprc_array v{k} = inputs[{k}];" for k in range(n_in)),
@@ -518,6 +585,7 @@ class _Generator:
             "#if !defined(EXPRC_PART) || EXPRC_PART >= 2",
             "#include <math.h>", "#include <stdbool.h>", "#include <stdint.h>",
             '#include "exprc_common.h"', '#include "exprc_runtime.h"', includes,
+            *([_PYTHON_PRELUDE] if python else []),
             f"#define EXPRC_INNER_BASE {len(self.nodes)}",
             "#ifdef EXPRC_PART",
             *prototypes,
@@ -527,6 +595,7 @@ class _Generator:
             *third,
             "#if !defined(EXPRC_PART) || EXPRC_PART == 2",
             *(line for chunk in chunks[apart:] for line in chunk),
+            *([_PYTHON_DEFINITIONS] if python else []),
             "EXPRC_EXPORT int exprc_run(exprc_state *state, const exprc_array *inputs,",
             "                           exprc_array *outputs, exprc_error *error)",
             "{",
@@ -561,9 +630,11 @@ class _Generator:
         """
         count = self.schedule.value_count
         frame = ["typedef struct {", "    exprc_pool pool;", "    int64_t *exprc_node_ns;",
+                 "    exprc_state *exprc_caller;",  # for the nodes run in Python
                  f"    exprc_array v[{count}];", "} exprc_frame;",
                  *(f"#define v{k} (F->v[{k}])" for k in range(count)), "#define pool (F->pool)",
-                 "#define exprc_node_ns (F->exprc_node_ns)"]
+                 "#define exprc_node_ns (F->exprc_node_ns)",
+                 "#define exprc_caller (F->exprc_caller)"]
         chunks, calls = [], []
         for c, start in enumerate(range(0, len(body), CHUNK_NODES)):
             signature = f"int exprc_chunk{c}(exprc_frame *F, exprc_error *error)"
@@ -576,7 +647,8 @@ class _Generator:
             ("    if (F == NULL) return exprc_set_error(error, EXPRC_MEMORY_ERROR, -1, "
              '"cannot allocate the frame of a compiled function");'),
             f"    memcpy(F->v, inputs, {max(n_in, 1)} * sizeof *inputs);" if n_in else "",
-            "    exprc_node_ns = state ? state->node_ns : NULL;"]
+            "    exprc_node_ns = state ? state->node_ns : NULL;",
+            "    exprc_caller = state;"]
         return frame, chunks, begin, calls, ["    free(F);"]
 
     def _handover(self) -> list[str]:

@@ -47,6 +47,7 @@ PREBUILT_NAME = "_runtime_lib"
 
 _DECLARATIONS = """
 void exprc_blas_bind(void *sgemm, void *dgemm);
+int exprc_lapack_bind(void *const *routines, int count);
 void exprc_openmp_single_thread(void);
 """
 
@@ -81,16 +82,19 @@ class RuntimeLibrary:
         return self.path.is_file()
 
     def bind_blas(self) -> None:
-        """Hand the OpenBLAS routines to the library (once), for the programs that multiply
-        matrices; raises :class:`~exprc.link.c.blas.BlasNotFoundError` without the wheel."""
+        """Hand the OpenBLAS routines, CBLAS and LAPACK (:mod:`exprc.link.c.lapack`), to the
+        library (once), for the programs that multiply matrices or call matrix functions;
+        raises :class:`~exprc.link.c.blas.BlasNotFoundError` without the wheel."""
         if self.blas_bound:
             return
+        from exprc.link.c import lapack
         from exprc.link.c.blas import blas_routine
 
         ffi = self.module.ffi
         addresses = [ffi.cast("void *", blas_routine(name)) for name in ("cblas_sgemm",
                                                                           "cblas_dgemm")]
         self.module.exprc_blas_bind(*addresses)
+        lapack.bind(self.module)
         self.blas_bound = True
 
 

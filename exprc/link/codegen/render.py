@@ -165,7 +165,7 @@ class Dialect:
 C = Dialect(
     name="c",
     includes=("#include <math.h>", "#include <stdbool.h>", "#include <stdint.h>",
-              "#include <string.h>", '#include "exprc_common.h"')
+              "#include <string.h>", '#include "exprc_common.h"', '#include "exprc_special.h"')
     + (('#include "exprc_math.h"',) if _MATH_HEADER.is_file() else ()),
     helper_qualifier="EXPRC_MATH_INLINE" if _MATH_HEADER.is_file() else "static inline",
     entry_qualifier="EXPRC_EXPORT int",
@@ -174,7 +174,7 @@ C = Dialect(
 
 CUDA = Dialect(
     name="cuda",
-    includes=("#include <stdint.h>", '#include "exprc_common.h"'),
+    includes=("#include <stdint.h>", '#include "exprc_common.h"', '#include "exprc_special.h"'),
     helper_qualifier="static __device__ __forceinline__",
     entry_qualifier='extern "C" __global__ void',
     thread_index="(exprc_int)blockIdx.x * blockDim.x + threadIdx.x",
@@ -239,6 +239,9 @@ SCALAR_C: dict[str, dict[str, str]] = {
     # The reference evaluates erf in double precision whatever the dtype, then rounds.
     "erf": _kinds(f="({T}){d_erf}((double){a})"),
     "erfc": _kinds(f="({T}){d_erfc}((double){a})"),
+    # The special functions of csrc/exprc_special.h work in double whatever the dtype.
+    **{name: _kinds(f=f"({{T}})exprc_{name}((double){{a}})")
+       for name in ("gamma", "gammaln", "psi", "tri_gamma", "erfinv", "erfcinv")},
     # NumPy multiplies by the constant rounded to the dtype: pi/180 computed in T.
     "deg2rad": _kinds(f=f"{{a}} * (({{T}}){_PI} / ({{T}})180)"),
     "rad2deg": _kinds(f=f"{{a}} * (({{T}})180 / ({{T}}){_PI})"),

@@ -17,8 +17,10 @@ from exprc import hooks
 from exprc.errors import ExprcError
 from exprc.graph.ir import Apply, Constant, Variable
 from exprc.graph.traversal import toposort
+from exprc.link.reference import python_op  # noqa: F401  (the fallback: ops written in Python)
 from exprc.link.reference.table import REFERENCE
 from exprc.tensor.families import load_rules
+from exprc.tensor.type import TensorType
 
 # Importing the rule modules fills the table (they import REFERENCE from table.py).
 load_rules(__name__)
@@ -52,7 +54,14 @@ class ReferenceProgram:
         self.constant_memory = {id(_owner(v.data)) for node in self.nodes for v in node.inputs
                                 if isinstance(v, Constant)}
 
-    def __call__(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def __call__(self, values: Sequence[np.ndarray], observer=None) -> list[np.ndarray]:
+        """The outputs for ``values`` (one array per input).
+
+        ``observer``, when given, watches every node (the debugging modes of
+        :mod:`exprc.compile` do): ``observer.before(k, node, args)`` returns the arguments to
+        run the ``k``-th node on, and ``observer.after(k, node, args, results)`` the results
+        to keep.
+        """
         storage: dict[int, np.ndarray] = {id(v): x for v, x in zip(self.inputs, values)}
         protected = self.constant_memory | {id(_owner(x)) for x in values}
         for k, (node, rule, destroyed) in enumerate(zip(self.nodes, self.rules,
@@ -62,7 +71,12 @@ class ReferenceProgram:
             overwritten = [i for i in destroyed if id(_owner(args[i])) not in protected]
             for i in set(destroyed) - set(overwritten):
                 args[i] = args[i].copy()
-            for var, result in zip(node.outputs, run_node(node, rule, args)):
+            if observer is None:
+                results = run_node(node, rule, args)
+            else:
+                args = observer.before(k, node, args)
+                results = observer.after(k, node, args, run_node(node, rule, args))
+            for var, result in zip(node.outputs, results):
                 storage[id(var)] = result
             if self.profile:
                 self._seconds[k] += time.perf_counter() - started
@@ -70,6 +84,11 @@ class ReferenceProgram:
                 storage[id(node.inputs[i])] = _Overwritten(node.op)
         return [_value(storage, v, "the graph outputs") for v in self.outputs]
 
+
+    def placement(self) -> list[tuple[str, str]]:
+        """``(description, where)`` for each node: every node runs in Python, each by its
+        reference rule (NumPy, or the op's ``perform``)."""
+        return [(f"{k}: {node.op}", "python (reference)") for k, node in enumerate(self.nodes)]
 
     def node_seconds(self) -> list[float]:
         """Seconds spent in each node over all calls so far (with ``profile=True``)."""
@@ -111,11 +130,19 @@ def run_node(node: Apply, rule, args: list[np.ndarray]) -> list[np.ndarray]:
     if len(results) != len(node.outputs):
         raise ExprcError(f"internal error: {node.op} returned {len(results)} results for "
                          f"{len(node.outputs)} outputs")
-    return [_check(node, var, np.asarray(r)) for var, r in zip(node.outputs, results)]
+    return [_check(node, var, r) for var, r in zip(node.outputs, results)]
 
 
 def _check(node: Apply, var: Variable, value: np.ndarray) -> np.ndarray:
     t = var.type
+    if not isinstance(t, TensorType):
+        # A value of another type (a scipy.sparse matrix) is checked by its type.
+        if not t.is_valid_value(value):
+            raise ExprcError(f"internal error: {node.op} produced a {type(value).__name__} of "
+                             f"dtype {getattr(value, 'dtype', None)}, but its type inference "
+                             f"promised {t}")
+        return value
+    value = np.asarray(value)
     ok = value.dtype.name == t.dtype and value.ndim == t.ndim and all(
         s is None or s == v for s, v in zip(t.shape, value.shape))
     if not ok:
@@ -130,6 +157,12 @@ def _annotate(exc: Exception, node: Apply, args: list[np.ndarray]) -> Exception:
     where = getattr(node.outputs[0].tag, "trace", "<unknown>")
     message = (f"{exc}\n    while computing {node.op} on inputs {shapes}"
                f"\n    (graph built at {where})")
+    return same_kind(exc, message)
+
+
+def same_kind(exc: Exception, message: str) -> Exception:
+    """An exception of ``exc``'s kind (or its nearest base class taking one message) with
+    ``message``, for an error reported with more context than it was raised with."""
     # Exception classes with unusual constructors (NumPy's _ArrayMemoryError takes a shape and
     # a dtype) become their nearest base class that takes a message, so that the kind stays
     # catchable: ``except MemoryError`` still sees an out-of-memory error.

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from exprc.errors import ExprcShapeError
+from exprc.link.reference import special
 from exprc.link.reference.table import REFERENCE
 from exprc.tensor.elemwise import DimShuffle, Elemwise, InplaceElemwise, SumToShape
 
@@ -76,6 +77,17 @@ def _from_double(fn):
     return lambda x: np.asarray(vectorized(x.astype("float64")), dtype="float64")
 
 
+def _rounded_from_double(fn):
+    """``fn`` evaluated in double precision and rounded once to the input's dtype (float32
+    results past its range become infinite, as the C backend's do, without a warning)."""
+    in_double = _from_double(fn)
+
+    def apply(x):
+        with np.errstate(over="ignore"):
+            return in_double(x).astype(x.dtype)
+    return apply
+
+
 #: NumPy function per scalar op name. Inputs arrive already cast to the op's working dtype.
 SCALAR_NUMPY = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "true_div": np.true_divide,
@@ -88,7 +100,10 @@ SCALAR_NUMPY = {
     "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "arcsinh": np.arcsinh,
     "arccosh": np.arccosh, "arctanh": np.arctanh, "sigmoid": _sigmoid,
     "softplus": lambda x: np.logaddexp(np.zeros((), x.dtype), x),
-    "erf": _from_double(math.erf), "erfc": _from_double(math.erfc), "deg2rad": np.deg2rad,
+    "erf": _from_double(math.erf), "erfc": _from_double(math.erfc),
+    **{name: _rounded_from_double(getattr(special, name))
+       for name in ("gamma", "gammaln", "psi", "tri_gamma", "erfinv", "erfcinv")},
+    "deg2rad": np.deg2rad,
     "rad2deg": np.rad2deg, "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc,
     "round_half_to_even": np.round, "round_half_away_from_zero": _round_half_away_from_zero,
     "eq": np.equal, "neq": np.not_equal, "lt": np.less, "gt": np.greater, "le": np.less_equal,

@@ -6,7 +6,17 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError
 from exprc.link.reference.table import REFERENCE
-from exprc.tensor.extra_ops import CumOp, LinearRecurrence, OneHot, Repeat, RepeatSum
+from exprc.tensor.extra_ops import (
+    CHECKS,
+    CumOp,
+    LinearRecurrence,
+    OneHot,
+    Repeat,
+    RepeatSum,
+    RuntimeCheck,
+    SearchSorted,
+)
+from exprc.tensor.subtensor import ExprcIndexError
 
 #: The largest number of elements (and of bytes) an array may have, as in the C backend.
 _MAX_SIZE = 2**63 - 1
@@ -104,3 +114,28 @@ def one_hot(node, y):
     out = np.zeros((y.size, nb_class), dtype=node.op.dtype)
     out[np.arange(y.size), y] = 1
     return [out]
+
+
+@REFERENCE.register(RuntimeCheck)
+def runtime_check(node, x, ok):
+    if not ok:
+        kind, message = CHECKS[node.op.check]
+        raise (ExprcIndexError if kind == "IndexError" else ExprcShapeError)(
+            f"{node.op}: {message}")
+    return [x]
+
+
+@REFERENCE.register(SearchSorted)
+def searchsorted(node, x, v, sorter=None):
+    if sorter is not None:
+        if sorter.shape != x.shape:
+            raise ExprcShapeError(f"{node.op}: sorter has {sorter.size} entries but x has "
+                                  f"{x.size}")
+        if sorter.size and (sorter.min() < 0 or sorter.max() >= x.size):
+            raise ExprcShapeError(f"{node.op}: sorter holds a position out of range for the "
+                                  f"{x.size} elements of x")
+        sorter = sorter.astype("int64")
+    common = np.result_type(x, v)
+    found = np.searchsorted(x.astype(common), v.astype(common), side=node.op.side,
+                            sorter=sorter)
+    return [np.asarray(found, dtype="int64")]

@@ -15,6 +15,7 @@ from exprc.nn.layers.dense import *
 from exprc.nn.layers.embedding import *
 from exprc.nn.layers.helper import *
 from exprc.nn.layers.input import *
+from exprc.nn.layers.local import *
 from exprc.nn.layers.merge import *
 from exprc.nn.layers.noise import *
 from exprc.nn.layers.normalization import *
@@ -22,3 +23,5 @@ from exprc.nn.layers.pool import *
 from exprc.nn.layers.recurrent import *
 from exprc.nn.layers.shape import *
 from exprc.nn.layers.special import *
+from exprc.nn.layers.transformer import *
+from exprc.nn.layers.upscale import *

@@ -1,4 +1,4 @@
-"""Fully connected layers: :class:`DenseLayer`."""
+"""Fully connected layers: :class:`DenseLayer` and :class:`NINLayer` (network in network)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import exprc.tensor as T
 from exprc.nn import init, nonlinearities
 from exprc.nn.layers.base import Layer
 
-__all__ = ["DenseLayer"]
+__all__ = ["DenseLayer", "NINLayer"]
 
 
 class DenseLayer(Layer):
@@ -81,4 +81,64 @@ class DenseLayer(Layer):
         activation = T.dot(input, self.W)
         if self.b is not None:
             activation = activation + self.b
+        return self.nonlinearity(activation)
+
+
+class NINLayer(Layer):
+    """A dense layer applied at every position (network in network, Lin et al. 2013):
+    ``nonlinearity(sum_c input[:, c, ...] * W[c, :] + b)``, a 1x1 convolution.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+        ``(batch, channels, ...)`` with the number of channels known.
+    num_units : int
+        Number of output channels.
+    untie_biases : bool
+        One bias per unit and position (``b`` of shape ``(num_units,) + input_shape[2:]``,
+        which must be known) rather than one per unit.
+    W : initializer, array or expression
+        Weights ``(channels, num_units)``. Default :class:`GlorotUniform`.
+    b : initializer, array, expression or None
+        Biases (not regularizable), or None for none.
+    nonlinearity : callable or None
+        Default rectify; None means linear.
+
+    Examples
+    --------
+    >>> from exprc.nn.layers import InputLayer, NINLayer
+    >>> NINLayer(InputLayer((None, 3, 5, 5)), num_units=8).output_shape
+    (None, 8, 5, 5)
+    """
+
+    def __init__(self, incoming: Any, num_units: int, untie_biases: bool = False,
+                 W: Any = init.GlorotUniform(),  # noqa: B008
+                 b: Any = init.Constant(0.),  # noqa: B008
+                 nonlinearity: Callable | None = nonlinearities.rectify, **kwargs):
+        super().__init__(incoming, **kwargs)
+        self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
+        if len(self.input_shape) < 2 or self.input_shape[1] is None:
+            raise ValueError(f"NINLayer needs an input of 2 or more dimensions with the number "
+                             f"of channels (axis 1) known, got {self.input_shape}")
+        self.num_units = num_units
+        self.untie_biases = untie_biases
+        self.W = self.add_param(W, (self.input_shape[1], num_units), name="W")
+        if b is None:
+            self.b = None
+        else:
+            shape = (num_units,) + (tuple(self.input_shape[2:]) if untie_biases else ())
+            self.b = self.add_param(b, shape, name="b", regularizable=False)
+
+    def get_output_shape_for(self, input_shape):
+        return (input_shape[0], self.num_units) + tuple(input_shape[2:])
+
+    def get_output_for(self, input, **kwargs):
+        # (units, batch, ...) -> (batch, units, ...)
+        out = T.tensordot(self.W, input, axes=[[0], [1]])
+        activation = out.dimshuffle((1, 0) + tuple(range(2, input.ndim)))
+        if self.b is not None:
+            if self.untie_biases:
+                activation = activation + T.shape_padleft(self.b, 1)
+            else:
+                activation = activation + self.b.dimshuffle(("x", 0) + ("x",) * (input.ndim - 2))
         return self.nonlinearity(activation)

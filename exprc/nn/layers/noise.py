@@ -1,4 +1,6 @@
-"""Layers that add noise during training: :class:`DropoutLayer`, :class:`GaussianNoiseLayer`.
+"""Layers that add noise during training: :class:`DropoutLayer` (with the shortcuts
+:func:`dropout_channels`, :func:`spatial_dropout` and :func:`dropout_locations`) and
+:class:`GaussianNoiseLayer`.
 
 Both are the identity with ``get_output(..., deterministic=True)`` (for evaluation).
 Their random streams are seeded from :func:`exprc.nn.random.get_rng`, so
@@ -13,7 +15,14 @@ from typing import Any
 from exprc.nn.layers.base import Layer
 from exprc.nn.random import get_rng
 
-__all__ = ["DropoutLayer", "GaussianNoiseLayer", "dropout"]
+__all__ = [
+    "DropoutLayer",
+    "GaussianNoiseLayer",
+    "dropout",
+    "dropout_channels",
+    "dropout_locations",
+    "spatial_dropout",
+]
 
 
 def _random_streams():
@@ -64,6 +73,41 @@ class DropoutLayer(Layer):
 
 
 dropout = DropoutLayer
+
+
+def _without_shared_axes(kwargs: dict, who: str) -> None:
+    if "shared_axes" in kwargs:
+        raise TypeError(f"{who}() sets shared_axes itself; use DropoutLayer to choose them")
+
+
+def dropout_channels(incoming: Any, *args, **kwargs) -> DropoutLayer:
+    """A :class:`DropoutLayer` that drops whole channels: one mask value per example and
+    channel, shared over all axes after 1 (Tompson et al., 2014).
+
+    The other arguments (``p``, ``rescale``, ``name``) go to :class:`DropoutLayer`.
+
+    Examples
+    --------
+    >>> from exprc.nn.layers import InputLayer, dropout_channels
+    >>> dropout_channels(InputLayer((None, 8, 5, 5)), p=0.2).shared_axes
+    (2, 3)
+    """
+    _without_shared_axes(kwargs, "dropout_channels")
+    ndim = len(getattr(incoming, "output_shape", incoming))
+    return DropoutLayer(incoming, *args, shared_axes=tuple(range(2, ndim)), **kwargs)
+
+
+spatial_dropout = dropout_channels
+
+
+def dropout_locations(incoming: Any, *args, **kwargs) -> DropoutLayer:
+    """A :class:`DropoutLayer` that drops whole locations (pixels, voxels): one mask value per
+    example and position, shared over the channels (axis 1).
+
+    The other arguments go to :class:`DropoutLayer`.
+    """
+    _without_shared_axes(kwargs, "dropout_locations")
+    return DropoutLayer(incoming, *args, shared_axes=(1,), **kwargs)
 
 
 class GaussianNoiseLayer(Layer):

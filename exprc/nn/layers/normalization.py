@@ -1,4 +1,6 @@
-"""Batch normalization: :class:`BatchNormLayer` and the :func:`batch_norm` helper."""
+"""Normalization layers: :class:`LocalResponseNormalization2DLayer`, batch normalization
+(:class:`BatchNormLayer` and the :func:`batch_norm` helper) and :class:`StandardizationLayer`
+with its helpers :func:`instance_norm` and :func:`layer_norm`."""
 
 from __future__ import annotations
 
@@ -6,9 +8,65 @@ from typing import Any
 
 import exprc.tensor as T
 from exprc.nn import init, nonlinearities
+from exprc.nn.extensions import pad
 from exprc.nn.layers.base import Layer
 
-__all__ = ["BatchNormLayer", "batch_norm"]
+__all__ = [
+    "BatchNormLayer",
+    "LocalResponseNormalization2DLayer",
+    "StandardizationLayer",
+    "batch_norm",
+    "instance_norm",
+    "layer_norm",
+]
+
+
+class LocalResponseNormalization2DLayer(Layer):
+    """Cross-channel local response normalization (Krizhevsky et al., 2012), position by
+    position:
+
+    .. math::
+
+        y_c = x_c \\left(k + \\alpha \\sum_{c'=\\max(0, c - n//2)}^{\\min(C - 1, c + n//2)}
+        x_{c'}^2\\right)^{-\\beta}
+
+    over the ``n`` channels centred on ``c`` (fewer at the first and last channels). As in
+    Lasagne, ``alpha`` multiplies the sum itself (it is not divided by ``n``).
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+        ``(batch, channels, rows, columns)`` (any rank >= 2 works: axis 1 is normalized).
+    alpha, k, beta : float
+    n : int
+        The number of channels summed over; odd.
+    """
+
+    def __init__(self, incoming: Any, alpha: float = 1e-4, k: float = 2, beta: float = 0.75,
+                 n: int = 5, **kwargs):
+        super().__init__(incoming, **kwargs)
+        if len(self.input_shape) < 2:
+            raise ValueError(f"LocalResponseNormalization2DLayer needs a channel axis (axis "
+                             f"1), got input shape {self.input_shape}")
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        if n % 2 == 0:
+            raise NotImplementedError("Only works with odd n")
+        self.alpha = alpha
+        self.k = k
+        self.beta = beta
+        self.n = n
+
+    def get_output_for(self, input, **kwargs):
+        half = self.n // 2
+        squares = pad(T.sqr(input), [(half, half)], batch_ndim=1)
+        # The window of channel c starts at c in the padded squares.
+        total = None
+        for i in range(self.n):
+            rest = self.n - 1 - i
+            window = squares[:, i:(-rest if rest else None)]
+            total = window if total is None else total + window
+        return input / (self.k + self.alpha * total) ** self.beta
 
 
 class BatchNormLayer(Layer):
@@ -143,3 +201,103 @@ def batch_norm(layer: Layer, **kwargs) -> Layer:
     if nonlinearity is not None:
         layer = NonlinearityLayer(layer, nonlinearity, name=bn_name and bn_name + "_nonlin")
     return layer
+
+
+class StandardizationLayer(Layer):
+    """Normalizes its input to zero mean and unit variance over ``axes``, per example:
+    ``(x - mean) / sqrt(var + epsilon)``, the statistics of each input over ``axes``.
+
+    Unlike batch normalization it keeps no running averages and learns nothing: training and
+    evaluation compute the same thing.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+    axes : 'auto', 'spatial', 'features', int or tuple of int
+        'spatial': all axes after 1 (instance normalization); 'features': all axes after 0
+        (layer normalization); 'auto': the last axis of a 2D input, otherwise 'spatial'.
+    epsilon : float
+        Added to the variance.
+    """
+
+    def __init__(self, incoming: Any, axes: Any = "auto", epsilon: float = 1e-4, **kwargs):
+        super().__init__(incoming, **kwargs)
+        ndim = len(self.input_shape)
+        if axes == "auto":
+            axes = (1,) if ndim == 2 else tuple(range(2, ndim))
+        elif axes == "spatial":
+            axes = tuple(range(2, ndim))
+        elif axes == "features":
+            axes = tuple(range(1, ndim))
+        elif isinstance(axes, int):
+            axes = (axes,)
+        axes = tuple(axes)
+        if not axes or any(not -ndim <= a < ndim for a in axes):
+            raise ValueError(f"axes {axes} are not axes of an input of shape "
+                             f"{self.input_shape}")
+        self.axes = tuple(a % ndim for a in axes)
+        self.epsilon = epsilon
+
+    def get_output_for(self, input, **kwargs):
+        mean = input.mean(self.axes, keepdims=True)
+        std = T.sqrt(input.var(self.axes, keepdims=True) + self.epsilon)
+        return (input - mean) / std
+
+
+def _take_nonlinearity_and_bias(layer: Layer):
+    """Remove ``layer``'s nonlinearity (returned) and bias, for a normalization after it."""
+    nonlinearity = getattr(layer, "nonlinearity", None)
+    if nonlinearity is not None:
+        layer.nonlinearity = nonlinearities.identity
+    if getattr(layer, "b", None) is not None:
+        del layer.params[layer.b]
+        layer.b = None
+    return nonlinearity
+
+
+def _normalized(layer: Layer, axes: str, learn_scale: bool, learn_bias: bool, suffix: str,
+                kwargs: dict) -> Layer:
+    from exprc.nn.layers.special import BiasLayer, NonlinearityLayer, ScaleLayer
+
+    nonlinearity = _take_nonlinearity_and_bias(layer)
+    name = kwargs.pop("name", None) or (layer.name and layer.name + suffix)
+    layer = StandardizationLayer(layer, axes=axes, name=name, **kwargs)
+    if learn_scale:
+        layer = ScaleLayer(layer, shared_axes="auto", name=name and name + "_scale")
+    if learn_bias:
+        layer = BiasLayer(layer, shared_axes="auto", name=name and name + "_bias")
+    if nonlinearity is not None:
+        layer = NonlinearityLayer(layer, nonlinearity, name=name and name + "_nonlin")
+    return layer
+
+
+def instance_norm(layer: Layer, learn_scale: bool = True, learn_bias: bool = True,
+                  **kwargs) -> Layer:
+    """Insert instance normalization (Ulyanov et al., 2016) after ``layer``, before its
+    nonlinearity: a :class:`StandardizationLayer` over the spatial axes, a per-channel
+    :class:`~exprc.nn.layers.ScaleLayer` and :class:`~exprc.nn.layers.BiasLayer` (unless
+    turned off), then the nonlinearity.
+
+    ``layer`` loses its nonlinearity and its bias. Keyword arguments go to the
+    :class:`StandardizationLayer`; its name defaults to the layer's name plus ``'_in'``.
+
+    Examples
+    --------
+    >>> from exprc.nn.layers import InputLayer, Conv2DLayer, instance_norm, get_all_layers
+    >>> l2 = instance_norm(Conv2DLayer(InputLayer((10, 3, 28, 28)), 64, 3))
+    >>> [type(l).__name__ for l in get_all_layers(l2)][1:]
+    ['Conv2DLayer', 'StandardizationLayer', 'ScaleLayer', 'BiasLayer', 'NonlinearityLayer']
+    """
+    return _normalized(layer, "spatial", learn_scale, learn_bias, "_in", kwargs)
+
+
+def layer_norm(layer: Layer, **kwargs) -> Layer:
+    """Insert layer normalization (Ba et al., 2016) after ``layer``, before its nonlinearity:
+    a :class:`StandardizationLayer` over all axes but the batch, a per-feature
+    :class:`~exprc.nn.layers.ScaleLayer` and :class:`~exprc.nn.layers.BiasLayer`, then the
+    nonlinearity.
+
+    ``layer`` loses its nonlinearity and its bias. Keyword arguments go to the
+    :class:`StandardizationLayer`; its name defaults to the layer's name plus ``'_ln'``.
+    """
+    return _normalized(layer, "features", True, True, "_ln", kwargs)

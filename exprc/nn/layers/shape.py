@@ -1,4 +1,4 @@
-"""Layers that only rearrange their input: reshape, flatten, dimshuffle."""
+"""Layers that only rearrange their input: reshape, flatten, dimshuffle, pad, slice."""
 
 from __future__ import annotations
 
@@ -7,14 +7,19 @@ from typing import Any
 import numpy as np
 
 import exprc.tensor as T
+from exprc.nn.extensions import pad as pad_tensor
+from exprc.nn.extensions import pad_widths
 from exprc.nn.layers.base import Layer
 
 __all__ = [
     "DimshuffleLayer",
     "FlattenLayer",
+    "PadLayer",
     "ReshapeLayer",
+    "SliceLayer",
     "dimshuffle",
     "flatten",
+    "pad",
     "reshape",
 ]
 
@@ -174,3 +179,108 @@ class DimshuffleLayer(Layer):
 
 
 dimshuffle = DimshuffleLayer
+
+
+class PadLayer(Layer):
+    """Pads the axes after the first ``batch_ndim`` with ``val``.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+    width : int, or sequence of int or (int, int)
+        An int pads every padded axis by it on both sides; a sequence gives each padded axis
+        (in order, the last ones may be left out) an int for both sides or a pair
+        ``(before, after)``.
+    val : float
+        The padding value.
+    batch_ndim : int
+        The leading axes not padded (2 keeps the batch and channel axes of feature maps).
+
+    Examples
+    --------
+    >>> from exprc.nn.layers import InputLayer, PadLayer
+    >>> PadLayer(InputLayer((None, 3, 10, 10)), [(1, 2), 0]).output_shape
+    (None, 3, 13, 10)
+    """
+
+    def __init__(self, incoming: Any, width: Any, val: Any = 0, batch_ndim: int = 2,
+                 **kwargs):
+        super().__init__(incoming, **kwargs)
+        if not 0 <= batch_ndim <= len(self.input_shape):
+            raise ValueError(f"batch_ndim={batch_ndim} is out of range for input shape "
+                             f"{self.input_shape}")
+        widths = pad_widths(width, len(self.input_shape) - batch_ndim)
+        if not all(isinstance(w, (int, np.integer)) for pair in widths for w in pair):
+            raise ValueError(f"PadLayer widths must be ints, got {width!r}")
+        self.width = width
+        self.val = val
+        self.batch_ndim = batch_ndim
+        self._widths = widths
+
+    def get_output_shape_for(self, input_shape):
+        output_shape = list(input_shape)
+        for k, (before, after) in enumerate(self._widths):
+            axis = k + self.batch_ndim
+            if output_shape[axis] is not None:
+                output_shape[axis] += before + after
+        return tuple(output_shape)
+
+    def get_output_for(self, input, **kwargs):
+        return pad_tensor(input, self._widths, self.val, self.batch_ndim)
+
+
+pad = PadLayer
+
+
+class SliceLayer(Layer):
+    """Indexes or slices its input along one axis.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+    indices : int or slice
+        An int picks one entry and drops the axis; a slice keeps the axis.
+    axis : int
+        Negative values count from the end.
+
+    Examples
+    --------
+    >>> from exprc.nn.layers import InputLayer, SliceLayer
+    >>> l_in = InputLayer((None, 10, 8))
+    >>> SliceLayer(l_in, slice(2, None, 3), axis=1).output_shape, SliceLayer(l_in, -1).output_shape
+    ((None, 3, 8), (None, 10))
+    """
+
+    def __init__(self, incoming: Any, indices: Any, axis: int = -1, **kwargs):
+        super().__init__(incoming, **kwargs)
+        ndim = len(self.input_shape)
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"axis {axis} is out of range for input shape {self.input_shape}")
+        if isinstance(indices, (int, np.integer)) and not isinstance(indices, bool):
+            indices = int(indices)
+        elif not isinstance(indices, slice) or not all(
+                v is None or isinstance(v, (int, np.integer))
+                for v in (indices.start, indices.stop, indices.step)):
+            raise ValueError(f"indices must be an int or a slice of ints, got {indices!r}")
+        self.slice = indices
+        self.axis = axis
+        self.get_output_shape_for(self.input_shape)   # fail now on an empty selection
+
+    def get_output_shape_for(self, input_shape):
+        output_shape = list(input_shape)
+        size = input_shape[self.axis]
+        if isinstance(self.slice, int):
+            if size is not None and not -size <= self.slice < size:
+                raise ValueError(f"index {self.slice} is out of range for axis {self.axis} of "
+                                 f"size {size}")
+            del output_shape[self.axis]
+        elif size is not None:
+            output_shape[self.axis] = len(range(*self.slice.indices(size)))
+            if output_shape[self.axis] == 0:
+                raise ValueError(f"{self.slice} selects nothing of axis {self.axis} of size "
+                                 f"{size}")
+        return tuple(output_shape)
+
+    def get_output_for(self, input, **kwargs):
+        axis = self.axis % input.ndim
+        return input[(slice(None),) * axis + (self.slice,)]

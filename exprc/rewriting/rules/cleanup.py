@@ -47,6 +47,10 @@ def fold_constants(fgraph, node):
         return None
     if getattr(node.op, "nondeterministic", False):
         return None
+    # Theano's do_constant_folding(node): an op written in Python may forbid folding.
+    folds = getattr(node.op, "do_constant_folding", None)
+    if folds is not None and not folds(node):
+        return None
     for out in node.outputs:
         if None in out.type.shape or int(np.prod(out.type.shape)) > MAX_FOLDED_SIZE:
             return None

@@ -25,6 +25,8 @@ overflow), and replaces it by the gradient of the ``Softmax`` op, ``(gp - rowsum
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from exprc.graph.ir import Variable
@@ -79,6 +81,81 @@ rule("stabilize", "log_one_minus_sigmoid",
      when=lambda one, x, s: _is_float(x) and _cannot_enlarge(one, s))
 
 rule("stabilize", "cancel_double_neg", Elem("neg", Elem("neg", Var("x"))), lambda x: x)
+
+
+def _is_one(v: Variable, like: Variable) -> bool:
+    """Whether ``v`` is a constant 1 (every element) that cannot enlarge ``like``'s shape."""
+    value = constant_value(v)
+    return value is not None and bool(np.all(value == 1)) and _cannot_enlarge(v, like)
+
+
+def _one_plus_exp(v: Variable) -> Variable | None:
+    """The ``exp(e)`` node of ``v = 1 + exp(e)``, else None."""
+    if _elem_name(v) != "add" or len(v.owner.inputs) != 2:
+        return None
+    a, b = v.owner.inputs
+    if _is_one(b, v):
+        a, b = b, a
+    return b if _is_one(a, v) and _elem_name(b) == "exp" else None
+
+
+@node_rule("stabilize", "exp_over_one_plus_exp", tracks=["true_div", "mul"])
+def exp_over_one_plus_exp(fgraph, node):
+    """``exp(e) * h / (1 + exp(e))`` -> ``h * sigmoid(e)``, the ``exp(e)`` being a factor of
+    the numerator or of a product holding the quotient: the derivative of a logistic function
+    written out (``1 / (1 + exp(-x))``) has this form. It overflows to inf / inf where
+    ``sigmoid`` is exact, and as ``sigmoid`` it meets the gradient rules below."""
+    out = node.outputs[0]
+    if not _is_float(out):
+        return None
+    if _elem_name(out) == "true_div":
+        product, quotient = _factors(node.inputs[0]), None
+        numerator, denominator = node.inputs
+        candidates = [(denominator, None)]
+    else:
+        product = _factors(out)
+        candidates = [(f.owner.inputs[1], f) for f in product if _elem_name(f) == "true_div"]
+    for denominator, quotient in candidates:
+        e = _one_plus_exp(denominator)
+        if e is None or not any(f is e for f in product):
+            continue
+        rest = _without(product, e) if quotient is None else \
+            _without(product, e, quotient) + _factors(quotient.owner.inputs[0])
+        if any(f.dtype != out.dtype for f in rest):
+            continue
+        value = M.sigmoid(e.owner.inputs[0])
+        for f in rest:
+            value = M.mul(f, value)
+        if value.type.shape == out.type.shape and value.dtype == out.dtype:
+            return [value]
+    return None
+
+
+@node_rule("stabilize", "sigmoid_by_hand", tracks=["true_div", "reciprocal"])
+def sigmoid_by_hand(fgraph, node):
+    """``1 / (1 + exp(e))`` (or ``reciprocal``) -> ``sigmoid(-e)``: the logistic function
+    written out, as tutorials write it. Written out, ``1 - p`` rounds to 0 once ``-e`` passes
+    ~37 and ``log(1 - p)`` is -inf; as ``sigmoid`` the log rules above make it a softplus, and
+    the gradient rules keep its derivative finite."""
+    if _elem_name(node.outputs[0]) == "true_div":
+        one, denominator = node.inputs
+        if not _is_one(one, node.outputs[0]):
+            return None
+    else:
+        denominator = node.inputs[0]
+    if _elem_name(denominator) != "add" or len(denominator.owner.inputs) != 2:
+        return None
+    a, b = denominator.owner.inputs
+    if _is_one(b, denominator):
+        a, b = b, a
+    if not _is_one(a, denominator) or _elem_name(b) != "exp" or not _is_float(b):
+        return None
+    exponent = b.owner.inputs[0]
+    if exponent.type.shape != node.outputs[0].type.shape or exponent.dtype != b.dtype:
+        return None
+    argument = (exponent.owner.inputs[0] if _elem_name(exponent) == "neg"
+                else M.neg(exponent))
+    return [M.sigmoid(argument)]
 
 
 def _keepdims_of(ds: DimShuffle, axes: tuple, ndim: int) -> bool:
@@ -364,27 +441,56 @@ def _terms(v: Variable, sign: int = 1, depth: int = 0) -> list[tuple[int, Variab
     return [(sign, v)]
 
 
-def _sigmoid_pair(factors: list[Variable]) -> tuple[Variable, Variable] | None:
-    """``(s, u)`` among ``factors`` with ``s = sigmoid(x)`` for a float ``x`` and ``u = 1 - s``
-    (whose constant 1 cannot enlarge the shape)."""
-    one_minus = Elem("sub", Const(1, "one"), Var("s"))
+_ONE_MINUS = Elem("sub", Const(1, "one"), Var("s"))
+
+
+def _one_minus(u: Variable) -> Variable | None:
+    """``s`` when ``u`` is ``1 - s`` (whose constant 1 cannot enlarge the shape)."""
+    bound = _ONE_MINUS.match(u, {})
+    return bound["s"] if bound is not None and _cannot_enlarge(bound["one"], u) else None
+
+
+def _peeled(v: Variable) -> tuple[int, Variable]:
+    """``v`` as ``sign * core`` through nested ``neg`` nodes."""
+    sign = 1
+    while _elem_name(v) == "neg":
+        sign, v = -sign, v.owner.inputs[0]
+    return sign, v
+
+
+def _complements(u: Variable, s: Variable) -> bool:
+    """Whether ``u`` is ``1 - s``, or ``u = sigmoid(a)`` and ``s = sigmoid(b)`` with ``a`` and
+    ``b`` negations of each other (``sigmoid(-x) = 1 - sigmoid(x)``)."""
+    if _one_minus(u) is s:
+        return True
+    if _elem_name(u) != "sigmoid" or _elem_name(s) != "sigmoid":
+        return False
+    sign_u, core_u = _peeled(u.owner.inputs[0])
+    sign_s, core_s = _peeled(s.owner.inputs[0])
+    return core_u is core_s and sign_u != sign_s
+
+
+def _sigmoid_pairs(factors: list[Variable]) -> Iterator[tuple[Variable, Variable]]:
+    """Each ``(s, u)`` among ``factors`` with ``s = sigmoid(x)`` for a float ``x`` and ``u``
+    its complement, ``1 - s`` or ``sigmoid(-x)`` (two sigmoids pair both ways)."""
     for u in factors:
-        bound = one_minus.match(u, {})
-        if bound is None or not _cannot_enlarge(bound["one"], u):
-            continue
-        s = bound["s"]
-        if _elem_name(s) == "sigmoid" and _is_float(s.owner.inputs[0]) \
-                and any(f is s for f in factors):
-            return s, u
-    return None
+        for s in factors:
+            if s is not u and _elem_name(s) == "sigmoid" and _is_float(s.owner.inputs[0]) \
+                    and _complements(u, s):
+                yield s, u
 
 
 def _divided_by(term: Variable, s: Variable, u: Variable) -> tuple[Variable, str] | None:
-    """``(h, 's')`` when ``term`` is ``h / s``, ``(h, 'u')`` when it is ``h / u``."""
+    """``(h, 's')`` when ``term`` is ``h / s`` or ``h / (1 - u)``, ``(h, 'u')`` when it is
+    ``h / u`` or ``h / (1 - s)`` (``u`` complements ``s``)."""
     if _elem_name(term) != "true_div":
         return None
     h, d = term.owner.inputs
-    return (h, "s") if d is s else (h, "u") if d is u else None
+    if d is s or _one_minus(d) is u:
+        return h, "s"
+    if d is u or _one_minus(d) is s:
+        return h, "u"
+    return None
 
 
 def _without(factors: list[Variable], *drop: Variable) -> list[Variable]:
@@ -428,18 +534,15 @@ def sigmoid_grad_cancel(fgraph, node):
     factors = _factors(out)
     if len(factors) < 3 or not _is_float(out) or any(f.dtype != out.dtype for f in factors):
         return None
-    pair = _sigmoid_pair(factors)
-    if pair is None:
-        return None
-    s, u = pair
-    rest = _without(factors, s, u)
-    for k, g in enumerate(rest):
-        terms = _terms(g)
-        if all(_divided_by(t, s, u) is None for _, t in terms) \
-                or any(t.dtype != out.dtype for _, t in terms):
-            continue
-        value = _cancelled(terms, s, u)
-        for other in rest[:k] + rest[k + 1:]:
-            value = M.mul(other, value)
-        return [value]
+    for s, u in _sigmoid_pairs(factors):
+        rest = _without(factors, s, u)
+        for k, g in enumerate(rest):
+            terms = _terms(g)
+            if all(_divided_by(t, s, u) is None for _, t in terms) \
+                    or any(t.dtype != out.dtype for _, t in terms):
+                continue
+            value = _cancelled(terms, s, u)
+            for other in rest[:k] + rest[k + 1:]:
+                value = M.mul(other, value)
+            return [value]
     return None

@@ -16,6 +16,7 @@ variable is known without computing it; the ``shape`` pass
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 
 from exprc.graph.ir import Constant, Variable
@@ -26,7 +27,7 @@ from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.families import load_rules
 from exprc.tensor.shape import Shape
 from exprc.tensor.subtensor import Subtensor
-from exprc.tensor.type import INTEGER_DTYPES
+from exprc.tensor.type import INTEGER_DTYPES, TensorType
 
 __all__ = ["SHAPE", "InputShapes", "reads_shape_of", "shape_of"]
 
@@ -114,7 +115,9 @@ def _finish(var: Variable, entries: Sequence | None) -> tuple:
         elif entry is not None:
             result.append(entry)
         else:
-            measured = Shape()(var) if measured is None else measured
+            if measured is None:
+                # A sparse matrix has no Shape op but a shape of its own (csm_shape).
+                measured = Shape()(var) if isinstance(var.type, TensorType) else var.shape
             result.append(measured[axis])
     return tuple(result)
 
@@ -196,5 +199,7 @@ def _is_int64_cast(node) -> bool:
         and node.inputs[0].dtype in INTEGER_DTYPES
 
 
-# Importing the family modules registers their rules (they import SHAPE from here).
+# Importing the family modules registers their rules (they import SHAPE from here), and
+# importing python_op the table's fallback (ops written in Python, with infer_shape).
 load_rules(__name__)
+importlib.import_module(f"{__name__}.python_op")

@@ -1,12 +1,21 @@
-"""Shape rules of the extra ops: cumulative ops, recurrences, repeats and one-hot codes."""
+"""Shape rules of the extra ops: cumulative ops, recurrences, repeats, one-hot codes, run-time
+checks and searchsorted."""
 
 from exprc.rewriting.shape_rules import SHAPE
 from exprc.rewriting.shape_rules.sizes import const, eq, mul, switch
-from exprc.tensor.extra_ops import CumOp, LinearRecurrence, OneHot, Repeat, RepeatSum
+from exprc.tensor.extra_ops import (
+    CumOp,
+    LinearRecurrence,
+    OneHot,
+    Repeat,
+    RepeatSum,
+    RuntimeCheck,
+    SearchSorted,
+)
 from exprc.tensor.reduction import Reduce
 
 
-@SHAPE.register(CumOp, LinearRecurrence)
+@SHAPE.register(CumOp, LinearRecurrence, RuntimeCheck)
 def same_as_first_input(node, input_shapes):
     return [input_shapes[0]]
 
@@ -39,3 +48,8 @@ def repeat_sum(node, input_shapes):
 @SHAPE.register(OneHot)
 def one_hot(node, input_shapes):
     return [(input_shapes[0][0], const(node.op.nb_class))]
+
+
+@SHAPE.register(SearchSorted)
+def searchsorted(node, input_shapes):
+    return [input_shapes[1]]

@@ -1,5 +1,7 @@
-"""The softmax family: ``softmax``, ``logsoftmax``, ``categorical_crossentropy`` and the fused
-softmax-crossentropy op for integer labels.
+"""The softmax family: ``softmax``, ``logsoftmax``, ``categorical_crossentropy``, the fused
+softmax-crossentropy op for integer labels, and Theano's forms of them with a bias
+(``softmax_with_bias``, ``crossentropy_softmax_1hot``, ``crossentropy_softmax_1hot_with_bias``,
+``crossentropy_softmax_argmax_1hot_with_bias``).
 
 ``Softmax`` and ``LogSoftmax`` are ops (not compositions of ``exp`` and ``sum``) because the
 stability rewrites and fast kernels need to see them: ``log(softmax(x))`` becomes
@@ -16,14 +18,17 @@ from typing import Any
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
 from exprc.tensor.basic import arange
-from exprc.tensor.math import log, mul, neg, sub
+from exprc.tensor.math import add, cast, log, mul, neg, sub
 from exprc.tensor.params import int_param
+from exprc.tensor.reduction import argmax
 from exprc.tensor.reduction import sum as reduce_sum
 from exprc.tensor.type import FLOAT_DTYPES, INTEGER_DTYPES, TensorType
 from exprc.tensor.variable import as_tensor_variable
 
 __all__ = ["CrossentropySoftmaxIntLabels", "LogSoftmax", "Softmax", "categorical_crossentropy",
-           "crossentropy_softmax_int_labels", "logsoftmax", "softmax"]
+           "crossentropy_softmax_1hot", "crossentropy_softmax_1hot_with_bias",
+           "crossentropy_softmax_argmax_1hot_with_bias", "crossentropy_softmax_int_labels",
+           "logsoftmax", "softmax", "softmax_with_bias"]
 
 
 def _float_input(op: Any, x: Any):
@@ -164,6 +169,48 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any):
                       f"true_dist {true_dist} of type {true_dist.type} must be integer labels "
                       f"(n,) or a distribution (n, k) for coding_dist {coding_dist} of type "
                       f"{coding_dist.type}")
+
+
+def _biased(x: Any, b: Any, where: str):
+    """``x + b`` for a matrix ``x`` and a bias vector ``b`` (one entry per column)."""
+    x, b = as_tensor_variable(x), as_tensor_variable(b)
+    if x.ndim != 2 or b.ndim != 1:
+        raise build_error(ExprcShapeError, where, f"x must be a matrix and b a vector, got "
+                          f"{x} of type {x.type} and {b} of type {b.type}")
+    return add(x, b)
+
+
+def softmax_with_bias(x: Any, b: Any):
+    """``softmax(x + b)`` of each row of the matrix ``x``, with the bias vector ``b``
+    (Theano's ``softmax_with_bias``)."""
+    return softmax(_biased(x, b, "softmax_with_bias"))
+
+
+def crossentropy_softmax_1hot_with_bias(x: Any, b: Any, y_idx: Any):
+    """Theano's ``crossentropy_softmax_1hot_with_bias``: for logits ``x + b`` and integer
+    labels ``y_idx``, the pair ``(nll, sm)`` of the per-row loss
+    ``-log(softmax(x + b)[i, y_idx[i]])`` (computed stably) and the softmax."""
+    logits = _biased(x, b, "crossentropy_softmax_1hot_with_bias")
+    return crossentropy_softmax_int_labels(logits, y_idx), softmax(logits)
+
+
+def crossentropy_softmax_1hot(x: Any, y_idx: Any):
+    """:func:`crossentropy_softmax_1hot_with_bias` without a bias: ``(nll, softmax(x))``."""
+    x = as_tensor_variable(x)
+    if x.ndim != 2:
+        raise build_error(ExprcShapeError, "crossentropy_softmax_1hot", f"x must be a matrix, "
+                          f"got {x} of type {x.type}")
+    return crossentropy_softmax_int_labels(x, y_idx), softmax(x)
+
+
+def crossentropy_softmax_argmax_1hot_with_bias(x: Any, b: Any, y_idx: Any):
+    """Theano's ``crossentropy_softmax_argmax_1hot_with_bias``: ``(nll, sm, am)``, as
+    :func:`crossentropy_softmax_1hot_with_bias` plus the most likely class of each row, in
+    ``y_idx``'s dtype."""
+    nll, sm = crossentropy_softmax_1hot_with_bias(x, b, y_idx)
+    y_idx = as_tensor_variable(y_idx)
+    best = argmax(_biased(x, b, "crossentropy_softmax_argmax_1hot_with_bias"), axis=1)
+    return nll, sm, cast(best, y_idx.dtype)
 
 
 def softmax_grad(gp, sm, axis: int):

@@ -17,14 +17,68 @@ from exprc.configuration import config as _config
 from exprc.gradient import Lop, Rop, grad, hessian, jacobian
 from exprc.graph.ir import Constant, Variable
 from exprc.graph.traversal import graph_inputs
+from exprc.tensor.sharedvar import SharedVariable as _SharedVariable
 
 __all__ = [
-    "Lop", "NotScalarConstantError", "Rop", "flatten", "get_scalar_constant_value", "grad",
-    "hessian", "horizontal_stack", "inv", "jacobian", "stacklists", "vertical_stack",
+    "Lop", "NotScalarConstantError", "Rop", "TensorType", "TensorVariable", "flatten",
+    "get_scalar_constant_value", "grad", "hessian", "horizontal_stack", "inv", "jacobian",
+    "stack", "stacklists", "vertical_stack",
 ]
 
 #: Theano's name of ``reciprocal``.
 inv = _T.reciprocal
+
+
+class _ResultsOnly(type):
+    """Theano's class tests: a shared variable or a constant is not a ``TensorVariable``
+    (in Theano they are sibling classes), and programs rely on it — Lasagne uses
+    ``isinstance(init, T.TensorVariable)`` to tell an expression given by the user from a
+    parameter."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        if cls is not TensorVariable:
+            return super().__instancecheck__(obj)
+        return (isinstance(obj, _T.TensorVariable)
+                and not isinstance(obj, (_SharedVariable, Constant)))
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        if cls is not TensorVariable:
+            return super().__subclasscheck__(sub)
+        return (issubclass(sub, _T.TensorVariable)
+                and not issubclass(sub, (_SharedVariable, Constant)))
+
+
+class TensorVariable(_T.TensorVariable, metaclass=_ResultsOnly):
+    """Theano's ``TensorVariable``: exprc's tensor variables that are neither shared
+    variables nor constants (see ``TensorSharedVariable`` and ``TensorConstant``)."""
+
+
+class TensorType(_T.TensorType):
+    """exprc's tensor type with Theano's constructor: ``TensorType(dtype, broadcastable,
+    name=None, sparse_grad=False)``; ``name`` only labels the type in messages."""
+
+    def __init__(self, dtype: Any, broadcastable: Any = None, name: str | None = None,
+                 sparse_grad: bool = False, shape: Any = None):
+        super().__init__(dtype, broadcastable, shape=shape)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name if self.name else super().__repr__()
+
+
+def stack(*tensors: Any, **kwargs: Any):
+    """Theano's ``stack``: ``stack([a, b], axis=0)`` as exprc, and the older form
+    ``stack(a, b, c)`` (tensors as separate arguments, stacked along a new first axis)."""
+    if tensors and isinstance(tensors[0], (list, tuple)):
+        if len(tensors) > 2:
+            raise TypeError("stack(tensors, axis): too many positional arguments")
+        return _T.stack(*tensors, **kwargs)
+    if "tensors" in kwargs:
+        return _T.stack(**kwargs)
+    if kwargs:
+        raise TypeError(f"stack(*tensors) takes no keyword arguments; got {sorted(kwargs)} "
+                        "(give the tensors as a list to pass axis=)")
+    return _T.stack(list(tensors))
 
 
 # --------------------------------------------------------------- constructors of rank 6 and 7
@@ -78,6 +132,21 @@ for _kind in ("scalar", "vector", "matrix", "row", "col", "tensor3", "tensor4", 
         _many = partial(_multi, _single)
         globals()[_plural(_name)] = _many
         __all__.append(_plural(_name))
+
+
+# ------------------------------------------------------------- dtype-prefixed constructors
+# In Theano, ``T.dscalar``, ``T.fmatrix``, ``T.ivector``, ... are TensorType instances (calling
+# one makes a variable; ``x.type == T.dscalar``); the unprefixed ``T.matrix`` is a function of
+# floatX. exprc's are functions, so the compatibility package defines the types.
+_PATTERNS = {"scalar": (), "vector": (False,), "matrix": (False, False), "row": (True, False),
+             "col": (False, True), "tensor3": (False,) * 3, "tensor4": (False,) * 4,
+             "tensor5": (False,) * 5, "tensor6": (False,) * 6, "tensor7": (False,) * 7}
+for _kind, _pattern in _PATTERNS.items():
+    for _prefix, _dtype in _PREFIXES.items():
+        if _dtype is not None:
+            globals()[_prefix + _kind] = TensorType(_dtype, _pattern)
+            if _prefix + _kind not in __all__:
+                __all__.append(_prefix + _kind)
 
 
 # ------------------------------------------------------------------------------ shape helpers

@@ -1,4 +1,5 @@
-"""C rules of ``CumOp``, ``LinearRecurrence``, ``Repeat``, ``RepeatSum`` and ``OneHot``.
+"""C rules of ``CumOp``, ``LinearRecurrence``, ``Repeat``, ``RepeatSum``, ``OneHot``,
+``RuntimeCheck`` and ``SearchSorted``.
 
 Each of the axis ops walks its operands one lane (a 1-d slice along the op's axis) at a time:
 an ``exprc_iter`` over the other axes hands every lane's first element to a loop along the
@@ -7,8 +8,19 @@ axis (:func:`lanes`, shared with the sort family).
 
 from __future__ import annotations
 
+import numpy as np
+
 from exprc.link.c.program import C_CODE, NodeContext, ctype, format_text, itemsize
-from exprc.tensor.extra_ops import CumOp, LinearRecurrence, OneHot, Repeat, RepeatSum
+from exprc.tensor.extra_ops import (
+    CHECKS,
+    CumOp,
+    LinearRecurrence,
+    OneHot,
+    Repeat,
+    RepeatSum,
+    RuntimeCheck,
+    SearchSorted,
+)
 
 
 def lanes(arrays: list[str], ndim: int, axis: int, body: list[str]) -> list[str]:
@@ -220,5 +232,75 @@ def one_hot(node, ctx: NodeContext) -> str:
     ])
 
 
+@C_CODE.register(RuntimeCheck)
+def runtime_check(node, ctx: NodeContext) -> str:
+    kind, message = CHECKS[node.op.check]
+    return "\n".join([
+        f"if (!{ctx.scalar(1)}) " + ctx.fail(kind, format_text(f"{node.op}: {message}")),
+        ctx.view(0, 0)])
+
+
+@C_CODE.register(SearchSorted)
+def searchsorted(node, ctx: NodeContext) -> str:
+    x, v = ctx.inputs[:2]
+    out = ctx.outputs[0]
+    ndim = node.inputs[1].ndim
+    label = format_text(node.op)
+    common = ctype(np.result_type(node.inputs[0].dtype, node.inputs[1].dtype).name)
+    xt, vt = ctype(node.inputs[0].dtype), ctype(node.inputs[1].dtype)
+    lines = [ctx.alloc_output(0, [f"{v}.shape[{d}]" for d in range(ndim)]),
+             f"const int64_t n = {x}.shape[0], sx = {x}.strides[0];"]
+    position = "m"
+    if len(node.inputs) == 3:
+        sorter = ctx.inputs[2]
+        position = "sorted_at[m]"
+        lines += [
+            f"if ({sorter}.shape[0] != n) " + ctx.fail(
+                "ValueError", f"{label}: sorter has %lld entries but x has %lld",
+                f"(long long){sorter}.shape[0]", "(long long)n"),
+            "int64_t *sorted_at = malloc((size_t)n * sizeof(int64_t) + 1);",
+            "if (sorted_at == NULL) " + ctx.fail(
+                "MemoryError", f"{label}: cannot allocate %lld positions", "(long long)n"),
+            "for (int64_t k = 0; k < n; ++k) {",
+            f"    sorted_at[k] = {ctx.element(2, 'k')};",
+            "    if (sorted_at[k] < 0 || sorted_at[k] >= n) {",
+            "        free(sorted_at);",
+            "        " + ctx.fail("ValueError", f"{label}: sorter holds the position %lld, out "
+                                  "of range for the %lld elements of x",
+                                  "(long long)sorted_at[k]", "(long long)n"),
+            "    }",
+            "}",
+        ]
+    # NaN sorts after every number (as NumPy's sort and searchsorted): see exprc_sort.h.
+    key = f"(({common})*(const {xt} *)({x}.data + ({position}) * sx))"
+    before = ("EXPRC_SORT_LESS(key, value)" if node.op.side == "left"
+              else "!EXPRC_SORT_LESS(value, key)")
+    ctx.include("exprc_sort.h")
+    shape = ", ".join(f"{v}.shape[{d}]" for d in range(ndim)) or "1"
+    strides = ", ".join([f"{a}.strides[{d}]" for a in (v, out) for d in range(ndim)]) or "0"
+    lines += [
+        f"int64_t sh[{max(ndim, 1)}] = {{{shape}}};",
+        f"int64_t st[{2 * max(ndim, 1)}] = {{{strides}}};",
+        f"char *data[2] = {{{v}.data, {out}.data}};",
+        "exprc_iter it;",
+        f"exprc_iter_init(&it, {ndim}, sh, 2, data, st);",
+        "if (!it.done) do {",
+        "    for (int64_t i = 0; i < it.inner; ++i) {",
+        f"        const {common} value = ({common})*(const {vt} *)(it.ptr[0] + i * it.step[0]);",
+        "        int64_t lo = 0, hi = n;",
+        "        while (lo < hi) {",
+        "            const int64_t m = lo + (hi - lo) / 2;",
+        f"            const {common} key = {key};",
+        f"            if ({before}) lo = m + 1; else hi = m;",
+        "        }",
+        "        *(int64_t *)(it.ptr[1] + i * it.step[1]) = lo;",
+        "    }",
+        "} while (exprc_iter_next(&it));",
+    ]
+    if len(node.inputs) == 3:
+        lines.append("free(sorted_at);")
+    return "\n".join(lines)
+
+
 __all__ = ["cumop", "lanes", "linear_recurrence", "one_hot", "repeat", "repeat_sum",
-           "same_shape"]
+           "runtime_check", "same_shape", "searchsorted"]
