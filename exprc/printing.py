@@ -17,14 +17,14 @@ import networkx as nx
 
 from exprc import hooks
 from exprc.errors import ExprcError, ExprcTypeError
-from exprc.graph.ir import Apply, Constant, Variable
+from exprc.graph.ir import Apply, Constant, Op, Variable
 from exprc.graph.optable import OpTable
 from exprc.graph.traversal import ancestors, toposort
 from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.extra_ops import CumOp
 from exprc.tensor.reduction import Reduce
 
-__all__ = ["debugprint", "pp", "to_dot", "pydotprint", "render", "svg_of", "PP"]
+__all__ = ["debugprint", "pp", "to_dot", "pydotprint", "render", "svg_of", "PP", "Print"]
 
 ID_STYLES = ("CHAR", "int", "id", "")
 
@@ -433,3 +433,75 @@ def svg_of(obj: Any) -> str | None:
 
 hooks.GRAPH_PRINTER.install(debugprint)
 hooks.GRAPH_PICTURE.install(svg_of)
+
+
+# --------------------------------------------------------------------------- Print
+def _print_attributes(op: Print, value: Any) -> None:
+    """Theano's default: ``message attr = value`` for each attribute named in ``op.attrs``
+    (a method is called), written to standard output."""
+    for attr in op.attrs:
+        shown = getattr(value, attr)
+        if callable(shown):
+            shown = shown()
+        print(op.message, attr, "=", shown)
+
+
+class Print(Op):
+    """An identity that prints its input's value each time the compiled function computes it
+    (Theano's ``theano.printing.Print``).
+
+    ``Print("h")(h)`` is ``h``, and running it prints ``h __str__ = [...]``. The node runs in
+    Python (compiled functions call back into the interpreter for it, see
+    ``f.placement()``); only a value something needs is computed, so print what an output
+    depends on. Gradients and shapes go through unchanged.
+
+    Parameters
+    ----------
+    message : str
+        Printed first.
+    attrs : tuple of str
+        Attributes (or methods, which are called) of the NumPy value to print, e.g.
+        ``("shape", "__str__")``.
+    global_fn : callable, optional
+        ``global_fn(op, value)`` does the printing instead (e.g. to log or to collect values).
+    """
+
+    __props__ = ("message", "attrs", "global_fn")
+    view_map = {0: [0]}  # the output is the input itself
+
+    def __init__(self, message: str = "", attrs: Sequence[str] = ("__str__",),
+                 global_fn: Callable[[Print, Any], None] = _print_attributes):
+        if not isinstance(message, str):
+            raise ExprcTypeError(f"Print: message must be a str, got {type(message).__name__}")
+        attrs = (attrs,) if isinstance(attrs, str) else tuple(attrs)
+        if not all(isinstance(a, str) for a in attrs):
+            raise ExprcTypeError(f"Print: attrs must be attribute names, got {attrs!r}")
+        self.message = message
+        self.attrs = attrs
+        self.global_fn = global_fn
+
+    def make_node(self, x: Any) -> Apply:
+        from exprc.tensor.variable import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        (value,) = inputs
+        self.global_fn(self, value)
+        output_storage[0][0] = value
+
+    def grad(self, inputs: list, output_grads: list) -> list:
+        return list(output_grads)
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return list(eval_points)
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        return list(input_shapes)
+
+    def do_constant_folding(self, node: Apply) -> bool:
+        return False  # print when the function runs, not once while compiling
+
+    def __str__(self) -> str:
+        return f"Print{{{self.message}}}"

@@ -607,3 +607,16 @@ def test_a_sample_rng_reseeds_and_restores_its_stream():
     np.testing.assert_array_equal(v3, v1)
     with pytest.raises(ValueError, match="get_state"):
         rng.set_state(np.zeros(2))
+
+
+def test_pool_3d_with_theano_arguments():
+    import theano
+    import theano.tensor as T
+    from theano.tensor.signal.pool import pool_3d
+    x = T.dtensor4("x")
+    values = np.random.default_rng(3).standard_normal((2, 4, 6, 5))
+    f = theano.function([x], pool_3d(x, ws=(2, 3, 2), ignore_border=True))
+    expected = values[:, :4, :6, :4].reshape(2, 2, 2, 2, 3, 2, 2).max(axis=(2, 4, 6))
+    np.testing.assert_allclose(f(values), expected)
+    with pytest.warns(UserWarning, match="ignore_border"):
+        pool_3d(x, ws=(2, 2, 2))

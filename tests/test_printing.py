@@ -195,3 +195,31 @@ def test_to_dot_of_a_function_marks_inputs_and_outputs(xyz):
     assert sum("lightgreen" in ln for ln in body) == 2
     assert sum("lightblue" in ln for ln in body) == 1
     np.testing.assert_array_equal(f([3.0], [1.0]), [2.0])
+
+
+# --------------------------------------------------------------------------- Print
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_print_shows_the_value_each_call_and_passes_it_through(mode, capsys):
+    from exprc.printing import Print
+    x = T.dvector("x")
+    h = Print("h is")(x * 2)
+    f = exprc.function([x], (h + 1).sum(), mode=mode)
+    assert float(f(np.array([1.0, 2.0]))) == 8.0
+    assert float(f(np.array([0.5]))) == 2.0
+    assert capsys.readouterr().out == "h is __str__ = [2. 4.]\nh is __str__ = [1.]\n"
+    grad = exprc.function([x], exprc.grad((h ** 2).sum(), x), mode=mode)
+    np.testing.assert_allclose(grad(np.array([1.0, -3.0])), [8.0, -24.0])
+
+
+def test_print_attrs_global_fn_and_placement():
+    from exprc.printing import Print
+    seen = []
+    x = T.dmatrix("x")
+    shown = Print("x", attrs=("shape", "sum"), global_fn=lambda op, v: seen.append(
+        [getattr(v, a)() if callable(getattr(v, a)) else getattr(v, a) for a in op.attrs]))(x)
+    f = exprc.function([x], shown * 3)
+    np.testing.assert_array_equal(f(np.ones((2, 3))), np.full((2, 3), 3.0))
+    assert seen == [[(2, 3), 6.0]]
+    assert "python" in str(f.placement())
+    with pytest.raises(TypeError, match="message must be a str"):
+        Print(3)

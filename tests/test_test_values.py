@@ -8,7 +8,7 @@ import pytest
 
 import exprc
 import exprc.tensor as T
-from exprc.graph.test_values import TestValueError
+from exprc.graph.testvalues import TestValueError
 from exprc.ifelse import ifelse
 
 

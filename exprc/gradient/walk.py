@@ -15,7 +15,7 @@ from typing import Any
 from exprc.errors import DisconnectedInputError, ExprcError, ExprcTypeError, NullGradError
 from exprc.gradient import sparse
 from exprc.gradient.table import DISCONNECTED, GRAD, ZERO, NullGrad
-from exprc.graph import test_values
+from exprc.graph import testvalues as test_values
 from exprc.graph.ir import Variable
 from exprc.graph.traversal import toposort
 from exprc.tensor.elemwise import sum_to

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from exprc import hooks
 from exprc.errors import ExprcError, user_frame
-from exprc.graph.test_values import compute_test_values, get_test_value
+from exprc.graph.testvalues import compute_test_values, get_test_value
 
 _ids = itertools.count()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from exprc import hooks
 from exprc.configuration import config
 from exprc.errors import ExprcError, tracing_off
-from exprc.graph import test_values
+from exprc.graph import testvalues as test_values
 from exprc.graph.fgraph import FunctionGraph
 from exprc.rewriting import rules  # noqa: F401  (importing the rule modules registers them)
 from exprc.rewriting.engine import RULE_SETS, RewriteLog, run_to_fixpoint, timed

@@ -16,7 +16,7 @@ import numpy as np
 
 from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
 from exprc.graph.ir import Apply, Op
-from exprc.graph.test_values import compute_test_values
+from exprc.graph.testvalues import compute_test_values
 from exprc.tensor.elemwise import DimShuffle, pad_left
 from exprc.tensor.math import fill
 from exprc.tensor.params import int_param

@@ -22,7 +22,7 @@ from typing import Any
 from exprc.errors import ExprcTypeError, build_error
 from exprc.graph.inner import InnerGraph, close_over
 from exprc.graph.ir import Apply, Constant, Op, Variable
-from exprc.graph.test_values import compute_test_values
+from exprc.graph.testvalues import compute_test_values
 from exprc.graph.traversal import clone, clone_replace, graph_inputs
 from exprc.tensor.sharedvar import SharedVariable
 from exprc.tensor.type import TensorType

@@ -18,7 +18,7 @@ from exprc.configuration import config
 from exprc.errors import ExprcTypeError, ExprcValueError, user_frame
 from exprc.graph.inner import InnerGraph, close_over
 from exprc.graph.ir import Variable
-from exprc.graph.test_values import compute_test_values, test_value_of
+from exprc.graph.testvalues import compute_test_values, test_value_of
 from exprc.graph.traversal import ancestors, clone_replace, graph_inputs
 from exprc.tensor.math import cast
 from exprc.tensor.scan import Scan

@@ -184,6 +184,8 @@ class TheanoConfigParser:
                              f"{self._known()}")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "optimizer_excluding":
+            value = _exprc_exclusions(value)
         if name in MAPPED:
             setattr(_exprc_config, MAPPED[name], value)
         elif name in FIXED:
@@ -216,6 +218,26 @@ class TheanoConfigParser:
 
     def __repr__(self) -> str:
         return "\n".join(f"{name} = {getattr(self, name)!r}" for name in self._known())
+
+
+def _exprc_exclusions(value: Any) -> Any:
+    """``optimizer_excluding`` (colon-separated Theano rewrite names) as exprc's pass and rule
+    names: Theano's names of exprc's passes are translated (``local_elemwise_fusion`` is
+    ``fusion``), and a name exprc has no rewrite for is dropped with a warning naming it
+    (Theano programs exclude rewrites of Theano's pipeline that exprc does not have)."""
+    if not isinstance(value, str):
+        return value
+    from exprc.compat.theano.compile.mode import exprc_rewrite_names
+    from exprc.rewriting.pipeline import PASS_NAMES, _is_rule
+
+    kept = []
+    for name in exprc_rewrite_names([n for n in value.split(":") if n]):
+        if name in PASS_NAMES or _is_rule(name):
+            kept.append(name)
+        else:
+            warnings.warn(f"optimizer_excluding: exprc has no rewrite named {name!r}; "
+                          "ignored", stacklevel=4)
+    return ":".join(kept)
 
 
 def read_theano_flags(parser: TheanoConfigParser, text: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from exprc import printing as _printing
-from exprc.printing import pp, pydotprint
+from exprc.printing import Print, pp, pydotprint
 
-__all__ = ["debugprint", "pp", "pprint", "pydotprint"]
+__all__ = ["Print", "debugprint", "pp", "pprint", "pydotprint"]
 
 #: Theano's pretty printer; ``theano.pp`` (and ``printing.pp``) is its short name.
 pprint = pp

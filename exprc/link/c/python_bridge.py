@@ -135,6 +135,12 @@ def _run(ffi, state, slot, ins, outs, pool, error, index) -> int:
         if entry is None:
             raise ExprcError("internal error: a compiled program called a Python node after "
                              "it was discarded")
+        if entry.ffi is not ffi:
+            # The library is shared with a program loaded through another FFI, whose callback
+            # it was bound to last: the pointers are the same, their cffi types are not.
+            cast = entry.ffi.cast
+            ins, outs = cast("exprc_array **", ins), cast("exprc_array **", outs)
+            pool, error = cast("exprc_pool *", pool), cast("exprc_error *", error)
         return entry.run(slot, ins, outs, pool, error, index)
     except BaseException as exc:
         error.kind = PYTHON_ERROR

@@ -21,9 +21,13 @@ _LINKERS = {
     "c": "c", "cvm": "c", "c|py": "c", "c|py_nogc": "c", "cvm_nogc": "c", "vm": "c",
     "vm_nogc": "c", "py": "reference", "reference": "reference",
 }
+# Theano's levels: o1 is fast_compile's set, o2 adds a few cheap rewrites, o3 is fast_run
+# without in-place ops, o4 and unsafe are fast_run (unsafe with rewrites that assume no
+# NaN), stabilize the stability rewrites. exprc's nearest pipeline for each.
 _OPTIMIZERS = {
     "fast_run": "fast_run", "fast_compile": "fast_compile", None: "none", "None": "none",
-    "none": "none", "merge": "none", "o4": "fast_run", "o3": "fast_run",
+    "none": "none", "merge": "none", "o1": "fast_compile", "o2": "fast_compile",
+    "o3": "fast_run", "o4": "fast_run", "unsafe": "fast_run", "stabilize": "fast_run",
 }
 
 

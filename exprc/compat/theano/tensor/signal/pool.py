@@ -1,14 +1,16 @@
-"""``theano.tensor.signal.pool``: ``pool_2d`` with Theano 1.0's arguments and defaults."""
+"""``theano.tensor.signal.pool``: ``pool_2d`` and ``pool_3d`` with Theano 1.0's arguments and
+defaults."""
 
 from __future__ import annotations
 
 import warnings
 from typing import Any
 
+from exprc.nn.extensions import pool_3d as _pool_3d
 from exprc.tensor.signal.pool import MODES, Pool
 from exprc.tensor.signal.pool import pool_2d as _pool_2d
 
-__all__ = ["MODES", "Pool", "pool_2d"]
+__all__ = ["MODES", "Pool", "pool_2d", "pool_3d"]
 
 
 def _renamed(new: Any, old: Any, new_name: str, old_name: str, default: Any = None) -> Any:
@@ -45,4 +47,20 @@ def pool_2d(input: Any, ws: Any = None, ignore_border: bool | None = None, strid
         ignore_border = False
     return _pool_2d(input, ws=tuple(ws), ignore_border=ignore_border,
                     stride=None if stride is None else tuple(stride), pad=tuple(pad),
+                    mode=mode)
+
+
+def pool_3d(input: Any, ws: Any = None, ignore_border: bool | None = None, stride: Any = None,
+            pad: Any = (0, 0, 0), mode: str = "max"):
+    """Pool the last three axes of ``input`` with windows of ``ws`` (Theano 1.0's
+    ``pool_3d``); ``ignore_border`` left out warns and means False, as in Theano 1.0."""
+    if ws is None:
+        raise ValueError("pool_3d: ws (the window size) is required")
+    if ignore_border is None:
+        warnings.warn("pool_3d() will have the parameter ignore_border default value changed "
+                      "to True (currently False). To have consistent behavior with all "
+                      "Theano version, explicitly add the parameter ignore_border=True.",
+                      stacklevel=2)
+        ignore_border = False
+    return _pool_3d(input, ws=ws, ignore_border=ignore_border, stride=stride, pad=pad,
                     mode=mode)
