@@ -620,3 +620,18 @@ def test_pool_3d_with_theano_arguments():
     np.testing.assert_allclose(f(values), expected)
     with pytest.warns(UserWarning, match="ignore_border"):
         pool_3d(x, ws=(2, 2, 2))
+
+
+def test_running_a_theano_program_unchanged_from_the_command_line(tmp_path):
+    import subprocess
+    program = tmp_path / "program.py"
+    program.write_text("import sys\nimport theano\nimport theano.tensor as T\n"
+                       "x = T.dscalar('x')\n"
+                       "print(theano.function([x], T.grad(x ** 3, x))(float(sys.argv[1])))\n")
+    done = subprocess.run([sys.executable, "-m", "exprc.compat", str(program), "2.0"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "12.0"
+    usage = subprocess.run([sys.executable, "-m", "exprc.compat"], capture_output=True,
+                           text=True, timeout=60)
+    assert usage.returncode == 2 and "usage" in usage.stderr

@@ -16,6 +16,7 @@ table per concern, see :mod:`exprc.graph.optable`.
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -91,6 +92,29 @@ class Variable:
         self.__dict__.update(state)
         _count_past(self.auto_name)
 
+    def eval(self, inputs_to_values: dict | None = None) -> Any:
+        """Compile (once, then cached) and evaluate this variable.
+
+        Parameters
+        ----------
+        inputs_to_values : dict, optional
+            Maps each input variable the expression needs to its value.
+
+        Examples
+        --------
+        >>> import exprc.tensor as T
+        >>> x = T.dvector('x')
+        >>> (x * 2).eval({x: [1.0, 2.0]})
+        array([2., 4.])
+        """
+        inputs_to_values = inputs_to_values or {}
+        keys = tuple(inputs_to_values)
+        # Kept outside the variable so that clones (which copy tags) never share it.
+        cache = _EVAL_CACHE.setdefault(self, {})
+        if keys not in cache:
+            cache[keys] = hooks.COMPILER(list(keys), self, on_unused_input="ignore")
+        return cache[keys](*[inputs_to_values[k] for k in keys])
+
     def get_test_value(self) -> Any:
         """This variable's test value (see ``exprc.config.compute_test_value``): its
         ``tag.test_value``, a constant's data or a shared variable's value."""
@@ -111,6 +135,10 @@ class Variable:
                 return f"{op}.{self.index}"
             return f"{op}.out"
         return f"<{self.type}>"
+
+
+#: Compiled functions of :meth:`Variable.eval`, per variable and set of inputs.
+_EVAL_CACHE: weakref.WeakKeyDictionary[Variable, dict] = weakref.WeakKeyDictionary()
 
 
 class Constant(Variable):

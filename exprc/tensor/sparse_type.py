@@ -13,12 +13,10 @@ shared variable): building graphs does not import it, and neither does ``import 
 from __future__ import annotations
 
 import hashlib
-import weakref
 from typing import Any
 
 import numpy as np
 
-from exprc import hooks
 from exprc.errors import ExprcError, ExprcTypeError
 from exprc.graph.ir import Apply, Constant, Type, Variable
 from exprc.tensor.sharedvar import Container, SharedVariable, is_sparse_value
@@ -274,18 +272,6 @@ class SparseVariable(Variable):
 
     def __iter__(self):
         raise ExprcTypeError(f"cannot iterate over the symbolic sparse matrix {self}")
-
-    def eval(self, inputs_to_values: dict | None = None):
-        """Compile (once, then cached) and evaluate this variable (a scipy.sparse matrix)."""
-        inputs_to_values = inputs_to_values or {}
-        keys = tuple(inputs_to_values)
-        cache = _EVAL_CACHE.setdefault(self, {})
-        if keys not in cache:
-            cache[keys] = hooks.COMPILER(list(keys), self, on_unused_input="ignore")
-        return cache[keys](*[inputs_to_values[k] for k in keys])
-
-
-_EVAL_CACHE: weakref.WeakKeyDictionary[SparseVariable, dict] = weakref.WeakKeyDictionary()
 
 
 class SparseConstant(Constant, SparseVariable):

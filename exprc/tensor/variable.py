@@ -7,12 +7,10 @@ defined; they hold no logic of their own.
 from __future__ import annotations
 
 import numbers
-import weakref
 from typing import Any
 
 import numpy as np
 
-from exprc import hooks
 from exprc.configuration import config
 from exprc.errors import ExprcTypeError
 from exprc.graph.ir import Constant, Variable
@@ -189,32 +187,6 @@ class TensorVariable(Variable):
     def ptp(self, axis=None, keepdims=False): return _api().ptp(self, axis, keepdims)
     def searchsorted(self, v, side="left", sorter=None):
         return _api().searchsorted(self, v, side, sorter)
-
-    def eval(self, inputs_to_values: dict | None = None):
-        """Compile (once, then cached) and evaluate this variable.
-
-        Parameters
-        ----------
-        inputs_to_values : dict, optional
-            Maps each input variable the expression needs to its value.
-
-        Examples
-        --------
-        >>> import exprc.tensor as T
-        >>> x = T.dvector('x')
-        >>> (x * 2).eval({x: [1.0, 2.0]})
-        array([2., 4.])
-        """
-        inputs_to_values = inputs_to_values or {}
-        keys = tuple(inputs_to_values)
-        # Kept outside the variable so that clones (which copy tags) never share it.
-        cache = _EVAL_CACHE.setdefault(self, {})
-        if keys not in cache:
-            cache[keys] = hooks.COMPILER(list(keys), self, on_unused_input="ignore")
-        return cache[keys](*[inputs_to_values[k] for k in keys])
-
-
-_EVAL_CACHE: weakref.WeakKeyDictionary[TensorVariable, dict] = weakref.WeakKeyDictionary()
 
 
 class TensorConstant(Constant, TensorVariable):
