@@ -172,3 +172,28 @@ def test_theano_doc_examples():
     assert neibs_val.shape == (4, 25)
     im_new = neibs2images(neibs, (5, 5), im_val.shape)
     np.testing.assert_array_equal(theano.function([images], im_new)(im_val), im_val)
+
+
+def test_topk_advanced_indexing_and_divmod_names():
+    import theano
+    import theano.tensor as T
+    x = T.dmatrix("x")
+    values = np.random.default_rng(5).standard_normal((3, 6))
+    top, where = theano.function([x], T.topk_and_argtopk(x, 3))(values)
+    np.testing.assert_allclose(top, -np.sort(-values, axis=1)[:, :3])
+    np.testing.assert_allclose(np.take_along_axis(values, where, axis=1), top)
+    lowest = theano.function([x], T.topk(x, -2, axis=0))(values)
+    np.testing.assert_allclose(lowest, np.sort(values, axis=0)[:2])
+    rows = T.lvector("rows")
+    added = theano.function([x, rows], T.advanced_inc_subtensor1(x, 1.0, rows))
+    expected = np.zeros((3, 6))
+    np.add.at(expected, [0, 0, 2], 1.0)
+    np.testing.assert_allclose(added(np.zeros((3, 6)), [0, 0, 2]), expected)
+    picked = theano.function([x, rows], T.advanced_subtensor1(x, rows))(values, [2, 0])
+    np.testing.assert_allclose(picked, values[[2, 0]])
+    a, b = T.lvector("a"), T.lvector("b")
+    q, r = theano.function([a, b], T.divmod(a, b))([7, -7], [2, 2])
+    np.testing.assert_array_equal([q, r], [[3, -4], [1, 1]])
+    assert "float32" in T.float_dtypes and T.complex_dtypes == ()
+    with pytest.raises(ValueError, match="kth"):
+        T.topk(x, 0)

@@ -15,10 +15,16 @@ from exprc.compat.theano.configparser import change_flags, config
 from exprc.compat.theano import compile, gof, gradient, printing, tensor
 from exprc.compat.theano import ifelse, sandbox, scan_module, updates
 from exprc.compat.theano.compile import In, Mode, Out, Param, SharedVariable, function, shared
+from exprc.compat.theano.compile import ProfileStats
+from exprc.compat.theano.compile.mode import predefined_modes
+from exprc.compat.theano.compile.ops import as_op
 from exprc.compat.theano.gof.graph import Apply, Constant, Variable
 from exprc.compat.theano.gof.op import Op
 from exprc.compat.theano.gradient import Lop, Rop, grad
-from exprc.compat.theano.printing import pp
+from exprc.compat.theano.printing import pp, pprint
+from exprc.compat.theano.tensor.basic import get_scalar_constant_value
+from exprc.graph.fgraph import FunctionGraph
+from exprc.graph.ir import Type
 from exprc.compat.theano.scan_module import foldl, foldr, map, reduce, scan
 from exprc.compat.theano.updates import OrderedUpdates
 from exprc.graph.ir import Variable as _Variable
@@ -81,9 +87,10 @@ def clone(output, replace=None, strict=True, share_inputs=True):
 
 
 __all__ = [
-    "Apply", "Constant", "In", "Lop", "Mode", "Op", "OpFromGraph", "OrderedUpdates", "Out",
-    "Param", "Rop", "SharedVariable", "Variable", "change_flags", "clone", "compile", "config",
+    "Apply", "Constant", "FunctionGraph", "In", "Lop", "Mode", "Op", "OpFromGraph",
+    "OrderedUpdates", "Out", "Param", "ProfileStats", "Rop", "SharedVariable", "Type",
+    "Variable", "as_op", "change_flags", "clone", "compile", "config",
     "dot", "foldl", "foldr", "function", "function_dump", "gof", "grad", "gradient", "ifelse",
-    "map", "pp", "printing", "reduce", "sandbox", "scan", "scan_module", "shared", "tensor",
-    "updates",
+    "get_scalar_constant_value", "map", "pp", "pprint", "predefined_modes", "printing", "reduce",
+    "sandbox", "scan", "scan_module", "shared", "tensor", "updates",
 ]
