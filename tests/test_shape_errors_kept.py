@@ -16,6 +16,8 @@ X23, Y43 = np.ones((2, 3)), np.ones((4, 3))
 CASES = {
     "specify_shape": ([x], lambda: T.specify_shape(x, (3, None)).shape, [X23]),
     "specify_shape_static": ([x], lambda: T.specify_shape(x, (3, 3)).shape, [X23]),
+    "specify_shape_below_elementwise": ([x], lambda: (T.specify_shape(x, (3, 3)) ** 2).shape,
+                                        [X23]),
     "gradient_of_bad_dot": ([x, y], lambda: exprc.grad(T.dot(x, y).sum(), x),
                             [np.ones((1, 1)), Y43]),
     "broadcast_shape": ([x, y], lambda: (x + y).shape, [X23, Y43]),
@@ -38,3 +40,12 @@ def test_invalid_graph_raises_in_every_mode(name):
         f = exprc.function(inputs, out, mode=mode)
         with pytest.raises((ValueError, IndexError)):
             f(*values)
+
+
+def test_the_shape_of_an_elementwise_result_skips_it_but_keeps_the_check():
+    f = exprc.function([x], (T.tanh(T.specify_shape(x, (2, 3))) ** 2).shape)
+    ops = [type(node.op).__name__ for node in f.fgraph.toposort()]
+    assert ops == ["SpecifyShape", "Shape"], ops
+    np.testing.assert_array_equal(f(X23), [2, 3])
+    with pytest.raises(ValueError, match="specified shape"):
+        f(Y43)

@@ -83,6 +83,23 @@ def infer_shape(fgraph, node):
     return [_as_vector(sizes)]
 
 
+@node_rule("shape", "shape_through_elementwise", tracks=[Shape])
+def shape_through_elementwise(fgraph, node):
+    """``Shape(f(y, c...))`` -> ``Shape(y)`` for an elementwise ``f`` whose other operands are
+    constants of size 1 on every axis (``y ** 2``, ``tanh(y)``): its result has ``y``'s shape
+    with nothing checked. ``infer_shape`` does more where it may skip every node below; this
+    rule still drops ``f`` where a node below checks a shape at run time (``SpecifyShape``),
+    whose check must stay."""
+    x = node.inputs[0]
+    if x.owner is None or not isinstance(x.owner.op, (Elemwise, Composite)):
+        return None
+    operands = [i for i in x.owner.inputs
+                if not (isinstance(i, Constant) and all(d == 1 for d in i.type.shape))]
+    if len(operands) != 1 or operands[0].ndim != x.ndim:
+        return None
+    return [Shape()(operands[0])]
+
+
 @node_rule("shape", "infer_size", tracks=[Subtensor])
 def infer_size(fgraph, node):
     """``v[i]`` with a constant ``i``, for ``v`` a ``Shape``, a stack or a constant -> the
