@@ -476,6 +476,11 @@ class Print(Op):
         attrs = (attrs,) if isinstance(attrs, str) else tuple(attrs)
         if not all(isinstance(a, str) for a in attrs):
             raise ExprcTypeError(f"Print: attrs must be attribute names, got {attrs!r}")
+        # global_fn is one of the op's __props__, hashed whenever the op is compared: say so
+        # here rather than with a bare "unhashable type" from deep inside compilation.
+        if not callable(global_fn) or getattr(type(global_fn), "__hash__", None) is None:
+            raise ExprcTypeError(f"Print: global_fn must be a hashable callable (a function or "
+                                 f"a bound method), got {global_fn!r}")
         self.message = message
         self.attrs = attrs
         self.global_fn = global_fn

@@ -15,6 +15,7 @@ import pytest
 import exprc
 import exprc.tensor as T
 from exprc.compile.ops import as_op
+from exprc.errors import ExprcError
 from exprc.gradient import verify_grad
 from exprc.graph.ir import Apply, Op
 from exprc.graph.optable import MissingRuleError
@@ -555,3 +556,207 @@ def test_theano_grad_markers_for_disconnected_and_undefined_inputs():
     np.testing.assert_allclose(g(np.array([1.0, 2.0]), 3), [3.0, 12.0])
     with pytest.raises(exprc.errors.NullGradError, match="PowerOp.*undefined: for the test"):
         theano.grad(PowerOp(True)(x, n).sum(), x)
+
+
+class Uncooperative(Op):
+    """Raises an exception that is hard to report: one whose ``str()`` raises, or whose class
+    refuses to be built from one message with an error other than TypeError."""
+
+    __props__ = ("kind",)
+
+    class BrokenStr(Exception):
+        def __str__(self):
+            raise RuntimeError("__str__ itself fails")
+
+    class Picky(Exception):
+        def __init__(self, code):
+            if not isinstance(code, int):
+                raise ValueError("Picky takes an int code")
+            super().__init__(code)
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def make_node(self, x):
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        raise {"str": self.BrokenStr(), "picky": self.Picky(7)}[self.kind]
+
+
+@pytest.mark.parametrize("kind, cls", [("str", Uncooperative.BrokenStr),
+                                       ("picky", Uncooperative.Picky)])
+def test_an_exception_hard_to_report_is_not_replaced_by_another(kind, cls):
+    """Rebuilding the exception with the op's context must not raise the error of its
+    ``__str__`` or of its constructor instead: it comes out as ExprcError, caused by it."""
+    x = T.dvector("x")
+    f = exprc.function([x], Uncooperative(kind)(x) + 1.0)
+    with pytest.raises(exprc.errors.ExprcError, match="Uncooperative.perform") as caught:
+        f(np.ones(2))
+    assert isinstance(caught.value.__cause__, cls)
+    assert cls.__name__ in str(caught.value)
+
+
+class KeepsItsBuffer(Op):
+    """Stores an array it keeps on the op and overwrites on its next call (in big-endian
+    byte order, to check that results come back in the native one)."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        buffer = getattr(self, "buffer", None)
+        if buffer is None or buffer.shape != inputs[0].shape:
+            buffer = self.buffer = np.empty(inputs[0].shape, ">f8")
+        buffer[...] = inputs[0] * 2.0
+        output_storage[0][0] = buffer
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_buffer_perform_keeps_and_reuses_does_not_change_earlier_values(mode):
+    x = T.dvector("x")
+    op = KeepsItsBuffer()
+    both = exprc.function([x], [op(x), op(x * 3.0)], mode=mode)(np.ones(2))
+    np.testing.assert_array_equal(both[0], [2.0, 2.0])   # not overwritten by the second node
+    np.testing.assert_array_equal(both[1], [6.0, 6.0])
+    f = exprc.function([x], op(x), mode=mode)
+    first = f(np.ones(2))
+    f(np.full(2, 5.0))
+    np.testing.assert_array_equal(first, [2.0, 2.0])     # nor by the next call
+    assert first.dtype == np.dtype("float64") and first.dtype.isnative
+
+
+class WrongShape(Op):
+    """``perform`` doubles its input; ``infer_shape`` says the matrix comes out transposed
+    (``swap``), or right but only for symbolic sizes (``symbolic``: it calls a method ints
+    lack)."""
+
+    __props__ = ("kind",)
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def make_node(self, x):
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0] * 2.0
+
+    def infer_shape(self, node, input_shapes):
+        (rows, cols), = input_shapes
+        if self.kind == "swap":
+            return [(cols, rows)]
+        return [(rows.astype("int64"), cols.astype("int64"))]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_infer_shape_disagreeing_with_perform_is_an_error_not_a_wrong_shape(mode):
+    """A compiled function answers ``op(x).shape`` from infer_shape: when perform runs too,
+    a disagreement is reported rather than returned as the shape."""
+    x = T.dmatrix("x")
+    y = WrongShape("swap")(x)
+    f = exprc.function([x], [y, y.shape], mode=mode)
+    with pytest.raises(PerformError, match=r"shape \(2, 3\), but WrongShape.infer_shape gives "
+                                           r"\(3, 2\) for inputs of shapes \(2, 3\)"):
+        f(np.ones((2, 3)))
+    y = WrongShape("symbolic")(x)
+    value, shape = exprc.function([x], [y, y.shape], mode=mode)(np.ones((2, 3)))
+    np.testing.assert_array_equal(value, np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(shape, [2, 3])
+
+
+def test_print_needs_a_hashable_global_fn():
+    class Collector(list):  # a list: unhashable, though callable
+        def __call__(self, op, value):
+            self.append(value)
+
+    with pytest.raises(exprc.errors.ExprcTypeError, match="global_fn must be a hashable"):
+        exprc.printing.Print("h", global_fn=Collector())
+
+
+# ------------------------------------------------ errors of the reference executor and shapes
+class _Raising(exprc.Op):
+    __props__ = ("kind",)
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return exprc.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        raise {"str": _BrokenStr(), "picky": _Picky(7)}[self.kind]
+
+
+class _BrokenStr(Exception):
+    def __str__(self):
+        raise RuntimeError("str broke")
+
+
+class _Picky(Exception):
+    def __init__(self, code):
+        if not isinstance(code, int):
+            raise ValueError("wants an int")
+        super().__init__(code)
+
+
+@pytest.mark.parametrize("kind, cause", [("str", _BrokenStr), ("picky", _Picky)])
+def test_reference_executor_reports_exceptions_hard_to_rebuild(kind, cause):
+    x = T.dvector("x")
+    f = exprc.function([x], _Raising(kind)(x), mode="REFERENCE")
+    with pytest.raises(ExprcError, match=cause.__name__) as caught:
+        f(np.ones(2))
+    assert isinstance(caught.value.__cause__, cause)
+
+
+class _ShapeFrom(exprc.Op):
+    __props__ = ("size",)
+
+    def __init__(self, size):
+        self.size = size
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return exprc.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0].copy()
+
+    def infer_shape(self, node, input_shapes):
+        return [(self.size,)]
+
+
+def test_infer_shape_sizes_must_be_natural_and_come_from_the_inputs():
+    x = T.dvector("x")
+    with pytest.raises(ValueError, match="-1; sizes are >= 0"):
+        exprc.function([x], _ShapeFrom(-1)(x).shape)
+    free = T.lscalar("free")
+    with pytest.raises(ValueError, match="reads free"):
+        exprc.function([x, free], _ShapeFrom(free)(x).shape, on_unused_input="ignore")
+
+
+class _Filled(exprc.Op):
+    """``n`` copies of ``value``: a size that is data, given by an input (as ``alloc``)."""
+
+    __props__ = ()
+
+    def make_node(self, value, n):
+        value, n = T.as_tensor_variable(value), T.as_tensor_variable(n)
+        return exprc.Apply(self, [value, n], [T.dvector()])
+
+    def perform(self, node, inputs, output_storage):
+        value, n = inputs
+        output_storage[0][0] = np.full(int(n), float(value))
+
+    def infer_shape(self, node, input_shapes):
+        return [(node.inputs[1],)]
+
+
+def test_infer_shape_may_read_the_nodes_inputs():
+    value, n = T.dscalar("value"), T.lscalar("n")
+    f = exprc.function([value, n], _Filled()(value, n).shape)
+    assert "_Filled" not in str(f.placement())  # the shape came from n, without perform
+    np.testing.assert_array_equal(f(2.0, 4), [4])

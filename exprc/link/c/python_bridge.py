@@ -71,7 +71,8 @@ class PythonNodes:
         node = self.nodes[slot]
         args = [self._copy_in(ins[k], dtype) for k, dtype in enumerate(self.in_dtypes[slot])]
         try:
-            results = run_perform(node, args)
+            # Not fresh: each result is copied into the program's own buffer below.
+            results = run_perform(node, args, fresh=False)
         except BaseException as exc:
             _pending.failure = (exc, node, args)
             raise
@@ -169,11 +170,29 @@ def failure(message: str) -> BaseException:
     if not isinstance(exc, Exception):
         return exc  # KeyboardInterrupt, SystemExit: as they were raised
     context = message.partition("\n")[2]
-    lines = [str(exc)]
+    shown = True
+    try:
+        lines = [str(exc)]
+    except Exception as broken:
+        # Its class's __str__ raises: an exception of that class could not show the message
+        # either, so it comes out as ExprcError, and the error of __str__ does not replace it.
+        shown = False
+        lines = [f"(its str() raised {type(broken).__name__}; see the exception it was raised "
+                 "from)"]
     if node is not None:
         shapes = ", ".join(f"{a.dtype}{list(a.shape)}" for a in args)
         lines.append(f"    in {type(node.op).__name__}.perform ({node.op} written in Python, "
                      f"called from compiled code) on inputs {shapes}")
-    raised = same_kind(exc, "\n".join(lines + ([context] if context else [])))
+    text = "\n".join(lines + ([context] if context else []))
+    raised = None
+    if shown:
+        try:
+            raised = same_kind(exc, text)
+        except Exception:
+            pass  # the class rejects a message with another error than TypeError
+    if raised is None or type(raised) is not type(exc):
+        # A base class (or ExprcError) stands for the exception's own: name that one first.
+        kind = ExprcError if raised is None else type(raised)
+        raised = kind(f"{type(exc).__name__}: {text}")
     raised.__cause__ = exc
     return raised

@@ -153,9 +153,17 @@ def _check(node: Apply, var: Variable, value: np.ndarray) -> np.ndarray:
 
 def _annotate(exc: Exception, node: Apply, args: list[np.ndarray]) -> Exception:
     """The same kind of exception, with the node, input shapes and user line added."""
-    shapes = ", ".join(f"{a.dtype}{list(a.shape)}" for a in args)
+    shapes = ", ".join(f"{a.dtype}{list(a.shape)}" if hasattr(a, "shape") else type(a).__name__
+                       for a in args)
     where = getattr(node.outputs[0].tag, "trace", "<unknown>")
-    message = (f"{exc}\n    while computing {node.op} on inputs {shapes}"
+    try:
+        text = str(exc.args[0]) if isinstance(exc, KeyError) and len(exc.args) == 1 \
+            else str(exc)
+    except Exception as broken:  # an exception whose __str__ raises: report it, not that
+        return ExprcError(f"{type(exc).__name__} (its str() raised {type(broken).__name__})"
+                          f"\n    while computing {node.op} on inputs {shapes}"
+                          f"\n    (graph built at {where})")
+    message = (f"{text}\n    while computing {node.op} on inputs {shapes}"
                f"\n    (graph built at {where})")
     return same_kind(exc, message)
 
@@ -169,10 +177,14 @@ def same_kind(exc: Exception, message: str) -> Exception:
     mro = type(exc).__mro__
     for cls in mro[:mro.index(Exception)]:
         try:
-            return cls(message)
-        except TypeError:  # a constructor that does not take one message
-            pass
-    return ExprcError(message)
+            made = cls(message)
+        except Exception:  # a constructor that does not take one message
+            continue
+        if cls is not type(exc) and cls is not mro[0]:
+            # A base class stands in: the message names the class that was raised.
+            made = cls(f"{type(exc).__name__}: {message}")
+        return made
+    return ExprcError(f"{type(exc).__name__}: {message}")
 
 
 @hooks.NODE_EVALUATOR.install

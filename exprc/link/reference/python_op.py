@@ -8,17 +8,23 @@ executors hand ``perform`` the same arguments and check its results the same way
 
 ``perform`` receives its inputs as read-only arrays, except the inputs its op declares it
 overwrites (``destroy_map``), and stores each result in ``output_storage[i][0]``. Each result
-must have exactly its output variable's dtype and rank, and every static size of its type;
-a result sharing memory with an input is copied unless the op declares it a view
-(``view_map``) or an overwrite (``destroy_map``).
+must have exactly its output variable's dtype and rank, and every static size of its type,
+and the shape the op's ``infer_shape`` gives for its inputs' shapes, where that is a number
+(the compiled code may take a shape from ``infer_shape`` without running ``perform``). On the
+reference executor a result is copied unless it is a view of an input the op declares
+(``view_map``, ``destroy_map``): ``perform`` may keep and reuse the array it stored (a buffer
+on the op), which must not change a value the graph still holds.
 """
 
 from __future__ import annotations
 
+import inspect
+import weakref
+
 import numpy as np
 
 from exprc.errors import ExprcError, ExprcTypeError
-from exprc.graph.ir import Apply
+from exprc.graph.ir import Apply, Constant
 from exprc.graph.python_op import python_method
 from exprc.link.reference.table import REFERENCE
 
@@ -40,28 +46,107 @@ def _perform(node: Apply, *args: np.ndarray) -> list[np.ndarray]:
     return run_perform(node, args)
 
 
-def run_perform(node: Apply, args) -> list[np.ndarray]:
+def run_perform(node: Apply, args, fresh: bool = True) -> list[np.ndarray]:
     """``node.op.perform`` on ``args`` (one array per input): its results, checked.
+
+    Parameters
+    ----------
+    node : Apply
+    args : sequence of ndarray
+        One array per input.
+    fresh : bool
+        Whether each result must be an array that only the caller holds, in native byte
+        order (the reference executor keeps the results as the graph's values): a result is
+        then copied unless it is a view of an input the op declares in ``view_map`` or
+        ``destroy_map``. The compiled code's callback passes False, as it copies every result
+        into a buffer of its own program.
 
     Raises
     ------
     PerformError
         When an output is not stored, or not an array of its variable's dtype, rank and static
-        sizes. Errors that ``perform`` raises propagate unchanged.
+        sizes, or not of the shape the op's ``infer_shape`` gives. Errors that ``perform``
+        raises propagate unchanged.
     """
     op = node.op
     writable = {i for ins in getattr(op, "destroy_map", {}).values() for i in ins}
     inputs = [a if k in writable else _read_only(a) for k, a in enumerate(args)]
     storage = [[None] for _ in node.outputs]
     op.perform(node, inputs, storage)
+    results = [_checked(node, j, var, cell[0])
+               for j, (var, cell) in enumerate(zip(node.outputs, storage))]
+    _check_inferred_shapes(node, args, results)
+    if not fresh:
+        return results
     aliases = {i for ins in [*op.view_map.values(), *op.destroy_map.values()] for i in ins}
-    results = []
-    for j, (var, cell) in enumerate(zip(node.outputs, storage)):
-        value = _checked(node, j, var, cell[0])
-        if any(np.may_share_memory(value, a) for k, a in enumerate(args) if k not in aliases):
-            value = value.copy()  # an undeclared alias: later in-place ops must not reach it
-        results.append(value)
-    return results
+    declared = [a for k, a in enumerate(args) if k in aliases]
+    # Anything else is copied: an undeclared view of an input (later in-place ops must not
+    # reach it), or an array perform keeps, such as a buffer it reuses on the next call or
+    # for the op's next node (which would change this value under the graph's feet).
+    return [value if any(np.may_share_memory(value, a) for a in declared)
+            else np.array(value, dtype=value.dtype.newbyteorder("="), order="C")
+            for value in results]
+
+
+# Shapes of the inputs (per node) for which the results were found to agree with
+# infer_shape: the check costs a call of infer_shape (which may build expressions) only the
+# first time a node runs on inputs of given shapes.
+_agreed_shapes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_AGREED_MAX = 64  # shapes remembered per node (inputs of ever-changing shapes: start over)
+
+
+def _check_inferred_shapes(node: Apply, args, results: list[np.ndarray]) -> None:
+    """Raise PerformError when a result's shape differs from a size ``infer_shape`` gives.
+
+    The compiled code answers ``op(x).shape`` from ``infer_shape`` without running
+    ``perform``, so the two disagreeing would give wrong shapes silently (and wrong values
+    downstream). ``infer_shape`` is called here with the inputs' actual shapes as ints; a size
+    it gives as a number (or constant) is compared with the result's. A size it computes
+    symbolically, or an ``infer_shape`` that accepts symbolic sizes only (it raises on ints),
+    is not checked here; the shape pass reports a malformed answer (wrong count or rank).
+    """
+    method = python_method(type(node.op), "infer_shape")
+    if method is None:
+        return
+    shapes = tuple(tuple(int(n) for n in a.shape) for a in args)
+    agreed = _agreed_shapes.setdefault(node, set())
+    if shapes in agreed:
+        return
+    try:
+        if len(inspect.signature(method).parameters) >= 4:  # self, fgraph, node, shapes
+            inferred = node.op.infer_shape(None, node, list(shapes))
+        else:
+            inferred = node.op.infer_shape(node, list(shapes))
+    except Exception:
+        return  # written for symbolic sizes only (see above)
+    if isinstance(inferred, (list, tuple)) and len(inferred) == len(results):
+        for j, (shape, value) in enumerate(zip(inferred, results)):
+            if not isinstance(shape, (list, tuple)) or len(shape) != value.ndim:
+                continue
+            sizes = [_known_size(n) for n in shape]
+            if any(n is not None and n != m for n, m in zip(sizes, value.shape)):
+                name = _name(node.op)
+                shown = tuple("?" if n is None else n for n in sizes)
+                raise PerformError(
+                    f"{name}.perform, output {j}: the result has shape {value.shape}, but "
+                    f"{name}.infer_shape gives {shown} for inputs of shapes "
+                    f"{', '.join(map(str, shapes)) or 'none'}; a compiled function takes a "
+                    "shape from infer_shape without running perform, so the two must agree")
+    if len(agreed) >= _AGREED_MAX:
+        agreed.clear()
+    agreed.add(shapes)
+
+
+def _known_size(size) -> int | None:
+    """``size`` (an entry of what ``infer_shape`` returned) as an int, or None when it is
+    not a number known without evaluating an expression."""
+    if isinstance(size, Constant):
+        size = size.data
+    if isinstance(size, np.ndarray):
+        size = size[()] if size.ndim == 0 else None
+    if isinstance(size, (bool, np.bool_)) or not hasattr(size, "__index__"):
+        return None
+    return int(size)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

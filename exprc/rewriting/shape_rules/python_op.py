@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import inspect
 
-from exprc.errors import ExprcTypeError
+from exprc.errors import ExprcTypeError, ExprcValueError
+from exprc.graph.ir import Constant, Variable
 from exprc.graph.python_op import python_method
+from exprc.graph.traversal import graph_inputs
 from exprc.rewriting.shape_rules import SHAPE
 from exprc.rewriting.shape_rules.sizes import as_size
 from exprc.tensor.type import INTEGER_DTYPES
@@ -33,14 +35,16 @@ def infer_shape_rule(op_class: type):
 
 
 def _without_fgraph(node, input_shapes):
-    return _checked(node, node.op.infer_shape(node, [tuple(s) for s in input_shapes]))
+    shapes = [tuple(s) for s in input_shapes]
+    return _checked(node, node.op.infer_shape(node, shapes), shapes)
 
 
 def _with_fgraph(node, input_shapes):
-    return _checked(node, node.op.infer_shape(None, node, [tuple(s) for s in input_shapes]))
+    shapes = [tuple(s) for s in input_shapes]
+    return _checked(node, node.op.infer_shape(None, node, shapes), shapes)
 
 
-def _checked(node, shapes) -> list | None:
+def _checked(node, shapes, input_shapes) -> list | None:
     name = f"{type(node.op).__name__}.infer_shape"
     if shapes is None:
         return None
@@ -56,7 +60,25 @@ def _checked(node, shapes) -> list | None:
             raise ExprcTypeError(f"{name}: the shape of output {j} must be a tuple of "
                                  f"{out.ndim} size(s), got {shape!r}")
         result.append(tuple(_size(name, j, s) for s in shape))
+    _check_sources(name, result, input_shapes, node.inputs)
     return result
+
+
+def _check_sources(name: str, shapes: list, input_shapes: list, inputs: list) -> None:
+    """Sizes must be computed from the input sizes, the node's inputs (an op whose size is
+    data, as ``alloc``'s) and constants: a size reading another variable of the user's could
+    not be computed where the shape is needed."""
+    given = [s for shape in input_shapes for s in shape if isinstance(s, Variable)]
+    given += list(inputs)
+    allowed = set(graph_inputs(given)) | set(given)
+    for j, shape in enumerate(shapes):
+        sizes = [s for s in (shape or ()) if isinstance(s, Variable)]
+        for root in graph_inputs(sizes, blockers=given):
+            if root not in allowed and not isinstance(root, Constant):
+                raise ExprcValueError(
+                    f"{name}: a size of output {j} reads {root}, which is neither an input of "
+                    "the node nor one of the input sizes it was given; sizes must be computed "
+                    "from those (and constants)")
 
 
 def _size(name: str, j: int, size):
@@ -66,8 +88,14 @@ def _size(name: str, j: int, size):
         if size.ndim != 0 or size.dtype not in INTEGER_DTYPES:
             raise ExprcTypeError(f"{name}: a size of output {j} is {size} of type {size.type}; "
                                  "sizes are ints or 0-d integer tensors")
+        data = getattr(size, "data", None)
+        if data is not None and int(data) < 0:
+            raise ExprcValueError(f"{name}: a size of output {j} is the constant {int(data)}; "
+                                  "sizes are >= 0")
         return as_size(size)
     if isinstance(size, bool) or not hasattr(size, "__index__"):
         raise ExprcTypeError(f"{name}: a size of output {j} is {size!r}; sizes are ints or 0-d "
                              "integer tensors")
+    if int(size) < 0:
+        raise ExprcValueError(f"{name}: a size of output {j} is {int(size)}; sizes are >= 0")
     return as_size(int(size))
