@@ -132,12 +132,35 @@ def test_linker_and_optimizer_flags_choose_the_default_mode():
     assert f.mode.linker == "c"
 
 
+def test_mode_flag_names_a_mode_when_set():
+    # A mode name no mode has is refused where it is set (THEANO_FLAGS warns and ignores it),
+    # not at every later theano.function; 'Mode', Theano's default, leaves the choice to the
+    # linker and optimizer flags.
+    import theano
+    import theano.tensor as T
+
+    import exprc
+    x = T.dvector("x")
+    with pytest.raises(ValueError, match="'ProfileMode' for theano.config.mode"):
+        theano.config.mode = "ProfileMode"
+    assert exprc.config.mode == "FAST_RUN"
+    with theano.config.change_flags(mode="Mode", optimizer="None"):
+        f = theano.function([x], x * 2)
+        assert f.mode.optimizer == "none"
+        np.testing.assert_array_equal(f([1.0]), [2.0])
+    _, messages = _parsed_flags("mode=bogus")
+    assert exprc.config.mode == "FAST_RUN"
+    assert len(messages) == 1 and "mode=bogus" in messages[0]
+
+
 def test_truth_value_as_theano():
     import theano
     import theano.tensor as T
     W = theano.shared(np.zeros(3), name="W")
     x = T.dvector("x")
     assert W and x and (x + 1)  # Theano: true for any variable but a comparison
+    import theano.sparse
+    assert theano.sparse.csr_matrix("s")
     with pytest.raises(TypeError):
         bool(x < 1)
     with pytest.raises(TypeError):

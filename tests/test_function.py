@@ -157,6 +157,12 @@ def test_an_intermediate_input_cuts_the_graph_there():
         exprc.function([y], y + x)
     with pytest.raises(ExprcTypeError, match="both an input"):
         exprc.function([y], y * 2, givens={y: x})
+    # In() of an intermediate, with a default; a givens value reading the cut input.
+    g = exprc.function([In(y, value=np.array([1.0, 2.0]), name="yy")], y * 2)
+    np.testing.assert_array_equal(g(), [2.0, 4.0])
+    np.testing.assert_array_equal(g(yy=[3.0]), [6.0])
+    h = exprc.function([y], x * 3, givens={x: y - 1})
+    np.testing.assert_array_equal(h([2.0, 3.0]), [3.0, 6.0])
 
 
 def test_allow_input_downcast_integers():

@@ -104,3 +104,21 @@ def test_a_test_value_of_the_wrong_type_is_named(flag):
     x.tag.test_value = np.zeros(3)
     with pytest.raises(TypeError, match="test value of x"):
         x + 1
+
+
+def test_an_in_place_op_leaves_shared_values_and_test_values_alone(flag):
+    # The test value of an op that overwrites its input is computed on a copy: building the
+    # node must not change the shared variable (and so what the compiled function returns).
+    from exprc.tensor.blas import gemm_inplace
+
+    flag("raise")
+    z = exprc.shared(np.zeros((2, 2)), name="z")
+    a = _matrix("a", 2, 2)
+    before = a.tag.test_value.copy()
+    out = gemm_inplace(z, 1.0, a, a, 1.0)
+    np.testing.assert_array_equal(z.get_value(), np.zeros((2, 2)))
+    np.testing.assert_array_equal(a.tag.test_value, before)
+    np.testing.assert_allclose(out.tag.test_value, before @ before)
+    flag("off")
+    f = exprc.function([a], out)
+    np.testing.assert_allclose(f(before), before @ before)

@@ -9,6 +9,7 @@ update is computed from the values the shared variables had before the call.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 import warnings
@@ -105,6 +106,10 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: str | Mode | None
     replacements = _normalise_givens(givens)
     for old in cuts.keys() & replacements.keys():
         raise ExprcTypeError(f"{old} is both an input of the function and replaced by givens")
+    if cuts and replacements:  # a givens value may read an input that cuts the graph
+        keys = list(replacements)
+        values = clone_replace([replacements[k] for k in keys], cuts)
+        replacements = dict(zip(keys, values))
     replacements.update(cuts)
     computed = clone_replace(out_vars + [e for _, e in update_pairs] + state_updates,
                              replacements)
@@ -538,12 +543,17 @@ def _cut_at_intermediate_inputs(inputs: list) -> tuple[list, dict[Variable, Vari
     cuts: dict[Variable, Variable] = {}
     result = []
     for item in inputs:
-        if (isinstance(item, Variable) and item.owner is not None
-                and not isinstance(item, Constant)):
-            fresh = cuts.get(item)
+        variable = item.variable if isinstance(item, In) else item
+        if (isinstance(variable, Variable) and variable.owner is not None
+                and not isinstance(variable, Constant)):
+            fresh = cuts.get(variable)
             if fresh is None:
-                fresh = cuts[item] = item.type(name=item.name)
-            item = fresh
+                fresh = cuts[variable] = variable.type(name=variable.name or str(variable))
+            if isinstance(item, In):
+                item = copy.copy(item)
+                item.variable = fresh
+            else:
+                item = fresh
         result.append(item)
     return result, cuts
 

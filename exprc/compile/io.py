@@ -44,12 +44,10 @@ class In:
                  allow_downcast: bool | None = None):
         if not isinstance(variable, Variable):
             raise ExprcTypeError(f"In() needs a symbolic variable, got {type(variable).__name__}")
-        if isinstance(variable, Constant) or variable.owner is not None:
-            origin = ("a constant" if isinstance(variable, Constant)
-                      else f"computed by {variable.owner.op}")
-            raise ExprcTypeError(
-                f"function inputs must be free variables, but {variable} is {origin}"
-                "; to feed a value for an intermediate result use givens=")
+        if isinstance(variable, Constant):
+            raise ExprcTypeError(f"function inputs must be variables, but {variable} is a "
+                                 "constant")
+        # An input computed by the graph cuts it there (see function()).
         if update is not None and value is None:
             raise ExprcTypeError(f"In({variable}, update=...) needs an initial value=")
         self.variable = variable

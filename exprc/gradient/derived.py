@@ -15,6 +15,7 @@ from typing import Any
 from exprc.errors import ExprcTypeError
 from exprc.gradient.python_op import forward_rop, has_r_op
 from exprc.gradient.walk import grad
+from exprc.graph import testvalues
 from exprc.graph.ir import Variable
 from exprc.graph.traversal import clone_replace
 from exprc.tensor.math import fill
@@ -95,6 +96,7 @@ def Rop(f: Any, wrt: Any, eval_points: Any):
     jvps = Lop(vjps, dummies, points, disconnected_inputs="ignore")
     # The result is independent of the dummies' values; any value of the right shape does.
     jvps = clone_replace(jvps, {u: _zeros_like(fi) for u, fi in zip(dummies, fs)})
+    testvalues.fill_test_values([j for j in jvps if isinstance(j, Variable)])  # cloned anew
     return jvps[0] if single_f else jvps
 
 

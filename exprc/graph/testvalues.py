@@ -16,6 +16,7 @@ Rewrites and compilation build nodes too; they run with test values suspended
 
 from __future__ import annotations
 
+import copy
 import inspect
 import threading
 import warnings
@@ -112,6 +113,12 @@ def compute_test_values(node: Any) -> None:
                 warnings.warn(message, stacklevel=4)
             return
         values.append(value)
+    # An in-place op (``destroy_map``) overwrites the inputs it names; those values are the
+    # user's test values, a constant's data or a shared variable's own storage (borrowed), so
+    # it gets copies: building a node must never change a shared variable's value.
+    destroyed = {i for ins in getattr(node.op, "destroy_map", {}).values() for i in ins}
+    for i in destroyed:
+        values[i] = values[i].copy() if hasattr(values[i], "copy") else copy.deepcopy(values[i])
     try:
         with suspended():
             results = hooks.NODE_EVALUATOR(node, values)

@@ -14,6 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from exprc.configuration import config
 from exprc.errors import ExprcTypeError, ExprcValueError, user_frame
 from exprc.graph.inner import InnerGraph, close_over
@@ -194,11 +196,13 @@ def _placeholder_test_values(seq_args, seq_specs, sot_args, out_specs) -> None:
         return
     for x_args, (x, taps) in zip(seq_args, seq_specs):
         value = test_value_of(x)
-        if value is None or len(value) == 0:
+        if value is None:
             continue
         low = min(taps)
         for placeholder, tap in zip(x_args, taps):
-            placeholder.tag.test_value = value[min(tap - low, len(value) - 1)]
+            # An empty sequence has no row: zeros of a row's shape still check the step.
+            placeholder.tag.test_value = (value[min(tap - low, len(value) - 1)] if len(value)
+                                          else np.zeros(value.shape[1:], value.dtype))
     for state_args, (initial, taps, leading) in zip(sot_args, out_specs):
         value = None if initial is None else test_value_of(initial)
         if value is None:

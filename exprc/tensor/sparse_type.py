@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from exprc.configuration import config
 from exprc.errors import ExprcError, ExprcTypeError
 from exprc.graph.ir import Apply, Constant, Type, Variable
 from exprc.tensor.sharedvar import Container, SharedVariable, is_sparse_value
@@ -265,6 +266,13 @@ class SparseVariable(Variable):
     # Variables hash and compare by identity (they key dicts of givens and updates).
     __eq__ = Variable.__eq__
     __hash__ = Variable.__hash__
+
+    def __bool__(self):
+        if config.variable_truth == "theano":
+            return True  # Theano's rule, as for tensors (sparse results are no comparisons)
+        raise ExprcTypeError(
+            f"the truth value of the symbolic sparse matrix {self} is unknown until the graph "
+            "runs")
 
     def __len__(self):
         raise ExprcTypeError(f"len() of symbolic sparse matrix {self} is unknown; use "

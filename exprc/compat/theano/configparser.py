@@ -186,6 +186,8 @@ class TheanoConfigParser:
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "optimizer_excluding":
             value = _exprc_exclusions(value)
+        if name == "mode":
+            value = _exprc_mode_name(value)
         if name in MAPPED:
             setattr(_exprc_config, MAPPED[name], value)
         elif name in FIXED:
@@ -218,6 +220,25 @@ class TheanoConfigParser:
 
     def __repr__(self) -> str:
         return "\n".join(f"{name} = {getattr(self, name)!r}" for name in self._known())
+
+
+def _exprc_mode_name(value: Any) -> Any:
+    """``mode`` as exprc stores it. exprc's flag takes any string and a wrong name fails only
+    at the next ``theano.function``, so a name no mode has is refused here, when it is set.
+    ``'Mode'`` (Theano's default: the ``linker`` and ``optimizer`` flags decide) is stored as
+    exprc's default, which :func:`~exprc.compat.theano.compile.mode.to_exprc_mode` reads the
+    same way; stored as ``'Mode'`` it would name no exprc mode."""
+    if not isinstance(value, str):
+        return value
+    if value == "Mode":
+        return "FAST_RUN"
+    from exprc.compile.mode import PREDEFINED
+
+    known = [*PREDEFINED, "DEBUG_MODE", "DebugMode", "NanGuardMode"]
+    if value not in known:
+        raise ValueError(f"invalid value {value!r} for theano.config.mode; expected one of "
+                         f"{['Mode', *known]}")
+    return value
 
 
 def _exprc_exclusions(value: Any) -> Any:
