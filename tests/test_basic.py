@@ -311,3 +311,15 @@ def test_unpacking_a_vector_of_static_length():
         list(TT.dscalar("s"))
     with pytest.raises(TypeError, match="len"):
         len(x.shape)
+
+
+def test_numpy_refuses_to_wrap_a_symbolic_variable():
+    import exprc.tensor as TT
+    x = TT.dvector("x")
+    for convert in (lambda: np.array([x]), lambda: np.asarray(x.shape),
+                    lambda: np.stack([x, x])):
+        with pytest.raises(TypeError, match="cannot convert the symbolic variable"):
+            convert()
+    # Arithmetic with arrays still builds graphs (NumPy defers to the variable).
+    assert isinstance(np.ones(2) + x, TT.TensorVariable)
+    assert isinstance(np.float64(2) * x, TT.TensorVariable)

@@ -31,6 +31,14 @@ class TensorVariable(Variable):
     # ``ndarray * var`` defers to ``var.__rmul__`` and builds a graph.
     __array_ufunc__ = None
 
+    def __array__(self, dtype=None, copy=None):
+        # Without this NumPy would wrap the variable in an object array (np.array([x]),
+        # np.mean(x)) and fail later, far from the mistake, or not at all.
+        raise ExprcTypeError(
+            f"cannot convert the symbolic variable {self} to a NumPy array: it has no value "
+            "until a compiled function runs; use exprc.tensor functions on it (T.mean, "
+            "T.stack, ...), or evaluate it with .eval() or exprc.function")
+
     # ----------------------------------------------------------------- static facts
     @property
     def ndim(self) -> int:
