@@ -4,20 +4,10 @@ Theano computed (compared with NumPy)."""
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
-from exprc.compat import install_theano
-
-
-@pytest.fixture(autouse=True)
-def theano_installed():
-    install_theano()
-    yield
-    for name in [n for n in sys.modules if n == "theano" or n.startswith("theano.")]:
-        del sys.modules[name]
+pytestmark = pytest.mark.usefixtures("theano_installed")
 
 
 TENSOR_NAMES = """tril triu tri diag diagonal nonzero nonzero_values flatnonzero roll mgrid ogrid

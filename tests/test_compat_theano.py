@@ -13,15 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from exprc.compat import install_theano
-
-
-@pytest.fixture(autouse=True)
-def theano_installed():
-    install_theano()
-    yield
-    for name in [n for n in sys.modules if n == "theano" or n.startswith("theano.")]:
-        del sys.modules[name]
+pytestmark = pytest.mark.usefixtures("theano_installed")
 
 
 # ------------------------------------------------------------------------------ module layout

@@ -24,14 +24,7 @@ import pickle
 import numpy as np
 import pytest
 
-from exprc.compat import install_theano, uninstall_theano
-
-
-@pytest.fixture(autouse=True)
-def theano_installed():
-    install_theano()
-    yield
-    uninstall_theano()
+pytestmark = pytest.mark.usefixtures("theano_installed")
 
 
 def _in_order(text: str, *parts: str) -> bool:

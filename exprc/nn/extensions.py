@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 import exprc.tensor as T
+from exprc.tensor.nnet.conv3d import conv3d  # one implementation, re-exported here
 from exprc.tensor.signal.pool import pool_2d
 
 __all__ = [
@@ -216,63 +217,6 @@ def _depth_geometry(border: str | tuple, taps: int, dilation: int) -> tuple[int,
         depth = {"valid": 0, "full": span - 1, "half": span // 2}[border]
         return depth, border
     return border[0], border[1:]
-
-
-def conv3d(input: Any, filters: Any, input_shape: Sequence | None = None,
-           filter_shape: Sequence | None = None, border_mode: Any = "valid",
-           subsample: Any = (1, 1, 1), filter_flip: bool = True,
-           filter_dilation: Any = (1, 1, 1), num_groups: int = 1):
-    """3-d convolution of ``(batch, channels, depth, rows, cols)`` with ``(filters,
-    channels / groups, depth, rows, cols)`` (Theano's ``T.nnet.conv3d``).
-
-    Parameters
-    ----------
-    input, filters : tensor-like
-        5-d float tensors; the filters' depth must be known when the graph is built (from its
-        type or ``filter_shape``).
-    input_shape, filter_shape : tuple, optional
-        Sizes known in advance (None for unknown ones).
-    border_mode : {'valid', 'full', 'half'}, int or (int, int, int)
-        As for :func:`exprc.tensor.nnet.conv2d`, per axis.
-    subsample, filter_dilation : (int, int, int)
-        Strides and the spacing between filter taps.
-    filter_flip : bool
-        True flips the filters along all three axes (a true convolution).
-    num_groups : int
-
-    Returns
-    -------
-    TensorVariable
-        ``(batch, filters, depth, rows, cols)``, each size ``(size + 2 * pad - span) //
-        stride + 1`` with ``span = (taps - 1) * dilation + 1``.
-    """
-    where = "conv3d"
-    input = _tensor(input, 5, "input", where)
-    filters = _tensor(filters, 5, "filters", where)
-    stride = _ints(subsample, 3, "subsample", where, 1)
-    dilation = _ints(filter_dilation, 3, "filter_dilation", where, 1)
-    taps = _static_size(filters, filter_shape, 2, "filters' depth", where)
-    depth_pad, border2d = _depth_geometry(_border(border_mode, 3, where), taps, dilation[0])
-    span = (taps - 1) * dilation[0] + 1
-    x = pad(input, [(depth_pad, depth_pad)], batch_ndim=2)
-    # (batch, depth, channels, rows, cols): a depth slice of every example becomes one image.
-    xs = x.dimshuffle(0, 2, 1, 3, 4)
-    channels, rows, cols = x.shape[1], x.shape[3], x.shape[4]
-    image_hint = None if input_shape is None else (None, input_shape[1]) + tuple(input_shape[3:])
-    filter_hint = None if filter_shape is None else tuple(filter_shape[:2]) + tuple(
-        filter_shape[3:])
-    total = None
-    for t in range(taps):
-        start = t * dilation[0]
-        rest = span - 1 - start   # the depth entries after the last one this tap reads
-        slab = xs[:, start:(-rest if rest else None):stride[0]]
-        slab = slab.reshape((-1, channels, rows, cols))
-        kernel = filters[:, :, taps - 1 - t] if filter_flip else filters[:, :, t]
-        out = T.nnet.conv2d(slab, kernel, image_hint, filter_hint, border2d, stride[1:],
-                            filter_flip, dilation[1:], num_groups)
-        total = out if total is None else total + out
-    total = total.reshape((x.shape[0], -1, total.shape[1], total.shape[2], total.shape[3]))
-    return total.dimshuffle(0, 2, 1, 3, 4)
 
 
 def conv_transpose3d(input: Any, filters: Any, output_shape: Sequence,

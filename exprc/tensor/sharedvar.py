@@ -77,7 +77,44 @@ class Container:
         self.lock = threading.RLock()
 
 
-class SharedVariable(TensorVariable, metaclass=abc.ABCMeta):
+class SharedValue:
+    """What every shared variable has, whatever its type: a value in a :class:`Container`
+    (checked against the type whenever it is set), ``default_update``, ``get_value`` and
+    ``set_value``. Mixed into :class:`SharedVariable` (tensors) and
+    :class:`~exprc.tensor.sparse_type.SparseSharedVariable`."""
+
+    def __init__(self, type: Any, value: Any, name: str | None = None,
+                 allow_downcast: bool | None = None, borrow: bool = False):
+        super().__init__(type, name=name)
+        self.allow_downcast = allow_downcast
+        self.default_update = None
+        self.container = Container(self._filter(value, borrow), type,
+                                   f"value of shared variable {self.name or self.auto_name!r}")
+
+    def _filter(self, value: Any, borrow: bool) -> Any:
+        what = f"value of shared variable {self.name or self.auto_name!r}"
+        checked = self.type.filter(value, allow_downcast=self.allow_downcast, what=what)
+        if checked is value and not borrow:
+            checked = checked.copy()
+        return checked
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
+        """The current value: a copy, or with ``borrow=True`` the stored value itself."""
+        value = self.container.value
+        return value if borrow else value.copy()
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        """Replace the value after checking it against the type; copied unless
+        ``borrow=True``."""
+        self.container.value = self._filter(value, borrow)
+
+    def clone(self) -> Any:
+        cp = super().clone()
+        cp.container = self.container
+        return cp
+
+
+class SharedVariable(SharedValue, TensorVariable, metaclass=abc.ABCMeta):
     """A tensor variable whose value lives outside any function and is shared by all of them.
 
     Functions read its current value when called and, if given an update for it, write the
@@ -87,37 +124,8 @@ class SharedVariable(TensorVariable, metaclass=abc.ABCMeta):
     Shared variables of other types (sparse matrices,
     :class:`~exprc.tensor.sparse_type.SparseSharedVariable`) are registered as virtual
     subclasses: they have the same ``container``, ``default_update``, ``get_value`` and
-    ``set_value`` without being tensor variables.
+    ``set_value`` (from :class:`SharedValue`) without being tensor variables.
     """
-
-    def __init__(self, type: TensorType, value: Any, name: str | None = None,
-                 allow_downcast: bool | None = None, borrow: bool = False):
-        super().__init__(type, name=name)
-        self.allow_downcast = allow_downcast
-        self.default_update = None
-        self.container = Container(self._filter(value, borrow), type,
-                                   f"value of shared variable {self.name or self.auto_name!r}")
-
-    def _filter(self, value: Any, borrow: bool) -> np.ndarray:
-        what = f"value of shared variable {self.name or self.auto_name!r}"
-        array = self.type.filter(value, allow_downcast=self.allow_downcast, what=what)
-        if array is value and not borrow:
-            array = array.copy()
-        return array
-
-    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
-        """The current value: a copy, or with ``borrow=True`` the stored array itself."""
-        value = self.container.value
-        return value if borrow else value.copy()
-
-    def set_value(self, value: Any, borrow: bool = False) -> None:
-        """Replace the value after checking dtype and rank; copied unless ``borrow=True``."""
-        self.container.value = self._filter(value, borrow)
-
-    def clone(self) -> SharedVariable:
-        cp = super().clone()
-        cp.container = self.container
-        return cp
 
 
 def is_sparse_value(value: Any) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 from exprc.configuration import config
 from exprc.errors import ExprcError, ExprcTypeError
 from exprc.graph.ir import Apply, Constant, Type, Variable
-from exprc.tensor.sharedvar import Container, SharedVariable, is_sparse_value
+from exprc.tensor.sharedvar import SharedValue, SharedVariable, is_sparse_value
 from exprc.tensor.type import SUPPORTED_DTYPES, canonical_dtype
 
 __all__ = [
@@ -357,42 +357,14 @@ def csc_matrix(name: str | None = None, dtype: Any = None) -> SparseVariable:
     return matrix("csc", name, dtype)
 
 
-class SparseSharedVariable(SparseVariable):
+class SparseSharedVariable(SharedValue, SparseVariable):
     """A shared variable holding a ``scipy.sparse`` matrix (made by ``exprc.shared`` from one).
 
     It is a :class:`~exprc.tensor.sharedvar.SharedVariable` (registered as one), so functions
     read it, update it and lock it as any shared variable; its value is checked against its
-    type (format and dtype) whenever it is set.
+    type (format and dtype) whenever it is set, and ``get_value`` returns a copy of the
+    ``scipy.sparse`` matrix unless ``borrow=True``.
     """
-
-    def __init__(self, type: SparseType, value: Any, name: str | None = None,
-                 allow_downcast: bool | None = None, borrow: bool = False):
-        super().__init__(type, name=name)
-        self.allow_downcast = allow_downcast
-        self.default_update = None
-        self.container = Container(self._filter(value, borrow), type,
-                                   f"value of shared variable {self.name or self.auto_name!r}")
-
-    def _filter(self, value: Any, borrow: bool) -> Any:
-        what = f"value of shared variable {self.name or self.auto_name!r}"
-        matrix = self.type.filter(value, allow_downcast=self.allow_downcast, what=what)
-        return matrix.copy() if matrix is value and not borrow else matrix
-
-    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
-        """The current value: a copy of the ``scipy.sparse`` matrix, or with ``borrow=True``
-        the stored matrix itself."""
-        value = self.container.value
-        return value if borrow else value.copy()
-
-    def set_value(self, value: Any, borrow: bool = False) -> None:
-        """Replace the value (a ``scipy.sparse`` matrix of this format; its dtype is cast as
-        function inputs are); copied unless ``borrow=True``."""
-        self.container.value = self._filter(value, borrow)
-
-    def clone(self) -> SparseSharedVariable:
-        cp = super().clone()
-        cp.container = self.container
-        return cp
 
 
 SharedVariable.register(SparseSharedVariable)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from exprc.errors import ExprcShapeError, ExprcTypeError, build_error
+from exprc.errors import ExprcShapeError, ExprcTypeError, ExprcValueError, build_error
 from exprc.tensor.basic import zeros
 from exprc.tensor.nnet.conv import _float_pair, _hinted, conv2d
 from exprc.tensor.shape import reshape
@@ -26,9 +26,12 @@ __all__ = ["conv3d"]
 def _triple(value: Any, what: str) -> tuple[int, int, int]:
     values = tuple(value) if isinstance(value, (list, tuple)) else (value,) * 3
     if len(values) != 3 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                                   and v >= 1 for v in values):
+                                   for v in values):
         raise build_error(ExprcTypeError, "conv3d", f"{what} must be three positive ints, got "
                           f"{value!r}")
+    if min(values) < 1:  # the right kind, a wrong value (as conv2d reports it)
+        raise build_error(ExprcValueError, "conv3d", f"{what} must be three positive ints, "
+                          f"got {value!r}")
     return tuple(int(v) for v in values)
 
 
@@ -39,7 +42,8 @@ def _depth_padding(border_mode: Any, span: int):
     pads = tuple(border_mode) if isinstance(border_mode, (list, tuple)) else (border_mode,) * 3
     if len(pads) != 3 or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
                                  and p >= 0 for p in pads):
-        raise build_error(ExprcTypeError, "conv3d", f"border_mode must be 'valid', 'full', "
+        # An unknown mode name or a negative pad is a wrong value, not a wrong kind.
+        raise build_error(ExprcValueError, "conv3d", f"border_mode must be 'valid', 'full', "
                           f"'half', a non-negative int or three of them, got {border_mode!r}")
     return int(pads[0]), (int(pads[1]), int(pads[2]))
 
@@ -47,7 +51,7 @@ def _depth_padding(border_mode: Any, span: int):
 def conv3d(input: Any, filters: Any, input_shape: Sequence | None = None,
            filter_shape: Sequence | None = None, border_mode: Any = "valid",
            subsample: Any = (1, 1, 1), filter_flip: bool = True,
-           filter_dilation: Any = (1, 1, 1)):
+           filter_dilation: Any = (1, 1, 1), num_groups: int = 1):
     """3-d convolution of a batch of multi-channel volumes (Theano 1.0's ``conv3d``).
 
     Parameters
@@ -68,6 +72,9 @@ def conv3d(input: Any, filters: Any, input_shape: Sequence | None = None,
         cross-correlation.
     filter_dilation : three ints
         Spacing between filter taps.
+    num_groups : int
+        Grouped convolution: the channels split into this many groups, each convolved with
+        its share of the filters (filters then have ``channels / num_groups`` channels).
 
     Returns
     -------
@@ -104,7 +111,8 @@ def conv3d(input: Any, filters: Any, input_shape: Sequence | None = None,
         planes = reshape(slab.dimshuffle(0, 2, 1, 3, 4), (-1, channels, rows, cols))
         kernel = filters[:, :, depth - 1 - tap if filter_flip else tap]
         out = conv2d(planes, kernel, border_mode=plane_mode, subsample=strides[1:],
-                     filter_flip=filter_flip, filter_dilation=dilations[1:])
+                     filter_flip=filter_flip, filter_dilation=dilations[1:],
+                     num_groups=num_groups)
         total = out if total is None else total + out
     out = reshape(total, (n, out_depth, filters.shape[0], total.shape[2], total.shape[3]))
     return out.dimshuffle(0, 2, 1, 3, 4)
