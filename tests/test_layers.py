@@ -36,7 +36,7 @@ LAYERS = [
     ("link", ["exprc.link"]),
     ("compile", ["exprc.compile"]),
     ("top", ["exprc.nn", "exprc.printing", "exprc.datasets", "exprc.scan_module", "exprc.compat",
-             "exprc.sparse", "exprc"]),
+             "exprc.sparse", "exprc.export", "exprc"]),
 ]
 
 #: Packages whose subpackages are checked for circles among themselves too: the backends and

@@ -12,6 +12,8 @@ from exprc.gradient import GRAD
 from exprc.gradient.rules.elemwise import SCALAR_GRADS
 from exprc.graph.ir import Op
 from exprc.graph.traversal import toposort
+from exprc.export.c.program import EXPORT_C
+from exprc.export.c.rules import __name__ as EXPORT_C_RULES
 from exprc.link.c.ops import __name__ as C_RULES
 from exprc.link.c.program import C_CODE
 from exprc.link.codegen.render import SCALAR_C
@@ -30,6 +32,7 @@ TABLES = [
     (GRAD, "exprc.gradient.rules"),
     (SHAPE, "exprc.rewriting.shape_rules"),
     (C_CODE, C_RULES),
+    (EXPORT_C, EXPORT_C_RULES),
 ]
 ALL_OPS = sorted(Op.ALL_OPS, key=lambda c: (c.__module__, c.__name__))
 

@@ -150,7 +150,7 @@ def _checked(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- scalar body
-def _body(program: ScalarProgram, renderer: Renderer, loads: Sequence[str],
+def scalar_body(program: ScalarProgram, renderer: Renderer, loads: Sequence[str],
           stores: Sequence[str], indent: str) -> list[str]:
     """Lines computing ``program`` for one element.
 
@@ -190,7 +190,7 @@ def _c_scalar_kernel(name: str, program: ScalarProgram, renderer: Renderer) -> s
     the many scalar shape computations of a graph cost no loop code to compile."""
     ctype = renderer.dialect.ctype
     nin = len(program.input_dtypes)
-    body = _body(program, renderer,
+    body = scalar_body(program, renderer,
                  [f"*(const {ctype(d)} *)data[{k}]" for k, d in enumerate(program.input_dtypes)],
                  [f"*({ctype(d)} *)data[{nin + j}] = {{}};"
                   for j, d in enumerate(program.output_dtypes)], " " * 4)
@@ -213,10 +213,10 @@ def _c_kernel(name: str, program: ScalarProgram, renderer: Renderer, threshold: 
     typed = [f"    {'const ' if k < nin else ''}{ctype(d)} *p{k} = "
              f"({'const ' if k < nin else ''}{ctype(d)} *)data[{k}];"
              for k, d in enumerate(dtypes)]
-    contiguous = _body(program, renderer, [f"p{k}[i]" for k in range(nin)],
+    contiguous = scalar_body(program, renderer, [f"p{k}[i]" for k in range(nin)],
                        [f"p{nin + j}[i] = {{}};" for j in range(len(program.outputs))],
                        " " * 8)
-    strided = _body(program, renderer,
+    strided = scalar_body(program, renderer,
                     [f"*(const {ctype(d)} *)(data[{k}] + i * strides[{k}])"
                      for k, d in enumerate(program.input_dtypes)],
                     [f"*({ctype(dtypes[nin + j])} *)(data[{nin + j}] + i * strides[{nin + j}])"
@@ -259,7 +259,7 @@ def _cuda_kernel(name: str, program: ScalarProgram, renderer: Renderer, threshol
     nin = len(program.input_dtypes)
     dtypes = list(program.input_dtypes) + program.output_dtypes
     nops = len(dtypes)
-    body = _body(program, renderer,
+    body = scalar_body(program, renderer,
                  [f"*(const {dialect.ctype(d)} *)(data[{k}] + offset[{k}])"
                   for k, d in enumerate(program.input_dtypes)],
                  [f"*({dialect.ctype(dtypes[nin + j])} *)(data[{nin + j}] + offset[{nin + j}])"

@@ -1,0 +1,1 @@
+"""Standalone C of the softmax family."""
