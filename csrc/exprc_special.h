@@ -54,8 +54,10 @@ EXPRC_SPECIAL double exprc_gamma(double x) { return tgamma(x); }
 
 EXPRC_SPECIAL double exprc_gammaln(double x)
 {
-#if defined(__GLIBC__) && !defined(__CUDACC__)
-    /* lgamma stores the sign in the global signgam: the reentrant form is safe in threads. */
+#if defined(__GLIBC__) && !defined(__CUDACC__) && defined(_DEFAULT_SOURCE)
+    /* lgamma stores the sign in the global signgam: the reentrant form is safe in threads.
+     * glibc declares it only beyond strict ISO C (an exported program compiled with
+     * -std=c99 uses lgamma). */
     int sign;
     return lgamma_r(x, &sign);
 #else

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from exprc.export.c.layout import Layout, loop_nest
 from exprc.export.c.program import EXPORT_C, NodeContext
 from exprc.link.codegen.loops import ScalarProgram, scalar_body
@@ -38,9 +40,22 @@ def elementwise(ctx: NodeContext) -> None:
                  for load in loads]
         writes = [outputs[j].element(offsets[n_in + j]).replace("{", "{{").replace("}", "}}")
                   + " = {};" for j in range(len(outputs))]
-        return scalar_body(program, ctx.renderer, reads, writes, "")
+        return _without_unused_loads(scalar_body(program, ctx.renderer, reads, writes, ""))
 
     ctx.emit(*loop_nest(shape, operands, step))
+
+
+def _without_unused_loads(lines: list[str]) -> list[str]:
+    """The body without the loads of inputs that no step reads (an operand a template
+    ignores), which -Wall would report as unused variables."""
+    kept = []
+    for k, line in enumerate(lines):
+        match = re.match(r"const \w+ (i\d+) = ", line)
+        if match and not any(re.search(rf"\b{match.group(1)}\b", other)
+                             for other in lines[k + 1:]):
+            continue
+        kept.append(line)
+    return kept
 
 
 @EXPORT_C.register(DimShuffle)
