@@ -19,6 +19,7 @@ import exprc.tensor as T
 from exprc.gradient import GRAD, verify_grad
 from exprc.gradient.rules import elemwise as grad_elemwise
 from exprc.graph.ir import Op
+from exprc.export.c.program import EXPORT_C
 from exprc.link.c.program import C_CODE
 from exprc.link.codegen import render
 from exprc.link.reference import REFERENCE
@@ -29,6 +30,7 @@ from exprc.tensor import math as tensor_math
 from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.scalar import SCALAR_OPS, ScalarOp
 from tests import registry
+from tests.export_c_harness import have_compiler, run_exported
 
 # The files of docs/adding_an_op.md, "A new op family", for a family named "toy" holding one
 # op, AffineMap: scale * x + shift, elementwise with fixed coefficients.
@@ -111,6 +113,20 @@ TOY_FILES = {
                 "} while (exprc_iter_next(&it));",
             ])
         ''',
+    "exprc.export.c.rules": '''
+        from exprc.export.c.layout import loop_nest
+        from exprc.export.c.program import EXPORT_C, NodeContext
+        from exprc.tensor.toy import AffineMap
+
+
+        @EXPORT_C.register(AffineMap)
+        def affine_map(ctx: NodeContext) -> None:
+            x, out = ctx.inputs[0], ctx.output(0)
+            t, op = out.ctype, ctx.op
+            ctx.emit(*loop_nest(x.shape, [x, out], lambda ix: [
+                f"{out.element(ix[1])} = ({t})({op.scale!r} * {x.element(ix[0])} + "
+                f"{op.shift!r});"]))
+        ''',
     "tests.registry": '''
         from exprc.tensor.toy import affine_map
         from tests.registry import Arg, Case, add
@@ -129,6 +145,7 @@ RULE_PACKAGES = {
     "exprc.gradient.rules": GRAD,
     "exprc.rewriting.shape_rules": SHAPE,
     "exprc.link.c.ops": C_CODE,
+    "exprc.export.c.rules": EXPORT_C,
 }
 
 
@@ -185,6 +202,9 @@ def test_a_new_op_family_is_one_line_and_one_file_per_table(tmp_path, monkeypatc
             np.testing.assert_allclose(got, expected, rtol=1e-6)
             if mode == "FAST_RUN":
                 assert all(where == "c" for _, where in f.placement())
+                if have_compiler():  # and the exported standalone C computes the same
+                    exported = run_exported(f, values, tmp_path / case.name.replace("/", "_"))
+                    np.testing.assert_allclose(exported[0], expected, rtol=1e-6)
         symbols = case.symbols()
         assert [s.eval({symbols[0]: values[0]}) for s in shape_of(case.build(*symbols))] == \
             list(values[0].shape)

@@ -213,10 +213,15 @@ def test_hostile_input_and_output_names_become_identifiers(tmp_path):
     f = exprc.function([exprc.In(x, name=nasty)], y)
     inputs = [_f32(4)]
     _check(run_exported(f, inputs, tmp_path), [f(*inputs)])
-    header = (tmp_path / "model.h").read_text()
-    assert "/etc/passwd" not in header.replace("\\057", "")  or "*/" not in header.split(
-        "/etc/passwd")[0].splitlines()[-1]
-    assert c_identifier(nasty, "input0") in ("input0", "x_include_etc_passwd_")
+    for path in (tmp_path / "model.h", tmp_path / "model.c", tmp_path / "README.md"):
+        text = path.read_text()
+        assert "/etc/passwd" not in text, path.name
+        for line in text.splitlines():  # the names' text only ever inside one closed comment
+            if "exit(1)" in line:
+                assert line.lstrip().startswith("/*") and line.count("*/") == 1 \
+                    and line.rstrip().endswith("*/"), line
+    assert c_identifier(nasty, "input0") == "x_include_etc_passwd_"
+    assert "out_y_exit_1_" in (tmp_path / "model.h").read_text()
 
 
 def test_command_line(tmp_path):
