@@ -16,10 +16,11 @@ import pytest
 
 import exprc
 import exprc.tensor as T
+from exprc.export.c.program import EXPORT_C
+from exprc.export.onnx.rules import ONNX
 from exprc.gradient import GRAD, verify_grad
 from exprc.gradient.rules import elemwise as grad_elemwise
 from exprc.graph.ir import Op
-from exprc.export.c.program import EXPORT_C
 from exprc.link.c.program import C_CODE
 from exprc.link.codegen import render
 from exprc.link.reference import REFERENCE
@@ -127,6 +128,19 @@ TOY_FILES = {
                 f"{out.element(ix[1])} = ({t})({op.scale!r} * {x.element(ix[0])} + "
                 f"{op.shift!r});"]))
         ''',
+    "exprc.export.onnx.rules": '''
+        import numpy as np
+
+        from exprc.export.onnx.rules import ONNX
+        from exprc.tensor.toy import AffineMap
+
+
+        @ONNX.register(AffineMap)
+        def affine_map(b, node, inputs):
+            dtype = node.outputs[0].dtype
+            scaled = b.binary("Mul", inputs[0], b.const(np.asarray(node.op.scale, dtype)))
+            return [b.binary("Add", scaled, b.const(np.asarray(node.op.shift, dtype)))]
+        ''',
     "tests.registry": '''
         from exprc.tensor.toy import affine_map
         from tests.registry import Arg, Case, add
@@ -146,6 +160,7 @@ RULE_PACKAGES = {
     "exprc.rewriting.shape_rules": SHAPE,
     "exprc.link.c.ops": C_CODE,
     "exprc.export.c.rules": EXPORT_C,
+    "exprc.export.onnx.rules": ONNX,
 }
 
 
@@ -156,6 +171,7 @@ def restored_tables(monkeypatch):
         for attribute in ("_rules", "_reasons", "_origins"):
             monkeypatch.setattr(table, attribute, dict(getattr(table, attribute)))
     monkeypatch.setattr(Op, "ALL_OPS", list(Op.ALL_OPS))
+    registry.load_all()  # the real cases first: the toy's are added to a copy, then dropped
     monkeypatch.setattr(registry, "CASES", list(registry.CASES))
     yield
     for name in [m for m in sys.modules if m.endswith(".toy") or m.endswith(".cases_toy")]:

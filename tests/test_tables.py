@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 
 import exprc  # noqa: F401  (loads every op class and every table)
+from exprc.export.c.program import EXPORT_C
+from exprc.export.c.rules import __name__ as EXPORT_C_RULES
+from exprc.export.onnx.rules import ONNX
+from exprc.export.onnx.rules import __name__ as ONNX_RULES
 from exprc.gradient import GRAD
 from exprc.gradient.rules.elemwise import SCALAR_GRADS
 from exprc.graph.ir import Op
 from exprc.graph.traversal import toposort
-from exprc.export.c.program import EXPORT_C
-from exprc.export.c.rules import __name__ as EXPORT_C_RULES
 from exprc.link.c.ops import __name__ as C_RULES
 from exprc.link.c.program import C_CODE
 from exprc.link.codegen.render import SCALAR_C
@@ -33,6 +35,7 @@ TABLES = [
     (SHAPE, "exprc.rewriting.shape_rules"),
     (C_CODE, C_RULES),
     (EXPORT_C, EXPORT_C_RULES),
+    (ONNX, ONNX_RULES),
 ]
 ALL_OPS = sorted(Op.ALL_OPS, key=lambda c: (c.__module__, c.__name__))
 

@@ -103,10 +103,7 @@ class ExportGraph:
 def describe(node: Apply) -> str:
     """How an error names ``node``: the op and, where known, the user's line that built it."""
     trace = getattr(node.outputs[0].tag, "trace", None) if node.outputs else None
-    where = ""
-    if trace:
-        last = trace[-1]
-        where = f" (built at {last[0]}:{last[1]})" if isinstance(last, tuple) else ""
+    where = f" (built at {trace})" if isinstance(trace, str) and trace else ""
     return f"{node.op}{where}"
 
 
@@ -202,7 +199,7 @@ def prepare(f: Function, input_shapes: Any = None, *, exclude: Sequence[str] = (
     shapes = _input_shapes(explicit, labels, input_shapes)
     replace: dict[Variable, Variable] = {}
     new_inputs = []
-    for var, label, shape in zip(explicit, labels, shapes):
+    for var, shape in zip(explicit, shapes):
         fresh = TensorType(var.type.dtype, shape=shape)(var.name)
         replace[var] = fresh
         new_inputs.append(fresh)

@@ -18,8 +18,15 @@ from exprc._version import __version__
 from exprc.errors import ExprcTypeError, ExprcValueError
 from exprc.export.c import rules as _rules  # noqa: F401  (fills EXPORT_C)
 from exprc.export.c.layout import Buffer
-from exprc.export.c.program import (ALIGNMENT, ERROR_CODES, ExportedFiles, ExportProgram,
-                                    render_typed_section, shapes_text, signature_types)
+from exprc.export.c.program import (
+    ALIGNMENT,
+    ERROR_CODES,
+    ExportedFiles,
+    ExportProgram,
+    render_typed_section,
+    shapes_text,
+    signature_types,
+)
 from exprc.export.graph import c_identifier, prepare
 from exprc.link.codegen.render import C_TYPES, c_comment
 from exprc.link.sources import source_dir
@@ -305,7 +312,7 @@ class _Writer:
             "    uint64_t sum;",
             "    size_t got;",
             "    FILE *file;",
-            f"    unsigned char *store;",
+            "    unsigned char *store;",
             f"    {p}_weights = 0;",
             "    file = path ? fopen(path, \"rb\") : 0;",
             f'    if (!file) {{ {p}_error = "cannot open the weights file"; '

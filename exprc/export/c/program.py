@@ -98,7 +98,7 @@ class ExportProgram:
     # ------------------------------------------------------------------ building
     def build(self) -> ExportProgram:
         graph = self.graph
-        for k, (var, name) in enumerate(zip(graph.inputs, graph.input_names)):
+        for var, name in zip(graph.inputs, graph.input_names):
             buffer = Buffer(f"in_{name}", var.type.dtype, math.prod(graph.shapes[var]), "input")
             self.buffers.append(buffer)
             self._bind(var, Layout.whole(buffer, graph.shapes[var]))
