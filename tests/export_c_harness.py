@@ -47,6 +47,8 @@ def main_source(name: str, files) -> str:
         nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
         lines.append(f"    {C_TYPES[dtype]} *out{k} = malloc({max(nbytes, 1)});")
         args.append(f"out{k}")
+    if not files.input_shapes:
+        lines.append("    (void)load;")
     if files.weights is not None:
         lines.append(f"    if ({name}_load_weights(argv[1])) {{ "
                      f"fprintf(stderr, \"%s\\n\", {name}_last_error()); return 92; }}")

@@ -18,7 +18,8 @@ import exprc
 import exprc.tensor as T
 from exprc.errors import ExprcTypeError, ExprcValueError
 from exprc.export.c import to_c
-from exprc.export.graph import ExportError, c_identifier
+from exprc.export.c.program import ExportProgram
+from exprc.export.graph import ExportError, c_identifier, prepare
 from exprc.tensor.shared_randomstreams import RandomStreams
 from tests.export_c_harness import CC, build_exported, have_compiler, run_exported, run_program
 
@@ -69,17 +70,35 @@ def test_integer_and_bool_arithmetic_follow_numpy(tmp_path):
     _check(run_exported(f, inputs, tmp_path), expected)
 
 
-def test_in_place_chain_needs_one_buffer(tmp_path):
-    """exp, then tanh, then a product: each step may overwrite the step before, so the arena
-    holds one buffer of 1000 float32 (4000 bytes, rounded up to the 64-byte alignment)."""
-    x = T.vector("x", dtype="float32")
-    h = T.exp(x)
-    g = T.tanh(h) + h.sum()  # the sum keeps the chain from fusing into one loop
-    f = exprc.function([x], g * 3)
-    exe, files = build_exported(f, tmp_path, input_shapes=[(1000,)])
-    inputs = [_f32(1000)]
+def test_memory_plan_of_a_chain_holds_one_buffer(tmp_path):
+    """Six steps, each reading only the step before: after the first (which reads the caller's
+    read-only input), every step writes over its input in place, so the arena holds one value
+    of 1000 float32 (4000 bytes, 64-byte aligned), however long the chain."""
+    x = T.matrix("x", dtype="float32")
+    y = x
+    for _ in range(3):
+        y = T.nnet.softmax(T.tanh(y) * 3)
+    f = exprc.function([x], y.sum())
+    exe, files = build_exported(f, tmp_path, input_shapes=[(1, 1000)])
+    inputs = [_f32(1, 1000)]
     _check(run_program(exe, files, inputs), [f(*inputs)], rtol=1e-5)
-    assert files.arena_bytes <= 2 * 4032
+    assert files.arena_bytes == 4032
+
+    graph = prepare(f, [(1, 1000)])
+    program = ExportProgram(graph, "chain").build()
+    steps = [n for n in graph.nodes if "tanh" in str(n.op)]
+    assert len(steps) == 3
+    for node in steps[1:]:  # the first reads the caller's input, which is read-only
+        assert program.layouts[node.outputs[0]].buffer is program.layouts[node.inputs[0]].buffer
+
+
+def test_in_place_is_refused_when_the_input_is_read_again(tmp_path):
+    x = T.matrix("x", dtype="float32")
+    a = T.nnet.softmax(x)
+    b = T.exp(a) + a.T  # reads a through a transposed view while writing
+    f = exprc.function([x], [b, a * 2])
+    inputs = [_f32(5, 5)]
+    _check(run_exported(f, inputs, tmp_path), f(*inputs), rtol=1e-5)
 
 
 # --------------------------------------------------------------------------- memory
@@ -130,7 +149,7 @@ def test_dynamic_memory_and_caller_arena(tmp_path):
     x = T.vector("x", dtype="float64")
     f = exprc.function([x], T.sort(x) if hasattr(T, "sort") else x * 2)
     inputs = [np.array([3.0, -1.0, 2.0])]
-    _check(run_exported(f, inputs, tmp_path, static_memory=False), f(*inputs))
+    _check(run_exported(f, inputs, tmp_path, static_memory=False), [f(*inputs)])
     assert "malloc(" in (tmp_path / "model.c").read_text()
 
 

@@ -103,7 +103,7 @@ class ExportProgram:
             self.buffers.append(buffer)
             self._bind(var, Layout.whole(buffer, graph.shapes[var]))
         for var, value in graph.values.items():
-            value = np.ascontiguousarray(value)
+            value = np.ascontiguousarray(value).reshape(np.shape(value))  # keeps 0-d
             buffer = Buffer(self._fresh_name("w"), value.dtype.name, value.size, "constant")
             self.buffers.append(buffer)
             self.constant_buffers.append((buffer, value))
