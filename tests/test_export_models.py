@@ -46,8 +46,8 @@ def _network(kind: str):
 
 def _images(kind: str, count: int) -> np.ndarray:
     if MNIST.is_file():
-        with np.load(MNIST) as data:
-            images = data["x_test"][:count].astype("float32")
+        with np.load(MNIST) as data:  # stored as pixel * 256 in uint8, as exprc.datasets says
+            images = data["x_test"][:count].astype("float32") / np.float32(256)
     else:
         images = np.random.default_rng(0).random((count, 784), dtype=np.float32)
     return images.reshape((count, 1, 28, 28) if kind == "lenet" else (count, 784))
