@@ -89,3 +89,17 @@ def test_exported_lenet_on_aarch64_under_emulation(tmp_path):
     expected = predict(images)
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+
+
+@pytest.mark.skipif(not MNIST.is_file(), reason=f"MNIST not found at {MNIST}")
+def test_export_example_checks_both_exports(tmp_path, capsys, monkeypatch):
+    """examples/export_lenet.py, briefly trained, on the first 500 test images."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    import export_lenet
+    results = export_lenet.main(["--data", str(MNIST), "--epochs", "1", "--train-size", "2000",
+                                 "--limit", "500", "--batch", "50", "--out", str(tmp_path)])
+    assert results["c"]["same_predictions"] == 500
+    assert results["c"]["max_abs_error"] < 1e-5
+    if "onnx" in results:
+        assert results["onnx"]["same_predictions"] == 500
+    assert "0 compiler warnings" in capsys.readouterr().out
