@@ -1019,3 +1019,24 @@ def test_registry_cases_match_numpy(family):
     assert not failures, "\n".join(failures)
     if family in ("elemwise", "reduction", "subtensor", "basic", "shape", "softmax"):
         assert exported >= 10
+
+
+def test_command_line_writes_a_checked_model(tmp_path):
+    import pickle
+
+    from exprc.export.__main__ import main
+
+    x = T.matrix("x", dtype="float32")
+    W = exprc.shared(np.arange(12, dtype="float32").reshape(4, 3) / 10, name="W")
+    f = exprc.function([x], T.nnet.softmax(T.dot(x, W)))
+    model = tmp_path / "model.pkl"
+    model.write_bytes(pickle.dumps(f))
+    out = tmp_path / "model.onnx"
+    assert main(["onnx", str(model), str(out), "--input-shape", "2,4", "--opset", "18"]) == 0
+    loaded = onnx.load(str(out))
+    onnx.checker.check_model(loaded, full_check=True)
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    value = np.linspace(-1, 1, 8, dtype="float32").reshape(2, 4)
+    got = session.run(None, {session.get_inputs()[0].name: value})[0]
+    np.testing.assert_allclose(got, f(value), atol=1e-6)
+    assert main(["onnx", str(model), str(out), "--opset", "99", "--input-shape", "2,4"]) == 1
