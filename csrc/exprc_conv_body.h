@@ -9,22 +9,44 @@
  * exprc_conv2d_grad_weights_<dtype> declared in exprc_conv.h; it undefines the three macros
  * at its end.  No include guard. */
 
+/* Elements per 32-byte block of the row copies below. */
+#define EXPRC_CONV_BLOCK ((int64_t)(32 / sizeof(EXPRC_T)))
+
+/* dst[j] = src[j] for j < n.  The rows of the unfolded matrix are short (one output row of
+ * an image, often under 32 elements): a per-element loop spends most of its time on loop
+ * control, and a call into libc (memcpy) costs more than the copy, so a row goes in 32-byte
+ * blocks of constant size (one vector move each) and a short tail. */
+static inline void EXPRC_TYPED(exprc_conv_copy_row)(EXPRC_T *restrict dst,
+                                                    const EXPRC_T *restrict src, int64_t n)
+{
+    int64_t j = 0;
+    for (; j + EXPRC_CONV_BLOCK <= n; j += EXPRC_CONV_BLOCK) __builtin_memcpy(dst + j, src + j, 32);
+    for (; j < n; ++j) dst[j] = src[j];
+}
+
 /* One row of the unfolded matrix: dst[j] for j < n is src[j * stride] where j is in
- * [lo, hi), zero elsewhere (padding).  Written as plain loops (no memcpy / memset calls): the
- * rows are short (one output row of an image, often under 32 elements), so calls into libc
- * would cost more than the copy. */
+ * [lo, hi), zero elsewhere (padding). */
 static inline void EXPRC_TYPED(exprc_conv_row_in)(EXPRC_T *restrict dst,
                                                   const EXPRC_T *restrict src, int64_t n,
                                                   int64_t lo, int64_t hi, int64_t stride)
 {
     for (int64_t j = 0; j < lo; ++j) dst[j] = 0;
     if (stride == 1) {
-#pragma omp simd
-        for (int64_t j = lo; j < hi; ++j) dst[j] = src[j];
+        if (hi > lo) EXPRC_TYPED(exprc_conv_copy_row)(dst + lo, src + lo, hi - lo);
     } else {
         for (int64_t j = lo; j < hi; ++j) dst[j] = src[j * stride];
     }
     for (int64_t j = hi; j < n; ++j) dst[j] = 0;
+}
+
+/* dst[j] += src[j] for j < n, in 32-byte blocks and a short tail (as exprc_conv_copy_row). */
+static inline void EXPRC_TYPED(exprc_conv_add_row)(EXPRC_T *restrict dst,
+                                                   const EXPRC_T *restrict src, int64_t n)
+{
+    int64_t j = 0;
+    for (; j + EXPRC_CONV_BLOCK <= n; j += EXPRC_CONV_BLOCK)
+        for (int64_t e = 0; e < EXPRC_CONV_BLOCK; ++e) dst[j + e] += src[j + e];
+    for (; j < n; ++j) dst[j] += src[j];
 }
 
 /* The adjoint: dst[j * stride] += src[j] for j in [lo, hi). */
@@ -33,8 +55,7 @@ static inline void EXPRC_TYPED(exprc_conv_row_out)(EXPRC_T *restrict dst,
                                                    int64_t hi, int64_t stride)
 {
     if (stride == 1) {
-#pragma omp simd
-        for (int64_t j = lo; j < hi; ++j) dst[j] += src[j];
+        if (hi > lo) EXPRC_TYPED(exprc_conv_add_row)(dst + lo, src + lo, hi - lo);
     } else {
         for (int64_t j = lo; j < hi; ++j) dst[j * stride] += src[j];
     }
@@ -46,29 +67,38 @@ static inline void EXPRC_TYPED(exprc_conv_row_out)(EXPRC_T *restrict dst,
  *
  * The loops run over the rows of cols outermost, so that the matrix is written in order
  * (writing one image's k rows at a time touches k places nb * p apart, which the cache
- * handles badly); the chunk's images are small enough to stay in cache meanwhile. */
+ * handles badly); the chunk's images are small enough to stay in cache meanwhile.  Per tap,
+ * the output rows whose input row lies in the padding (all zeros) are found once. */
 static inline __attribute__((always_inline)) void
 EXPRC_TYPED(exprc_conv_unfold)(const exprc_conv_geom *g, const char *x, char *cols, int64_t n0,
                                int64_t nb)
 {
-    const int64_t isz = (int64_t)sizeof(EXPRC_T);
     const int64_t row_len = nb * g->p, taps = g->kh * g->kw, image_len = g->h * g->w;
+    const int64_t ow = g->ow, w = g->w, sw = g->sw, step = g->sh * g->w;
     for (int64_t ch = 0; ch < g->c; ++ch)
         for (int64_t t = 0; t < taps; ++t) {
             const exprc_conv_tap tap = exprc_conv_tap_at(g, t);
-            char *row = cols + (ch * taps + t) * row_len * isz;
+            const int64_t y0 = tap.ta * g->dh - g->ph;  /* input row of output row 0 */
+            int64_t ilo, ihi;  /* output rows reading inside the input */
+            exprc_conv_valid_range(y0, g->sh, g->h, g->oh, &ilo, &ihi);
+            EXPRC_T *row = (EXPRC_T *)(void *)cols + (ch * taps + t) * row_len;
             for (int64_t bi = 0; bi < nb; ++bi) {
-                const char *image = x + ((n0 + bi) * g->c + ch) * image_len * isz;
-                for (int64_t i = 0; i < g->oh; ++i) {
-                    char *dst = row + (bi * g->p + i * g->ow) * isz;
-                    const int64_t y = i * g->sh + tap.ta * g->dh - g->ph;
-                    /* A row in the padding copies nothing: all of it is zeros. */
-                    const int64_t inside = y >= 0 && y < g->h;
-                    const char *src = image + ((inside ? y : 0) * g->w + tap.off) * isz;
-                    const int64_t l = inside ? tap.lo : g->ow, h = inside ? tap.hi : g->ow;
-                    EXPRC_TYPED(exprc_conv_row_in)((EXPRC_T *)dst, (const EXPRC_T *)src, g->ow, l,
-                                                   h, g->sw);
+                const EXPRC_T *image = (const EXPRC_T *)(const void *)x
+                                       + ((n0 + bi) * g->c + ch) * image_len;
+                EXPRC_T *dst = row + bi * g->p;
+                for (int64_t j = 0; j < ilo * ow; ++j) dst[j] = 0;
+                const EXPRC_T *src = image + (y0 + ilo * g->sh) * w + tap.off;
+                if (sw == 1 && tap.lo == 0 && tap.hi == ow) {
+                    /* Whole rows inside the input (the usual case): plain block copies. */
+                    EXPRC_T *out = dst + ilo * ow;
+                    for (int64_t i = ilo; i < ihi; ++i, src += step, out += ow)
+                        EXPRC_TYPED(exprc_conv_copy_row)(out, src, ow);
+                } else {
+                    for (int64_t i = ilo; i < ihi; ++i, src += step)
+                        EXPRC_TYPED(exprc_conv_row_in)(dst + i * ow, src, ow, tap.lo, tap.hi,
+                                                       sw);
                 }
+                for (int64_t j = ihi * ow; j < g->p; ++j) dst[j] = 0;
             }
         }
 }
@@ -80,21 +110,27 @@ static inline __attribute__((always_inline)) void
 EXPRC_TYPED(exprc_conv_fold)(const exprc_conv_geom *g, const char *cols, char *dx, int64_t n0,
                              int64_t nb)
 {
-    const int64_t isz = (int64_t)sizeof(EXPRC_T);
     const int64_t row_len = nb * g->p, taps = g->kh * g->kw, image_len = g->h * g->w;
+    const int64_t ow = g->ow, w = g->w, sw = g->sw, step = g->sh * g->w;
     for (int64_t ch = 0; ch < g->c; ++ch)
         for (int64_t t = 0; t < taps; ++t) {
             const exprc_conv_tap tap = exprc_conv_tap_at(g, t);
-            const char *row = cols + (ch * taps + t) * row_len * isz;
+            const int64_t y0 = tap.ta * g->dh - g->ph;
+            int64_t ilo, ihi;
+            exprc_conv_valid_range(y0, g->sh, g->h, g->oh, &ilo, &ihi);
+            const EXPRC_T *row = (const EXPRC_T *)(const void *)cols + (ch * taps + t) * row_len;
             for (int64_t bi = 0; bi < nb; ++bi) {
-                char *image = dx + ((n0 + bi) * g->c + ch) * image_len * isz;
-                for (int64_t i = 0; i < g->oh; ++i) {
-                    const int64_t y = i * g->sh + tap.ta * g->dh - g->ph;
-                    if (y < 0 || y >= g->h) continue;
-                    const char *src = row + (bi * g->p + i * g->ow) * isz;
-                    char *dst = image + (y * g->w + tap.off) * isz;
-                    EXPRC_TYPED(exprc_conv_row_out)((EXPRC_T *)dst, (const EXPRC_T *)src, tap.lo,
-                                                    tap.hi, g->sw);
+                EXPRC_T *image = (EXPRC_T *)(void *)dx + ((n0 + bi) * g->c + ch) * image_len;
+                const EXPRC_T *src = row + bi * g->p;
+                EXPRC_T *dst = image + (y0 + ilo * g->sh) * w + tap.off;
+                if (sw == 1 && tap.lo == 0 && tap.hi == ow) {
+                    /* Whole rows inside the input (the usual case): plain block sums. */
+                    const EXPRC_T *in = src + ilo * ow;
+                    for (int64_t i = ilo; i < ihi; ++i, dst += step, in += ow)
+                        EXPRC_TYPED(exprc_conv_add_row)(dst, in, ow);
+                } else {
+                    for (int64_t i = ilo; i < ihi; ++i, dst += step)
+                        EXPRC_TYPED(exprc_conv_row_out)(dst, src + i * ow, tap.lo, tap.hi, sw);
                 }
             }
         }
@@ -314,6 +350,7 @@ EXPRC_EXPORT int EXPRC_TYPED(exprc_conv2d_grad_weights)(exprc_pool *pool, exprc_
                                          EXPRC_TYPED(exprc_conv_backward_weights));
 }
 
+#undef EXPRC_CONV_BLOCK
 #undef EXPRC_CONV_GEMM
 #undef EXPRC_TYPED
 #undef EXPRC_T

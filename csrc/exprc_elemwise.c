@@ -32,6 +32,30 @@ static int exprc_collapse(int nops, int64_t ndim, const int64_t *shape,
     return nd;
 }
 
+/* Fill buf with n copies of the element at value (itemsize 1 to 8 bytes). A typed store per
+ * itemsize: a memcpy call per element cost as much as the loop it fed (a per-channel bias
+ * repeated along each image's row is refilled for every tile). */
+static void exprc_fill(char *buf, const char *value, exprc_int n, exprc_int itemsize)
+{
+#define EXPRC_FILL_AS(type)                                                            \
+    do {                                                                               \
+        type v_;                                                                       \
+        memcpy(&v_, value, sizeof v_);                                                 \
+        type *out_ = (type *)(void *)buf;                                              \
+        for (exprc_int i = 0; i < n; ++i) out_[i] = v_;                                \
+        return;                                                                        \
+    } while (0)
+    switch (itemsize) {
+    case 1: EXPRC_FILL_AS(uint8_t);
+    case 2: EXPRC_FILL_AS(uint16_t);
+    case 4: EXPRC_FILL_AS(uint32_t);
+    case 8: EXPRC_FILL_AS(uint64_t);
+    default:
+        for (exprc_int i = 0; i < n; ++i) memcpy(buf + i * itemsize, value, (size_t)itemsize);
+    }
+#undef EXPRC_FILL_AS
+}
+
 EXPRC_EXPORT int exprc_elemwise_run(int nops, const exprc_int *itemsize, int64_t ndim,
                                     const int64_t *shape, char **data,
                                     const int64_t *strides, exprc_inner_loop contiguous,
@@ -102,8 +126,7 @@ EXPRC_EXPORT int exprc_elemwise_run(int nops, const exprc_int *itemsize, int64_t
             for (int r = 0; r < nrepeated; ++r) {
                 const int k = repeated[r];
                 if (ptr[k] != filled_from[r] || len > filled[r]) {
-                    for (exprc_int i = 0; i < len; ++i)
-                        memcpy(fill[r] + i * itemsize[k], ptr[k], (size_t)itemsize[k]);
+                    exprc_fill(fill[r], ptr[k], len, itemsize[k]);
                     filled_from[r] = ptr[k];
                     filled[r] = len;
                 }

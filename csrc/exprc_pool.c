@@ -10,10 +10,13 @@
 #include <math.h>
 
 /* Below this many input elements the images are walked on one thread.  Pooling is
- * memory-bound and one core is fast at it (the 2x2 paths: 0.25 ms forward, 0.8 ms gradient
+ * memory-bound and one core is fast at it (the 2x2 paths: 0.13 ms forward, 0.36 ms gradient
  * for LeNet's largest map, 128 x 20 x 24 x 24 floats), while an OpenMP region started just
  * after a BLAS call competes with OpenBLAS's still-spinning workers: in the LeNet step on 2
- * cores the threaded pooling nodes took 3-5 ms each.  Threads pay only on larger arrays. */
+ * cores the threaded pooling nodes took 3-5 ms each.  Even with OpenBLAS's workers sleeping
+ * soon, threading LeNet's pooling at 64K elements saved 0.3 ms on the pooling and cost the
+ * product after the second pooling 1 ms (its workers then wait for cores the OpenMP workers
+ * still hold).  Threads pay only on larger arrays. */
 #define EXPRC_POOL2D_PARALLEL_MIN ((int64_t)1 << 22)
 
 /* Along one pooled axis, the input elements [lo, hi) a window covers, and its extent in the

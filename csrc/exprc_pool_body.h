@@ -74,18 +74,34 @@ static inline EXPRC_T EXPRC_TYPED(exprc_pool2d_max4)(EXPRC_T v0, EXPRC_T v1, EXP
 }
 
 /* Max pooling of an image with contiguous rows by 2x2 windows side by side (the usual case
- * in CNNs): no spans to consult, and a loop over the columns the compiler vectorizes. */
+ * in CNNs): no spans to consult, and loops over the columns the compiler vectorizes.  The
+ * rows are often short (4 or 12 windows on LeNet), shorter than one vector of a loop over
+ * the whole row, whose scalar remainder would then do all the work: so a row goes in blocks
+ * of 8 and then 4 windows (each block a loop of constant length, vectorized on its own) and
+ * a scalar tail of at most 3. */
+#define EXPRC_POOL2D_BLOCKS(j, n, ...)                                                     \
+    do {                                                                                  \
+        int64_t j##0_ = 0;                                                                \
+        for (; j##0_ + 8 <= (n); j##0_ += 8) {                                            \
+            _Pragma("omp simd") for (int64_t j = j##0_; j < j##0_ + 8; ++j) __VA_ARGS__;  \
+        }                                                                                 \
+        for (; j##0_ + 4 <= (n); j##0_ += 4) {                                            \
+            _Pragma("omp simd") for (int64_t j = j##0_; j < j##0_ + 4; ++j) __VA_ARGS__;  \
+        }                                                                                 \
+        for (int64_t j = j##0_; j < (n); ++j) __VA_ARGS__;                                \
+    } while (0)
+
 static void EXPRC_TYPED(exprc_pool2d_max_pairs)(const char *x, int64_t xr, EXPRC_T *out,
                                                 int64_t out_rows, int64_t out_cols)
 {
     for (int64_t i = 0; i < out_rows; ++i) {
         const EXPRC_T *a = (const EXPRC_T *)(x + 2 * i * xr);
         const EXPRC_T *b = (const EXPRC_T *)(x + (2 * i + 1) * xr);
-        EXPRC_T *o = out + i * out_cols;
-        for (int64_t j = 0; j < out_cols; ++j) {
+        EXPRC_T *restrict o = out + i * out_cols;
+        EXPRC_POOL2D_BLOCKS(j, out_cols, {
             o[j] = EXPRC_TYPED(exprc_pool2d_max4)(a[2 * j], a[2 * j + 1], b[2 * j],
                                                   b[2 * j + 1]);
-        }
+        });
     }
 }
 
@@ -106,8 +122,7 @@ static void EXPRC_TYPED(exprc_pool2d_max_grad_pairs)(const char *x, int64_t xr,
         const EXPRC_T *b = (const EXPRC_T *)(x + (2 * i + 1) * xr);
         const char *g = gz + i * gr;
         bits *restrict ga = (bits *)(gx + 2 * i * cols), *restrict gb = ga + cols;
-        _Pragma("omp simd")
-        for (int64_t j = 0; j < out_cols; ++j) {
+        EXPRC_POOL2D_BLOCKS(j, out_cols, {
             const EXPRC_T v0 = a[2 * j], v1 = a[2 * j + 1], v2 = b[2 * j], v3 = b[2 * j + 1];
             /* The first element equal to the maximum (a NaN "equals" a NaN maximum). */
             const EXPRC_T m = EXPRC_TYPED(exprc_pool2d_max4)(v0, v1, v2, v3);
@@ -124,7 +139,7 @@ static void EXPRC_TYPED(exprc_pool2d_max_grad_pairs)(const char *x, int64_t xr,
             ga[2 * j + 1] = gv & e1;
             gb[2 * j] = gv & e2;
             gb[2 * j + 1] = gv & e3;
-        }
+        });
     }
 }
 
@@ -287,6 +302,7 @@ EXPRC_EXPORT int EXPRC_TYPED(exprc_average_pool_grad)(exprc_pool *pool, exprc_ar
                              EXPRC_TYPED(exprc_pool2d_average_grad), label, error, node);
 }
 
+#undef EXPRC_POOL2D_BLOCKS
 #undef POOL_BEATS
 #undef POOL_MAX
 #undef POOL_AT

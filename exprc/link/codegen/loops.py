@@ -210,10 +210,17 @@ def _c_kernel(name: str, program: ScalarProgram, renderer: Renderer, threshold: 
     ctype = renderer.dialect.ctype
     nin = len(program.input_dtypes)
     dtypes = list(program.input_dtypes) + program.output_dtypes
-    typed = [f"    {'const ' if k < nin else ''}{ctype(d)} *p{k} = "
-             f"({'const ' if k < nin else ''}{ctype(d)} *)data[{k}];"
-             for k, d in enumerate(dtypes)]
-    contiguous = scalar_body(program, renderer, [f"p{k}[i]" for k in range(nin)],
+    # A bool input is read as bytes compared with zero: GCC does not vectorize a loop that
+    # loads a C `bool` from memory (a ReLU gradient's `switch(mask, g, 0)` ran as a scalar
+    # loop); NumPy's bools are the bytes 0 and 1, so the value is the same.
+    pointee = [("unsigned char" if k < nin and d == "bool" else ctype(d))
+               for k, d in enumerate(dtypes)]
+    typed = [f"    {'const ' if k < nin else ''}{pointee[k]} *p{k} = "
+             f"({'const ' if k < nin else ''}{pointee[k]} *)data[{k}];"
+             for k in range(len(dtypes))]
+    loads = [f"(p{k}[i] != 0)" if pointee[k] != ctype(d) else f"p{k}[i]"
+             for k, d in enumerate(program.input_dtypes)]
+    contiguous = scalar_body(program, renderer, loads,
                        [f"p{nin + j}[i] = {{}};" for j in range(len(program.outputs))],
                        " " * 8)
     strided = scalar_body(program, renderer,
