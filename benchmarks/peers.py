@@ -3,7 +3,7 @@
 Each peer is a class whose constructor imports the library (raising ``ImportError`` when it is
 absent); its builders take the same data as the exprc builders in ``workloads.py`` and return
 a :class:`Runner` whose ``fn`` runs the workload once and blocks until the result is ready.
-A peer has a builder only for the workloads it runs (Theano: W8 alone).
+A peer has a builder only for the workloads it runs (Theano: W3, W4, W8 and W10).
 ``build_peers`` returns the peers that import, and one line per peer that does not.
 
 Theano 1.0.5 needs an older NumPy than the other peers, so it lives in an environment of its
@@ -30,7 +30,9 @@ from workloads import (
     LeNetData,
     LSTMData,
     MLPData,
+    TutorialData,
     lstm_check,
+    tutorial_run,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -42,15 +44,20 @@ class Runner:
 
     ``check``, when set, turns the first call's result into what is compared with NumPy's
     reference (W8: the cost and the gradients read back from the updated parameters).
-    ``stats`` and ``build_s`` are set by a peer that compiled and timed the workload in a child
-    process (Theano); ``fn`` then returns the child's first result.
+    ``stats`` (per background load: ``{busy processes: Stats}``) and ``build_s`` are set by a
+    peer that compiled and timed the workload in a child process (Theano); ``fn`` then returns
+    the child's first result. ``steps``: how many steps one call runs (W10); the report gives
+    the time per step. ``threads``: the thread count the call is timed with (exprc's
+    single-threaded row), None for the system's default.
     """
 
     fn: Callable[[], object]
     note: str = ""
     check: Callable[[object], object] | None = None
-    stats: Stats | None = None
+    stats: dict[int, Stats] | None = None
     build_s: float | None = None
+    steps: int = 1
+    threads: int | None = None
 
 
 class Skipped(Exception):
@@ -190,11 +197,15 @@ class TorchPeer:
         self.version = torch.__version__
 
     def _best(self, fn: Callable, args: tuple) -> Runner:
-        """``torch.compile(fn)`` if its first call succeeds (it compiles lazily), else ``fn``."""
+        """``torch.compile(fn)`` if its first call succeeds (it compiles lazily), else ``fn``.
+
+        The compiling call's result is what the runner's first call gives, so that a training
+        step is checked on its first step, from the initial weights."""
         try:
             compiled = self.torch.compile(fn)
-            compiled(*args)
-            return Runner(lambda: compiled(*args), "torch.compile")
+            results = [compiled(*args)]
+            return Runner(lambda: results.pop() if results else compiled(*args),
+                          "torch.compile")
         except Exception as error:
             reason = str(error).splitlines()[0][:60] if str(error) else type(error).__name__
             return Runner(lambda: fn(*args), f"eager (torch.compile failed: {reason})")
@@ -261,6 +272,28 @@ class TorchPeer:
 
     def w5(self, x: np.ndarray) -> Runner:
         return self._best(lambda v: v + 1, (self.torch.from_numpy(x),))
+
+    def w10(self, data: TutorialData) -> Runner:
+        """Eager, as a tutorial would write it: float64 parameters, ``optim.SGD``, the
+        minibatch sliced from the stored set at each step."""
+        t, s = self.torch, data.shape
+        params = [t.nn.Parameter(t.from_numpy(p)) for p in data.copy_params()]
+        W_h, b_h, W_o, b_o = params
+        optimizer = t.optim.SGD(params, lr=s.rate)
+        X, labels = t.from_numpy(data.X), t.from_numpy(data.labels.astype(np.int64))
+
+        def step(i: int):
+            x, y = X[i * s.batch:(i + 1) * s.batch], labels[i * s.batch:(i + 1) * s.batch]
+            optimizer.zero_grad(set_to_none=True)
+            logits = t.tanh(x @ W_h + b_h) @ W_o + b_o
+            cost = (t.nn.functional.cross_entropy(logits, y)
+                    + s.l1 * (W_h.abs().sum() + W_o.abs().sum())
+                    + s.l2 * ((W_h ** 2).sum() + (W_o ** 2).sum()))
+            cost.backward()
+            optimizer.step()
+            return cost.item()
+
+        return Runner(tutorial_run(step, s), "eager, optim.SGD", steps=s.steps)
 
     def _lstm_step(self, data: LSTMData):
         """The W8 step on an ``nn.LSTM`` holding ``data.params``, and a function reading its
@@ -460,17 +493,18 @@ class JaxPeer:
 
 
 class TheanoPeer:
-    """Theano 1.0.5 (the step-by-step floor of W8: its scan calls the inner function once per
-    step through its C virtual machine), run by ``theano_child.py`` in the interpreter that
-    ``EXPRC_BENCH_THEANO_PYTHON`` names, with ``floatX=float32`` and OpenBLAS.
+    """Theano 1.0.5, run by ``theano_child.py`` in the interpreter that
+    ``EXPRC_BENCH_THEANO_PYTHON`` names, with ``floatX=float32`` and OpenBLAS: W3, W4, W8 (its
+    scan calls the inner function once per step through its C virtual machine) and W10.
 
-    The child builds, compiles and times the workload itself, so the timing has no
-    process-to-process traffic in it; it writes the parameters after its first step to a file
-    for the check.
+    The child builds, compiles and times the workload itself (also under the background loads
+    asked for, which it starts itself), so the timing has no process-to-process traffic in it;
+    it writes the parameters after its first call to a file for the check.
     """
 
     name = "Theano"
     ENVIRONMENT_VARIABLE = "EXPRC_BENCH_THEANO_PYTHON"
+    times_itself = True
 
     def __init__(self):
         self.python = os.environ.get(self.ENVIRONMENT_VARIABLE)
@@ -489,15 +523,14 @@ class TheanoPeer:
             raise ImportError(f"theano does not import in {self.python}: {tail[:150]}")
         self.version = done.stdout.strip().splitlines()[-1]
 
-    def w8(self, data: LSTMData, repeat: int, timeout: float = 1800) -> Runner:
-        """Compile and time W8 in the child (``repeat`` samples, as the other systems)."""
+    def _child(self, workload: str, arrays: dict, repeat: int, loads, timeout: float):
+        """Run ``theano_child.py`` on ``arrays``; its report and the parameters it saved."""
         with tempfile.TemporaryDirectory(prefix="bench-theano-") as folder:
             inputs, outputs = Path(folder) / "inputs.npz", Path(folder) / "params.npz"
-            W_x, W_h, b = data.params
-            np.savez(inputs, X=data.X, W_x=W_x, W_h=W_h, b=b,
-                     learning_rate=np.float32(LEARNING_RATE))
-            command = [self.python, str(HERE / "theano_child.py"), str(inputs), str(outputs),
-                       "--repeat", str(repeat)]
+            np.savez(inputs, **arrays)
+            command = [self.python, str(HERE / "theano_child.py"), workload, str(inputs),
+                       str(outputs), "--repeat", str(repeat),
+                       "--loads", ",".join(str(n) for n in loads)]
             try:
                 done = subprocess.run(command, capture_output=True, text=True, env=self.env,
                                       cwd=HERE, timeout=timeout, check=False)
@@ -509,11 +542,53 @@ class TheanoPeer:
                 raise RuntimeError(f"theano_child.py exit {done.returncode}: {tail[:200]}")
             report = json.loads(lines[-1])
             with np.load(outputs) as saved:
-                after = [saved[name] for name in ("W_x", "W_h", "b")]
-        cost = np.float32(report["cost"])
-        return Runner(lambda: cost, f"theano.scan, {report['how']} (child process)",
-                      check=lambda first: lstm_check(first, data.params, after),
-                      stats=Stats(**report["stats"]), build_s=report["build_s"])
+                after = {name: saved[name] for name in saved.files}
+        stats = {int(load): Stats(**values) for load, values in report["stats"].items()}
+        return report, after, stats
+
+    def _runner(self, report, stats, note: str, check=None, steps: int = 1) -> Runner:
+        first = report["cost"]
+        return Runner(lambda: first, f"{note}, {report['how']} (child process)", check=check,
+                      stats=stats, build_s=report["build_s"], steps=steps)
+
+    def w3(self, data: MLPData, repeat: int = 15, loads=(0,), timeout: float = 900) -> Runner:
+        """Compile and time W3 in the child; its first cost is checked."""
+        arrays = {"X": data.X, "labels": data.labels, "learning_rate": LEARNING_RATE}
+        for i, (W, b) in enumerate(data.params):
+            arrays.update({f"W{i}": W, f"b{i}": b})
+        report, _, stats = self._child("w3", arrays, repeat, loads, timeout)
+        return self._runner(report, stats, "theano.function")
+
+    def w4(self, data: LeNetData, repeat: int = 15, loads=(0,), timeout: float = 900) -> Runner:
+        """Compile and time W4 in the child (``conv2d``, ``pool_2d``); its first cost is
+        checked."""
+        arrays = {"X": data.X, "labels": data.labels, "learning_rate": LEARNING_RATE,
+                  **{f"p{i}": p for i, p in enumerate(data.params)}}
+        report, _, stats = self._child("w4", arrays, repeat, loads, timeout)
+        return self._runner(report, stats, "theano.function, nnet.conv2d + pool_2d")
+
+    def w8(self, data: LSTMData, repeat: int = 15, loads=(0,), timeout: float = 1800) -> Runner:
+        """Compile and time W8 in the child; checked by the cost and the gradients read back
+        from the parameters after its first step."""
+        W_x, W_h, b = data.params
+        arrays = {"X": data.X, "W_x": W_x, "W_h": W_h, "b": b,
+                  "learning_rate": LEARNING_RATE}
+        report, after, stats = self._child("w8", arrays, repeat, loads, timeout)
+        params = [after[name] for name in ("W_x", "W_h", "b")]
+        return self._runner(report, stats, "theano.scan",
+                            check=lambda first: lstm_check(first, data.params, params))
+
+    def w10(self, data: TutorialData, repeat: int = 15, loads=(0,),
+            timeout: float = 1800) -> Runner:
+        """Compile and time W10 in the child, the tutorial's own way (shared training set,
+        ``givens``); checked by the mean cost of its first call's steps."""
+        s = data.shape
+        arrays = {"X": data.X, "labels": data.labels,
+                  **dict(zip(("W_h", "b_h", "W_o", "b_o"), data.params)),
+                  **{name: np.float64(getattr(s, name)) for name in ("l1", "l2", "rate")},
+                  **{name: np.int64(getattr(s, name)) for name in ("batch", "batches", "steps")}}
+        report, _, stats = self._child("w10", arrays, repeat, loads, timeout)
+        return self._runner(report, stats, "theano.function with givens", steps=s.steps)
 
 
 PEER_CLASSES = (PyTensorPeer, TorchPeer, JaxPeer, TheanoPeer)

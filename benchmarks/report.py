@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
-from timing import Stats
+from timing import Stats, load_label
 
 SYSTEM_ORDER = ("exprc", "NumPy", "PyTensor", "PyTorch", "torch.compile", "JAX", "Theano")
 
 
 @dataclass
 class Row:
-    """One system's result on one timed workload (``stats`` is None when it failed)."""
+    """One system's result on one timed workload (``stats`` is None when it failed), timed
+    beside ``load`` busy background processes (0: quiet)."""
 
     system: str
     stats: Stats | None = None
     note: str = ""
     error: str = ""
     build_s: float | None = None
+    load: int = 0
 
 
 @dataclass
@@ -31,9 +34,13 @@ class Result:
     floor_s: float | None = None
     floor_note: str = ""
 
-    def row(self, system: str) -> Row | None:
-        """The row of ``system`` (by name), or None."""
-        return next((r for r in self.rows if r.system == system), None)
+    def row(self, system: str, load: int = 0) -> Row | None:
+        """The row of ``system`` (by name) under ``load`` busy processes, or None."""
+        return next((r for r in self.rows if r.system == system and r.load == load), None)
+
+    def loads(self) -> list[int]:
+        """The background loads its rows were timed under, in order."""
+        return list(dict.fromkeys(r.load for r in self.rows)) or [0]
 
 
 @dataclass
@@ -63,29 +70,35 @@ def ratio(value: float | None, reference: float | None) -> str:
     return f"{value / reference:.3g}x"
 
 
-def _exprc_median(result: Result) -> float | None:
-    row = result.row("exprc")
+def _exprc_median(result: Result, load: int = 0) -> float | None:
+    row = result.row("exprc", load)
     return row.stats.median if row and row.stats else None
 
 
 def text_table(result: Result) -> str:
-    """The plain-text table of a timed workload."""
+    """The plain-text table of a timed workload: its rows under each load in turn (labelled
+    quiet / loaded when there was a load), each compared with exprc's under the same load."""
     lines = [f"{result.key}  {result.title}"]
     if result.floor_s is not None:
         lines.append(f"    floor {seconds(result.floor_s)}: {result.floor_note}")
     header = (f"    {'system':<18}{'median':>10}{'min':>10}{'IQR':>10}{'vs exprc':>10}"
               f"{'vs floor':>10}{'build':>10}  how")
     lines.append(header)
-    reference = _exprc_median(result)
-    for r in result.rows:
-        if r.stats is None:
-            lines.append(f"    {r.system:<18}{_failure(r.error)}")
-            continue
-        s = r.stats
-        note = r.note + (f"  [{r.error}]" if r.error else "")
-        lines.append(f"    {r.system:<18}{seconds(s.median):>10}{seconds(s.min):>10}"
-                     f"{seconds(s.iqr):>10}{ratio(s.median, reference):>10}"
-                     f"{ratio(s.median, result.floor_s):>10}{seconds(r.build_s):>10}  {note}")
+    loads = result.loads()
+    for load in loads:
+        if len(loads) > 1:
+            lines.append(f"  {load_label(load)}:")
+        reference = _exprc_median(result, load)
+        for r in (r for r in result.rows if r.load == load):
+            if r.stats is None:
+                lines.append(f"    {r.system:<18}{_failure(r.error)}")
+                continue
+            s = r.stats
+            note = r.note + (f"  [{r.error}]" if r.error else "")
+            lines.append(f"    {r.system:<18}{seconds(s.median):>10}{seconds(s.min):>10}"
+                         f"{seconds(s.iqr):>10}{ratio(s.median, reference):>10}"
+                         f"{ratio(s.median, result.floor_s):>10}{seconds(r.build_s):>10}  "
+                         f"{note}")
     return "\n".join(lines)
 
 
@@ -136,26 +149,40 @@ def markdown(results: list, machine: str) -> str:
         if isinstance(result, CompileResult):
             lines += _markdown_compile_rows(result, systems)
         elif isinstance(result, Result):
-            lines.append(_markdown_timed_row(result, systems))
+            loads = result.loads()
+            lines += [_markdown_timed_row(result, systems, load, len(loads) > 1)
+                      for load in loads]
         else:
             lines.append(f"| {result} |" + " |" * (len(systems) + 1))
-    lines += ["", ("Timed workloads: median, and in parentheses its ratio to exprc (exprc: its "
-                   "ratio to the floor). W6/W7: time from after the imports to the first result.")]
+    lines += ["", ("Timed workloads: median, and in parentheses its ratio to exprc under the "
+                   "same load (exprc: its ratio to the floor). W6/W7: time from after the "
+                   "imports to the first result.")]
     return "\n".join(lines)
+
+
+_THREADED_EXPRC = re.compile(r"exprc \d+ threads?$")
 
 
 def _systems(results: list) -> list[str]:
     seen = {r.system for res in results if isinstance(res, Result) for r in res.rows}
     seen |= {run["system"] for res in results if isinstance(res, CompileResult)
              for run in res.runs}
-    return [s for s in SYSTEM_ORDER if any(x.startswith(s) for x in seen)]
+    systems = [s for s in SYSTEM_ORDER if any(x.startswith(s) for x in seen)]
+    # exprc's rows on a given number of threads come right after its own.
+    threaded = sorted((s for s in seen if _THREADED_EXPRC.match(s)),
+                      key=lambda s: int(s.split()[1]))
+    if threaded and "exprc" in systems:
+        at = systems.index("exprc") + 1
+        systems[at:at] = threaded
+    return systems
 
 
-def _markdown_timed_row(result: Result, systems: list[str]) -> str:
-    reference = _exprc_median(result)
+def _markdown_timed_row(result: Result, systems: list[str], load: int = 0,
+                        label: bool = False) -> str:
+    reference = _exprc_median(result, load)
     cells = []
     for system in systems:
-        rows = [r for r in result.rows if r.system == system]
+        rows = [r for r in result.rows if r.system == system and r.load == load]
         if not rows:
             cells.append("-")
         elif rows[0].stats is None:
@@ -165,8 +192,8 @@ def _markdown_timed_row(result: Result, systems: list[str]) -> str:
             base = result.floor_s if system == "exprc" else reference
             wrong = " WRONG" if rows[0].error else ""
             cells.append(f"{seconds(median)} ({ratio(median, base)}){wrong}")
-    return (f"| {result.key} {result.title} | {seconds(result.floor_s)} | "
-            + " | ".join(cells) + " |")
+    title = f"{result.key} {result.title}" + (f", {load_label(load)}" if label else "")
+    return f"| {title} | {seconds(result.floor_s)} | " + " | ".join(cells) + " |"
 
 
 def _markdown_compile_rows(result: CompileResult, systems: list[str]) -> list[str]:
@@ -194,8 +221,8 @@ def to_json(results: list, machine: dict) -> str:
             out["workloads"].append({
                 "key": result.key, "title": result.title, "floor_s": result.floor_s,
                 "floor": result.floor_note,
-                "rows": [{"system": r.system, "note": r.note, "error": r.error,
-                          "build_s": r.build_s,
+                "rows": [{"system": r.system, "load": r.load, "note": r.note,
+                          "error": r.error, "build_s": r.build_s,
                           "stats": r.stats.as_dict() if r.stats else None} for r in result.rows]})
         elif isinstance(result, CompileResult):
             out["workloads"].append({"key": result.key, "title": result.title,

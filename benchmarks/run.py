@@ -1,20 +1,34 @@
-"""Run the benchmark workloads W1-W9 on exprc, NumPy and the peers that import.
+"""Run the benchmark workloads W1-W10 on exprc, NumPy and the peers that import.
 
 Each timed workload is compiled by every system, its first result is checked against NumPy
 (a mismatch is flagged, not hidden), then it is timed: ``--repeat`` samples after a warm-up
 call, each sample long enough for the clock (fast calls are batched), reported as median,
 minimum and interquartile range per call. The machine floors (memory bandwidth, float32 GEMM
 rate) are measured in the same run, so each figure can be read against what the hardware
-allows. See docs/performance.md.
+allows. With ``--load N`` every timed system is timed twice, quiet and beside N processes
+that each keep a core busy; with ``--threads all,1`` exprc is also timed on one thread. See
+docs/performance.md.
 
 Usage::
 
     python benchmarks/run.py [--only W1,W3] [--repeat N] [--json out.json] [--markdown]
+    python benchmarks/run.py --only W3,W4,W10 --load 2 --threads all,1
 """
 
 from __future__ import annotations
 
+import os
+
+# The idle-thread settings that exprc applies before it loads OpenBLAS and libgomp
+# (exprc.link.c.blas.quiet_idle_threads, the same values), set here before anything imports
+# NumPy, whose own OpenBLAS reads them when it loads: otherwise its workers spin for about 0.1 s
+# after each product of the floors and the NumPy rows, on the cores the next system needs.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
 import argparse
+import contextlib
+import ctypes
 import platform
 import sys
 import tempfile
@@ -26,24 +40,40 @@ import floors
 import numpy as np
 import report
 import workloads as wl
-from peers import Runner, Skipped, TheanoPeer, build_peers
+from peers import Runner, Skipped, build_peers
 from report import CompileResult, Result, Row
-from timing import measure
+from timing import background_load, measure
 
 import exprc
+from exprc.link.c import blas
 from exprc.link.c.blas import quiet_idle_threads
 
-ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9")
+ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10")
+
+
+class Conditions:
+    """What every timed system is timed under: ``loads`` (busy background processes, 0 for
+    quiet; each gives its own rows) and ``threads`` (exprc's rows: ``"all"`` for its default,
+    a number for that many threads in both its OpenMP loops and its BLAS calls)."""
+
+    def __init__(self, loads=(0,), threads=("all",)):
+        self.loads, self.threads = tuple(loads), tuple(threads)
+
+
+QUIET = Conditions()
 
 
 # --------------------------------------------------------------------------- timed workloads
 
 
-def timed_row(system: str, build, reference, repeat: int, atol: float = 1e-5) -> Row:
-    """Build (compile) one system's workload, check its first result, and time it.
+def timed_rows(system: str, build, reference, repeat: int, atol: float = 1e-5,
+               loads=(0,)) -> list[Row]:
+    """Build (compile) one system's workload, check its first result, and time it, once per
+    background load in ``loads`` (one row each).
 
-    A builder that raises :class:`Skipped` gives a row that says why it did not run; one timed
-    in a child process (``runner.stats``) brings its own timing and build time.
+    A builder that raises :class:`Skipped` gives rows that say why it did not run; one timed
+    in a child process (``runner.stats``) brings its own timings and build time. A runner
+    whose calls run several steps (``runner.steps``) is reported per step.
     """
     try:
         start = time.perf_counter()
@@ -51,14 +81,45 @@ def timed_row(system: str, build, reference, repeat: int, atol: float = 1e-5) ->
         build_s = time.perf_counter() - start
         first = runner.fn()
         error = mismatch(runner.check(first) if runner.check else first, reference, atol=atol)
-        stats = runner.stats or measure(runner.fn, repeat)
-        return Row(system, stats, runner.note, error,
-                   build_s if runner.build_s is None else runner.build_s)
+        rows = []
+        for load in loads:
+            if runner.stats:
+                stats = runner.stats[load]
+            else:
+                with exprc_threads(runner.threads), background_load(load):
+                    stats = measure(runner.fn, repeat)
+            rows.append(Row(system, stats.per(runner.steps), runner.note, error,
+                            build_s if runner.build_s is None else runner.build_s, load))
+        return rows
     except Skipped as reason:
-        return Row(system, error=f"skipped: {reason}")
+        return [Row(system, error=f"skipped: {reason}", load=load) for load in loads]
     except Exception as failure:
         first_line = (str(failure).splitlines() or [""])[0]
-        return Row(system, error=f"{type(failure).__name__}: {first_line[:200]}")
+        return [Row(system, error=f"{type(failure).__name__}: {first_line[:200]}", load=load)
+                for load in loads]
+
+
+@contextlib.contextmanager
+def exprc_threads(count: int | None):
+    """Run the body with exprc's OpenMP loops and OpenBLAS calls on ``count`` threads (None:
+    as they are), and put both back after it.
+
+    exprc's runtime library runs its loops on the system's GNU OpenMP (``libgomp.so.1``, the
+    copy loaded here), whose thread count the calling thread sets; its OpenBLAS is the
+    ``scipy-openblas32`` wheel's.
+    """
+    if count is None:
+        yield
+        return
+    gomp = ctypes.CDLL("libgomp.so.1")
+    omp_before, blas_before = gomp.omp_get_max_threads(), blas.get_num_threads()
+    gomp.omp_set_num_threads(count)
+    blas.set_num_threads(count)
+    try:
+        yield
+    finally:
+        gomp.omp_set_num_threads(omp_before)
+        blas.set_num_threads(blas_before)
 
 
 def mismatch(value, reference, rtol: float = 2e-3, atol: float = 1e-5) -> str:
@@ -76,18 +137,47 @@ def exprc_runner(build, *args, **kwargs):
     return lambda: Runner(build(*args, **kwargs), "exprc.function, Mode(linker='c')")
 
 
-def run_rows(builders: dict, reference, repeat: int, atol: float = 1e-5) -> list[Row]:
-    """Rows of every system, in the order given."""
-    return [timed_row(system, build, reference, repeat, atol)
-            for system, build in builders.items()]
+def exprc_builders(builder, conditions: Conditions) -> dict:
+    """``{row name: builder}`` of exprc's rows: ``"exprc"`` on its default threads, and
+    ``"exprc N thread(s)"`` for each number in ``conditions.threads``. ``builder`` makes a
+    :class:`Runner` (``exprc_runner``)."""
+    builders = {}
+    for threads in conditions.threads:
+        if threads == "all":
+            builders["exprc"] = builder
+        else:
+            count = int(threads)
+            name = f"exprc {count} thread{'s' if count > 1 else ''}"
+            builders[name] = lambda count=count: _with_threads(builder(), count)
+    return builders
 
 
-def peer_builders(peers, method: str, *args) -> dict:
-    """``{peer name: builder}`` for the peers that implement one workload."""
-    return {p.name: (lambda p=p: getattr(p, method)(*args)) for p in peers if hasattr(p, method)}
+def _with_threads(runner: Runner, count: int) -> Runner:
+    runner.threads = count
+    return runner
 
 
-def bench_elementwise(key: str, n: int, repeat: int, peers) -> Result:
+def run_rows(builders: dict, reference, repeat: int, atol: float = 1e-5,
+             conditions: Conditions = QUIET) -> list[Row]:
+    """Rows of every system, in the order given, each under every load of ``conditions``."""
+    return [row for system, build in builders.items()
+            for row in timed_rows(system, build, reference, repeat, atol, conditions.loads)]
+
+
+def peer_builders(peers, method: str, *args, repeat: int = 15,
+                  conditions: Conditions = QUIET) -> dict:
+    """``{peer name: builder}`` for the peers that implement one workload; a peer that times
+    itself in a child process (Theano) is told the samples and loads."""
+    def build(peer):
+        if getattr(peer, "times_itself", False):
+            return getattr(peer, method)(*args, repeat=repeat, loads=conditions.loads)
+        return getattr(peer, method)(*args)
+
+    return {p.name: (lambda p=p: build(p)) for p in peers if hasattr(p, method)}
+
+
+def bench_elementwise(key: str, n: int, repeat: int, peers,
+                      conditions: Conditions = QUIET) -> Result:
     """W1 or W2 on float32 vectors of ``n`` elements; floor from the memory bandwidth."""
     bandwidth = floors.bandwidth(n, 2 * repeat)
     data = wl.ElementwiseData.random(n)
@@ -100,14 +190,15 @@ def bench_elementwise(key: str, n: int, repeat: int, peers) -> Result:
                     floor_note=f"{traffic / 1e6:.0f} MB (2 reads + 1 write) at "
                                f"{bandwidth.bytes_per_second / 1e9:.1f} GB/s measured with "
                                f"np.add(x, y, out=z) on {bandwidth.threads} thread(s)")
-    builders = {"exprc": exprc_runner(exprc_fn, data),
+    builders = {**exprc_builders(exprc_runner(exprc_fn, data), conditions),
                 "NumPy": lambda: Runner(lambda: numpy_fn(data), "ufuncs, one temporary each"),
-                **peer_builders(peers, method, data)}
-    result.rows = run_rows(builders, numpy_fn(data), repeat)
+                **peer_builders(peers, method, data, repeat=repeat, conditions=conditions)}
+    result.rows = run_rows(builders, numpy_fn(data), repeat, conditions=conditions)
     return result
 
 
-def bench_mlp(repeat: int, peers, batch: int = 128, sizes=None, peak_n: int = 2048) -> Result:
+def bench_mlp(repeat: int, peers, batch: int = 128, sizes=None, peak_n: int = 2048,
+              conditions: Conditions = QUIET) -> Result:
     """W3: one SGD step of the 784-256-256-10 MLP; floor from the GEMM rate on its shapes.
 
     The GEMMs are timed before and after the systems and the best is kept, so that a burst of
@@ -119,10 +210,10 @@ def bench_mlp(repeat: int, peers, batch: int = 128, sizes=None, peak_n: int = 20
     flops = sum(g.flops for g in products)
     before = floors.step_gemm_time(products, 2 * repeat)
     reference = wl.mlp_train_numpy(data)()
-    builders = {"exprc": exprc_runner(wl.mlp_train_exprc, data),
+    builders = {**exprc_builders(exprc_runner(wl.mlp_train_exprc, data), conditions),
                 "NumPy": lambda: Runner(wl.mlp_train_numpy(data), "hand-written backward"),
-                **peer_builders(peers, "w3", data)}
-    rows = run_rows(builders, reference, repeat)
+                **peer_builders(peers, "w3", data, repeat=repeat, conditions=conditions)}
+    rows = run_rows(builders, reference, repeat, conditions=conditions)
     gemm_s = min(before.min, floors.step_gemm_time(products, 2 * repeat).min)
     peak = floors.peak_gemm_rate(peak_n, max(3, repeat // 3))
     return Result("W3", f"MLP step {'-'.join(map(str, sizes))}, batch {batch}, float32",
@@ -132,20 +223,20 @@ def bench_mlp(repeat: int, peers, batch: int = 128, sizes=None, peak_n: int = 20
                              f"peak {peak / 1e9:.0f} GFLOP/s ({peak_n}^3)")
 
 
-def bench_call_overhead(repeat: int, peers) -> Result:
+def bench_call_overhead(repeat: int, peers, conditions: Conditions = QUIET) -> Result:
     """W5: per-call time of ``f(x) = x + 1`` on 10 float64 elements."""
     x = np.arange(10, dtype=np.float64)
     builders = {"exprc": exprc_runner(wl.w5_exprc, x),
                 "exprc trust_input": exprc_runner(wl.w5_exprc, x, trust_input=True),
                 "NumPy": lambda: Runner(lambda: wl.w5_numpy(x), "bare x + 1"),
-                **peer_builders(peers, "w5", x)}
+                **peer_builders(peers, "w5", x, repeat=repeat, conditions=conditions)}
     result = Result("W5", "call overhead of f(x) = x + 1, 10 float64")
-    result.rows = run_rows(builders, x + 1, repeat)
+    result.rows = run_rows(builders, x + 1, repeat, conditions=conditions)
     return result
 
 
 def bench_lenet(repeat: int, peers, shape: wl.LeNetShape | None = None,
-                peak_n: int = 2048) -> Result:
+                peak_n: int = 2048, conditions: Conditions = QUIET) -> Result:
     """W4: one SGD step of LeNet (two 5x5 convolutions with ReLU and 2x2 max-pooling, a dense
     ReLU layer, softmax), batch 128; floor from the GEMM rate on the step's products with the
     convolutions unfolded (``workloads.lenet_gemms``), measured before and after the systems
@@ -156,11 +247,11 @@ def bench_lenet(repeat: int, peers, shape: wl.LeNetShape | None = None,
     flops = sum(g.flops for g in products)
     before = floors.step_gemm_time(products, 2 * repeat)
     reference = wl.lenet_train_numpy(data)()
-    builders = {"exprc": exprc_runner(wl.lenet_train_exprc, data),
+    builders = {**exprc_builders(exprc_runner(wl.lenet_train_exprc, data), conditions),
                 "NumPy": lambda: Runner(wl.lenet_train_numpy(data),
                                         "hand-written backward, windows + tensordot"),
-                **peer_builders(peers, "w4", data)}
-    rows = run_rows(builders, reference, repeat)
+                **peer_builders(peers, "w4", data, repeat=repeat, conditions=conditions)}
+    rows = run_rows(builders, reference, repeat, conditions=conditions)
     gemm_s = min(before.min, floors.step_gemm_time(products, 2 * repeat).min)
     peak = floors.peak_gemm_rate(peak_n, max(3, repeat // 3))
     (c1, o1, side), (_, o2, _) = shape.conv_layers()
@@ -173,7 +264,8 @@ def bench_lenet(repeat: int, peers, shape: wl.LeNetShape | None = None,
                              f"peak {peak / 1e9:.0f} GFLOP/s ({peak_n}^3)")
 
 
-def bench_lstm(repeat: int, peers, shape: wl.LSTMShape | None = None) -> Result:
+def bench_lstm(repeat: int, peers, shape: wl.LSTMShape | None = None,
+               conditions: Conditions = QUIET) -> Result:
     """W8: one SGD training step of a one-layer LSTM over a whole sequence (forward, loss,
     backpropagation through time, update); floor: the time of the step's matrix products with
     those on the recurrence taken one time step at a time and the others over the whole
@@ -206,15 +298,13 @@ def bench_lstm(repeat: int, peers, shape: wl.LSTMShape | None = None) -> Result:
         return Runner(step, "hand-written BPTT, input products for all steps at once",
                       check(step))
 
-    builders = {"exprc": exprc_build, "NumPy": numpy_build}
+    builders = {**exprc_builders(exprc_build, conditions), "NumPy": numpy_build,
+                **peer_builders(peers, "w8", data, repeat=repeat, conditions=conditions)}
     for peer in peers:
-        if isinstance(peer, TheanoPeer):  # compiles and times in its own process
-            builders[peer.name] = lambda p=peer: p.w8(data, repeat)
-        elif hasattr(peer, "w8"):
-            builders[peer.name] = lambda p=peer: p.w8(data)
         if hasattr(peer, "w8_compiled"):
             builders["torch.compile"] = lambda p=peer: p.w8_compiled(data)
-    rows = run_rows(builders, reference, repeat, atol=1e-4 * np.abs(reference).max())
+    rows = run_rows(builders, reference, repeat, atol=1e-4 * np.abs(reference).max(),
+                    conditions=conditions)
     gemm_s = min(before.min, floors.lstm_gemm_time(shape, 2 * repeat, batched=True).min)
     per_step_s = floors.lstm_gemm_time(shape, 2 * repeat).min
     return Result("W8", f"LSTM step, {shape.steps} steps, batch {shape.batch}, {shape.n_in} -> "
@@ -224,6 +314,48 @@ def bench_lstm(repeat: int, peers, shape: wl.LSTMShape | None = None) -> Result:
                              f"GFLOP/s (np.matmul: 2 per time step on the recurrence, 3 over "
                              f"the sequence); all {len(products)} one step at a time: "
                              f"{report.seconds(per_step_s)}")
+
+
+def _float64_gemm_time(products, repeat: int):
+    """``floors.step_gemm_time`` with float64 operands (W10's precision)."""
+    operands = [(a.astype(np.float64), b.astype(np.float64))
+                for a, b in floors.gemm_operands(products)]
+    return measure(lambda: [np.matmul(a, b) for a, b in operands], repeat)
+
+
+def bench_tutorial(repeat: int, peers, shape: wl.TutorialShape | None = None,
+                   conditions: Conditions = QUIET) -> Result:
+    """W10: the deep-learning tutorial's MLP (784-500-10, tanh, softmax, L1/L2 terms, batch 20,
+    float64), many small SGD steps, reported per step; floor from the float64 GEMM rate on the
+    step's products, measured before and after the systems as for W3.
+
+    A timed call runs ``shape.steps`` steps over the stored minibatches in turn and gives their
+    mean cost; each system's first call (its first ``steps`` steps from the same initial
+    weights) is checked against NumPy's.
+    """
+    shape = shape or wl.TutorialShape()
+    data = wl.TutorialData.random(shape)
+    products = wl.tutorial_gemms(shape)
+    flops = sum(g.flops for g in products)
+    before = _float64_gemm_time(products, 2 * repeat)
+    reference = wl.tutorial_train_numpy(data)()
+
+    def exprc_build():
+        return Runner(wl.tutorial_train_exprc(data),
+                      "exprc.function with givens, Mode(linker='c')", steps=shape.steps)
+
+    builders = {**exprc_builders(exprc_build, conditions),
+                "NumPy": lambda: Runner(wl.tutorial_train_numpy(data), "hand-written backward",
+                                        steps=shape.steps),
+                **peer_builders(peers, "w10", data, repeat=repeat, conditions=conditions)}
+    rows = run_rows(builders, reference, repeat, atol=1e-9, conditions=conditions)
+    gemm_s = min(before.min, _float64_gemm_time(products, 2 * repeat).min)
+    return Result("W10", f"tutorial MLP step {shape.n_in}-{shape.hidden}-{shape.classes} "
+                         f"tanh, batch {shape.batch}, L1/L2, float64, per step of "
+                         f"{shape.steps}", rows=rows, floor_s=gemm_s,
+                  floor_note=f"{flops / 1e6:.1f} MFLOP in {len(products)} GEMMs at "
+                             f"{flops / gemm_s / 1e9:.0f} GFLOP/s (np.matmul float64, same "
+                             f"shapes)")
 
 
 # --------------------------------------------------------------------------- compile time
@@ -299,13 +431,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=15, help="timed samples per system")
     parser.add_argument("--size-log2", type=int, default=24, help="W1/W2 length is 2**this")
     parser.add_argument("--peers", default="pytensor,pytorch,jax,theano",
-                        help="comma-separated peers to run, or 'none' (theano: W8 "
-                             "only, in the interpreter named by EXPRC_BENCH_THEANO_PYTHON)")
+                        help="comma-separated peers to run, or 'none' (theano: W3, W4, W8 "
+                             "and W10, in the interpreter named by EXPRC_BENCH_THEANO_PYTHON)")
     parser.add_argument("--w7-depths", default="2,8,32", help="hidden layers for W7")
     parser.add_argument("--compile-peers", default="jax,pytorch",
                         help="peers measured in W6/W7 as well as exprc ('none', or add "
                              "'pytensor': its cold Numba compiles take minutes); W9 takes "
                              "jax and pytorch from these")
+    parser.add_argument("--load", type=int, default=0,
+                        help="also time every timed workload beside this many processes that "
+                             "each keep one core busy (rows labelled quiet / loaded); W6, W7 "
+                             "and W9 run quiet")
+    parser.add_argument("--threads", default="all",
+                        help="exprc's rows: 'all' (its default threads) and/or thread counts, "
+                             "e.g. all,1")
     parser.add_argument("--json", help="write every measurement to this file")
     parser.add_argument("--markdown", action="store_true",
                         help="also print one Markdown table of all workloads")
@@ -327,6 +466,12 @@ def main(argv: list[str] | None = None) -> list:
     # before any peer loads gives every system the same settings.
     quiet_idle_threads()
     only = {w.strip().upper() for w in args.only.split(",")}
+    if args.load < 0:
+        raise SystemExit(f"--load must be 0 or more, got {args.load}")
+    threads = [t.strip().lower() for t in args.threads.split(",") if t.strip()]
+    if not threads or any(t != "all" and not (t.isdigit() and int(t) > 0) for t in threads):
+        raise SystemExit(f"--threads takes 'all' and/or positive counts, got {args.threads!r}")
+    conditions = Conditions((0, args.load) if args.load else (0,), threads)
     machine = machine_description()
     print(f"{machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, "
           f"NumPy {machine['numpy']}, exprc {machine['exprc']}")
@@ -340,23 +485,26 @@ def main(argv: list[str] | None = None) -> list:
         and any(p.name.lower() == name for p in peers)]
     n = 2 ** args.size_log2
     steps = {
-        "W1": lambda: bench_elementwise("W1", n, args.repeat, peers),
-        "W2": lambda: bench_elementwise("W2", n, args.repeat, peers),
-        "W3": lambda: bench_mlp(args.repeat, peers),
-        "W4": lambda: bench_lenet(args.repeat, peers),
-        "W5": lambda: bench_call_overhead(args.repeat, peers),
+        "W1": lambda: bench_elementwise("W1", n, args.repeat, peers, conditions),
+        "W2": lambda: bench_elementwise("W2", n, args.repeat, peers, conditions),
+        "W3": lambda: bench_mlp(args.repeat, peers, conditions=conditions),
+        "W4": lambda: bench_lenet(args.repeat, peers, conditions=conditions),
+        "W5": lambda: bench_call_overhead(args.repeat, peers, conditions),
         "W6": lambda: bench_compile_cold_warm(compile_systems),
         "W7": lambda: bench_compile_growth([int(d) for d in args.w7_depths.split(",")],
                                            compile_systems),
-        "W8": lambda: bench_lstm(args.repeat, peers),
+        "W8": lambda: bench_lstm(args.repeat, peers, conditions=conditions),
         "W9": lambda: bench_lstm_compile([s for s in compile_systems if s != "pytensor"]),
+        "W10": lambda: bench_tutorial(args.repeat, peers, conditions=conditions),
     }
     results = []
     for key in ALL_WORKLOADS:
         if key in only:
             results.append(_run_step(steps[key]))
     if args.markdown:
-        print("\n" + report.markdown(results, f"{machine['cpu']}, {machine['cores']} cores"))
+        print("\n" + report.markdown(results, f"{machine['cpu']}, {machine['cores']} cores"
+                                      + (f"; loaded: {args.load} busy processes beside"
+                                         if args.load else "")))
     if args.json:
         Path(args.json).write_text(report.to_json(results, machine))
     return results

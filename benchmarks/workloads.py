@@ -616,3 +616,143 @@ def lstm_gemms(shape: LSTMShape = LSTMShape()) -> list[Gemm]:
     per_step = [Gemm(b, n, h4), Gemm(b, h, h4), Gemm(n, b, h4, trans_a=True),
                 Gemm(h, b, h4, trans_a=True), Gemm(b, h4, h, trans_b=True)]
     return per_step * shape.steps
+
+
+# --------------------------------------------------------------------------- W10
+
+
+@dataclass(frozen=True)
+class TutorialShape:
+    """Sizes of W10, the deep-learning tutorial's MLP (Theano's ``mlp.py``): ``n_in`` inputs, one
+    tanh layer of ``hidden`` units, a softmax of ``classes``; SGD with learning rate ``rate``
+    on minibatches of ``batch``, the cost the mean negative log-likelihood plus ``l1`` times the
+    weights' absolute sum and ``l2`` times their squared sum; float64. A timed call runs
+    ``steps`` steps, on minibatches taken in turn from ``batches`` stored ones (the tutorial
+    runs 2,500 per epoch over 50,000 images). ``TutorialShape()`` is W10."""
+
+    n_in: int = 784
+    hidden: int = 500
+    classes: int = 10
+    batch: int = 20
+    batches: int = 100
+    steps: int = 500
+    l1: float = 0.00
+    l2: float = 0.0001
+    rate: float = 0.01
+
+
+@dataclass
+class TutorialData:
+    """Initial float64 parameters ``[W_h (n_in, hidden), b_h, W_o (hidden, classes), b_o]`` as
+    the tutorial makes them (tanh layer Glorot-uniform, everything else zero) and the stored
+    training set: ``X`` (batches * batch, n_in) in [0, 1) like MNIST's pixels, int32 labels."""
+
+    shape: TutorialShape
+    params: list[np.ndarray]
+    X: np.ndarray
+    labels: np.ndarray
+
+    @classmethod
+    def random(cls, shape: TutorialShape = TutorialShape(), seed: int = 0) -> TutorialData:
+        """The tutorial's initialisation, uniform inputs and uniform labels."""
+        rng = np.random.default_rng(seed)
+        bound = np.sqrt(6.0 / (shape.n_in + shape.hidden))
+        params = [rng.uniform(-bound, bound, (shape.n_in, shape.hidden)),
+                  np.zeros(shape.hidden), np.zeros((shape.hidden, shape.classes)),
+                  np.zeros(shape.classes)]
+        rows = shape.batches * shape.batch
+        X = rng.uniform(0.0, 1.0, (rows, shape.n_in))
+        labels = rng.integers(0, shape.classes, rows).astype(np.int32)
+        return cls(shape, params, X, labels)
+
+    def copy_params(self) -> list[np.ndarray]:
+        """Fresh copies, so that every system starts its training from the same weights."""
+        return [p.copy() for p in self.params]
+
+
+def tutorial_run(step, shape: TutorialShape):
+    """A call running ``shape.steps`` steps ``step(minibatch index)`` in turn over the stored
+    minibatches (carrying on from where the last call stopped), giving their mean cost."""
+    state = {"next": 0}
+
+    def run() -> float:
+        total, start = 0.0, state["next"]
+        for i in range(start, start + shape.steps):
+            total += float(step(i % shape.batches))
+        state["next"] = (start + shape.steps) % shape.batches
+        return total / shape.steps
+
+    return run
+
+
+def tutorial_train_exprc(data: TutorialData, mode: exprc.Mode | None = None):
+    """W10 as the tutorial writes it: the training set in shared variables, the step a function
+    of the minibatch index whose ``givens`` slice the set. Returns the callable of
+    :func:`tutorial_run`."""
+    s = data.shape
+    index = T.lscalar("index")
+    x, y = T.matrix("x", dtype="float64"), T.ivector("y")
+    set_x = exprc.shared(data.X, name="train_set_x", borrow=True)
+    set_y = exprc.shared(data.labels, name="train_set_y", borrow=True)
+    params = [exprc.shared(p, name=name, borrow=True)
+              for name, p in zip(("W_h", "b_h", "W_o", "b_o"), data.copy_params())]
+    W_h, b_h, W_o, b_o = params
+    p_y = T.nnet.softmax(T.dot(T.tanh(T.dot(x, W_h) + b_h), W_o) + b_o)
+    nll = -T.mean(T.log(p_y)[T.arange(y.shape[0]), y])
+    L1 = abs(W_h).sum() + abs(W_o).sum()
+    L2 = (W_h ** 2).sum() + (W_o ** 2).sum()
+    cost = nll + s.l1 * L1 + s.l2 * L2
+    grads = exprc.grad(cost, params)
+    window = slice(index * s.batch, (index + 1) * s.batch)
+    f = exprc.function([index], cost, mode=mode or c_mode(),
+                       updates=[(p, p - s.rate * g) for p, g in zip(params, grads)],
+                       givens={x: set_x[window], y: set_y[window]})
+    run = tutorial_run(f, s)
+    run.params = lambda: [p.get_value() for p in params]
+    return run
+
+
+def tutorial_cost_and_grads_numpy(params: list[np.ndarray], x: np.ndarray, y: np.ndarray,
+                                  shape: TutorialShape):
+    """W10's cost on one minibatch and its gradient w.r.t. ``[W_h, b_h, W_o, b_o]``, by hand."""
+    W_h, b_h, W_o, b_o = params
+    h = np.tanh(x @ W_h + b_h)
+    logits = h @ W_o + b_o
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    cost = (-np.log(p[rows, y]).mean() + shape.l1 * (np.abs(W_h).sum() + np.abs(W_o).sum())
+            + shape.l2 * ((W_h ** 2).sum() + (W_o ** 2).sum()))
+    delta = p
+    delta[rows, y] -= 1
+    delta /= len(y)
+    d_h = (delta @ W_o.T) * (1 - h * h)
+    grads = [x.T @ d_h, d_h.sum(axis=0), h.T @ delta, delta.sum(axis=0)]
+    for i in (0, 2):
+        grads[i] += 2 * shape.l2 * params[i] + shape.l1 * np.sign(params[i])
+    return cost, grads
+
+
+def tutorial_train_numpy(data: TutorialData):
+    """W10 written by hand in NumPy (the reference); the callable of :func:`tutorial_run`."""
+    s, params = data.shape, data.copy_params()
+
+    def step(i: int) -> float:
+        window = slice(i * s.batch, (i + 1) * s.batch)
+        cost, grads = tutorial_cost_and_grads_numpy(params, data.X[window],
+                                                    data.labels[window], s)
+        for param, grad in zip(params, grads):
+            param -= s.rate * grad
+        return cost
+
+    run = tutorial_run(step, s)
+    run.params = lambda: params
+    return run
+
+
+def tutorial_gemms(shape: TutorialShape = TutorialShape()) -> list[Gemm]:
+    """The matrix products of one W10 step: both forward products, both weight gradients, and
+    the hidden layer's input gradient (none for the first layer: its input is the data)."""
+    b, n, h, c = shape.batch, shape.n_in, shape.hidden, shape.classes
+    return [Gemm(b, n, h), Gemm(b, h, c), Gemm(h, b, c, trans_a=True),
+            Gemm(b, c, h, trans_b=True), Gemm(n, b, h, trans_a=True)]

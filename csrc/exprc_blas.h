@@ -37,4 +37,21 @@ extern exprc_blas_table exprc_blas;
 /* Bind the CBLAS routines; called once by Python when the runtime library is loaded. */
 EXPRC_EXPORT void exprc_blas_bind(void *sgemm, void *dgemm);
 
+/* Thread policy of the products (exprc_gemm.c).  Python hands over OpenBLAS's
+ * openblas_set_num_threads, the thread count it applied (exprc.config.blas_threads, else
+ * OpenMP's) and whether to back off under contention (exprc.config.thread_backoff); from then
+ * on each product picks its own count: one thread for a product too small or too thin to gain
+ * from a second (its packing and the wake-up of a worker cost more), and one thread, for the
+ * products and for the calling thread's OpenMP loops, while the machine is oversubscribed
+ * (see exprc_blas_threads_for). */
+EXPRC_EXPORT void exprc_blas_bind_threads(void *set_num_threads, int count, int backoff);
+
+/* Set OpenBLAS's thread count for the product of an m x k and a k x n matrix, by the policy
+ * above, and return it (the count applied, or 0 while no setter is bound). */
+int exprc_blas_threads_for(int64_t m, int64_t n, int64_t k);
+
+/* Whether the thread policy found the machine oversubscribed at its last look (for tests and
+ * the profile): 1 busy, 0 not. */
+EXPRC_EXPORT int exprc_blas_contended(void);
+
 #endif /* EXPRC_BLAS_H */

@@ -57,6 +57,7 @@ EXPRC_EXPORT int EXPRC_TYPED(exprc_gemm)(exprc_pool *pool, const exprc_array *a,
         exprc_release(pool, ca.owner);
         return -1;
     }
+    exprc_blas_threads_for(m, n, k);
     EXPRC_GEMM_BLAS(EXPRC_CBLAS_ROW_MAJOR, ta ? EXPRC_CBLAS_TRANS : EXPRC_CBLAS_NO_TRANS,
                     tb ? EXPRC_CBLAS_TRANS : EXPRC_CBLAS_NO_TRANS, (exprc_blasint)m,
                     (exprc_blasint)n, (exprc_blasint)k, alpha, (const EXPRC_T *)pa,

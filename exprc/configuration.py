@@ -103,6 +103,12 @@ _FLAGS = {
         "threads OpenBLAS may use in compiled functions; 0: as many as OpenMP uses "
         "(OMP_NUM_THREADS, else the cores), so the two pools never ask for more than that",
     ),
+    "thread_backoff": _Flag(
+        True, _bool, lambda v: isinstance(v, bool),
+        "run matrix products and OpenMP loops on one thread while the machine has more "
+        "runnable threads than cores (seen from the calling thread being preempted); threads "
+        "that wait for a descheduled partner make a step many times slower",
+    ),
     "compiledir": _Flag(
         "", str, lambda v: isinstance(v, str),
         "folder of the compile cache; empty: EXPRC_CACHE_DIR, else the platform's cache folder",

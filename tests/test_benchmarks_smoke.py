@@ -16,7 +16,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import compile_time
+import report
 import run as bench_run
+import timing
 import workloads as wl
 
 import exprc
@@ -230,3 +232,99 @@ def test_lstm_compile_time_child_reports_its_parts():
     result = compile_time._exprc_lstm_child(TINY_LSTM)
     assert result["nodes"] > 0
     assert 0 < result["function_s"] <= result["first_result_s"]
+
+
+TINY_TUTORIAL = wl.TutorialShape(n_in=12, hidden=7, classes=4, batch=5, batches=3, steps=4,
+                                 l1=0.001)
+
+
+def test_tutorial_step_matches_handwritten_numpy_over_two_calls():
+    # Two calls of four steps each over three stored minibatches: the second call starts
+    # where the first stopped, from the parameters the first left.
+    data = wl.TutorialData.random(TINY_TUTORIAL)
+    exprc_run, numpy_run = wl.tutorial_train_exprc(data), wl.tutorial_train_numpy(data)
+    for _ in range(2):
+        np.testing.assert_allclose(exprc_run(), numpy_run(), rtol=1e-12)
+    for mine, reference in zip(exprc_run.params(), numpy_run.params()):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-15)
+    assert not np.allclose(exprc_run.params()[0], data.params[0])
+
+
+def test_numpy_tutorial_gradients_match_finite_differences():
+    shape = wl.TutorialShape(n_in=6, hidden=5, classes=3, batch=4, l1=0.01, l2=0.1)
+    data = wl.TutorialData.random(shape)
+    rng, eps = np.random.default_rng(4), 1e-6
+    params = [p + rng.uniform(-0.3, 0.3, p.shape) for p in data.params]  # no zero weights
+    x, y = data.X[:shape.batch], data.labels[:shape.batch]
+    _, grads = wl.tutorial_cost_and_grads_numpy(params, x, y, shape)
+    for param, grad in zip(params, grads):
+        index = tuple(rng.integers(0, size) for size in param.shape)
+        saved, costs = param[index], []
+        for delta in (eps, -eps):
+            param[index] = saved + delta
+            costs.append(wl.tutorial_cost_and_grads_numpy(params, x, y, shape)[0])
+        param[index] = saved
+        np.testing.assert_allclose(grad[index], (costs[0] - costs[1]) / (2 * eps),
+                                   rtol=1e-5, atol=1e-9)
+
+
+def test_tutorial_gemm_flops():
+    # Forward 20x784x500 and 20x500x10, the same again as weight gradients, and the hidden
+    # layer's input gradient 20x10x500.
+    products = wl.tutorial_gemms(wl.TutorialShape())
+    assert len(products) == 5
+    assert sum(g.flops for g in products) == 2 * 20 * (2 * 784 * 500 + 3 * 500 * 10)
+
+
+def test_tutorial_bench_under_load_and_one_thread():
+    conditions = bench_run.Conditions(loads=(0, 1), threads=("all", "1"))
+    result = bench_run.bench_tutorial(repeat=1, peers=[], shape=TINY_TUTORIAL,
+                                      conditions=conditions)
+    assert result.key == "W10"
+    assert [(r.system, r.load) for r in result.rows] == [
+        ("exprc", 0), ("exprc", 1), ("exprc 1 thread", 0), ("exprc 1 thread", 1),
+        ("NumPy", 0), ("NumPy", 1)]
+    assert all(r.error == "" and r.stats is not None for r in result.rows), result.rows
+    text = report.text_table(result)
+    assert "quiet:" in text and "loaded (1 busy):" in text
+    table = report.markdown([result], "test machine")
+    assert "| W10 " in table and ", quiet |" in table and ", loaded (1 busy) |" in table
+    assert "| exprc | exprc 1 thread | NumPy |" in table
+
+
+def test_exprc_threads_puts_both_pools_back():
+    from exprc.link.c import blas
+    wl.w5_exprc(np.zeros(3))()  # loads the runtime library and OpenBLAS
+    before = blas.get_num_threads()
+    with bench_run.exprc_threads(1):
+        assert blas.get_num_threads() == 1
+    assert blas.get_num_threads() == before
+
+
+def test_background_load_runs_its_processes_and_stops_them():
+    import os
+    import time as clock
+
+    def busy_children():
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+        found = []
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():  # parent pid
+                found.append((pid, fields[0]))
+        return found
+
+    if not os.path.isdir("/proc"):
+        pytest.skip("needs /proc")
+    with timing.background_load(2, deadline_s=30):
+        clock.sleep(0.2)
+        children = busy_children()
+        assert len(children) == 2 and all(state == "R" for _, state in children), children
+    assert busy_children() == []
+    with pytest.raises(KeyboardInterrupt), timing.background_load(1, deadline_s=30):
+        raise KeyboardInterrupt
+    assert busy_children() == []

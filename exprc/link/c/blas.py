@@ -8,6 +8,9 @@ nothing exprc compiles links to the wheel's library folder.
 
 OpenBLAS runs its own thread pool. When generated code also runs OpenMP loops, call
 :func:`set_num_threads` so that the two pools together do not ask for more threads than cores.
+The runtime library then picks each product's thread count itself (``csrc/exprc_gemm.c``): one
+thread for products too small or too thin to gain from more, and one thread for everything
+while the machine is oversubscribed (``exprc.config.thread_backoff``).
 """
 
 from __future__ import annotations
@@ -111,24 +114,63 @@ def blas_routine(name: str) -> int:
     return ctypes.cast(function, ctypes.c_void_p).value
 
 
+def _setter():
+    return getattr(_runtime(), f"{find_openblas().symbol_prefix}openblas_set_num_threads")
+
+
+_count: int | None = None  # the count last set through this module
+_told: dict[str, tuple[int, bool]] = {}  # runtime library path -> what its policy was given
+
+
 def set_num_threads(count: int) -> None:
     """Set the number of threads OpenBLAS uses for the calls made by generated code.
 
-    This does not affect NumPy, which carries its own copy of OpenBLAS.
+    This is the most a product uses: the runtime library runs small or thin products, and
+    every product while the machine is oversubscribed, on one. It does not affect NumPy,
+    which carries its own copy of OpenBLAS.
 
     Parameters
     ----------
     count : int
         At least 1.
     """
+    global _count
     if count < 1:
         raise ValueError(f"OpenBLAS needs at least one thread, got {count}")
-    getattr(_runtime(), f"{find_openblas().symbol_prefix}openblas_set_num_threads")(int(count))
+    _setter()(int(count))
+    _count = int(count)
+    _tell_runtime_libraries()
 
 
 def get_num_threads() -> int:
-    """The number of threads OpenBLAS currently uses."""
+    """The number of threads OpenBLAS may use for a product (the count last set)."""
+    if _count is not None:
+        return _count
     return getattr(_runtime(), f"{find_openblas().symbol_prefix}openblas_get_num_threads")()
+
+
+def _tell_runtime_libraries() -> None:
+    """Hand each loaded runtime library OpenBLAS's thread setter, the count and
+    ``config.thread_backoff``, for its per-product policy (``exprc_blas_bind_threads``)."""
+    from exprc.configuration import config
+    from exprc.link.c import runtime
+
+    if _count is None:
+        return
+    wanted = (_count, bool(config.thread_backoff))
+    address = ctypes.cast(_setter(), ctypes.c_void_p).value
+    # Each loaded library is opened again by its path, which hands back the copy already
+    # loaded.
+    for library in runtime.loaded_libraries():
+        key = str(library.path)
+        if _told.get(key) == wanted:
+            continue
+        bind = getattr(ctypes.CDLL(key), "exprc_blas_bind_threads", None)
+        if bind is None:  # a library built from an older csrc/
+            continue
+        bind.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
+        bind(address, wanted[0], int(wanted[1]))
+        _told[key] = wanted
 
 
 _applied_threads: int | None = None
@@ -156,4 +198,6 @@ def coordinate_threads() -> int:
     if count != _applied_threads:
         set_num_threads(count)
         _applied_threads = count
+    else:
+        _tell_runtime_libraries()  # a library loaded since, or thread_backoff changed
     return count

@@ -136,6 +136,13 @@ def runtime_library(cache: CompileCache, openmp: bool) -> RuntimeLibrary:
         return library
 
 
+def loaded_libraries() -> list[RuntimeLibrary]:
+    """Every runtime library this process has loaded, replaced ones included (programs loaded
+    before a replacement still call them)."""
+    with _lock:
+        return [*_loaded.values(), *_replaced]
+
+
 def _one_thread_in_forked_child() -> None:
     # GNU OpenMP cannot run a parallel loop in a child forked after the parent started its
     # pool (the loop waits forever for workers that were not forked): a child process runs its
