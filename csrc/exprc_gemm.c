@@ -29,8 +29,11 @@ EXPRC_EXPORT void exprc_blas_bind(void *sgemm, void *dgemm)
  *
  * Size.  OpenBLAS splits any product above about 2**18 multiply-adds over all its threads.
  * Measured on the products of the benchmark steps (2-core Zen 5), a thin one, depth k under
- * 16, ran 2.2x slower on two threads than on one (128 x 10 @ 10 x 500: 41 us against 18),
- * while those of 2**19 multiply-adds and more with k >= 16 gained 1.3-1.9x.
+ * 16, ran 2.2x slower on two threads than on one (128 x 10 @ 10 x 500: 41 us against 18).
+ * Products of a few million multiply-adds gain nothing either: waking the second thread and
+ * waiting for it costs about what it saves.  The tutorial MLP's step (W10: batch 20, products
+ * of 7.8 million multiply-adds) took 2.2-2.4 ms with them on two threads and 1.14 ms on one;
+ * from 2**23 up (W3's and W4's products), two threads gained 1.3-1.9x.
  *
  * Contention.  A split product ends when its slowest thread does: OpenBLAS's threads wait for
  * each other inside the product, and libgomp's at the end of each loop.  When the machine
@@ -46,7 +49,7 @@ EXPRC_EXPORT void exprc_blas_bind(void *sgemm, void *dgemm)
  * from this process's own threads) the products, and the calling thread's OpenMP loops, run on
  * one thread.  The busy state is held for a while, doubled each time that leaving it is
  * followed at once by contention again, so that the bad case is retried rarely. */
-#define EXPRC_GEMM_THREAD_MIN_MACS 524288.0 /* 2**19 */
+#define EXPRC_GEMM_THREAD_MIN_MACS 8388608.0 /* 2**23 */
 #define EXPRC_GEMM_THREAD_MIN_K 16
 #define EXPRC_BUSY_WINDOW 0.05         /* seconds between two looks at the rate */
 #define EXPRC_BUSY_SWITCHES 60.0       /* involuntary switches per second */
