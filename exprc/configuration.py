@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,9 @@ def _seconds(value: Any) -> bool:
             and math.isfinite(value) and value >= 0)
 
 
+_DEVICE = re.compile(r"cpu|(cuda|gpu)[0-9]*")
+
+
 def _bool(value: str) -> bool:
     text = str(value).strip().lower()
     if text not in ("true", "false", "1", "0"):
@@ -71,6 +75,17 @@ _FLAGS = {
         False, _bool, lambda v: isinstance(v, bool),
         "let rewrites assume no value is inf or NaN (x - x -> 0, x / x -> 1, x * 0 -> 0 for "
         "floats); off by default because those rewrites change such results",
+    ),
+    "device": _Flag(
+        "cpu", str, lambda v: isinstance(v, str) and _DEVICE.fullmatch(v) is not None,
+        "where FAST_RUN functions run: cpu (compiled C) or cuda / cudaN (an NVIDIA GPU through "
+        "pycuda, device N, default 0; needs pip install 'exprc[cuda]', a driver and nvcc)",
+    ),
+    "nvcc": _Flag(
+        "", str, _shell_words,
+        "nvcc command for the CUDA backend (split like a shell command line, never run through "
+        "a shell); empty: $CUDA_HOME/bin/nvcc, $CUDA_PATH/bin/nvcc, nvcc on PATH, then "
+        "/usr/local/cuda*/bin/nvcc",
     ),
     "c_compiler": _Flag(
         "", str, _shell_words,

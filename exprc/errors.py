@@ -67,6 +67,22 @@ def user_frame() -> str:
     return "<unknown>"
 
 
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning issued by the caller point at the innermost
+    frame outside the exprc package (the user's line that called into exprc)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        inside = _in_package.get(filename)
+        if inside is None:
+            inside = _in_package[filename] = os.path.abspath(filename).startswith(
+                _PACKAGE_DIR + os.sep)
+        if not inside:
+            return level
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class tracing_off:
     """Context manager: variables created inside are not stamped with a user line."""
 

@@ -19,6 +19,8 @@ from exprc.graph.traversal import toposort
 from exprc.link.c.ops import __name__ as C_RULES
 from exprc.link.c.program import C_CODE
 from exprc.link.codegen.render import SCALAR_C
+from exprc.link.cuda import ops as _cuda_ops  # noqa: F401  (fills CUDA_CODE)
+from exprc.link.cuda.program import CUDA_CODE
 from exprc.link.reference import REFERENCE
 from exprc.link.reference.elemwise import SCALAR_NUMPY, apply_scalar_op
 from exprc.rewriting.shape_rules import SHAPE
@@ -34,6 +36,7 @@ TABLES = [
     (GRAD, "exprc.gradient.rules"),
     (SHAPE, "exprc.rewriting.shape_rules"),
     (C_CODE, C_RULES),
+    (CUDA_CODE, "exprc.link.cuda.ops"),
     (EXPORT_C, EXPORT_C_RULES),
     (ONNX, ONNX_RULES),
 ]

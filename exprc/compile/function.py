@@ -209,7 +209,8 @@ class Function:
         # output buffers, so a call with well-formed arguments needs no Python-side checks or
         # copies.
         self._native = getattr(self.program, "native", None)
-        self._fresh_outputs = self.program.backend == "c"
+        self._fresh_outputs = self.program.backend in ("c", "cuda")
+        self._takes_containers = getattr(self.program, "takes_containers", False)
         self._shared_containers = [s.container for s in shared_vars]
         self._new_value_containers = self._update_containers + self._state_containers
         self._locks = _update_locks(self._new_value_containers, self._shared_containers)
@@ -315,8 +316,13 @@ class Function:
             if results is not NotImplemented:
                 return self._deliver(results)
         values = self._bind(args, kwargs)
-        shared_values = [c.value for c in self._shared_containers]
+        # A GPU program reads shared values from the device copies their containers keep.
+        shared_values = (list(self._shared_containers) if self._takes_containers
+                         else [c.value for c in self._shared_containers])
         results = self.program(values + shared_values)
+        if self._takes_containers:
+            # Outputs come back to the host; new values of shared variables stay on the device.
+            results = [r.to_host() if k < self._n_out else r for k, r in enumerate(results)]
         if not self._fresh_outputs:
             protected = values + shared_values
             results = [self._unaliased(r, protected, results[:k], borrow=k < self._n_out and

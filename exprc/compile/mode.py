@@ -11,11 +11,12 @@ that checks or reports what it computes.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exprc.configuration import config
-from exprc.errors import ExprcError
+from exprc.errors import ExprcError, user_stacklevel
 from exprc.graph.fgraph import FunctionGraph
 from exprc.graph.ir import Variable
 from exprc.link.c import linker as c_linker
@@ -34,7 +35,9 @@ class Mode:
     ----------
     linker : str
         The executor: ``'c'`` (default) compiles the whole graph to one C function called
-        once per call; ``'reference'`` evaluates each op with NumPy, as a specification.
+        once per call, or, when the ``device`` flag names a GPU, to CUDA; ``'cuda'`` compiles
+        it to CUDA kernels for the GPU (see ``docs/cuda.md``); ``'reference'`` evaluates each
+        op with NumPy, as a specification.
     optimizer : str
         The rewrite pipeline: ``'fast_run'`` (all passes), ``'fast_compile'`` (cheap passes)
         or ``'none'``.
@@ -91,12 +94,46 @@ class Mode:
         """
         # Sparse values (scipy.sparse matrices) have no C form: a graph holding any runs on
         # the reference executor, whatever the linker (docs/sparse.md).
-        if self.linker == "c" and not holds_sparse(fgraph.clients):
+        if holds_sparse(fgraph.clients):
+            return ReferenceProgram(fgraph.inputs, fgraph.outputs, profile=profile)
+        if self.linker == "cuda" or (self.linker == "c" and config.device != "cpu"):
+            program = _cuda_program(fgraph, profile, asked=self.linker == "cuda")
+            if program is not None:
+                return program
+        if self.linker in ("c", "cuda"):
             return c_linker.CProgram(fgraph.inputs, fgraph.outputs, profile=profile)
         return ReferenceProgram(fgraph.inputs, fgraph.outputs, profile=profile)
 
 
-LINKERS = {"reference", "c"}
+def _cuda_program(fgraph: FunctionGraph, profile: bool, asked: bool):
+    """The graph compiled for the GPU; None (after saying why, once per process) when the
+    ``device`` flag asks for CUDA and there is none to use, so that the same code runs on a
+    machine without a GPU. A mode that names the ``cuda`` linker gets the error instead."""
+    from exprc.link.cuda import default_device
+    from exprc.link.cuda.driver import CudaUnavailable
+    from exprc.link.cuda.program import CudaProgram
+
+    try:
+        device = default_device()
+    except CudaUnavailable as exc:
+        if asked:
+            raise
+        if not _told_unavailable:
+            _told_unavailable.append(str(exc))
+            warnings.warn(f"device={config.device} was asked for but CUDA cannot be used: "
+                          f"{exc}; functions run on the CPU", CudaUnavailableWarning,
+                          stacklevel=user_stacklevel())
+        return None
+    return CudaProgram(fgraph.inputs, fgraph.outputs, device, profile=profile)
+
+
+class CudaUnavailableWarning(UserWarning):
+    """``device=cuda`` was asked for on a machine where CUDA cannot be used (said once)."""
+
+
+_told_unavailable: list[str] = []
+
+LINKERS = {"reference", "c", "cuda"}
 OPTIMIZERS = {"fast_run", "fast_compile", "none"}
 
 PREDEFINED = {

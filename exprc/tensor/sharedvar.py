@@ -22,7 +22,9 @@ class Container:
     Assigning :attr:`value` checks the array against the cell's type (an ndarray of exactly its
     dtype and rank, and its static sizes), because compiled functions read the stored buffer
     as that type without looking again. :attr:`lock` serialises the functions that update the
-    cell (see :class:`exprc.compile.function.Function`).
+    cell (see :class:`exprc.compile.function.Function`). A function running on a GPU keeps a
+    copy of the value in device memory here (:meth:`device_value`) and stores its new values
+    there (:meth:`store`); reading :attr:`value` brings such a value back.
 
     Parameters
     ----------
@@ -33,17 +35,23 @@ class Container:
         How errors name the cell (``"value of shared variable 'W'"``).
     """
 
-    __slots__ = ("_value", "type", "what", "lock")
+    __slots__ = ("_value", "_device", "type", "what", "lock")
 
     def __init__(self, value: np.ndarray, type: TensorType, what: str = "stored value"):
         self.type = type
         self.what = what
         self.lock = threading.RLock()
+        self._device = None
         self.value = value
 
     @property
     def value(self) -> np.ndarray:
-        return self._value
+        value = self._value
+        if value is None:
+            # The current value lives only in device memory (a GPU function updated it):
+            # bring it back, and keep both copies until either changes.
+            value = self._value = self._device.to_host()
+        return value
 
     @value.setter
     def value(self, array: np.ndarray) -> None:
@@ -51,6 +59,7 @@ class Container:
         if not isinstance(expected, TensorType):
             # A value of another type (a scipy.sparse matrix) is checked by its type, exactly.
             self._value = expected.filter(array, strict=True, what=self.what)
+            self._device = None
             return
         if not isinstance(array, np.ndarray) or array.dtype != expected.dtype \
                 or array.ndim != expected.ndim:
@@ -63,17 +72,39 @@ class Container:
             raise ExprcTypeError(f"{self.what} must have shape {expected.shape}, got "
                                  f"{array.shape}")
         self._value = array
+        self._device = None
 
-    def store(self, array: np.ndarray) -> None:
-        """Set a value computed by a function compiled for this type (already checked)."""
-        self._value = array
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The current value's shape, without copying it from the device."""
+        return self._device.shape if self._value is None else np.shape(self._value)
+
+    def store(self, array) -> None:
+        """Set a value computed by a function compiled for this type (already checked): a
+        NumPy array, or an array in device memory (anything with ``to_host()``, such as a
+        :class:`~exprc.link.cuda.device.DeviceArray`), which stays there until read."""
+        if isinstance(array, np.ndarray) or not hasattr(array, "to_host"):
+            self._value, self._device = array, None
+        else:
+            self._value, self._device = None, array
+
+    def device_value(self, device, upload):
+        """The value as an array on ``device``: the one a GPU function stored, or
+        ``upload(host_value)``, kept for the next call (GPU functions read shared variables
+        without copying them each call)."""
+        mirror = self._device
+        if mirror is None or mirror.device is not device:
+            mirror = self._device = upload(self.value)
+        return mirror
 
     def __getstate__(self) -> tuple:
-        # A lock belongs to the threads of one process: a loaded cell gets a fresh one.
-        return (self._value, self.type, self.what)
+        # A lock belongs to the threads of one process: a loaded cell gets a fresh one. A value
+        # in device memory is saved as a NumPy array, so that it loads on any machine.
+        return (self.value, self.type, self.what)
 
     def __setstate__(self, state: tuple) -> None:
         self._value, self.type, self.what = state
+        self._device = None
         self.lock = threading.RLock()
 
 
@@ -99,7 +130,14 @@ class SharedValue:
         return checked
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
-        """The current value: a copy, or with ``borrow=True`` the stored value itself."""
+        """The current value: a copy, or with ``borrow=True`` the stored value itself.
+
+        A value that a GPU function left in device memory comes back as a NumPy array;
+        ``borrow=True, return_internal_type=True`` gives the device array itself.
+        """
+        device_value = getattr(self.container, "_device", None)
+        if borrow and return_internal_type and device_value is not None:
+            return device_value
         value = self.container.value
         return value if borrow else value.copy()
 

@@ -37,8 +37,8 @@ from exprc.tensor.composite import Composite, constant_value
 from exprc.tensor.elemwise import Elemwise
 from exprc.tensor.scalar import ScalarOp
 
-__all__ = ["DEFAULT_PARALLEL_THRESHOLD", "ScalarProgram", "elemwise_declarations",
-           "elemwise_source"]
+__all__ = ["CUDA_MAXDIM", "DEFAULT_PARALLEL_THRESHOLD", "ScalarProgram", "cuda_elemwise_kernels",
+           "cuda_loop_struct", "elemwise_declarations", "elemwise_source"]
 
 #: Elements below which a kernel runs on one thread (starting threads costs microseconds).
 DEFAULT_PARALLEL_THRESHOLD = 1 << 16
@@ -261,36 +261,95 @@ def _c_kernel(name: str, program: ScalarProgram, renderer: Renderer, threshold: 
 
 
 # --------------------------------------------------------------------------- CUDA
+#: The by-value parameter of the strided CUDA kernels, per operand count: the loop's rank and
+#: element count, its sizes and each operand's strides in elements, innermost axis first (see
+#: :func:`cuda_loop_struct`).
+CUDA_MAXDIM = 8
+
+
+def cuda_loop_struct(operands: int) -> tuple[str, str, int]:
+    """``(name, definition, size in bytes)`` of the struct a strided CUDA kernel over
+    ``operands`` operands takes by value: ``int64_t ndim, total, shape[8],
+    strides[operands][8]``, axes innermost first (a guard lets several kernels define it)."""
+    name = f"exprc_loop{operands}"
+    guard = f"EXPRC_LOOP{operands}_DEFINED"
+    text = "\n".join([
+        f"#ifndef {guard}",
+        f"#define {guard}",
+        f"struct {name} {{",
+        "    int64_t ndim, total;",
+        f"    int64_t shape[{CUDA_MAXDIM}];",
+        f"    int64_t strides[{operands}][{CUDA_MAXDIM}];",
+        "};",
+        "#endif",
+    ])
+    return name, text, 8 * (2 + CUDA_MAXDIM + operands * CUDA_MAXDIM)
+
+
 def _cuda_kernel(name: str, program: ScalarProgram, renderer: Renderer, threshold: int) -> str:
+    return cuda_elemwise_kernels(name, program, renderer)
+
+
+def cuda_elemwise_kernels(name: str, program: ScalarProgram, renderer: Renderer) -> str:
+    """Three kernels per program, all grid-stride loops over the elements:
+
+    - ``NAME_flat(int64_t n, int32_t repeated, p0, ..., pK)``: every operand is contiguous
+      with the loop's shape, except the inputs whose bit is set in ``repeated``, which hold one
+      element read for all (a broadcast scalar);
+    - ``NAME_strided32`` / ``NAME_strided64(struct exprc_loopK loop, p0, ..., pK)``: any
+      strides (in elements, 0 where broadcast), the element index split into coordinates with
+      32-bit arithmetic when every offset fits (much faster on a GPU) or 64-bit otherwise.
+
+    The struct's definition (:func:`cuda_loop_struct`) comes first, under a guard. Scalar
+    helpers are rendered through ``renderer``, whose ``helper_definitions()`` the caller places
+    before the kernels.
+    """
     dialect = renderer.dialect
     nin = len(program.input_dtypes)
     dtypes = list(program.input_dtypes) + program.output_dtypes
     nops = len(dtypes)
-    body = scalar_body(program, renderer,
-                 [f"*(const {dialect.ctype(d)} *)(data[{k}] + offset[{k}])"
-                  for k, d in enumerate(program.input_dtypes)],
-                 [f"*({dialect.ctype(dtypes[nin + j])} *)(data[{nin + j}] + offset[{nin + j}])"
-                  " = {};" for j in range(len(program.outputs))],
-                 " " * 8)
-    return "\n".join([
-        _comment(program),
-        (f"{dialect.entry_qualifier} {name}(int64_t ndim, const int64_t *shape, char **data, "
-         "const int64_t *strides)"),
-        "{",
-        "    exprc_int total = 1;",
-        "    for (int64_t d = 0; d < ndim; ++d) total *= shape[d];",
-        (f"    for (exprc_int e = {dialect.thread_index}; e < total; "
-         f"e += {dialect.thread_count}) {{"),
-        "        /* Byte offset of element e in each operand. */",
-        f"        exprc_int offset[{nops}] = {{0}};",
-        "        exprc_int rest = e;",
-        "        for (int64_t d = ndim - 1; d >= 0; --d) {",
-        "            const exprc_int i = rest % shape[d];",
-        "            rest /= shape[d];",
-        f"            for (int k = 0; k < {nops}; ++k) offset[k] += i * strides[k * ndim + d];",
-        "        }",
-        *body,
-        "    }",
-        "}",
-    ])
-
+    pointers = ", ".join(
+        f"{'const ' if k < nin else ''}{dialect.ctype(d)} *__restrict__ p{k}"
+        for k, d in enumerate(dtypes))
+    struct, definition, _ = cuda_loop_struct(nops)
+    thread = f"{dialect.thread_index}"
+    threads = f"{dialect.thread_count}"
+    flat = scalar_body(program, renderer,
+                       [f"p{k}[r{k} ? 0 : e]" for k in range(nin)],
+                       [f"p{nin + j}[e] = {{}};" for j in range(len(program.outputs))],
+                       " " * 8)
+    strided = scalar_body(program, renderer,
+                          [f"p{k}[o{k}]" for k in range(nin)],
+                          [f"p{nin + j}[o{nin + j}] = {{}};"
+                           for j in range(len(program.outputs))],
+                          " " * 8)
+    parts = [definition, _comment(program),
+             f"{dialect.entry_qualifier} {name}_flat(int64_t n, int32_t repeated, {pointers})",
+             "{",
+             *[f"    const bool r{k} = (repeated >> {k}) & 1;" for k in range(nin)],
+             f"    for (exprc_int e = {thread}; e < n; e += {threads}) {{",
+             *flat,
+             "    }",
+             "}"]
+    for bits, index in ((32, "int32_t"), (64, "int64_t")):
+        parts += [
+            f"{dialect.entry_qualifier} {name}_strided{bits}(struct {struct} loop, {pointers})",
+            "{",
+            "    const int ndim = (int)loop.ndim;",
+            f"    const {index} total = ({index})loop.total;",
+            f"    for ({index} e = ({index})({thread}); e < total; e += ({index})({threads})) {{",
+            f"        {index} rest = e;",
+            f"        {index} {', '.join(f'o{k} = 0' for k in range(nops))};",
+            "#pragma unroll",
+            f"        for (int d = 0; d < {CUDA_MAXDIM}; ++d) {{",
+            "            if (d == ndim) break;",
+            f"            const {index} size = ({index})loop.shape[d];",
+            f"            const {index} i = rest % size;",
+            "            rest /= size;",
+            *[f"            o{k} += i * ({index})loop.strides[{k}][d];" for k in range(nops)],
+            "        }",
+            *strided,
+            "    }",
+            "}",
+        ]
+    return "\n".join(parts)

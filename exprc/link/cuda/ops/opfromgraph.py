@@ -1,0 +1,9 @@
+"""CUDA rules of the opfromgraph family: none yet; its ops run on the CPU with transfers."""
+
+from __future__ import annotations
+
+from exprc.link.cuda.program import CUDA_CODE
+from exprc.tensor.opfromgraph import OpFromGraph
+
+for _op in (OpFromGraph,):
+    CUDA_CODE.exempt(_op, "runs on the CPU with transfers: no CUDA kernel yet")

@@ -1,0 +1,402 @@
+"""A rewritten graph as a CUDA program: one module of kernels and a plan of steps.
+
+Building a :class:`CudaProgram` sorts the nodes and gives each a place:
+
+- ``"cuda"``: the op's rule in :data:`CUDA_CODE` (``ops/<family>.py``) was asked for the node
+  at build time. A rule adds the kernels it needs to the program's one CUDA module through its
+  :class:`Build` and returns a *step*, ``step(run, args) -> results``, called once per call
+  with the node's input values (:class:`~exprc.link.cuda.device.DeviceArray`, or NumPy arrays
+  for the inputs it asked to read on the host with :meth:`Build.host_input`, such as the sizes
+  of an ``Alloc``) and returning its outputs. Steps queue kernels and cuBLAS calls on the
+  device's stream and do not wait for them.
+- ``"host"``: shape arithmetic (``Shape`` and the small integer computations over shapes and
+  constants that follow it) runs on the host with the reference rules; these values never
+  cross the bus except when a device step asks for one.
+- ``"cpu (transfer)"``: an op with no CUDA rule runs its reference rule on the host, with its
+  inputs downloaded and its outputs uploaded; :meth:`CudaProgram.placement` lists such nodes,
+  and building the program warns once, naming them.
+
+All kernels of a program are one source, built once by nvcc through the compile cache and
+loaded once. A call uploads the arguments the device needs, runs the steps in order, and
+returns device arrays: the function downloads the outputs the user asked for, and the new
+values of shared variables stay in device memory (``Container.store``).
+
+A step never writes into a buffer it did not get from :meth:`Run.empty` in the same call,
+except through :meth:`Run.reusable` (the in-place ops), which only hands out buffers this call
+made and no one else reads: the caller's arrays, shared values and constants are never
+overwritten.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from exprc.errors import ExprcError, user_stacklevel
+from exprc.graph.ir import Apply, Constant, Variable
+from exprc.graph.optable import OpTable
+from exprc.graph.traversal import toposort
+from exprc.link.codegen.render import CUDA, Renderer
+from exprc.link.cuda.device import Device, DeviceArray, DeviceKernel, KernelSpec
+from exprc.link.reference import REFERENCE, run_node
+from exprc.tensor.shape import Shape
+from exprc.tensor.type import TensorType
+
+__all__ = ["CUDA_CODE", "Build", "CudaFallbackWarning", "CudaProgram", "CudaUnsupportedError",
+           "Run", "launch_geometry"]
+
+#: Op class -> ``rule(node, build) -> step``: a node's CUDA implementation (see the module
+#: docstring).
+CUDA_CODE = OpTable("CUDA implementation")
+
+#: Threads per block of the elementwise and row kernels (a multiple of the warp).
+BLOCK = 256
+
+
+class CudaUnsupportedError(ExprcError, NotImplementedError):
+    """A rule cannot handle this particular node (a dtype or a parameter it does not support);
+    the node then runs on the CPU with transfers, like an op without a rule."""
+
+
+class CudaFallbackWarning(UserWarning):
+    """Some nodes of a function compiled for the GPU run on the CPU, with transfers."""
+
+
+def launch_geometry(device: Device, elements: int, block: int = BLOCK) -> tuple[int, int]:
+    """``(blocks, threads)`` of a grid-stride launch over ``elements``: enough blocks to fill
+    every multiprocessor several times over, never more than there are elements to give."""
+    blocks = max(1, min(-(-elements // block), device.multiprocessors * 8))
+    return blocks, block
+
+
+# --------------------------------------------------------------------------- build time
+class _Module:
+    """The kernels a program's rules asked for, gathered into one source."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.specs: dict[str, KernelSpec] = {}
+        self.by_key: dict[object, str] = {}
+        self.preamble: dict[str, str] = {}
+        # One renderer for all elementwise kernels, so each scalar helper is defined once.
+        self.renderer = Renderer(CUDA)
+
+    def source(self) -> str:
+        head = ["\n".join(CUDA.includes), '#include "exprc_cuda_common.cuh"',
+                *self.preamble.values()]
+        helpers = self.renderer.helper_definitions()
+        return "\n\n".join(head + ([helpers] if helpers else []) + self.parts) + "\n"
+
+
+class Build:
+    """What a rule gets at build time for one node.
+
+    Attributes
+    ----------
+    node : Apply
+    index : int
+        The node's position in the program (error messages name it).
+    device : Device
+        The device the program is built for (its limits shape the launches).
+    """
+
+    def __init__(self, module: _Module, node: Apply, index: int, device: Device):
+        self._module = module
+        self.node = node
+        self.index = index
+        self.device = device
+        self.host_positions: set[int] = set()
+
+    def host_input(self, *positions: int) -> None:
+        """The step reads these inputs as NumPy arrays (sizes, indices known on the host)."""
+        self.host_positions.update(positions)
+
+    def preamble(self, key: str, text: str) -> None:
+        """Source text (a struct, a helper function) placed once before every kernel."""
+        self._module.preamble.setdefault(key, text)
+
+    @property
+    def renderer(self) -> Renderer:
+        """The scalar renderer of the program's module (elementwise kernels use it)."""
+        return self._module.renderer
+
+    def kernel(self, key: object, make: Callable[[str], tuple[str, Sequence[KernelSpec]]]
+               ) -> str:
+        """The base name of the kernels identified by ``key`` (a hashable description of what
+        they compute), generating them with ``make(base) -> (source, specs)`` the first time
+        any node asks; the kernels' names start with ``base``. Identical kernels of several
+        nodes are one."""
+        name = self._module.by_key.get(key)
+        if name is None:
+            name = f"k{len(self._module.by_key)}"
+            text, specs = make(name)
+            for spec in specs:
+                if not spec.name.startswith(name) or spec.name in self._module.specs:
+                    raise ExprcError(f"internal error: kernel {spec.name} made for {name}")
+                self._module.specs[spec.name] = spec
+            self._module.parts.append(text)
+            self._module.by_key[key] = name
+        return name
+
+
+# --------------------------------------------------------------------------- run time
+class Run:
+    """What a step gets at run time: the device, the loaded kernels, and allocation."""
+
+    def __init__(self, device: Device, kernels: dict[str, DeviceKernel]):
+        self.device = device
+        self.kernels = kernels
+        self._made: set[int] = set()  # ids of buffers made by steps during this call
+        self.users: dict[int, int] = {}  # buffer id -> live values of this call on it
+
+    def empty(self, shape: Sequence[int], dtype) -> DeviceArray:
+        """A fresh C-contiguous device array owned by this call."""
+        array = DeviceArray.empty(self.device, tuple(int(n) for n in shape), dtype)
+        self._made.add(id(array.buffer))
+        return array
+
+    def launch(self, name: str, grid, block, args: Sequence, shared_bytes: int = 0) -> None:
+        """Queue kernel ``name`` (grid and block as ints or 3-tuples)."""
+        self.kernels[name].launch(_dim3(grid), _dim3(block), args, shared_bytes)
+
+    def launch_elements(self, name: str, elements: int, args: Sequence) -> None:
+        """Queue a grid-stride kernel over ``elements`` (nothing for none)."""
+        if elements:
+            blocks, threads = launch_geometry(self.device, elements)
+            self.launch(name, blocks, threads, args)
+
+    def reusable(self, array: DeviceArray, shape: Sequence[int], dtype) -> bool:
+        """Whether an in-place step may write its result of ``shape`` and ``dtype`` over
+        ``array``: a contiguous whole buffer this call made, read by nothing after the
+        step: the graph's in-place rewrites only destroy a value no later node reads, and
+        the program counts the live values on each buffer (views share one)."""
+        return (id(array.buffer) in self._made and self.users.get(id(array.buffer)) == 1
+                and array.offset == 0 and array.shape == tuple(shape)
+                and array.dtype == np.dtype(dtype) and array.is_contiguous)
+
+
+def _dim3(value) -> tuple[int, int, int]:
+    if isinstance(value, int):
+        return (value, 1, 1)
+    value = tuple(int(v) for v in value)
+    return value + (1,) * (3 - len(value))
+
+
+# --------------------------------------------------------------------------- the program
+class CudaProgram:
+    """A graph from ``inputs`` to ``outputs`` compiled for a CUDA device.
+
+    Called with one value per input (NumPy arrays, device arrays, or the ``Container`` of a
+    shared variable, whose device copy is used and kept), it returns one
+    :class:`~exprc.link.cuda.device.DeviceArray` per output.
+    """
+
+    #: Where the nodes run, as ``Function.placement`` reports it.
+    backend = "cuda"
+    #: ``Function`` passes shared variables' containers rather than their host values.
+    takes_containers = True
+
+    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
+                 device: Device, profile: bool = False):
+        # Importing the rule modules fills CUDA_CODE.
+        from exprc.link.cuda import ops  # noqa: F401
+
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.device = device
+        self.profile = profile
+        self.nodes = toposort(self.outputs, self.inputs)
+        self._seconds = [0.0] * len(self.nodes)
+        module = _Module()
+        self.places: list[str] = []
+        self.steps: list[Callable] = []
+        self._host_positions: list[set[int]] = []
+        on_host: set[int] = set()  # ids of the values computed on the host
+        fallbacks: list[str] = []
+        for k, node in enumerate(self.nodes):
+            place, step, host_positions = self._place(node, k, module, on_host)
+            if place != "cuda":
+                on_host.update(id(v) for v in node.outputs)
+            if place == "cpu (transfer)":
+                fallbacks.append(f"{k}: {node.op}")
+            self.places.append(place)
+            self.steps.append(step)
+            self._host_positions.append(host_positions)
+        self._kernels: dict[str, DeviceKernel] = (
+            dict(device.load_module(module.source(), list(module.specs.values())))
+            if module.specs else {})
+        self.source = module.source() if module.specs else ""
+        self._constants_on_device: dict[int, DeviceArray] = {}
+        self._released = _released_after(self.nodes, self.outputs)
+        if fallbacks:
+            warnings.warn(
+                f"{len(fallbacks)} node(s) have no CUDA implementation and run on the CPU, "
+                f"with their inputs and outputs copied across the bus: {'; '.join(fallbacks)}",
+                CudaFallbackWarning, stacklevel=user_stacklevel())
+
+    def _place(self, node: Apply, index: int, module: _Module, on_host: set[int]):
+        if isinstance(node.op, Shape):
+            return "host", _shape_step, set()
+        if node.inputs and all(isinstance(v, Constant) or id(v) in on_host
+                               for v in node.inputs) and _small_integers(node):
+            return "host", _reference_step(node), set(range(len(node.inputs)))
+        rule = CUDA_CODE.registered(node.op)
+        if rule is not None and all(isinstance(v.type, TensorType)
+                                    for v in node.inputs + node.outputs):
+            build = Build(module, node, index, self.device)
+            try:
+                step = rule(node, build)
+            except CudaUnsupportedError:
+                pass
+            else:
+                return "cuda", step, build.host_positions
+        return "cpu (transfer)", _reference_step(node), set(range(len(node.inputs)))
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, values: Sequence) -> list[DeviceArray]:
+        device = self.device
+        on_device: dict[int, DeviceArray] = {}
+        on_host: dict[int, np.ndarray] = {}
+        containers: dict[int, object] = {}
+        for var, value in zip(self.inputs, values):
+            if isinstance(value, np.ndarray):
+                on_host[id(var)] = value
+            elif isinstance(value, DeviceArray):
+                on_device[id(var)] = value
+            else:  # a shared variable's container: its device copy is made once and kept
+                containers[id(var)] = value
+        run = Run(device, self._kernels)
+        users = run.users
+
+        def keep(var: Variable, value: DeviceArray) -> None:
+            on_device[id(var)] = value
+            users[id(value.buffer)] = users.get(id(value.buffer), 0) + 1
+
+        def device_value(var: Variable) -> DeviceArray:
+            key = id(var)
+            value = on_device.get(key)
+            if value is None:
+                if key in containers:
+                    value = containers[key].device_value(device, self._upload)
+                elif isinstance(var, Constant):
+                    value = self._constant(var)
+                else:
+                    value = DeviceArray.from_host(device, on_host[key])
+                keep(var, value)
+            return value
+
+        def host_value(var: Variable) -> np.ndarray:
+            key = id(var)
+            value = on_host.get(key)
+            if value is None:
+                if isinstance(var, Constant):
+                    return var.data
+                if key in containers:
+                    value = containers[key].value
+                else:
+                    value = on_device[key].to_host()
+                on_host[key] = value
+            return value
+
+        for k, (node, place, step) in enumerate(zip(self.nodes, self.places, self.steps)):
+            started = time.perf_counter() if self.profile else 0.0
+            if place == "cuda":
+                wanted = self._host_positions[k]
+                args = [host_value(v) if i in wanted else device_value(v)
+                        for i, v in enumerate(node.inputs)]
+                results = step(run, args)
+                for var, result in zip(node.outputs, results):
+                    keep(var, result)
+            else:
+                if place == "host" and step is _shape_step:
+                    args = [_shape_of(node.inputs[0], on_host, on_device, containers)]
+                else:
+                    args = [host_value(v) for v in node.inputs]
+                results = step(node, args)
+                for var, result in zip(node.outputs, results):
+                    on_host[id(var)] = result
+            if self.profile:
+                device.synchronize()
+                self._seconds[k] += time.perf_counter() - started
+            for key in self._released[k]:
+                value = on_device.pop(key, None)
+                if value is not None:
+                    users[id(value.buffer)] -= 1
+                on_host.pop(key, None)
+        return [device_value(v) for v in self.outputs]
+
+    def _upload(self, array: np.ndarray) -> DeviceArray:
+        return DeviceArray.from_host(self.device, array)
+
+    def _constant(self, var: Constant) -> DeviceArray:
+        value = self._constants_on_device.get(id(var))
+        if value is None:
+            value = self._constants_on_device[id(var)] = self._upload(np.asarray(var.data))
+        return value
+
+    # ------------------------------------------------------------------ reporting
+    def placement(self) -> list[tuple[str, str]]:
+        """``(description, where)`` per node: ``cuda``, ``host`` (shape arithmetic) or
+        ``cpu (transfer)`` (no CUDA rule: run on the CPU with copies)."""
+        return [(f"{k}: {node.op}", place)
+                for k, (node, place) in enumerate(zip(self.nodes, self.places))]
+
+    def node_seconds(self) -> list[float]:
+        """Seconds spent in each node over all calls so far (``profile=True``: each step
+        waits for the device, so the times are the GPU's)."""
+        if not self.profile:
+            raise ExprcError("this program was not built for profiling (profile=True)")
+        return list(self._seconds)
+
+
+def _small_integers(node: Apply) -> bool:
+    """Whether every output is an integer or boolean scalar or vector (shape arithmetic)."""
+    return all(isinstance(v.type, TensorType) and v.ndim <= 1
+               and (v.dtype.startswith(("int", "uint")) or v.dtype == "bool")
+               for v in node.outputs)
+
+
+def _released_after(nodes: list[Apply], outputs: list[Variable]) -> list[list[int]]:
+    """For each node, the ids of the values read (or made) for the last time by it: dropping
+    them there returns their buffers for reuse and frees in-place ops to overwrite them. The
+    outputs are never dropped."""
+    last: dict[int, int] = {}
+    for k, node in enumerate(nodes):
+        for var in node.outputs:
+            last.setdefault(id(var), k)
+        for var in node.inputs:
+            if not isinstance(var, Constant):
+                last[id(var)] = k
+    kept = {id(v) for v in outputs}
+    released: list[list[int]] = [[] for _ in nodes]
+    for key, k in last.items():
+        if key not in kept:
+            released[k].append(key)
+    return released
+
+
+def _shape_step(node: Apply, args: list) -> list[np.ndarray]:
+    return [np.asarray(args[0], dtype=node.outputs[0].dtype)]
+
+
+def _shape_of(var, on_host, on_device, containers) -> tuple[int, ...]:
+    key = id(var)
+    if isinstance(var, Constant):
+        return np.shape(var.data)
+    if key in on_device:
+        return on_device[key].shape
+    if key in on_host:
+        return np.shape(on_host[key])
+    return containers[key].shape
+
+
+def _reference_step(node: Apply) -> Callable:
+    rule = REFERENCE[node.op]
+
+    def step(node: Apply, args: list) -> list:
+        return run_node(node, rule, args)
+
+    return step
