@@ -257,3 +257,26 @@ def test_mlp_training_steps_match_the_c_backend():
     for got, want in zip(params, reference_params):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
     assert "cuda" in _places(f)
+
+
+def test_a_function_saved_from_the_gpu_loads_and_runs_on_a_machine_without_one(monkeypatch):
+    from exprc.compile.mode import CudaUnavailableWarning
+    from exprc.link.cuda import driver
+
+    w = exprc.shared(np.ones(3), name="w")
+    x = T.vector("x")
+    f = cuda_function([x], (x * w).sum(), updates=[(w, w + x)])
+    assert float(f(np.arange(3.0))) == 3.0
+    saved = pickle.dumps(f)
+
+    def refuse(ordinal=0):
+        raise driver.CudaUnavailable("no NVIDIA driver (test)")
+
+    monkeypatch.setattr(driver, "cuda_device", refuse)
+    with pytest.warns(CudaUnavailableWarning, match="compiled for a GPU"):
+        g = pickle.loads(saved)  # outside using_device: no GPU here
+    assert _places(g) == {"c"}
+    assert float(g(np.arange(3.0))) == float((np.arange(3.0) * (1 + np.arange(3.0))).sum())
+    with using_device(emulated_device()):  # and back onto a (emulated) GPU
+        h = pickle.loads(saved)
+    assert "cuda" in _places(h)

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import copy
 import pickle
+import warnings
 from typing import Any
 
 import numpy as np
 
 from exprc._version import __version__
 from exprc.compile.io import In, Out
-from exprc.compile.mode import Mode
-from exprc.errors import ExprcError, ExprcTypeError, ExprcValueError
+from exprc.compile.mode import CudaUnavailableWarning, Mode
+from exprc.errors import ExprcError, ExprcTypeError, ExprcValueError, user_stacklevel
 from exprc.graph.fgraph import FunctionGraph
 from exprc.graph.ir import Variable
 from exprc.graph.traversal import clone_replace
@@ -79,7 +80,7 @@ def load_function(layout: Any, version: Any, recipe: Any, stored: Any):
     _check_recipe(recipe)
     from exprc.compile.function import Function  # this module is what function.py pickles with
 
-    function = Function(**recipe)
+    function = Function(**_runnable_here(recipe))
     if not isinstance(stored, list) or not all(
             isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], int)
             and 0 <= item[0] < len(function.inputs) and id(function.inputs[item[0]])
@@ -88,6 +89,27 @@ def load_function(layout: Any, version: Any, recipe: Any, stored: Any):
     for k, value in stored:
         function._state[id(function.inputs[k])].value = value
     return function
+
+
+def _runnable_here(recipe: dict) -> dict:
+    """The recipe, with a mode that runs on this machine: a function saved from a GPU loads on
+    a machine without one (after a warning saying why) and runs on the CPU."""
+    mode = recipe["mode"]
+    if mode.linker != "cuda":
+        return recipe
+    from exprc.link.cuda import default_device
+    from exprc.link.cuda.driver import CudaUnavailable
+
+    try:
+        default_device()
+    except CudaUnavailable as exc:
+        warnings.warn(f"this function was compiled for a GPU, and CUDA cannot be used here "
+                      f"({exc}): it runs on the CPU", CudaUnavailableWarning,
+                      stacklevel=user_stacklevel())
+        changed = copy.copy(mode)
+        object.__setattr__(changed, "linker", "c")  # a frozen copy, changed before use
+        return {**recipe, "mode": changed}
+    return recipe
 
 
 def _damaged(what: str) -> FunctionPickleError:

@@ -26,6 +26,7 @@ queued after that kernel.
 
 from __future__ import annotations
 
+import struct
 import threading
 import weakref
 from abc import ABC, abstractmethod
@@ -110,24 +111,41 @@ class KernelSpec:
         if len(args) != len(self.params):
             raise CudaError(f"kernel {self.name} takes {len(self.params)} arguments, got "
                             f"{len(args)}")
-        out = bytearray()
         for p, value in zip(self.params, args):
-            out += b"\0" * (-len(out) % p.align)
-            out += _pack_one(p, value, self.name)
-        return bytes(out)
+            # (struct's "Ns" would pad or cut a wrong size silently)
+            if p.kind == "struct" and (not isinstance(value, bytes | bytearray)
+                                       or len(value) != p.size):
+                raise CudaError(f"kernel {self.name}: struct {p.ctype} needs {p.size} bytes")
+        try:
+            return self._layout().pack(*args)
+        except (struct.error, TypeError, OverflowError) as exc:
+            problem = exc
+        for index, (p, value) in enumerate(zip(self.params, args)):  # which one
+            try:
+                struct.pack("<" + _FORMATS.get(p.kind, f"{p.size}s"), value)
+            except (struct.error, TypeError, OverflowError) as exc:
+                raise CudaError(f"kernel {self.name}: argument {index} ({value!r}) does not "
+                                f"fit its {p.kind} parameter ({exc})") from None
+        raise CudaError(f"kernel {self.name}: the arguments do not fit its parameters "
+                        f"({problem})")
+
+    def _layout(self) -> struct.Struct:
+        # One struct format for the whole list, made once per spec: a launch packs its
+        # arguments in a single call (launches are the hot path of every GPU function).
+        layout = _LAYOUTS.get(self)
+        if layout is None:
+            fmt, end = "<", 0
+            for p in self.params:
+                pad = -end % p.align
+                fmt += f"{pad}x" if pad else ""
+                fmt += f"{p.size}s" if p.kind == "struct" else _FORMATS[p.kind]
+                end += pad + p.size
+            layout = _LAYOUTS[self] = struct.Struct(fmt)
+        return layout
 
 
-_FORMATS = {"ptr": "<Q", "i32": "<i", "i64": "<q", "f32": "<f", "f64": "<d"}
-
-
-def _pack_one(p: KernelParam, value, kernel: str) -> bytes:
-    import struct
-
-    if p.kind == "struct":
-        if not isinstance(value, bytes | bytearray) or len(value) != p.size:
-            raise CudaError(f"kernel {kernel}: struct {p.ctype} needs {p.size} bytes")
-        return bytes(value)
-    return struct.pack(_FORMATS[p.kind], value)
+_FORMATS = {"ptr": "Q", "i32": "i", "i64": "q", "f32": "f", "f64": "d"}
+_LAYOUTS: dict[KernelSpec, struct.Struct] = {}
 
 
 class DeviceKernel(ABC):

@@ -1,15 +1,16 @@
-"""CUDA rules of the reductions: ``Reduce`` over any axes (``Argmax`` runs on the CPU for
-now).
+"""CUDA rules of the reductions: ``Reduce`` and ``Argmax`` over any axes.
 
-The kernels are instances of the templates of ``cuda_kernels/exprc_cuda_reduce.cuh``; this
-module picks, per call, the way to fold (rows or columns, see the header) from the strides,
-and splits a long reduction into chunks folded by a second launch so that a sum of one huge
-array keeps every multiprocessor busy.
+The kernels are instances of the templates of ``cuda_kernels/exprc_cuda_reduce.cuh`` and
+``exprc_cuda_argmax.cuh``; :func:`_plan` picks, per call, the way to fold (rows or columns,
+see the header) from the strides, and splits a long reduction into chunks folded by a second
+launch so that a sum of one huge array keeps every multiprocessor busy.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -86,31 +87,14 @@ def reducer(build: Build, op: str, in_dtype: str, acc_dtype: str, empty_error: s
                              "identity")
         if out.size == 0:
             return out
-        itemsize = x.dtype.itemsize
-        kshape, kstride = _merge([(x.shape[d], x.strides[d] // itemsize) for d in kept])
-        rshape, rstride = _merge([(x.shape[d], x.strides[d] // itemsize) for d in axes])
-        red_total = int(np.prod(rshape, dtype=np.int64)) if rshape else 1
-        if not rshape and any(x.shape[a] == 0 for a in axes):
-            red_total = 0
-        kept_total = out.size
-        rows = kept_total == 1 or (rstride and abs(rstride[0]) == 1 and red_total >= 32) \
-            or not kstride or abs(kstride[0]) != 1
-        device = run.device
-        if not rows:
-            loop = _loop(kshape, kstride, rshape, rstride, kept_total, red_total, 1, red_total)
-            blocks = max(1, min(-(-kept_total // 256), device.multiprocessors * 8))
-            run.launch(f"{first}_columns", blocks, 256, [loop, x.address, out.address])
+        plan = _plan(run, x, axes, out.size)
+        if plan.columns:
+            run.launch(f"{first}_columns", plan.blocks, 256, [plan.loop, x.address, out.address])
             return out
-        chunks = 1
-        if kept_total < 2 * device.multiprocessors and red_total >= _SPLIT_FROM:
-            chunks = max(1, min(-(-red_total // _CHUNK),
-                                -(-4 * device.multiprocessors // kept_total)))
-        chunk = -(-red_total // chunks) if red_total else 0
-        threads = min(256, max(32, -(-min(chunk, 256) // 32) * 32))
-        loop = _loop(kshape, kstride, rshape, rstride, kept_total, red_total, chunks, chunk)
+        kept_total, chunks = out.size, plan.chunks
         target = out if chunks == 1 else run.empty((kept_total * chunks,), acc_dtype)
-        run.launch(f"{first}_rows", min(kept_total * chunks, 65535), threads,
-                   [loop, x.address, target.address])
+        run.launch(f"{first}_rows", plan.blocks, plan.threads,
+                   [plan.loop, x.address, target.address])
         if chunks > 1:
             loop = _loop([kept_total], [chunks], [chunks], [1], kept_total, chunks, 1, chunks)
             run.launch(f"{second}_rows", min(kept_total, 65535), 32 if chunks <= 32 else 128,
@@ -118,6 +102,43 @@ def reducer(build: Build, op: str, in_dtype: str, acc_dtype: str, empty_error: s
         return out
 
     return reduce
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one reduction runs: the loop struct, columns or rows, the launch's size, and the
+    blocks per output of a split (rows) reduction."""
+
+    loop: bytes
+    columns: bool
+    blocks: int
+    threads: int
+    chunks: int
+
+
+def _plan(run: Run, x: DeviceArray, axes: tuple[int, ...], kept_total: int) -> _Plan:
+    """Rows (a block per output, read along the reduced axis) when the reduced axis is the
+    contiguous one or the kept one is not, else columns (a thread per output); a rows
+    reduction with few outputs and many elements is split into chunks per output."""
+    itemsize = x.dtype.itemsize
+    kept = [d for d in range(x.ndim) if d not in axes]
+    kshape, kstride = _merge([(x.shape[d], x.strides[d] // itemsize) for d in kept])
+    rshape, rstride = _merge([(x.shape[d], x.strides[d] // itemsize) for d in axes])
+    red_total = math.prod(rshape)
+    rows = kept_total == 1 or (rstride and abs(rstride[0]) == 1 and red_total >= 32) \
+        or not kstride or abs(kstride[0]) != 1
+    device = run.device
+    if not rows:
+        loop = _loop(kshape, kstride, rshape, rstride, kept_total, red_total, 1, red_total)
+        blocks = max(1, min(-(-kept_total // 256), device.multiprocessors * 8))
+        return _Plan(loop, True, blocks, 256, 1)
+    chunks = 1
+    if kept_total < 2 * device.multiprocessors and red_total >= _SPLIT_FROM:
+        chunks = max(1, min(-(-red_total // _CHUNK), -(-4 * device.multiprocessors // kept_total)))
+    chunk = -(-red_total // chunks) if red_total else 0
+    threads = min(256, max(32, -(-min(chunk, 256) // 32) * 32))
+    loop = _loop(kshape, kstride, rshape, rstride, kept_total, red_total, chunks, chunk)
+    return _Plan(loop, False, min(kept_total * chunks, 65535), threads, chunks)
 
 
 def _merge(axes: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
@@ -158,4 +179,82 @@ def reduce(node, build: Build):
     return step
 
 
-CUDA_CODE.exempt(Argmax, "runs on the CPU with transfers: no CUDA kernel yet")
+#: The type an Argmax candidate's value travels in: warp shuffles take 32- and 64-bit types,
+#: so the narrower ones travel as int (exactly).
+_ARGMAX_KEYS = {"bool": "int32", "int8": "int32", "int16": "int32", "uint8": "int32",
+                "uint16": "int32"}
+
+
+def argmax_kernels(build: Build, dtype: str) -> str:
+    """The base name of the ``_rows``, ``_finish`` and ``_columns`` kernels of an Argmax of
+    ``dtype`` (``cuda_kernels/exprc_cuda_argmax.cuh``); the last argument of each says
+    whether the largest (1) or the smallest (0) element is sought."""
+    build.preamble("reduce", '#include "exprc_cuda_reduce.cuh"')
+    build.preamble("argmax", '#include "exprc_cuda_argmax.cuh"')
+
+    def make(base: str):
+        t, k = C_TYPES[dtype], C_TYPES[_ARGMAX_KEYS.get(dtype, dtype)]
+        loop = param("struct", "struct exprc_reduce_loop", _STRUCT_SIZE)
+        specs = [
+            KernelSpec(f"{base}_rows", (loop, param("ptr", f"const {t} *"),
+                                        param("ptr", f"{k} *"), param("ptr", "int64_t *"),
+                                        param("ptr", "int64_t *"), param("i32"))),
+            KernelSpec(f"{base}_finish", (param("i64"), param("i64"),
+                                          param("ptr", f"const {k} *"),
+                                          param("ptr", "const int64_t *"),
+                                          param("ptr", "int64_t *"), param("i32"))),
+            KernelSpec(f"{base}_columns", (loop, param("ptr", f"const {t} *"),
+                                           param("ptr", "int64_t *"), param("i32"))),
+        ]
+        calls = [f"exprc_argmax_rows<{t}, {k}>(loop, x, pv, pi, y, largest != 0);",
+                 f"exprc_argmax_finish<{k}>(outputs, chunks, pv, pi, y, largest != 0);",
+                 f"exprc_argmax_columns<{t}, {k}>(loop, x, y, largest != 0);"]
+        names = [["loop", "x", "pv", "pi", "y", "largest"],
+                 ["outputs", "chunks", "pv", "pi", "y", "largest"],
+                 ["loop", "x", "y", "largest"]]
+        text = "\n".join(f'extern "C" __global__ void {spec.name}({spec.signature(n)})\n'
+                         f"{{\n    {call}\n}}" for spec, call, n in zip(specs, calls, names))
+        return text, specs
+
+    return build.kernel(("argmax", dtype), make)
+
+
+@CUDA_CODE.register(Argmax)
+def argmax(node, build: Build):
+    op = node.op
+    dtype = node.inputs[0].dtype
+    base = argmax_kernels(build, dtype)
+    key_dtype = _ARGMAX_KEYS.get(dtype, dtype)
+    name = "argmax" if op.largest else "argmin"
+    largest = int(op.largest)
+
+    def step(run: Run, args: list[DeviceArray]) -> list[DeviceArray]:
+        (x,) = args
+        axes = op.axis
+        if any(x.shape[a] == 0 for a in axes):
+            raise ValueError(f"{name} of an empty axis: axes {axes} of an input of shape "
+                             f"{x.shape} hold no elements, and {name} has no identity")
+        kept = [d for d in range(x.ndim) if d not in axes]
+        out = run.empty(tuple(x.shape[d] for d in kept), "int64")
+        if out.size == 0:
+            return [out]
+        plan = _plan(run, x, axes, out.size)
+        if plan.columns:
+            run.launch(f"{base}_columns", plan.blocks, 256,
+                       [plan.loop, x.address, out.address, largest])
+            return [out]
+        if plan.chunks == 1:
+            run.launch(f"{base}_rows", plan.blocks, plan.threads,
+                       [plan.loop, x.address, 0, 0, out.address, largest])
+            return [out]
+        kept_total = out.size
+        values = run.empty((kept_total * plan.chunks,), key_dtype)
+        indices = run.empty((kept_total * plan.chunks,), "int64")
+        run.launch(f"{base}_rows", plan.blocks, plan.threads,
+                   [plan.loop, x.address, values.address, indices.address, 0, largest])
+        run.launch(f"{base}_finish", min(kept_total, 65535), 32 if plan.chunks <= 32 else 128,
+                   [kept_total, plan.chunks, values.address, indices.address, out.address,
+                    largest])
+        return [out]
+
+    return step
