@@ -13,6 +13,7 @@ Usage::
 
     python benchmarks/run.py [--only W1,W3] [--repeat N] [--json out.json] [--markdown]
     python benchmarks/run.py --only W3,W4,W10 --load 2 --threads all,1
+    python benchmarks/run.py --device cuda [gpu.py's options]   # the GPU benchmarks
 """
 
 from __future__ import annotations
@@ -448,7 +449,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", help="write every measurement to this file")
     parser.add_argument("--markdown", action="store_true",
                         help="also print one Markdown table of all workloads")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="cpu (default): these workloads on the C backend; cuda: the GPU "
+                             "benchmarks of benchmarks/gpu.py instead (exprc's CUDA backend "
+                             "beside PyTorch CUDA), which take that script's options (see "
+                             "'run.py --device cuda --help')")
     return parser.parse_args(argv)
+
+
+def _device(argv: list[str] | None) -> tuple[str, list[str]]:
+    """The ``--device`` asked for, and the other arguments (for gpu.py's own options)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    known, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    return known.device, rest
 
 
 def _names(text: str) -> set[str]:
@@ -457,7 +471,13 @@ def _names(text: str) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> list:
-    """Run the selected workloads, print their tables, and return the results."""
+    """Run the selected workloads, print their tables, and return the results (with
+    ``--device cuda``, those of ``gpu.py``, which takes the other arguments)."""
+    device, rest = _device(argv)
+    if device == "cuda":
+        import gpu
+
+        return gpu.main(rest)
     args = parse_args(argv)
     # exprc sets its OpenMP and OpenBLAS idle-thread settings (GOMP_SPINCOUNT,
     # OPENBLAS_THREAD_TIMEOUT) at its first function(), before it loads either library. A peer

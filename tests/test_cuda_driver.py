@@ -9,6 +9,7 @@ run on a real GPU and skip, with the reason, everywhere else.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import sys
 import types
 
@@ -240,7 +241,8 @@ def make_device(monkeypatch, **options):
 
 # --------------------------------------------------------------------------- availability
 def test_without_pycuda_the_reason_says_to_install_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "pycuda", None)  # import pycuda fails as if missing
+    for name in ("pycuda", "pycuda.driver"):  # importing them fails as if not installed
+        monkeypatch.setitem(sys.modules, name, None)
     reason = drv.cuda_unavailable_reason()
     assert reason == "pycuda is not installed (pip install 'exprc[cuda]')"
     with pytest.raises(drv.CudaUnavailable) as info:
@@ -249,7 +251,7 @@ def test_without_pycuda_the_reason_says_to_install_it(monkeypatch):
     assert info.value.__cause__ is None and info.value.__context__ is None
 
 
-@pytest.mark.skipif(drv.importlib.util.find_spec("pycuda") is not None,
+@pytest.mark.skipif(importlib.util.find_spec("pycuda") is not None,
                     reason="pycuda is installed here")
 def test_this_machine_without_pycuda_reports_it():
     assert drv.cuda_unavailable_reason().startswith("pycuda is not installed")
@@ -264,7 +266,9 @@ def test_pycuda_without_the_driver_library(monkeypatch, tmp_path):
         "raise ImportError('libcuda.so.1: cannot open shared object file: No such file or "
         "directory')\n")
     for name in ("pycuda", "pycuda.driver"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+        # setitem first: whatever was there (or nothing) is put back afterwards.
+        monkeypatch.setitem(sys.modules, name, None)
+        del sys.modules[name]
     monkeypatch.syspath_prepend(str(tmp_path))
     reason = drv.cuda_unavailable_reason()
     assert reason.startswith("no NVIDIA driver (libcuda.so.1 not found")
@@ -411,6 +415,18 @@ def test_the_context_is_pushed_once_for_nested_work(monkeypatch):
     assert len(pushes) == 1 and cuda.stack == []
     DeviceArray.from_host(device, np.ones(3))
     assert len(pushes) == 2 and cuda.stack == []
+
+
+def test_release_lets_go_of_the_context_once(monkeypatch):
+    cuda, device = make_device(monkeypatch)
+    array = DeviceArray.from_host(device, np.ones(4))
+    assert device in drv._made, "the device is not released at exit"
+    device._release()
+    device._release()
+    assert device.released and cuda.calls.count("detach") == 1
+    with pytest.raises(CudaError, match="was released"):
+        array.to_host()
+    assert cuda.stack == []
 
 
 def test_gemm_goes_to_cublas_with_the_context_current(monkeypatch):
@@ -585,6 +601,11 @@ def test_cublas_search_order(monkeypatch, tmp_path, no_system_cublas):
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("CUDA_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(cb, "SYSTEM_FOLDER", tmp_path / "system")
+
+    def not_asked(name):
+        raise AssertionError("the loader's cache was searched though a folder has cuBLAS")
+
+    monkeypatch.setattr(cb.ctypes.util, "find_library", not_asked)
     assert cb.find_cublas() == wheel13
     (site / "nvidia" / "cu13" / "lib" / "libcublas.so.13").unlink()
     assert cb.find_cublas() == wheel12
@@ -592,7 +613,8 @@ def test_cublas_search_order(monkeypatch, tmp_path, no_system_cublas):
     assert cb.find_cublas() == home
     monkeypatch.delenv("CUDA_HOME")
     assert cb.find_cublas() == system
-    descriptions = [d for d, _ in cb.cublas_candidates()]
+    monkeypatch.setattr(cb.ctypes.util, "find_library", lambda name: None)
+    descriptions = [description for description, _ in cb.cublas_candidates()]
     assert descriptions[-2:] == ["libcublas.so.13 on the loader's path",
                                  "libcublas.so.12 on the loader's path"]
 
@@ -659,7 +681,11 @@ def test_capture_keeps_the_recorded_blocks_and_replays(monkeypatch):
     assert DeviceArray.empty(device, (10,), np.float32).address == address
     with pytest.raises(CudaError, match="closed"):
         graph.replay()
-    assert cuda.stack == []
+    again = graphs.capture(device, work, driver=(ffi, lib))
+    device._release()
+    calls = len(lib.calls)
+    again.close()  # after the release (at exit) the process takes the graph
+    assert len(lib.calls) == calls and cuda.stack == []
 
 
 def test_capture_ends_the_recording_when_the_work_fails(monkeypatch):

@@ -280,3 +280,34 @@ def test_a_function_saved_from_the_gpu_loads_and_runs_on_a_machine_without_one(m
     with using_device(emulated_device()):  # and back onto a (emulated) GPU
         h = pickle.loads(saved)
     assert "cuda" in _places(h)
+
+
+@pytest.mark.parametrize("example", ["mnist_mlp", "mnist_lenet"])
+def test_the_mnist_examples_run_wholly_on_the_gpu_and_train_as_on_the_cpu(example):
+    """The examples' networks (dropout, Adam, the evaluation functions) need no op on the CPU,
+    and a training step gives the C backend's losses: same initial weights, same dropout
+    masks (the same random streams)."""
+    from tests.test_mnist_models import import_examples
+
+    module, common = import_examples(example, "_common")
+    from exprc import nn
+
+    rng = np.random.default_rng(0)
+    shape = (16, 1, 28, 28) if example == "mnist_lenet" else (16, 784)
+    x = rng.standard_normal(shape).astype(exprc.config.floatX)
+    y = rng.integers(0, 10, 16).astype("int32")
+
+    def train(device_flag):
+        nn.random.set_rng(np.random.RandomState(5))
+        with exprc.config.change_flags(device=device_flag), \
+                using_device(emulated_device()):
+            model = common.compile_classifier(module.build_network())
+        return model, [float(model.train_step(x, y)) for _ in range(2)]
+
+    cpu_model, cpu_losses = train("cpu")
+    gpu_model, gpu_losses = train("cuda")
+    for f in (gpu_model.train_step, gpu_model.scores, gpu_model.predict):
+        assert {where for _, where in f.placement()} <= {"cuda", "host"}, f.name
+    np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=2e-4)
+    np.testing.assert_allclose(gpu_model.predict(x), cpu_model.predict(x), rtol=2e-3,
+                               atol=1e-5)

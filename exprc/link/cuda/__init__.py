@@ -1,7 +1,8 @@
 """The CUDA backend: a compiled function's graph runs on an NVIDIA GPU.
 
 ``device.py`` is the device interface (memory, copies, kernels, cuBLAS) and the GPU array
-type; ``driver.py`` the real device (pycuda, cuBLAS through cffi), ``emulator.py`` a CPU
+type; ``driver.py`` the real device (pycuda, cuBLAS through cffi in ``cublas.py``, CUDA
+graph capture in ``graphs.py``), ``emulator.py`` a CPU
 emulation of the same interface that runs the generated kernels in tests; ``toolchain.py``
 builds CUDA sources with nvcc through the compile cache; ``program.py`` turns a rewritten
 graph into kernels and a plan of steps (the ``CUDA_CODE`` table, filled by ``ops/``). See

@@ -137,26 +137,24 @@ def _sonames_in(folder: Path) -> list[str]:
     return [path for _, path in sorted(found, reverse=True)]
 
 
-def cublas_candidates() -> list[tuple[str, list[str]]]:
+def cublas_candidates() -> Iterator[tuple[str, list[str]]]:
     """Where :func:`find_cublas` looks, in order: ``(description, paths found there)``.
 
     A folder with no cuBLAS has an empty list. The last entries are bare library names for
-    the dynamic loader, which are only known to exist by loading them.
+    the dynamic loader, which are only known to exist by loading them. Lazy: asking the
+    loader's cache runs ``ldconfig``, which is skipped when a folder has the library.
     """
-    places: list[tuple[str, list[str]]] = []
     for folder in _wheel_folders():
-        places.append((f"the NVIDIA wheel folder {folder}", _sonames_in(folder)))
+        yield f"the NVIDIA wheel folder {folder}", _sonames_in(folder)
     home = os.environ.get("CUDA_HOME")
     if home:
         folder = Path(home, "lib64")
-        places.append((f"$CUDA_HOME/lib64 ({folder})", _sonames_in(folder)))
-    places.append((str(SYSTEM_FOLDER), _sonames_in(SYSTEM_FOLDER)))
+        yield f"$CUDA_HOME/lib64 ({folder})", _sonames_in(folder)
+    yield str(SYSTEM_FOLDER), _sonames_in(SYSTEM_FOLDER)
     found = ctypes.util.find_library("cublas")
-    places.append(("the dynamic loader's cache (ctypes.util.find_library)",
-                   [found] if found else []))
+    yield "the dynamic loader's cache (ctypes.util.find_library)", [found] if found else []
     for name in ("libcublas.so.13", "libcublas.so.12"):
-        places.append((f"{name} on the loader's path", [name]))
-    return places
+        yield f"{name} on the loader's path", [name]
 
 
 def _loads(name: str) -> bool:

@@ -26,6 +26,7 @@ queued after that kernel.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import threading
 import weakref
@@ -188,6 +189,12 @@ class Device(ABC):
 
     def __init__(self):
         self.allocator = CachingAllocator(self)
+
+    def activated(self):
+        """A ``with`` block during which this device is ready for many operations in a row
+        (the GPU device makes its context current once for the block rather than per
+        operation); nothing to do for devices without a context."""
+        return contextlib.nullcontext()
 
     # -- what the compile cache keys on
     @abstractmethod

@@ -16,9 +16,10 @@ Contexts
     caller that runs many launches wraps them in one ``with device.activated():`` and pays
     the push and pop once.
 
-    At exit the device lets go of the primary context (``cuDevicePrimaryCtxRelease``);
-    pycuda would otherwise drop it with ``cuCtxDetach``, the call for contexts it created,
-    and warn when the driver refuses that for a primary one.
+    At exit the device lets go of the primary context itself (``cuDevicePrimaryCtxRelease``,
+    through pycuda's ``Context.detach``): left to pycuda's clean-up, the context object's
+    destructor would call ``cuCtxDetach``, which is meant for contexts pycuda created, and
+    print a warning where the driver refuses it.
 
 Streams
     All work goes to one non-default stream of the device, in order (see

@@ -103,12 +103,30 @@ class Build:
         The device the program is built for (its limits shape the launches).
     """
 
-    def __init__(self, module: _Module, node: Apply, index: int, device: Device):
+    def __init__(self, module: _Module, node: Apply, index: int, device: Device,
+                 on_host: Callable[[Variable], bool] = lambda var: False,
+                 last_reader: Callable[[Variable], int | None] = lambda var: None):
         self._module = module
         self.node = node
         self.index = index
         self.device = device
         self.host_positions: set[int] = set()
+        self._on_host = on_host
+        self._last_reader = last_reader
+
+    def on_host(self, position: int) -> bool:
+        """Whether the program holds input ``position``'s value on the host (a constant, a
+        caller's argument, shape arithmetic): a rule may read it there at no cost, while
+        reading any other input on the host waits for the device."""
+        return self._on_host(self.node.inputs[position])
+
+    def last_read(self, position: int) -> bool:
+        """Whether this node is the last to read input ``position`` (which it reads once, and
+        which is no output of the program): an in-place step may then overwrite its buffer,
+        when :meth:`Run.reusable` also agrees at run time."""
+        var = self.node.inputs[position]
+        return (self._last_reader(var) == self.index
+                and sum(v is var for v in self.node.inputs) == 1)
 
     def host_input(self, *positions: int) -> None:
         """The step reads these inputs as NumPy arrays (sizes, indices known on the host)."""
@@ -178,6 +196,21 @@ class Run:
                 and array.dtype == np.dtype(dtype) and array.is_contiguous)
 
 
+    def new_flag(self) -> DeviceArray:
+        """A zeroed ``int32`` in device memory, which a kernel sets when it meets bad input
+        (an index out of range) that only the device sees."""
+        flag = self.empty((1,), "int32")
+        self.device.fill_zero(flag.address, flag.nbytes)
+        return flag
+
+    def flag_raised(self, flag: DeviceArray) -> bool:
+        """Whether a kernel set ``flag``. This waits for the work queued so far: rules use it
+        only where the values to check exist on the device alone."""
+        host = np.zeros(1, np.int32)
+        self.device.download(host, flag.address)
+        return bool(host[0])
+
+
 def _dim3(value) -> tuple[int, int, int]:
     if isinstance(value, int):
         return (value, 1, 1)
@@ -216,6 +249,21 @@ class CudaProgram:
         self._host_positions: list[set[int]] = []
         on_host: set[int] = set()  # ids of the values computed on the host
         fallbacks: list[str] = []
+        last_reader: dict[int, int] = {}
+        for k, node in enumerate(self.nodes):
+            for var in node.inputs:
+                last_reader[id(var)] = k
+        for var in self.outputs:
+            last_reader[id(var)] = len(self.nodes)
+        arguments = {id(v) for v in self.inputs if not hasattr(v, "container")}
+
+        def held_on_host(var: Variable) -> bool:
+            # Shared variables (with a container) live on the device; other arguments arrive
+            # from the caller as NumPy arrays.
+            return isinstance(var, Constant) or id(var) in arguments or id(var) in on_host
+
+        self._held_on_host = held_on_host
+        self._last_reader = lambda var: last_reader.get(id(var))
         for k, node in enumerate(self.nodes):
             place, step, host_positions = self._place(node, k, module, on_host)
             if place != "cuda":
@@ -246,7 +294,8 @@ class CudaProgram:
         rule = CUDA_CODE.registered(node.op)
         if rule is not None and all(isinstance(v.type, TensorType)
                                     for v in node.inputs + node.outputs):
-            build = Build(module, node, index, self.device)
+            build = Build(module, node, index, self.device, self._held_on_host,
+                          self._last_reader)
             try:
                 step = rule(node, build)
             except CudaUnsupportedError:
@@ -257,6 +306,10 @@ class CudaProgram:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, values: Sequence) -> list[DeviceArray]:
+        with self.device.activated():  # one context switch for the whole call
+            return self._call(values)
+
+    def _call(self, values: Sequence) -> list[DeviceArray]:
         device = self.device
         on_device: dict[int, DeviceArray] = {}
         on_host: dict[int, np.ndarray] = {}

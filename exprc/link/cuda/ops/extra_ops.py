@@ -87,20 +87,6 @@ def lanes(operands: Sequence[DeviceArray], axis: int | None) -> tuple[bytes, int
     return loop.tobytes(), count, n
 
 
-def new_flag(run: Run) -> DeviceArray:
-    """A zeroed int32 on the device, which a kernel sets to report bad input."""
-    flag = run.empty((1,), "int32")
-    run.device.fill_zero(flag.address, 4)
-    return flag
-
-
-def flagged(run: Run, flag: DeviceArray) -> bool:
-    """Whether a kernel set ``flag`` (waits for the work queued before)."""
-    host = np.zeros(1, np.int32)
-    run.device.download(host, flag.address)
-    return bool(host[0])
-
-
 def raise_reference_error(node, args: Sequence) -> None:
     """Raise the error of ``node``'s reference rule for ``args`` (device arrays are copied to
     the host): the same type and message as on the other backends. The caller knows the
@@ -295,10 +281,10 @@ def one_hot(node, build: Build):
                 raise_reference_error(node, args)
             return [out]
         run.device.fill_zero(out.address, out.nbytes)
-        flag = new_flag(run)
+        flag = run.new_flag()
         run.launch_elements(base, n, [y.address, n, y.strides[0] // y.dtype.itemsize,
                                       classes, out.address, flag.address])
-        if flagged(run, flag):  # waits for the device: the labels are only known there
+        if run.flag_raised(flag):  # waits for the device: the labels are only known there
             raise_reference_error(node, args)
         return [out]
 
@@ -359,7 +345,7 @@ def searchsorted(node, build: Build):
                 raise ExprcShapeError(f"{node.op}: sorter has {sorter.size} entries but x has "
                                       f"{x.size}")
             at = run.empty((n,), "int64")
-            flag = new_flag(run)
+            flag = run.new_flag()
             run.launch_elements(positions, n, [sorter.address, n,
                                                sorter.strides[0] // sorter.dtype.itemsize,
                                                at.address, flag.address])
@@ -370,12 +356,12 @@ def searchsorted(node, build: Build):
             run.launch_elements(search, count, [loop, x.address, n,
                                                 x.strides[0] // x.dtype.itemsize, sorted_at,
                                                 v.address, out.address])
-        if flag is not None and flagged(run, flag):  # waits: the positions are on the device
+        if flag is not None and run.flag_raised(flag):  # waits: the positions are on the device
             raise_reference_error(node, args)
         return [out]
 
     return step
 
 
-__all__ = ["LANES", "MAX_BLOCKS", "check_lane_rank", "flagged", "kernel", "lanes",
-           "new_flag", "ptr", "raise_reference_error", "scan_header"]
+__all__ = ["LANES", "MAX_BLOCKS", "check_lane_rank", "kernel", "lanes",
+           "ptr", "raise_reference_error", "scan_header"]

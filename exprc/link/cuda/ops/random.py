@@ -26,9 +26,7 @@ from exprc.link.codegen.loops import CUDA_MAXDIM
 from exprc.link.codegen.render import C_TYPES
 from exprc.link.cuda.device import DeviceArray, param
 from exprc.link.cuda.ops.extra_ops import (
-    flagged,
     kernel,
-    new_flag,
     ptr,
     raise_reference_error,
 )
@@ -164,12 +162,12 @@ def _float_rule(node, build: Build, uniform: bool):
         if constant_bad and count:
             raise_reference_error(node, args)
         out = run.empty(shape, dtype)
-        flag = new_flag(run) if constant_bad is None else None
+        flag = run.new_flag() if constant_bad is None else None
         used = _blocks(words_used(op, count))
         _launch(run, base, -(-count // per_block),
                 [*head, used, count, _param_struct(shape, a, b), a.address, b.address,
                  out.address, flag.address if flag is not None else 0])
-        if flag is not None and flagged(run, flag):  # waits: the parameters are on the device
+        if flag is not None and run.flag_raised(flag):  # waits: the parameters are on the device
             raise_reference_error(node, args)
         return [new_state, out]
 
@@ -207,11 +205,11 @@ def integers(node, build: Build):
         if constant_bad and count:
             raise_reference_error(node, args)
         out = run.empty(shape, "int64")
-        flag = new_flag(run) if constant_bad is None else None
+        flag = run.new_flag() if constant_bad is None else None
         _launch(run, base, count,
                 [*head, count, _param_struct(shape, low, high), low.address, high.address,
                  out.address, flag.address if flag is not None else 0])
-        if flag is not None and flagged(run, flag):  # waits: the parameters are on the device
+        if flag is not None and run.flag_raised(flag):  # waits: the parameters are on the device
             raise_reference_error(node, args)
         return [new_state, out]
 
@@ -250,13 +248,13 @@ def binomial(node, build: Build):
         else:
             n_array, n_single = DeviceArray.from_host(run.device, n.astype(np.int64)), 0
         out = run.empty(shape, dtype)
-        flag = new_flag(run) if constant_bad is None else None
+        flag = run.new_flag() if constant_bad is None else None
         _launch(run, base, count,
                 [*head, _blocks(words_used(op, count, trials)), count,
                  _param_struct(shape, n_array, prob),
                  n_array.address if n_array is not None else 0, n_single, prob.address, trials,
                  out.address, flag.address if flag is not None else 0])
-        if flag is not None and flagged(run, flag):  # waits: p is on the device
+        if flag is not None and run.flag_raised(flag):  # waits: p is on the device
             raise_reference_error(node, args)
         return [new_state, out]
 

@@ -20,10 +20,8 @@ from exprc.link.cuda.ops.extra_ops import (
     LANES,
     MAX_BLOCKS,
     check_lane_rank,
-    flagged,
     kernel,
     lanes,
-    new_flag,
     ptr,
     raise_reference_error,
 )
@@ -157,10 +155,10 @@ def permute(node, build: Build):
         loop, count, n = lanes([x, perm, out], axis)
         seen = run.empty((count * n,), "uint32")
         run.device.fill_zero(seen.address, seen.nbytes)
-        flag = new_flag(run)
+        flag = run.new_flag()
         run.launch_elements(base, count * n, [loop, x.address, perm.address, out.address,
                                               seen.address, flag.address])
-        if flagged(run, flag):  # waits for the device: perm's entries are only known there
+        if run.flag_raised(flag):  # waits for the device: perm's entries are only known there
             raise_reference_error(node, args)
         return [out]
 
