@@ -27,9 +27,9 @@ queued after that kernel.
 from __future__ import annotations
 
 import contextlib
+import math
 import struct
 import threading
-import weakref
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -268,12 +268,20 @@ class DeviceBuffer:
     """One block of device memory from a :class:`CachingAllocator`; it goes back to the
     allocator's cache when the last reference to it goes."""
 
-    __slots__ = ("address", "nbytes", "_finalizer", "__weakref__")
+    __slots__ = ("address", "nbytes", "_allocator", "__weakref__")
 
     def __init__(self, allocator: CachingAllocator, address: int, nbytes: int):
         self.address = address
         self.nbytes = nbytes
-        self._finalizer = weakref.finalize(self, allocator._give_back, address, nbytes)
+        self._allocator = allocator
+
+    def __del__(self):
+        # (__del__ rather than weakref.finalize: a training step makes dozens of buffers per
+        # call, and a finalizer costs several times the rest of an allocation)
+        try:
+            self._allocator._give_back(self.address, self.nbytes)
+        except Exception:  # (interpreter shutdown: the cache is going anyway)
+            pass
 
     def __repr__(self) -> str:
         return f"<DeviceBuffer {self.nbytes} bytes at {self.address:#x}>"
@@ -371,7 +379,7 @@ class DeviceArray:
     def empty(cls, device: Device, shape: Sequence[int], dtype) -> DeviceArray:
         """An uninitialised C-contiguous array."""
         dtype = np.dtype(dtype)
-        size = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+        size = math.prod(shape)
         return cls(device, device.allocator.allocate(size * dtype.itemsize), tuple(shape), dtype)
 
     @classmethod
@@ -397,7 +405,7 @@ class DeviceArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+        return math.prod(self.shape)
 
     @property
     def nbytes(self) -> int:
@@ -411,8 +419,14 @@ class DeviceArray:
 
     def view(self, shape: Sequence[int], strides: Sequence[int], offset: int = 0) -> DeviceArray:
         """A view of the same buffer (``offset`` in bytes from this array's first element)."""
-        return DeviceArray(self.device, self.buffer, tuple(shape), self.dtype, tuple(strides),
-                           self.offset + offset)
+        # Views are made on every call of a program: set the slots without __init__'s
+        # conversions (the dtype is already one).
+        view = object.__new__(DeviceArray)
+        view.device, view.buffer, view.dtype = self.device, self.buffer, self.dtype
+        view.offset = self.offset + offset
+        view.shape = tuple(int(n) for n in shape)
+        view.strides = tuple(int(s) for s in strides)
+        return view
 
     def to_host(self) -> np.ndarray:
         """A NumPy copy (C-contiguous). A non-contiguous array is downloaded through the

@@ -278,7 +278,15 @@ class CudaProgram:
             if module.specs else {})
         self.source = module.source() if module.specs else ""
         self._constants_on_device: dict[int, DeviceArray] = {}
-        self._released = _released_after(self.nodes, self.outputs)
+        # What each call walks: per node its inputs (id, variable, read on the host?), the
+        # ids of its outputs and of the values it reads last, computed once here.
+        self._plan = [
+            (k, node, place, step,
+             tuple((id(v), v, i in wanted) for i, v in enumerate(node.inputs)),
+             tuple(id(v) for v in node.outputs), tuple(released))
+            for k, (node, place, step, wanted, released) in enumerate(zip(
+                self.nodes, self.places, self.steps, self._host_positions,
+                _released_after(self.nodes, self.outputs)))]
         if fallbacks:
             warnings.warn(
                 f"{len(fallbacks)} node(s) have no CUDA implementation and run on the CPU, "
@@ -290,7 +298,7 @@ class CudaProgram:
             return "host", _shape_step, set()
         if node.inputs and all(isinstance(v, Constant) or id(v) in on_host
                                for v in node.inputs) and _small_integers(node):
-            return "host", _reference_step(node), set(range(len(node.inputs)))
+            return "host", _memoised(_reference_step(node)), set(range(len(node.inputs)))
         rule = CUDA_CODE.registered(node.op)
         if rule is not None and all(isinstance(v.type, TensorType)
                                     for v in node.inputs + node.outputs):
@@ -354,27 +362,32 @@ class CudaProgram:
                 on_host[key] = value
             return value
 
-        for k, (node, place, step) in enumerate(zip(self.nodes, self.places, self.steps)):
-            started = time.perf_counter() if self.profile else 0.0
+        profile = self.profile
+        for k, node, place, step, reads, written, released in self._plan:
+            started = time.perf_counter() if profile else 0.0
             if place == "cuda":
-                wanted = self._host_positions[k]
-                args = [host_value(v) if i in wanted else device_value(v)
-                        for i, v in enumerate(node.inputs)]
-                results = step(run, args)
-                for var, result in zip(node.outputs, results):
-                    keep(var, result)
+                args = []
+                for key, var, on_the_host in reads:
+                    if on_the_host:
+                        args.append(host_value(var))
+                    else:
+                        value = on_device.get(key)
+                        args.append(value if value is not None else device_value(var))
+                for key, result in zip(written, step(run, args)):
+                    on_device[key] = result
+                    buffer = id(result.buffer)
+                    users[buffer] = users.get(buffer, 0) + 1
             else:
-                if place == "host" and step is _shape_step:
+                if step is _shape_step:
                     args = [_shape_of(node.inputs[0], on_host, on_device, containers)]
                 else:
-                    args = [host_value(v) for v in node.inputs]
-                results = step(node, args)
-                for var, result in zip(node.outputs, results):
-                    on_host[id(var)] = result
-            if self.profile:
+                    args = [host_value(var) for _, var, _ in reads]
+                for key, result in zip(written, step(node, args)):
+                    on_host[key] = result
+            if profile:
                 device.synchronize()
                 self._seconds[k] += time.perf_counter() - started
-            for key in self._released[k]:
+            for key in released:
                 value = on_device.pop(key, None)
                 if value is not None:
                     users[id(value.buffer)] -= 1
@@ -447,9 +460,41 @@ def _shape_of(var, on_host, on_device, containers) -> tuple[int, ...]:
 
 
 def _reference_step(node: Apply) -> Callable:
+    """The node's reference rule as a host step. An input the op would overwrite is copied
+    first: on the host the program holds the caller's own arrays and cached values."""
     rule = REFERENCE[node.op]
+    destroyed = sorted({i for ins in getattr(node.op, "destroy_map", {}).values() for i in ins})
 
     def step(node: Apply, args: list) -> list:
+        for i in destroyed:
+            args[i] = np.array(args[i], copy=True)
         return run_node(node, rule, args)
 
     return step
+
+
+#: Distinct argument sets a host node remembers the results of.
+_MEMO_SIZE = 32
+
+
+def _memoised(step: Callable) -> Callable:
+    """``step`` remembering its results by the values of its arguments: shape arithmetic is
+    the same every call of a training loop, and a lookup costs far less than the rule. The
+    results are made read-only, so no later node can change a remembered value in place."""
+    memo: dict[tuple, list] = {}
+
+    def remembered(node: Apply, args: list) -> list:
+        key = tuple((a.dtype.str, a.shape, a.tobytes()) if isinstance(a, np.ndarray)
+                    else (type(a).__name__, repr(a)) for a in args)
+        results = memo.get(key)
+        if results is None:
+            results = step(node, args)
+            for r in results:
+                if isinstance(r, np.ndarray):
+                    r.setflags(write=False)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = results
+        return results
+
+    return remembered

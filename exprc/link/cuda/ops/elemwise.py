@@ -12,6 +12,7 @@ fits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ from exprc.link.codegen.loops import (
     cuda_loop_struct,
 )
 from exprc.link.cuda.device import DeviceArray, KernelSpec, param
-from exprc.link.cuda.program import CUDA_CODE, Build, CudaUnsupportedError, Run
+from exprc.link.cuda.program import CUDA_CODE, Build, CudaUnsupportedError, Run, launch_geometry
 from exprc.tensor.composite import Composite
 from exprc.tensor.elemwise import DimShuffle, Elemwise, InplaceElemwise, SumToShape
 from exprc.tensor.scalar import SCALAR_OPS
@@ -68,7 +69,7 @@ def launch_elemwise(run: Run, base: str, inputs: Sequence[DeviceArray],
     """Queue the kernels ``base`` over ``outputs``' shape (all outputs have it and are
     contiguous; inputs broadcast to it, with missing leading axes read as size 1)."""
     shape = outputs[0].shape
-    total = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    total = math.prod(shape)
     if total == 0:
         return
     ndim = len(shape)
@@ -89,9 +90,30 @@ def launch_elemwise(run: Run, base: str, inputs: Sequence[DeviceArray],
         run.launch_elements(f"{base}_flat", total, [total, repeated, *pointers])
         return
     sizes, strides = _merged_axes(shape, operands)
+    if len(sizes) <= CUDA_MAXDIM:
+        _launch_strided(run, base, sizes, strides, pointers)
+        return
+    # More axes than the kernel's loop struct holds (a rank above CUDA_MAXDIM whose axes do
+    # not merge): one launch per index of the outermost axes, from shifted pointers.
+    inner, outer = sizes[:CUDA_MAXDIM], sizes[CUDA_MAXDIM:]
+    items = [a.dtype.itemsize for a in operands]
+    for index in np.ndindex(*reversed(outer)):
+        shifted = [p + item * sum(i * s for i, s in zip(reversed(index), st[CUDA_MAXDIM:]))
+                   for p, item, st in zip(pointers, items, strides)]
+        _launch_strided(run, base, inner, [st[:CUDA_MAXDIM] for st in strides], shifted)
+
+
+def _launch_strided(run: Run, base: str, sizes: list[int], strides: list[list[int]],
+                    pointers: list[int]) -> None:
+    """Queue the strided kernel of ``base`` over ``sizes`` (at most CUDA_MAXDIM, innermost
+    first) with each operand's element ``strides``."""
+    total = math.prod(sizes)
     reach = max((sum(abs(s) * (n - 1) for n, s in zip(sizes, st)) for st in strides), default=0)
-    bits = 32 if total <= _INT32_LIMIT and reach <= _INT32_LIMIT else 64
-    loop = np.zeros(2 + CUDA_MAXDIM + len(operands) * CUDA_MAXDIM, np.int64)
+    # The 32-bit kernel's grid-stride counter reaches total plus the launch's thread count
+    # before its loop ends: that must fit too.
+    blocks, threads = launch_geometry(run.device, total)
+    bits = 32 if total + blocks * threads <= _INT32_LIMIT and reach <= _INT32_LIMIT else 64
+    loop = np.zeros(2 + CUDA_MAXDIM + len(strides) * CUDA_MAXDIM, np.int64)
     loop[0], loop[1] = len(sizes), total
     loop[2:2 + len(sizes)] = sizes
     for k, st in enumerate(strides):
@@ -225,7 +247,8 @@ def sum_to_shape(node, build: Build):
 
     build.host_input(1)
     dtype = node.inputs[0].dtype
-    reduce = reducer(build, "or_" if dtype == "bool" else "add", dtype, dtype)
+    reduce = reducer(build, "or_" if dtype == "bool" else "add", dtype, dtype,
+                     ndim=node.inputs[0].ndim)
 
     def step(run: Run, args: list) -> list[DeviceArray]:
         g, target = args

@@ -74,7 +74,7 @@ def lanes(operands: Sequence[DeviceArray], axis: int | None) -> tuple[bytes, int
     if len(kept) > CUDA_MAXDIM:
         raise CudaUnsupportedError(f"a lane walk over {len(kept)} axes")
     loop = np.zeros(3 + CUDA_MAXDIM + LANE_OPERANDS * CUDA_MAXDIM + LANE_OPERANDS, np.int64)
-    count = int(np.prod([shape[d] for d in kept], dtype=np.int64))
+    count = math.prod([shape[d] for d in kept])
     n = 1 if axis is None else shape[axis]
     loop[:3] = [len(kept), count, n]
     loop[3:3 + len(kept)] = [shape[d] for d in kept]

@@ -12,6 +12,8 @@ temporary. Shapes are checked on the host, with the reference's exceptions and m
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from exprc.errors import ExprcShapeError
@@ -115,7 +117,7 @@ def pool(node, build: Build):
     def step(run: Run, args: list[DeviceArray]) -> list[DeviceArray]:
         x = args[0]
         pooled = x.shape[:-2] + tuple(op.output_sizes(*x.shape[-2:]))
-        planes = int(np.prod(x.shape[:-2], dtype=np.int64))
+        planes = math.prod(x.shape[:-2])
         if kind is Pool:
             out = run.empty(pooled, dtype)
             if out.size:

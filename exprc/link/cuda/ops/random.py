@@ -18,6 +18,8 @@ of the inputs, with its type and message.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from exprc.errors import ExprcShapeError
@@ -74,7 +76,7 @@ def _begin(node, run: Run, state: DeviceArray, size) -> tuple[list, tuple[int, .
     if any(s < 0 for s in shape):
         raise ValueError(f"{node.op}: negative size in {shape}")
     new_state = run.empty((6,), "uint32")
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     return [state.address, state.strides[0] // 4, new_state.address], shape, count, new_state
 
 
@@ -95,7 +97,7 @@ def _param_struct(shape: tuple[int, ...], a, b) -> bytes:
     values[0] = ndim
     values[3:3 + ndim] = shape
     for k, array in enumerate((a, b)):
-        single = array is None or int(np.prod(array.shape, dtype=np.int64)) == 1
+        single = array is None or math.prod(array.shape) == 1
         values[1 + k] = int(single)
         if single:
             continue

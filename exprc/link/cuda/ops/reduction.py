@@ -70,13 +70,15 @@ def reduce_kernels(build: Build, op: str, in_dtype: str, acc_dtype: str) -> str:
     return build.kernel(("reduce", op, in_dtype, acc_dtype), make)
 
 
-def reducer(build: Build, op: str, in_dtype: str, acc_dtype: str, empty_error: str | None = None
-            ) -> Callable[[Run, DeviceArray, tuple[int, ...]], DeviceArray]:
+def reducer(build: Build, op: str, in_dtype: str, acc_dtype: str, empty_error: str | None = None,
+            ndim: int | None = None) -> Callable[[Run, DeviceArray, tuple[int, ...]], DeviceArray]:
     """A run-time function ``reduce(run, x, axes)``: ``x`` folded over ``axes`` with ``op``
     in ``acc_dtype``, a new contiguous array of the kept axes' shape. ``empty_error`` names
-    a reduction without identity (``max``), refused over an empty axis."""
+    a reduction without identity (``max``), refused over an empty axis. ``ndim``, the rank of
+    the inputs when known, saves the copy kernels that only ranks above CUDA_MAXDIM need."""
     first = reduce_kernels(build, op, in_dtype, acc_dtype)
     second = reduce_kernels(build, op, acc_dtype, acc_dtype)
+    copy = _gatherer(build, in_dtype, ndim)
 
     def reduce(run: Run, x: DeviceArray, axes: tuple[int, ...]) -> DeviceArray:
         kept = [d for d in range(x.ndim) if d not in axes]
@@ -87,6 +89,7 @@ def reducer(build: Build, op: str, in_dtype: str, acc_dtype: str, empty_error: s
                              "identity")
         if out.size == 0:
             return out
+        x, axes = _gathered(run, copy, x, axes)
         plan = _plan(run, x, axes, out.size)
         if plan.columns:
             run.launch(f"{first}_columns", plan.blocks, 256, [plan.loop, x.address, out.address])
@@ -141,6 +144,35 @@ def _plan(run: Run, x: DeviceArray, axes: tuple[int, ...], kept_total: int) -> _
     return _Plan(loop, False, min(kept_total * chunks, 65535), threads, chunks)
 
 
+def _gatherer(build: Build, dtype: str, ndim: int | None):
+    """The copier :func:`_gathered` needs for inputs of rank ``ndim`` (None: any), or None
+    when the rank is within CUDA_MAXDIM."""
+    if ndim is not None and ndim <= CUDA_MAXDIM:
+        return None
+    from exprc.link.cuda.ops.elemwise import copier
+
+    return copier(build, dtype)
+
+
+def _gathered(run: Run, copy, x: DeviceArray, axes: tuple[int, ...]
+              ) -> tuple[DeviceArray, tuple[int, ...]]:
+    """``x`` and ``axes`` as they are when the kept and the reduced axes each merge into at
+    most CUDA_MAXDIM (the loop struct's room), else a contiguous copy of ``x`` with its kept
+    axes first and its reduced axes last (in their order, which keeps an Argmax's flat index),
+    where each kind merges into one axis."""
+    if x.ndim <= CUDA_MAXDIM:
+        return x, axes
+    item = x.dtype.itemsize
+    kept = [d for d in range(x.ndim) if d not in axes]
+    sizes = [len(_merge([(x.shape[d], x.strides[d] // item) for d in which])[0])
+             for which in (kept, axes)]
+    if max(sizes) <= CUDA_MAXDIM:
+        return x, axes
+    order = kept + list(axes)
+    moved = x.view([x.shape[d] for d in order], [x.strides[d] for d in order])
+    return copy(run, moved), tuple(range(len(kept), x.ndim))
+
+
 def _merge(axes: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
     """Sizes and element strides, innermost first, with size-1 axes dropped and neighbours
     that are contiguous merged."""
@@ -171,7 +203,8 @@ def _loop(kshape, kstride, rshape, rstride, kept_total, red_total, chunks, chunk
 @CUDA_CODE.register(Reduce)
 def reduce(node, build: Build):
     op = node.op
-    fold = reducer(build, op.scalar_op.name, node.inputs[0].dtype, op.dtype, op.no_identity)
+    fold = reducer(build, op.scalar_op.name, node.inputs[0].dtype, op.dtype, op.no_identity,
+                   node.inputs[0].ndim)
 
     def step(run: Run, args: list[DeviceArray]) -> list[DeviceArray]:
         return [fold(run, args[0], op.axis)]
@@ -227,6 +260,7 @@ def argmax(node, build: Build):
     key_dtype = _ARGMAX_KEYS.get(dtype, dtype)
     name = "argmax" if op.largest else "argmin"
     largest = int(op.largest)
+    copy = _gatherer(build, dtype, node.inputs[0].ndim)
 
     def step(run: Run, args: list[DeviceArray]) -> list[DeviceArray]:
         (x,) = args
@@ -238,6 +272,7 @@ def argmax(node, build: Build):
         out = run.empty(tuple(x.shape[d] for d in kept), "int64")
         if out.size == 0:
             return [out]
+        x, axes = _gathered(run, copy, x, axes)
         plan = _plan(run, x, axes, out.size)
         if plan.columns:
             run.launch(f"{base}_columns", plan.blocks, 256,

@@ -4,7 +4,7 @@ of the device array, which the host knows, with no transfer."""
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 from exprc.errors import ExprcShapeError
 from exprc.link.cuda.device import DeviceArray
@@ -24,7 +24,7 @@ def reshape_target(op, x_shape: tuple[int, ...], size: int, newshape) -> tuple[i
         raise ExprcShapeError(f"{op}: the target shape {target} has {len(target)} entries, "
                               f"expected {op.ndim}")
     rest = [s for s in target if s != -1]
-    known = int(np.prod(rest, dtype=np.int64))
+    known = math.prod(rest)
     ok = all(s >= 0 for s in rest) and len(rest) >= len(target) - 1 and (
         known == size if len(rest) == len(target) else known > 0 and size % known == 0)
     if not ok:

@@ -14,6 +14,8 @@ host), else by the kernel, which raises a flag in device memory that the step re
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from exprc.errors import ExprcShapeError
@@ -74,7 +76,7 @@ def _softmax_loop(x: DeviceArray, out: DeviceArray, axis: int) -> tuple[bytes, b
         merged.append([n, xs, os])
     if len(merged) > CUDA_MAXDIM:
         raise ValueError(f"a softmax over more than {CUDA_MAXDIM} non-contiguous axes")
-    rows = int(np.prod([m[0] for m in merged], dtype=np.int64)) if merged else 1
+    rows = math.prod([m[0] for m in merged])
     length = x.shape[axis]
     xstep, ostep = x.strides[axis] // item, out.strides[axis] // item
     loop = np.zeros(5 + 3 * CUDA_MAXDIM, np.int64)

@@ -24,6 +24,7 @@ the host knows the positions are distinct.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -266,7 +267,7 @@ def block_offsets(run: Run, op, offsets_base: str, indexed: _Indexed
                   ) -> tuple[DeviceArray | None, np.ndarray | None]:
     """The block's offsets in device memory (None for an empty block), and on the host too
     when they were computed there."""
-    total = int(np.prod(indexed.block, dtype=np.int64))
+    total = math.prod(indexed.block)
     on_device = [a for a in indexed.arrays if isinstance(a.value, DeviceArray)]
     if not on_device:
         host = host_offsets(op, indexed, [a.value for a in indexed.arrays])
@@ -343,7 +344,7 @@ def region_plan(op, indexed: _Indexed, y: DeviceArray | None) -> tuple[bytes, in
         if region[d] != 1:
             kinds[d in block_axes].append((region[d], xs[d], ys[d], os[d]))
     plan = np.zeros(_PLAN_SIZE // 8, np.int64)
-    totals = [int(np.prod([a[0] for a in kind], dtype=np.int64)) if kind else 1
+    totals = [math.prod([a[0] for a in kind])
               for kind in kinds]
     plan[:4] = [len(kinds[0]), len(kinds[1]), totals[0], totals[1]]
     base = 4
