@@ -378,9 +378,15 @@ class DeviceArray:
     @classmethod
     def empty(cls, device: Device, shape: Sequence[int], dtype) -> DeviceArray:
         """An uninitialised C-contiguous array."""
-        dtype = np.dtype(dtype)
-        size = math.prod(shape)
-        return cls(device, device.allocator.allocate(size * dtype.itemsize), tuple(shape), dtype)
+        # Every step of every call makes its outputs here: the slots are set directly, with
+        # the dtype objects looked up once.
+        dtype = _DTYPES.get(dtype) or _dtype(dtype)
+        shape = tuple(int(n) for n in shape)
+        array = object.__new__(cls)
+        array.device, array.dtype, array.offset, array.shape = device, dtype, 0, shape
+        array.buffer = device.allocator.allocate(math.prod(shape) * dtype.itemsize)
+        array.strides = _contiguous_strides(shape, dtype.itemsize)
+        return array
 
     @classmethod
     def from_host(cls, device: Device, array: np.ndarray) -> DeviceArray:
@@ -447,6 +453,19 @@ class DeviceArray:
 
     def __repr__(self) -> str:
         return f"DeviceArray(shape={self.shape}, dtype={self.dtype}, on {self.device.name})"
+
+
+_DTYPES: dict = {}
+
+
+def _dtype(dtype) -> np.dtype:
+    """``np.dtype(dtype)``, remembered under the name or object it was asked by."""
+    result = np.dtype(dtype)
+    try:
+        _DTYPES[dtype] = result
+    except TypeError:  # an unhashable description
+        pass
+    return result
 
 
 def _contiguous_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:

@@ -32,7 +32,7 @@ def alloc(node, build: Build):
         value, shape = args
         shape = tuple(int(n) for n in shape)
         if any(n < 0 for n in shape):
-            raise ValueError(f"{node.op}: negative size in the shape {shape}")
+            raise ExprcShapeError(f"{node.op}: negative size in the target shape {shape}")
         pad = len(shape) - value.ndim
         for have, want in zip(value.shape, shape[pad:]):
             if have not in (1, want):

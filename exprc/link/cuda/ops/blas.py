@@ -4,7 +4,9 @@ Every product is one ``gemm`` call on row-major arrays, through the column-major
 has of them (:func:`matmul_into`). ``beta * z + alpha * product`` keeps the reference's order
 of operations and NaN behaviour: the output first receives ``beta * z`` (broadcast, by an
 elementwise kernel), then cuBLAS adds ``alpha * product`` to it with its own beta of 1; so a
-``z`` holding NaN or infinity gives NaN even where ``beta`` is 0, as NumPy does.
+``z`` holding NaN or infinity gives NaN even where ``beta`` is 0, as NumPy does. cuBLAS does
+not read the operands at all when ``alpha`` is 0, where NumPy's ``0 * product`` is NaN wherever
+the product is NaN or infinite: that case multiplies the product by ``alpha`` apart.
 """
 
 from __future__ import annotations
@@ -89,17 +91,21 @@ def blas(node, build: Build):
     copy = copier(build, dtype)
     kind = type(node.op)
     out_ndim = node.outputs[0].ndim
-    betas: dict[float, DeviceArray] = {}  # beta on the device, uploaded once per value
+    # alpha and beta on the device, uploaded once per value (keyed by their bits: -0.0 is not
+    # 0.0, and NaN is equal to itself)
+    scalars: dict[bytes, DeviceArray] = {}
     # beta * z + scaled, in the reference's order, for a product that broadcasts.
     mul, add = SCALAR_OPS["mul"], SCALAR_OPS["add"]
     scale_add = elemwise_kernels(build, ScalarProgram(
         (dtype, dtype, dtype), ((mul, (("i", 0), ("i", 1))), (add, (("t", 0), ("i", 2)))),
         (1,), "beta * z + scaled"))
 
-    def _on_device(run: Run, beta: float) -> DeviceArray:
-        array = betas.get(beta)
+    def _on_device(run: Run, value: float) -> DeviceArray:
+        host = np.array(value, dtype=dtype)
+        key = host.tobytes()
+        array = scalars.get(key)
         if array is None or array.device is not run.device:
-            array = betas[beta] = DeviceArray.from_host(run.device, np.array(beta, dtype=dtype))
+            array = scalars[key] = DeviceArray.from_host(run.device, host)
         return array
 
     def step(run: Run, args: list) -> list[DeviceArray]:
@@ -120,11 +126,15 @@ def blas(node, build: Build):
             b = y.view((1, y.shape[0]), (0, y.strides[0]))
             product = (x.shape[0], y.shape[0])
         shape = broadcast_shape(node, [z.shape, product], out_ndim)
-        if shape != product:  # the product itself broadcasts: compute it apart, then add
+        # alpha == 0: cuBLAS would skip the operands, whose NaN and infinities must show
+        apart = alpha == 0.0 and a.shape[1] > 0
+        if shape != product or apart:  # the product computed apart, then added
             scaled = run.empty(product, z.dtype)
             matrix = scaled if scaled.ndim == 2 else scaled.view(
                 (scaled.shape[0], 1), (scaled.strides[0], 0))
-            matmul_into(run, copy, matrix, a, b, alpha, 0.0)
+            matmul_into(run, copy, matrix, a, b, 1.0 if apart else alpha, 0.0)
+            if apart:
+                launch_elemwise(run, scale, [scaled, _on_device(run, alpha)], [scaled])
             out = run.empty(shape, z.dtype)
             launch_elemwise(run, scale_add, [z, _on_device(run, beta), scaled], [out])
             return [out]

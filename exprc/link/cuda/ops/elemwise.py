@@ -200,8 +200,11 @@ def elemwise_step(node, build: Build, program: ScalarProgram):
     base = elemwise_kernels(build, program)
     out_dtypes = [v.dtype for v in node.outputs]
     destroyed = node.op.destroyed if isinstance(node.op, InplaceElemwise) else None
-    narrowed = (node.op.output_inputs() if isinstance(node.op, Composite)
-                and len(node.inputs) > 1 else None)
+    # A Composite output that depends on only some inputs (or on none: a single input's
+    # Composite may compute a constant too) has their broadcast shape.
+    narrowed = node.op.output_inputs() if isinstance(node.op, Composite) else None
+    if narrowed is not None and all(len(deps) == len(node.inputs) for deps in narrowed):
+        narrowed = None
 
     def step(run: Run, args: list[DeviceArray]) -> list[DeviceArray]:
         shape = broadcast_shape(node, [a.shape for a in args], ndim)
