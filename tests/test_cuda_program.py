@@ -311,3 +311,57 @@ def test_the_mnist_examples_run_wholly_on_the_gpu_and_train_as_on_the_cpu(exampl
     np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=2e-4)
     np.testing.assert_allclose(gpu_model.predict(x), cpu_model.predict(x), rtol=2e-3,
                                atol=1e-5)
+
+
+def test_writes_never_take_over_a_shared_value_that_reuses_a_freed_buffers_id():
+    # The temporaries of the sum are freed before the writes run, and a shared value's device
+    # copy made later can get a freed buffer's Python id: a write must still copy it.
+    w = exprc.shared(np.zeros((3, 4)), name="w")
+    base = T.constant(np.zeros((3, 4)))
+    a = T.matrix("a")
+    s = T.exp(a).sum() + T.exp(a * 2).sum() + T.exp(a * 3).sum()
+    f = cuda_function([a], [T.inc_subtensor(w[0], s), T.set_subtensor(w[1:], s),
+                            T.inc_subtensor(base[0], s)])
+    for _ in range(3):
+        got = f(np.zeros((3, 4)))
+        # s = 3 * 12 (exp(0) over 12 elements, three times)
+        assert got[0].sum() == 4 * 36.0 and got[1].sum() == 8 * 36.0 and got[2].sum() == 4 * 36.0
+    np.testing.assert_array_equal(w.get_value(), np.zeros((3, 4)))
+
+
+def test_a_collection_inside_an_allocation_does_not_deadlock():
+    import gc
+
+    from exprc.link.cuda.device import DeviceArray
+
+    device = emulated_device()
+    kept = [DeviceArray.empty(device, (10,), "float64") for _ in range(50)]
+    del kept  # cached blocks, so allocations pop from the cache under its lock
+    threshold = gc.get_threshold()
+    gc.set_threshold(5)
+    try:
+        for _ in range(2000):  # cycles freed by collections that run inside allocate()
+            array = DeviceArray.empty(device, (10,), "float64")
+            cycle = [array]
+            cycle.append(cycle)
+            del array, cycle
+    finally:
+        gc.set_threshold(*threshold)
+
+
+def test_arguments_in_the_other_byte_order_are_read_by_value():
+    x = T.vector("x")
+    labels = T.ivector("labels")
+    p = T.matrix("p")
+    f = cuda_function([x, p, labels], [x * 2, T.nnet.categorical_crossentropy(p, labels)])
+    pv = np.full((2, 3), 1 / 3)
+    got = f(np.arange(4.0).astype(">f8"), pv.astype(">f8"), np.array([0, 2], dtype=">i4"))
+    np.testing.assert_array_equal(got[0], [0.0, 2.0, 4.0, 6.0])
+    np.testing.assert_allclose(got[1], [np.log(3.0)] * 2, rtol=1e-12)
+
+
+def test_run_time_errors_name_the_node_and_the_users_line():
+    a, b = T.matrix("a"), T.matrix("b")
+    f = cuda_function([a, b], T.dot(a, b) + 1)
+    with pytest.raises(ValueError, match=r"(?s)not aligned.*while computing.*graph built at"):
+        f(np.ones((3, 4)), np.ones((5, 6)))

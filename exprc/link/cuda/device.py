@@ -268,11 +268,12 @@ class DeviceBuffer:
     """One block of device memory from a :class:`CachingAllocator`; it goes back to the
     allocator's cache when the last reference to it goes."""
 
-    __slots__ = ("address", "nbytes", "_allocator", "__weakref__")
+    __slots__ = ("address", "nbytes", "owner", "_allocator", "__weakref__")
 
     def __init__(self, allocator: CachingAllocator, address: int, nbytes: int):
         self.address = address
         self.nbytes = nbytes
+        self.owner = None  # the call that made it (see exprc.link.cuda.program.Run)
         self._allocator = allocator
 
     def __del__(self):
@@ -301,7 +302,9 @@ class CachingAllocator:
     def __init__(self, device: Device):
         self._device = device
         self._free: dict[int, list[int]] = defaultdict(list)
-        self._lock = threading.Lock()
+        # Re-entrant: a garbage collection while the lock is held can free a buffer whose
+        # __del__ gives its block back through the same lock.
+        self._lock = threading.RLock()
         self.in_use = 0
         self.cached = 0
 
@@ -315,13 +318,15 @@ class CachingAllocator:
         """A block of at least ``nbytes`` (a zero-byte request gets the smallest block, so
         that every array has a valid address)."""
         size = self.rounded(nbytes)
+        address = None
         with self._lock:
             blocks = self._free.get(size)
             if blocks:
                 address = blocks.pop()
                 self.cached -= size
                 self.in_use += size
-                return DeviceBuffer(self, address, size)
+        if address is not None:
+            return DeviceBuffer(self, address, size)  # made outside the lock (see __init__)
         try:
             address = self._device.raw_malloc(size)
         except MemoryError:
@@ -345,11 +350,13 @@ class CachingAllocator:
     def empty_cache(self) -> None:
         """Give every cached block back to the device."""
         with self._lock:
-            blocks = [(a, s) for s, addresses in self._free.items() for a in addresses]
-            self._free.clear()
+            # Swapped, not iterated under the lock: a block given back meanwhile (by a
+            # collection) lands in the new table.
+            free, self._free = self._free, defaultdict(list)
             self.cached = 0
-        for address, _ in blocks:
-            self._device.raw_free(address)
+        for addresses in free.values():
+            for address in addresses:
+                self._device.raw_free(address)
 
 
 # --------------------------------------------------------------------------- arrays
@@ -392,6 +399,8 @@ class DeviceArray:
     def from_host(cls, device: Device, array: np.ndarray) -> DeviceArray:
         """A device copy of ``array``."""
         host = np.asarray(array)
+        if not host.dtype.isnative:  # kernels read the machine's byte order
+            host = host.astype(host.dtype.newbyteorder("="))
         if not host.flags.c_contiguous:  # (np.ascontiguousarray would make a 0-d array 1-d)
             host = host.copy(order="C")
         result = cls.empty(device, host.shape, host.dtype)

@@ -41,7 +41,7 @@ from exprc.graph.optable import OpTable
 from exprc.graph.traversal import toposort
 from exprc.link.codegen.render import CUDA, Renderer
 from exprc.link.cuda.device import Device, DeviceArray, DeviceKernel, KernelSpec
-from exprc.link.reference import REFERENCE, run_node
+from exprc.link.reference import REFERENCE, annotate_error, run_node
 from exprc.tensor.shape import Shape
 from exprc.tensor.type import TensorType
 
@@ -167,13 +167,15 @@ class Run:
     def __init__(self, device: Device, kernels: dict[str, DeviceKernel]):
         self.device = device
         self.kernels = kernels
-        self._made: set[int] = set()  # ids of buffers made by steps during this call
+        # Buffers this call made are marked with this token (an id could be a freed
+        # buffer's, reused by a shared value's or a constant's).
+        self._token = object()
         self.users: dict[int, int] = {}  # buffer id -> live values of this call on it
 
     def empty(self, shape: Sequence[int], dtype) -> DeviceArray:
         """A fresh C-contiguous device array owned by this call."""
-        array = DeviceArray.empty(self.device, tuple(int(n) for n in shape), dtype)
-        self._made.add(id(array.buffer))
+        array = DeviceArray.empty(self.device, shape, dtype)
+        array.buffer.owner = self._token
         return array
 
     def launch(self, name: str, grid, block, args: Sequence, shared_bytes: int = 0) -> None:
@@ -191,7 +193,7 @@ class Run:
         ``array``: a contiguous whole buffer this call made, read by nothing after the
         step: the graph's in-place rewrites only destroy a value no later node reads, and
         the program counts the live values on each buffer (views share one)."""
-        return (id(array.buffer) in self._made and self.users.get(id(array.buffer)) == 1
+        return (array.buffer.owner is self._token and self.users.get(id(array.buffer)) == 1
                 and array.offset == 0 and array.shape == tuple(shape)
                 and array.dtype == np.dtype(dtype) and array.is_contiguous)
 
@@ -324,6 +326,8 @@ class CudaProgram:
         containers: dict[int, object] = {}
         for var, value in zip(self.inputs, values):
             if isinstance(value, np.ndarray):
+                if not value.dtype.isnative:  # kernels and host rules read native order
+                    value = value.astype(value.dtype.newbyteorder("="))
                 on_host[id(var)] = value
             elif isinstance(value, DeviceArray):
                 on_device[id(var)] = value
@@ -373,7 +377,11 @@ class CudaProgram:
                     else:
                         value = on_device.get(key)
                         args.append(value if value is not None else device_value(var))
-                for key, result in zip(written, step(run, args)):
+                try:
+                    results = step(run, args)
+                except Exception as exc:
+                    raise annotate_error(exc, node, args) from exc
+                for key, result in zip(written, results):
                     on_device[key] = result
                     buffer = id(result.buffer)
                     users[buffer] = users.get(buffer, 0) + 1

@@ -25,7 +25,7 @@ from exprc.tensor.type import TensorType
 # Importing the rule modules fills the table (they import REFERENCE from table.py).
 load_rules(__name__)
 
-__all__ = ["REFERENCE", "ReferenceProgram", "run_node"]
+__all__ = ["REFERENCE", "ReferenceProgram", "annotate_error", "run_node"]
 
 
 class ReferenceProgram:
@@ -126,7 +126,7 @@ def run_node(node: Apply, rule, args: list[np.ndarray]) -> list[np.ndarray]:
     try:
         results = rule(node, *args)
     except Exception as exc:
-        raise _annotate(exc, node, args) from exc
+        raise annotate_error(exc, node, args) from exc
     if len(results) != len(node.outputs):
         raise ExprcError(f"internal error: {node.op} returned {len(results)} results for "
                          f"{len(node.outputs)} outputs")
@@ -151,7 +151,7 @@ def _check(node: Apply, var: Variable, value: np.ndarray) -> np.ndarray:
     return value
 
 
-def _annotate(exc: Exception, node: Apply, args: list[np.ndarray]) -> Exception:
+def annotate_error(exc: Exception, node: Apply, args: list[np.ndarray]) -> Exception:
     """The same kind of exception, with the node, input shapes and user line added."""
     shapes = ", ".join(f"{a.dtype}{list(a.shape)}" if hasattr(a, "shape") else type(a).__name__
                        for a in args)
