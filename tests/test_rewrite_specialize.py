@@ -186,3 +186,25 @@ def test_gradients_of_slices_are_written_into_one_array():
     h = T.inc_subtensor(y[:, :2], 1.0) + T.inc_subtensor(y[:, 2:], 2.0)
     f = same_as_reference([y], h, rng.uniform(-1, 1, (3, 4)))
     assert f.rewrite_log.fired["add_of_increments_into_zeros"] == 0
+
+
+def test_fills_read_beside_an_array_of_their_shape_are_broadcast_not_made():
+    # The gradient of a weight penalty: sum's gradient is a fill of W's shape, scaled by a
+    # constant, multiplied into sgn(W) and W. Neither fill survives, and the values (NaN,
+    # -0.0 and inf in W included) are REFERENCE's.
+    W = T.matrix("W")
+    penalty = 0.25 * abs(W).sum() + 0.5 * (W ** 2).sum()
+    g = exprc.grad(penalty, W)
+    f = same_as_reference([W], g, np.array([[1.0, -2.0, np.nan], [-0.0, np.inf, 3.0]]))
+    assert not any(op.startswith("Alloc") for op in ops(f)), ops(f)
+    fused = exprc.function([W], g)  # after fusion too
+    assert not any(op.startswith("Alloc") for op in ops(fused)), ops(fused)
+
+
+def test_a_fill_whose_shape_no_other_input_proves_is_kept():
+    x = T.matrix("x")
+    n = T.lscalar("n")
+    out = x + T.alloc(1.0, n, x.shape[1])  # x may be one row, broadcast to n rows
+    f = same_as_reference([x, n], out, np.ones((1, 3)), np.int64(4))
+    assert any(op.startswith("Alloc") for op in ops(f))
+    assert f(np.ones((1, 3)), np.int64(4)).shape == (4, 3)

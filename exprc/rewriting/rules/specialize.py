@@ -27,11 +27,12 @@ from exprc.rewriting.rules.canonicalize import (
 )
 from exprc.rewriting.shape_rules.sizes import known_nonnegative
 from exprc.tensor.basic import Alloc, Join, alloc
+from exprc.tensor.composite import Composite
 from exprc.tensor.elemwise import DimShuffle, Elemwise
 from exprc.tensor.math import abs_, cast, eq, isinf, mul, or_, reciprocal, sqr, sqrt, switch
 from exprc.tensor.reduction import Reduce
 from exprc.tensor.shape import Shape, static_int_values
-from exprc.tensor.subtensor import IncSubtensor
+from exprc.tensor.subtensor import IncSubtensor, Subtensor
 from exprc.tensor.type import FLOAT_DTYPES
 from exprc.tensor.variable import constant
 
@@ -230,6 +231,86 @@ def reduce_of_alloc(fgraph, node):
     if kept and (None in out.type.shape or value.type.shape != out.type.shape):
         value = alloc(value, *kept)
     return [value]
+
+
+def _same_shape_chain(var: Variable) -> list[Variable]:
+    """``var`` and the variables it provably has the shape of: through elementwise nodes with
+    one input of its rank that is not a single broadcast element (``sgn(W)``, ``W * 2`` have
+    ``W``'s shape)."""
+    chain = [var]
+    while var.owner is not None and isinstance(var.owner.op, Elemwise | Composite):
+        full = [u for u in var.owner.inputs if any(n != 1 for n in u.type.shape)
+                or not isinstance(u, Constant)]
+        if len(full) != 1 or full[0].ndim != var.ndim:
+            break
+        var = full[0]
+        chain.append(var)
+    return chain
+
+
+def _is_size_of(entry, var: Variable, axis: int) -> bool:
+    """Whether a shape entry (an int, or a 0-d variable as :func:`_shape_entries` gives) is
+    provably ``var``'s size along ``axis``: its static size, or the size of ``var`` or of a
+    variable of the same shape (:func:`_same_shape_chain`) read through ``Shape``."""
+    if isinstance(entry, int):
+        return var.type.shape[axis] == entry
+    node = entry.owner
+    if node is None or not isinstance(node.op, Subtensor) or node.op.idx_list != (axis,):
+        return False
+    source = node.inputs[0].owner
+    return (source is not None and isinstance(source.op, Shape)
+            and any(source.inputs[0] is v for v in _same_shape_chain(var)))
+
+
+@node_rule(SPEC, "elemwise_of_alloc", tracks=[Elemwise])
+def elemwise_of_alloc(fgraph, node):
+    """An elementwise node reading ``alloc(v, shape)`` beside another input that provably has
+    that shape reads ``v`` itself, which the node broadcasts: no array of copies is made (the
+    gradient of a sum is such a fill, and a weight decay term's elementwise gradient read two
+    of them per weight matrix). A value that does not broadcast to the shape fails in the
+    elementwise node instead of in the Alloc."""
+    inputs = list(node.inputs)
+    for k, var in enumerate(node.inputs):
+        producer = var.owner
+        if producer is None or not isinstance(producer.op, Alloc):
+            continue
+        value, shape_vec = producer.inputs
+        entries = _shape_entries(shape_vec)
+        if len(entries) != var.ndim or value.ndim != var.ndim:
+            continue
+        if any(other is not var and not (other.owner is not None
+                                         and isinstance(other.owner.op, Alloc))
+               and other.ndim == var.ndim
+               and all(_is_size_of(e, other, d) for d, e in enumerate(entries))
+               for other in node.inputs):
+            inputs[k] = value
+    if inputs == list(node.inputs):
+        return None
+    outputs = node.op(*inputs)
+    outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+    if [o.type for o in outputs] != [o.type for o in node.outputs]:
+        return None  # the node would lose a static size the Alloc gave it
+    return list(outputs)
+
+
+@node_rule(SPEC, "elemwise_into_alloc", tracks=[Elemwise])
+def elemwise_into_alloc(fgraph, node):
+    """``f(alloc(v, shape), c)`` with ``c`` constants of one element is ``alloc(f(v, c),
+    shape)``: the function runs on the value rather than on every copy of it, and the fill
+    can then vanish into the elementwise node that reads it (``elemwise_of_alloc``)."""
+    fills = [v for v in node.inputs if v.owner is not None and isinstance(v.owner.op, Alloc)]
+    if len(fills) != 1 or len(node.outputs) != 1:
+        return None
+    fill = fills[0]
+    if not all(isinstance(v, Constant) and all(n == 1 for n in v.type.shape)
+               for v in node.inputs if v is not fill):
+        return None
+    value, shape_vec = fill.owner.inputs
+    if value.ndim != fill.ndim:
+        return None
+    inner = node.op(*[value if v is fill else v for v in node.inputs])
+    result = Alloc()(inner, shape_vec)
+    return [result] if result.type == node.outputs[0].type else None
 
 
 def _count(size, dtype: str, ndim: int) -> Variable:
