@@ -363,26 +363,9 @@ class TorchCuda:
 
     # -- W4
     def lenet_step(self, data: wl.LeNetData):
-        t = self.torch
-        F = t.nn.functional
-        params = []
-        for i, value in enumerate(data.copy_params()):
-            if i in (0, 2):  # Theano's conv2d (exprc's) flips its filters; PyTorch's does not
-                value = np.ascontiguousarray(value[:, :, ::-1, ::-1])
-            params.append(t.nn.Parameter(self.put(value)))
-        optimizer = t.optim.SGD(params, lr=float(wl.LEARNING_RATE))
+        from peers import torch_lenet_step  # the CPU benchmark's step, on this device
 
-        def step(X, labels):
-            W1, b1, W2, b2, W3, b3, W4, b4 = params
-            optimizer.zero_grad(set_to_none=True)
-            h = X
-            for W, b in ((W1, b1), (W2, b2)):
-                h = F.max_pool2d(F.relu(F.conv2d(h, W, b)), 2)
-            h = F.relu(h.flatten(1) @ W3 + b3)
-            cost = F.cross_entropy(h @ W4 + b4, labels)
-            cost.backward()
-            optimizer.step()
-            return cost.detach()
+        params, step = torch_lenet_step(self.torch, data, self.put)
 
         def current():
             values = [self._host(p) for p in params]

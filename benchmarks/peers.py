@@ -247,27 +247,8 @@ class TorchPeer:
 
     def w4(self, data: LeNetData) -> Runner:
         t = self.torch
-        F = t.nn.functional
-        params = []
-        for i, value in enumerate(data.copy_params()):
-            if i in (0, 2):  # Theano's conv2d flips its filters; PyTorch's does not
-                value = np.ascontiguousarray(value[:, :, ::-1, ::-1])
-            params.append(t.nn.Parameter(t.from_numpy(value)))
-        optimizer = t.optim.SGD(params, lr=float(LEARNING_RATE))
+        params, step = torch_lenet_step(t, data, t.from_numpy)
         X, labels = t.from_numpy(data.X), t.from_numpy(data.labels.astype(np.int64))
-
-        def step(X, labels):
-            W1, b1, W2, b2, W3, b3, W4, b4 = params
-            optimizer.zero_grad(set_to_none=True)
-            h = X
-            for W, b in ((W1, b1), (W2, b2)):
-                h = F.max_pool2d(F.relu(F.conv2d(h, W, b)), 2)
-            h = F.relu(h.flatten(1) @ W3 + b3)
-            cost = F.cross_entropy(h @ W4 + b4, labels)
-            cost.backward()
-            optimizer.step()
-            return cost.detach()
-
         return self._best(step, (X, labels))
 
     def w5(self, x: np.ndarray) -> Runner:
@@ -606,3 +587,30 @@ def build_peers(names: set[str] | None = None) -> tuple[list, list[str]]:
         except Exception as error:
             skipped.append(f"{cls.name}: skipped ({type(error).__name__}: {error})")
     return peers, skipped
+
+
+def torch_lenet_step(t, data: LeNetData, put):
+    """W4's LeNet SGD step in PyTorch: ``(params, step(X, labels) -> cost)``, the parameters
+    made from ``data``'s with ``put`` (``torch.from_numpy``, or a copy to a device); the GPU
+    benchmark (``gpu.py``) runs the same step."""
+    F = t.nn.functional
+    params = []
+    for i, value in enumerate(data.copy_params()):
+        if i in (0, 2):  # Theano's conv2d (exprc's) flips its filters; PyTorch's does not
+            value = np.ascontiguousarray(value[:, :, ::-1, ::-1])
+        params.append(t.nn.Parameter(put(value)))
+    optimizer = t.optim.SGD(params, lr=float(LEARNING_RATE))
+
+    def step(X, labels):
+        W1, b1, W2, b2, W3, b3, W4, b4 = params
+        optimizer.zero_grad(set_to_none=True)
+        h = X
+        for W, b in ((W1, b1), (W2, b2)):
+            h = F.max_pool2d(F.relu(F.conv2d(h, W, b)), 2)
+        h = F.relu(h.flatten(1) @ W3 + b3)
+        cost = F.cross_entropy(h @ W4 + b4, labels)
+        cost.backward()
+        optimizer.step()
+        return cost.detach()
+
+    return params, step
