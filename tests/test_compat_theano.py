@@ -71,8 +71,11 @@ def test_config():
         _ = theano.config.no_such_flag
     with pytest.raises(AttributeError, match="no_such_flag"):
         theano.config.no_such_flag = 1
+    with theano.config.change_flags(device="cuda0"):  # exprc's CUDA backend, when there is one
+        assert exprc.config.device == "cuda0" and theano.config.device == "cuda0"
+    assert exprc.config.device == "cpu"
     with pytest.raises(ValueError):
-        theano.config.device = "cuda"
+        theano.config.device = "opencl0"
     # Flags without effect on exprc are stored and read back, dotted as in Theano.
     with theano.config.change_flags({"blas.ldflags": "-lopenblas"}, allow_gc=False):
         assert theano.config.blas.ldflags == "-lopenblas"
@@ -104,12 +107,15 @@ def test_theano_flags_are_read_and_unknown_ones_named():
         assert parser.blas.ldflags == "-lblas" and parser.lib.cnmem == 0.5
         assert parser.exception_verbosity == "high"
         assert len(messages) == 1 and "no_such_flag" in messages[0]
-        _, messages = _parsed_flags("device=cuda0,floatX=float16,allow_gc")
-        assert any("device=cuda0" in m for m in messages)
+        _, messages = _parsed_flags("device=opencl0,floatX=float16,allow_gc")
+        assert any("device=opencl0" in m for m in messages)
         assert any("floatX=float16" in m for m in messages)
         assert any("'allow_gc'" in m for m in messages)
+        _parsed_flags("device=cuda0")
+        assert exprc.config.device == "cuda0"
     finally:
         exprc.config.floatX, exprc.config.compute_test_value = before
+        exprc.config.device = "cpu"
 
 
 def test_linker_and_optimizer_flags_choose_the_default_mode():

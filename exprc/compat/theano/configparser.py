@@ -1,15 +1,17 @@
 """``theano.config``: Theano's flag names over :data:`exprc.config`, and ``THEANO_FLAGS``.
 
 Flags with an exprc counterpart read and write it (``theano.config.floatX = 'float32'`` sets
-``exprc.config.floatX``). Flags that describe a fixed fact of exprc (``device`` is ``'cpu'``)
-can be read, and set only to that value. Flags that Theano programs set but that change
-nothing on exprc (``blas.ldflags``, ``allow_gc``, ``gcc.cxxflags``, ``lib.cnmem``, ...) are
-stored and read back. Any other name raises an ``AttributeError`` that names it. Dotted flags
-read as in Theano: ``theano.config.blas.ldflags``.
+``exprc.config.floatX``; ``device=cuda0`` or ``gpu`` asks for exprc's CUDA backend, which says
+once why when the machine cannot use it and then runs on the CPU). Flags that describe a
+fixed fact of exprc (``cast_policy``) can be read, and set only to that value. Flags that
+Theano programs set but that change nothing on exprc (``blas.ldflags``, ``allow_gc``,
+``gcc.cxxflags``, ``lib.cnmem``, ...) are stored and read back. Any other name raises an
+``AttributeError`` that names it. Dotted flags read as in Theano:
+``theano.config.blas.ldflags``.
 
 At import, the ``THEANO_FLAGS`` environment variable (``name=value`` pairs separated by
 commas) is read with Theano's meaning; a flag exprc does not know is warned about, never
-silently dropped, and a GPU ``device`` is warned about and runs on the CPU.
+silently dropped.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ MAPPED = {
     "compiledir": "compiledir",
     "cxx": "c_compiler",
     "compute_test_value": "compute_test_value",
+    "device": "device",
 }
 
 #: Theano flags whose value is fixed on exprc.
 FIXED = {
-    "device": "cpu",
     "init_gpu_device": "",
     "force_device": False,
     "cast_policy": "custom",
@@ -280,10 +282,10 @@ def read_theano_flags(parser: TheanoConfigParser, text: str) -> None:
 
 
 def _apply_flag(parser: TheanoConfigParser, name: str, raw: str) -> None:
-    if name == "device" or name == "init_gpu_device":
+    if name == "init_gpu_device":
         if raw and raw != "cpu":
-            warnings.warn(f"THEANO_FLAGS: {name}={raw} asks for a GPU; Theano programs run on "
-                          "exprc's CPU back end", stacklevel=3)
+            warnings.warn(f"THEANO_FLAGS: {name}={raw} is not used: exprc's CUDA backend "
+                          "follows device=", stacklevel=3)
         return
     if name == "mode" and raw == "Mode":
         return  # Theano's default mode: linker and optimizer flags decide
